@@ -1,0 +1,9 @@
+// `npm run bench [suite...]`: runs each suite in turn; each prints its own figures.
+const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {};
+
+const wanted = process.argv.slice(2);
+for (const [name, load] of Object.entries(suites)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  console.log(`\n## ${name}`);
+  await (await load()).run();
+}

@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+
+// Each command group registers itself from its own file; action handlers import their domain modules
+// lazily so `mlops --help` loads none of the heavy libraries.
+const groups: ((program: Command) => void)[] = [];
+
+export function registerCommands(program: Command): void {
+  for (const register of groups) register(program);
+}

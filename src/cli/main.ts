@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT_FAILED, EXIT_USAGE, MlopsError } from '../core/errors.js';
+import { registerCommands } from './commands/index.js';
+
+/** Parses arguments, runs one command, and maps every error to one line and an exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('mlops')
+    .description('Reproducible ML pipelines, experiment tracking, grid-search training and drift detection')
+    .version(await version())
+    .exitOverride()
+    .showSuggestionAfterError();
+  registerCommands(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE; // commander printed it
+  if (error instanceof MlopsError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EXIT_FAILED;
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { ConfigError } from './errors.js';
+
+/** A parsed YAML file that remembers where each value came from, so errors can name the line. */
+export interface YamlSource {
+  /** The path as shown in messages (relative to the working directory where possible). */
+  readonly file: string;
+  readonly value: unknown;
+  /** Line (1-based) of the key at `path`, or of the nearest enclosing key that exists. */
+  lineOf(path: readonly (string | number)[]): number | undefined;
+  /** A ConfigError located at `path`, with the dotted key in the message. */
+  error(path: readonly (string | number)[], detail: string): ConfigError;
+}
+
+// Aliases beyond this count are refused: a "billion laughs" document expands exponentially.
+const MAX_ALIASES = 100;
+
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+export function readYamlFile(file: string): YamlSource {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, { file: displayPath(file) });
+  }
+  return parseYaml(text, displayPath(file));
+}
+
+export function parseYaml(text: string, file: string): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0].line;
+    throw new ConfigError(`invalid YAML: ${first.message.split('\n')[0]}`, { file, line });
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (error) {
+    throw new ConfigError(`invalid YAML: ${(error as Error).message}`, { file });
+  }
+  const lineOf = (path: readonly (string | number)[]) => locate(doc, lines, path);
+  return {
+    file,
+    value,
+    lineOf,
+    error: (path, detail) => new ConfigError(detail, { file, line: lineOf(path), key: path.join('.') || undefined }),
+  };
+}
+
+function locate(doc: Document, lines: LineCounter, path: readonly (string | number)[]): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node | null)?.range?.[0];
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      offset = (pair.key as Node).range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number' && node.items[segment]) {
+      node = node.items[segment];
+      offset = (node as Node).range?.[0] ?? offset;
+    } else {
+      break;
+    }
+  }
+  return offset === undefined ? undefined : lines.linePos(offset).line;
+}

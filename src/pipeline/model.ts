@@ -1,0 +1,80 @@
+// The expanded pipeline: what the parser produces (after vars, ${} interpolation, foreach and matrix)
+// and what the graph, fingerprints and executor consume. Paths are kept twice: as written in the file
+// (relative to the stage's wdir, for `stages --json`) and normalised relative to the project root
+// (POSIX separators, no `..`), which is what hashing, locking and caching use.
+
+export interface PathRef {
+  /** As written in the pipeline file, relative to the stage's wdir. */
+  readonly path: string;
+  /** Normalised, relative to the project root. */
+  readonly rel: string;
+}
+
+export type OutKind = 'outs' | 'metrics' | 'plots';
+
+export interface OutSpec extends PathRef {
+  readonly kind: OutKind;
+  /** Stored in the cache (default true; metrics files are often `cache: false`). */
+  readonly cache: boolean;
+  /** Left in place before the stage runs (default false). */
+  readonly persist: boolean;
+  readonly desc?: string;
+  /** Plot properties (template, x, y, x_label, y_label, title, header) for `plots` outputs. */
+  readonly plot?: Readonly<Record<string, unknown>>;
+}
+
+export interface ParamSpec {
+  /** The params file as written (default `params.yaml`), relative to the stage's wdir. */
+  readonly file: string;
+  /** The params file relative to the project root. */
+  readonly rel: string;
+  /** Dotted keys in that file; null when the whole file is tracked. */
+  readonly keys: readonly string[] | null;
+}
+
+export interface Stage {
+  /** Final name, with DVC's foreach/matrix suffixes (`build@us`, `build@linux-3.8`). */
+  readonly name: string;
+  /** One or more shell commands, run in order; a list stops at its first failure. */
+  readonly cmd: readonly string[];
+  /** As written (default `.`). */
+  readonly wdir: string;
+  /** wdir relative to the project root (`.` for the root). */
+  readonly wdirRel: string;
+  readonly deps: readonly PathRef[];
+  readonly params: readonly ParamSpec[];
+  /** outs, metrics and plots, in file order; `kind` tells which list each came from. */
+  readonly outs: readonly OutSpec[];
+  readonly frozen: boolean;
+  readonly alwaysChanged: boolean;
+  readonly desc?: string;
+  readonly meta?: unknown;
+  /** Where the stage is defined, for messages. */
+  readonly line?: number;
+}
+
+export interface TopLevelPlot {
+  /** A path, or the id of a `{id: {x, y, ...}}` definition. */
+  readonly id: string;
+  readonly props: Readonly<Record<string, unknown>>;
+}
+
+export interface Pipeline {
+  /** Absolute path of the pipeline file. */
+  readonly file: string;
+  /** Absolute project root (the pipeline file's directory). */
+  readonly root: string;
+  /** Absolute path of the lock file beside it (`pipeline.lock`, or `dvc.lock` for `dvc.yaml`). */
+  readonly lockFile: string;
+  /** Stages in file order. */
+  readonly stages: readonly Stage[];
+  /** Top-level `params`, `metrics` (paths relative to root) and `plots`. */
+  readonly params: readonly string[];
+  readonly metrics: readonly string[];
+  readonly plots: readonly TopLevelPlot[];
+}
+
+/** The display form of a cmd: a list joined the way DVC shows it. */
+export function cmdText(stage: Pick<Stage, 'cmd'>): string {
+  return stage.cmd.join(' && ');
+}

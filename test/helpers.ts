@@ -1,0 +1,59 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project checkout (tests run from dist/test/). */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MLOPS_BIN = join(PROJECT_ROOT, 'bin', 'mlops');
+/** The real UCI obesity data the team shares beside the project; read it in place, never copy it in. */
+export const OBESITY_CSV = resolve(PROJECT_ROOT, '..', 'shared', 'data', 'obesity.csv');
+
+/** A fresh temp folder, removed when the test ends. */
+export function tempDir(t: { after(fn: () => void): void }, prefix = 'mlops-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Writes files given as `{relativePath: content}` under `dir`. */
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI in a child process, as a user or CI job would (CI set, so output is plain). */
+export function runMlops(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [MLOPS_BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, CI: 'true', MLOPS_ROOT: '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A real git repository with one commit of whatever is in `dir`. */
+export function gitInit(dir: string): void {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.email', 'test@example.com');
+  git('config', 'user.name', 'Test');
+  git('add', '-A');
+  git('commit', '-q', '--allow-empty', '-m', 'initial');
+}
