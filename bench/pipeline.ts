@@ -1,0 +1,56 @@
+import { mkdirSync, mkdtempSync, openSync, rmSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAverage, median, MLOPS_BIN, timeCommand } from './util.js';
+
+const SMALL_FILES = 10_000;
+const BIG_BYTES = 1024 ** 3;
+
+/**
+ * First and no-op `mlops repro` on a stage whose deps are a directory of 10,000 small files and a
+ * 1 GiB file, against the floors: `find | xargs stat` over the same tree and `md5sum` of the big file.
+ * Targets: no-op within 2x the stat floor; hashing at >= 90% of md5sum's throughput.
+ */
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-'));
+  try {
+    makeProject(dir);
+    const statFloor = median(5, () => timeCommand('bash', ['-c', 'find data -type f | xargs stat > /dev/null'], dir));
+    const md5sum = median(3, () => timeCommand('md5sum', ['data/big.bin'], dir));
+    const first = timeCommand(process.execPath, [MLOPS_BIN, 'repro'], dir);
+    const noop = median(7, () => timeCommand(process.execPath, [MLOPS_BIN, 'repro'], dir));
+    const status = median(7, () => timeCommand(process.execPath, [MLOPS_BIN, 'status'], dir));
+    rmSync(join(dir, '.mlops'), { recursive: true, force: true }); // cold state: every byte hashed again
+    const hashOnly = timeCommand(process.execPath, [MLOPS_BIN, 'status'], dir);
+    const mb = BIG_BYTES / 1024 ** 2;
+    console.log(`load average: ${loadAverage()}`);
+    console.log(`floor  find | xargs stat (${SMALL_FILES} files)      ${statFloor.toFixed(0)} ms`);
+    console.log(`floor  md5sum 1 GiB                            ${md5sum.toFixed(0)} ms (${(mb / (md5sum / 1000)).toFixed(0)} MiB/s)`);
+    console.log(`mlops  first repro (hash all, run, cache out)  ${first.toFixed(0)} ms`);
+    console.log(`mlops  no-op repro                             ${noop.toFixed(0)} ms = ${(noop / statFloor).toFixed(2)}x stat floor (target <= 2x)`);
+    console.log(`mlops  no-op status                            ${status.toFixed(0)} ms`);
+    console.log(
+      `mlops  status with cold state (hash 1 GiB + ${SMALL_FILES} files) ${hashOnly.toFixed(0)} ms = ` +
+        `${((md5sum / hashOnly) * 100).toFixed(0)}% of md5sum's throughput on the big file alone (target >= 90%)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function makeProject(dir: string): void {
+  const many = join(dir, 'data', 'many');
+  for (let d = 0; d < 100; d++) {
+    mkdirSync(join(many, String(d)), { recursive: true });
+    for (let f = 0; f < SMALL_FILES / 100; f++) writeFileSync(join(many, String(d), `${f}.txt`), `file ${d}/${f}\n`);
+  }
+  const chunk = Buffer.allocUnsafe(16 * 1024 * 1024);
+  const fd = openSync(join(dir, 'data', 'big.bin'), 'w');
+  for (let written = 0; written < BIG_BYTES; written += chunk.length) writeSync(fd, randomFillSync(chunk));
+  closeSync(fd);
+  writeFileSync(
+    join(dir, 'pipeline.yaml'),
+    'stages:\n  count:\n    cmd: ls -R data/many | wc -l > count.txt\n    deps: [data/many, data/big.bin]\n    outs: [count.txt]\n',
+  );
+}

@@ -1,0 +1,132 @@
+import { constants, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../core/atomic.js';
+import { md5File, md5Text } from './hash.js';
+import { isDirHash, manifestJson, type Hashed } from './tree.js';
+
+/** A cache object whose content no longer matches its name. */
+export class CorruptObjectError extends Error {
+  constructor(readonly md5: string, readonly objectPath: string) {
+    super(`cache object ${md5} is corrupted (${objectPath}); re-run the stage that produced it`);
+  }
+}
+
+/** A cache object that is not there. */
+export class MissingObjectError extends Error {
+  constructor(readonly md5: string) {
+    super(`cache object ${md5} is missing`);
+  }
+}
+
+/**
+ * Content-addressed objects in DVC's layout: `<cache>/files/md5/ab/cdef...`; a directory is stored as its
+ * files plus a `.dir` object holding the manifest. Objects are copied in through a temp file and renamed,
+ * and made read-only, so a kill at any moment never leaves a truncated object under a valid name.
+ */
+export class ObjectStore {
+  readonly filesDir: string;
+
+  constructor(readonly cacheDir: string) {
+    this.filesDir = join(cacheDir, 'files', 'md5');
+  }
+
+  pathOf(md5: string): string {
+    return join(this.filesDir, md5.slice(0, 2), md5.slice(2));
+  }
+
+  has(md5: string): boolean {
+    return existsSync(this.pathOf(md5));
+  }
+
+  /** True when the object and, for a directory, its manifest and every file in it are present. */
+  hasComplete(md5: string): boolean {
+    if (!this.has(md5)) return false;
+    if (!isDirHash(md5)) return true;
+    try {
+      return this.readManifest(md5).every((e) => this.has(e.md5));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stores the file or directory at `abs`, already hashed as `hashed`. */
+  async add(abs: string, hashed: Hashed): Promise<void> {
+    if (!hashed.entries) return this.addFile(abs, hashed.info.md5);
+    for (const e of hashed.entries) await this.addFile(join(abs, ...e.relpath.split('/')), e.md5);
+    const manifest = this.pathOf(hashed.info.md5);
+    if (!existsSync(manifest)) await writeFileAtomic(manifest, manifestJson(hashed.entries));
+  }
+
+  private async addFile(abs: string, md5: string): Promise<void> {
+    const target = this.pathOf(md5);
+    if (existsSync(target)) return;
+    await copyInto(abs, target, 0o444);
+  }
+
+  readManifest(md5: string): { md5: string; relpath: string }[] {
+    const text = readFileSync(this.pathOf(md5), 'utf8');
+    if (`${md5Text(text)}.dir` !== md5) throw new CorruptObjectError(md5, this.pathOf(md5));
+    return JSON.parse(text) as { md5: string; relpath: string }[];
+  }
+
+  /** Re-hashes an object; throws when it is missing or its content does not match its name. */
+  async verify(md5: string): Promise<void> {
+    const path = this.pathOf(md5);
+    if (!existsSync(path)) throw new MissingObjectError(md5);
+    if (isDirHash(md5)) {
+      this.readManifest(md5);
+      return;
+    }
+    if ((await md5File(path)) !== md5) throw new CorruptObjectError(md5, path);
+  }
+
+  /**
+   * Restores object `md5` at `dest` (replacing what is there), verifying every object first so a
+   * corrupted one is reported and never copied out. Returns the files written with their hashes, so
+   * the caller can record them in the state store without reading them again.
+   */
+  async checkout(md5: string, dest: string): Promise<{ path: string; md5: string }[]> {
+    const files = isDirHash(md5)
+      ? this.readManifest(md5).map((e) => ({ path: join(dest, ...e.relpath.split('/')), md5: e.md5 }))
+      : [{ path: dest, md5 }];
+    for (const f of files) await this.verify(f.md5);
+    await rm(dest, { recursive: true, force: true });
+    for (const f of files) await copyOut(this.pathOf(f.md5), f.path);
+    return files;
+  }
+
+  /** Every object name in the store. */
+  list(): string[] {
+    if (!existsSync(this.filesDir)) return [];
+    const names: string[] = [];
+    for (const prefix of readdirSync(this.filesDir)) {
+      for (const rest of readdirSync(join(this.filesDir, prefix))) {
+        if (!rest.includes('.tmp-')) names.push(prefix + rest);
+      }
+    }
+    return names;
+  }
+
+  async remove(md5: string): Promise<void> {
+    await rm(this.pathOf(md5), { force: true });
+  }
+}
+
+// Copy-on-write clone where the file system offers it, a plain copy otherwise; always via a temp name.
+async function copyInto(src: string, dest: string, mode: number): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  const temp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await copyFile(src, temp, constants.COPYFILE_FICLONE);
+    await chmod(temp, mode);
+    await rename(temp, dest);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+// Objects are read-only; workspace copies are the user's to edit.
+const copyOut = (object: string, dest: string) => copyInto(object, dest, 0o644);

@@ -1,0 +1,131 @@
+import type { Hashed } from '../cache/tree.js';
+import type { LockEntry, LockedParams, LockedPath } from './lockfile.js';
+import type { OutSpec, PathRef, Stage } from './model.js';
+import { sameValue } from './params-values.js';
+import type { Workspace } from './workspace.js';
+
+/** Why a stage has to run: each reason names what changed, so `repro` and `status` can say it. */
+export type ChangeReason =
+  | { type: 'never-ran' }
+  | { type: 'forced' }
+  | { type: 'upstream-changed'; stage: string }
+  | { type: 'always-changed' }
+  | { type: 'cmd-changed' }
+  | { type: 'dep-missing'; path: string }
+  | { type: 'dep-new'; path: string }
+  | { type: 'dep-modified'; path: string }
+  | { type: 'param-changed'; file: string; key: string; old: unknown; new: unknown }
+  | { type: 'out-missing'; path: string }
+  | { type: 'out-new'; path: string }
+  | { type: 'out-modified'; path: string }
+  | { type: 'out-not-cached'; path: string };
+
+export interface HashedDep {
+  readonly ref: PathRef;
+  readonly hashed: Hashed | null;
+}
+
+/** What a stage's inputs are right now; recorded in the lock when the stage has run. */
+export interface StageInputs {
+  readonly deps: readonly HashedDep[];
+  readonly params: LockedParams;
+}
+
+export async function readInputs(ws: Workspace, stage: Stage): Promise<StageInputs> {
+  const deps = await Promise.all(stage.deps.map(async (ref) => ({ ref, hashed: await ws.hash(ref.rel) })));
+  return { deps, params: ws.params.values(stage.params) };
+}
+
+/** DVC's rules for whether a stage must run; an empty list means it is up to date. */
+export async function changeReasons(ws: Workspace, stage: Stage, inputs: StageInputs): Promise<ChangeReason[]> {
+  if (stage.frozen) return [];
+  const entry = ws.lock.get(stage.name);
+  if (!entry) return [{ type: 'never-ran' }];
+  const reasons: ChangeReason[] = [];
+  if (stage.alwaysChanged || (stage.deps.length === 0 && stage.outs.length === 0)) reasons.push({ type: 'always-changed' });
+  if (!sameValue(entry.cmd, lockCmd(stage))) reasons.push({ type: 'cmd-changed' });
+  reasons.push(...depReasons(entry, inputs), ...paramReasons(entry, inputs.params), ...(await outReasons(ws, stage, entry)));
+  return reasons;
+}
+
+/** The cmd as the lock stores it: a string, or the list as written. */
+export function lockCmd(stage: Stage): string | readonly string[] {
+  return stage.cmd.length === 1 ? stage.cmd[0]! : stage.cmd;
+}
+
+function depReasons(entry: LockEntry, inputs: StageInputs): ChangeReason[] {
+  const locked = byPath(entry.deps);
+  const reasons: ChangeReason[] = [];
+  for (const { ref, hashed } of inputs.deps) {
+    const old = locked.get(ref.path);
+    if (!hashed) reasons.push({ type: 'dep-missing', path: ref.path });
+    else if (!old) reasons.push({ type: 'dep-new', path: ref.path });
+    else if (old.md5 !== hashed.info.md5) reasons.push({ type: 'dep-modified', path: ref.path });
+  }
+  return reasons;
+}
+
+function paramReasons(entry: LockEntry, current: LockedParams): ChangeReason[] {
+  const reasons: ChangeReason[] = [];
+  for (const [file, values] of Object.entries(current)) {
+    const old = entry.params?.[file] ?? {};
+    for (const key of new Set([...Object.keys(values), ...Object.keys(old)])) {
+      if (!sameValue(old[key], values[key])) reasons.push({ type: 'param-changed', file, key, old: old[key], new: values[key] });
+    }
+  }
+  return reasons;
+}
+
+async function outReasons(ws: Workspace, stage: Stage, entry: LockEntry): Promise<ChangeReason[]> {
+  const locked = byPath(entry.outs);
+  const reasons: ChangeReason[] = [];
+  for (const out of stage.outs) {
+    const reason = outReason(ws, out, locked.get(out.path), await ws.hash(out.rel));
+    if (reason) reasons.push(reason);
+  }
+  return reasons;
+}
+
+function outReason(ws: Workspace, out: OutSpec, old: LockedPath | undefined, now: Hashed | null): ChangeReason | undefined {
+  if (!now) return { type: 'out-missing', path: out.path };
+  if (!old) return { type: 'out-new', path: out.path };
+  if (old.md5 !== now.info.md5) return { type: 'out-modified', path: out.path };
+  if (out.cache && !ws.odb.hasComplete(old.md5)) return { type: 'out-not-cached', path: out.path };
+  return undefined;
+}
+
+function byPath(paths: readonly LockedPath[] | undefined): Map<string, LockedPath> {
+  return new Map((paths ?? []).map((p) => [p.path, p]));
+}
+
+/** One short phrase per reason, for logs: "dep 'data/raw.csv' modified". */
+export function describeReason(r: ChangeReason): string {
+  switch (r.type) {
+    case 'never-ran':
+      return 'never ran';
+    case 'forced':
+      return 'forced';
+    case 'upstream-changed':
+      return `upstream stage '${r.stage}' changes`;
+    case 'always-changed':
+      return 'always changed';
+    case 'cmd-changed':
+      return 'cmd changed';
+    case 'dep-missing':
+      return `dep '${r.path}' missing`;
+    case 'dep-new':
+      return `dep '${r.path}' new`;
+    case 'dep-modified':
+      return `dep '${r.path}' modified`;
+    case 'param-changed':
+      return `param ${r.file}:${r.key} ${JSON.stringify(r.old ?? null)} -> ${JSON.stringify(r.new ?? null)}`;
+    case 'out-missing':
+      return `out '${r.path}' missing`;
+    case 'out-new':
+      return `out '${r.path}' new`;
+    case 'out-modified':
+      return `out '${r.path}' modified`;
+    case 'out-not-cached':
+      return `out '${r.path}' not in cache`;
+  }
+}

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { md5File, md5Text } from '../src/cache/hash.js';
+import { CorruptObjectError, ObjectStore } from '../src/cache/odb.js';
+import { StateStore } from '../src/cache/state.js';
+import { hashPath, manifestJson } from '../src/cache/tree.js';
+import { tempDir, writeFiles } from './helpers.js';
+
+test('file hashes equal md5sum, for small files and files larger than one read buffer', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'small'), 'hello\n');
+  writeFileSync(join(dir, 'large'), Buffer.alloc(9 * 1024 * 1024 + 7, 'x'));
+  for (const name of ['small', 'large']) {
+    const expected = execFileSync('md5sum', [join(dir, name)], { encoding: 'utf8' }).split(' ')[0];
+    assert.equal(await md5File(join(dir, name), name === 'small' ? 6 : Infinity), expected);
+  }
+});
+
+test("the directory manifest is byte-for-byte Python's json.dumps, so .dir hashes match DVC's", () => {
+  const entries = [
+    { md5: 'd41d8cd98f00b204e9800998ecf8427e', relpath: 'a/b.txt' },
+    { md5: '0cc175b9c0f1b6a831c399e269772661', relpath: 'été.csv' },
+  ];
+  // Reference produced by python3: json.dumps(entries, sort_keys=True), then hashlib.md5.
+  assert.equal(
+    manifestJson(entries),
+    '[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "a/b.txt"}, {"md5": "0cc175b9c0f1b6a831c399e269772661", "relpath": "\\u00e9t\\u00e9.csv"}]',
+  );
+  assert.equal(md5Text(manifestJson(entries)), 'df9b05dc7ae4e0a2023d55108dacf3b2');
+});
+
+test('a directory hashes through its sorted manifest; sizes and file counts add up', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'd/b.txt': 'bb', 'd/a.txt': 'a', 'd/sub/c.txt': 'ccc' });
+  const hashed = await hashPath(join(dir, 'd'), StateStore.load(join(dir, '.mlops')));
+  assert.ok(hashed?.entries);
+  assert.deepEqual(hashed.entries.map((e) => e.relpath), ['a.txt', 'b.txt', 'sub/c.txt']);
+  assert.equal(hashed.info.size, 6);
+  assert.equal(hashed.info.nfiles, 3);
+  assert.equal(hashed.info.md5, `${md5Text(manifestJson(hashed.entries))}.dir`);
+  assert.equal(hashed.entries[0]!.md5, md5Text('a'));
+});
+
+test('the state store skips re-reading a file whose inode, mtime and size are unchanged', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'f.txt');
+  writeFileSync(file, 'one');
+  utimesSync(file, 1_000_000, 1_000_000); // whole seconds, so the same mtime can be set again exactly
+  const state = StateStore.load(join(dir, '.mlops'));
+  assert.equal((await hashPath(file, state))?.info.md5, md5Text('one'));
+  await state.save();
+  // Same inode, same size, mtime put back: only the state store can still answer 'one'.
+  writeFileSync(file, 'ONE');
+  utimesSync(file, 1_000_000, 1_000_000);
+  const reloaded = StateStore.load(join(dir, '.mlops'));
+  assert.equal((await hashPath(file, reloaded))?.info.md5, md5Text('one'));
+  // A changed mtime makes it read again.
+  utimesSync(file, 1_000_000, 1_000_005);
+  assert.equal((await hashPath(file, reloaded))?.info.md5, md5Text('ONE'));
+});
+
+test('objects are stored under files/md5/ab/cdef, read-only, and checked out as editable copies', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'out/x.txt': 'x', 'out/y/z.txt': 'z' });
+  const odb = new ObjectStore(join(dir, 'cache'));
+  const hashed = (await hashPath(join(dir, 'out'), StateStore.load(join(dir, '.mlops'))))!;
+  await odb.add(join(dir, 'out'), hashed);
+  const xObject = join(dir, 'cache', 'files', 'md5', md5Text('x').slice(0, 2), md5Text('x').slice(2));
+  assert.equal(readFileSync(xObject, 'utf8'), 'x');
+  assert.ok(odb.hasComplete(hashed.info.md5));
+  assert.equal(odb.list().length, 3); // two files and the manifest
+
+  const written = await odb.checkout(hashed.info.md5, join(dir, 'restored'));
+  assert.equal(written.length, 2);
+  assert.equal(readFileSync(join(dir, 'restored', 'y', 'z.txt'), 'utf8'), 'z');
+  writeFileSync(join(dir, 'restored', 'x.txt'), 'edited'); // the workspace copy is writable
+  assert.equal(readFileSync(xObject, 'utf8'), 'x'); // and not linked to the cache
+});
+
+test('checkout refuses a corrupted object and leaves the workspace as it was', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'model.bin': 'weights' });
+  const odb = new ObjectStore(join(dir, 'cache'));
+  const hashed = (await hashPath(join(dir, 'model.bin'), StateStore.load(join(dir, '.mlops'))))!;
+  await odb.add(join(dir, 'model.bin'), hashed);
+  const object = odb.pathOf(hashed.info.md5);
+  chmodSync(object, 0o644);
+  writeFileSync(object, 'tampered');
+  writeFileSync(join(dir, 'model.bin'), 'current');
+  await assert.rejects(odb.checkout(hashed.info.md5, join(dir, 'model.bin')), CorruptObjectError);
+  assert.equal(readFileSync(join(dir, 'model.bin'), 'utf8'), 'current');
+});
