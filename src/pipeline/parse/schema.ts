@@ -14,6 +14,7 @@ export const MATRIX_KEYS = ['matrix', ...STAGE_KEYS];
 /** Flags on an `outs`/`metrics` entry, with the type each must have. */
 export const OUT_FLAGS: Record<string, Check> = {
   cache: 'boolean', persist: 'boolean', remote: 'string', push: 'boolean', desc: 'string', type: 'string', labels: 'list', meta: 'any',
+  checkpoint: 'boolean', // old DVC files still carry it
 };
 export const PLOT_FLAGS: Record<string, Check> = {
   ...OUT_FLAGS, template: 'string', x: 'string', y: 'string-or-list', x_label: 'string', y_label: 'string', title: 'string', header: 'boolean',
