@@ -54,16 +54,21 @@ export async function reproduce(
     running.set(stage.name, task);
   };
 
+  const failedUpstream = (stage: Stage) =>
+    upstream(stage.name).find((u) => results.get(u) === 'failed' || results.get(u) === 'skipped');
+  const skip = (stage: Stage, upstreamName: string | undefined) => {
+    results.set(stage.name, 'skipped');
+    emit({ type: 'stage-skipped', stage: stage.name, reason: upstreamName ? 'upstream-failed' : 'stopped', upstream: upstreamName });
+  };
+
   while (pending.length > 0 || running.size > 0) {
     for (let i = 0; i < pending.length && running.size < jobs && !stopped; ) {
       const stage = pending[i]!;
-      const ups = upstream(stage.name).filter((u) => selected.has(u));
-      const blocked = ups.find((u) => results.get(u) === 'failed' || results.get(u) === 'skipped');
+      const blocked = failedUpstream(stage);
       if (blocked) {
         pending.splice(i, 1);
-        results.set(stage.name, 'skipped');
-        emit({ type: 'stage-skipped', stage: stage.name, reason: 'upstream-failed', upstream: blocked });
-      } else if (ups.every((u) => results.get(u) === 'ok')) {
+        skip(stage, blocked);
+      } else if (upstream(stage.name).every((u) => !selected.has(u) || results.get(u) === 'ok')) {
         pending.splice(i, 1);
         start(stage);
       } else {
@@ -73,10 +78,7 @@ export async function reproduce(
     if (running.size === 0) break;
     await Promise.race(running.values());
   }
-  for (const stage of pending) {
-    results.set(stage.name, 'skipped');
-    emit({ type: 'stage-skipped', stage: stage.name, reason: 'stopped' });
-  }
+  for (const stage of pending) skip(stage, failedUpstream(stage));
   await ws.state.save();
   return results;
 }

@@ -33,7 +33,7 @@ export async function repro(root: string, request: Selection & ReproOptions, emi
   try {
     // Re-read the lock once we hold the repo lock: the run we waited for may have just rewritten it.
     const fresh = request.dry ? ws : new Workspace(ws.pipeline);
-    return await reproduce(fresh, stages, (name) => graph.upstream(name), request, emit);
+    return await reproduce(fresh, stages, (name) => graph.upstream(name).map((s) => s.name), request, emit);
   } finally {
     release();
   }
@@ -42,7 +42,7 @@ export async function repro(root: string, request: Selection & ReproOptions, emi
 /** `mlops status`: what `repro` would run and why, without running or locking anything. */
 export function status(root: string, selection: Selection, emit: Emit): Promise<Map<string, StageResult>> {
   const { ws, graph, stages } = open(root, selection);
-  return reproduce(ws, stages, (name) => graph.upstream(name), { dry: true }, emit);
+  return reproduce(ws, stages, (name) => graph.upstream(name).map((s) => s.name), { dry: true }, emit);
 }
 
 export function checkoutOutputs(root: string, selection: Selection): Promise<CheckoutReport> {
