@@ -1,45 +1,69 @@
 import { existsSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
+import type { HashInfo } from './tree.js';
 
 // Hashes of files already read, keyed by path and checked against (inode, mtime, size): a file whose
 // stat is unchanged is not read again, so a no-op run costs one stat per file and no content reads.
+// The paths stages name (files or whole directories) also keep a signature of their stat, or for a
+// directory of its whole listing, so an unchanged one is answered from a small file without loading
+// the per-file table, looking up each file, or rebuilding the manifest.
 type Entry = [ino: number, mtimeMs: number, size: number, md5: string];
+type RootEntry = [signature: string, md5: string, size: number, nfiles?: number];
 
+function readJson<T>(file: string, empty: T): T {
+  if (!existsSync(file)) return empty;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return empty; // a damaged state only costs re-hashing
+  }
+}
+
+/** Two files: root signatures (all a no-op run reads) and per-file hashes (read only when needed). */
 export class StateStore {
-  private dirty = false;
+  private files?: Record<string, Entry>;
+  private filesDirty = false;
+  private rootsDirty = false;
 
   private constructor(
-    private readonly file: string,
-    private readonly entries: Record<string, Entry>,
+    private readonly dir: string,
+    private readonly roots: Record<string, RootEntry>,
   ) {}
 
   static load(mlopsDir: string): StateStore {
-    const file = join(mlopsDir, 'state.json');
-    let entries: Record<string, Entry> = {};
-    if (existsSync(file)) {
-      try {
-        entries = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Entry>;
-      } catch {
-        entries = {}; // a damaged state only costs re-hashing
-      }
-    }
-    return new StateStore(file, entries);
+    return new StateStore(mlopsDir, readJson(join(mlopsDir, 'state-roots.json'), {}));
+  }
+
+  private fileEntries(): Record<string, Entry> {
+    return (this.files ??= readJson(join(this.dir, 'state-files.json'), {}));
   }
 
   lookup(path: string, stat: Stats): string | undefined {
-    const e = this.entries[path];
+    const e = this.fileEntries()[path];
     return e && e[0] === stat.ino && e[1] === stat.mtimeMs && e[2] === stat.size ? e[3] : undefined;
   }
 
   record(path: string, stat: Stats, md5: string): void {
-    this.entries[path] = [stat.ino, stat.mtimeMs, stat.size, md5];
-    this.dirty = true;
+    this.fileEntries()[path] = [stat.ino, stat.mtimeMs, stat.size, md5];
+    this.filesDirty = true;
+  }
+
+  /** The hash recorded for a named path with exactly this signature. */
+  lookupRoot(path: string, signature: string): HashInfo | undefined {
+    const r = this.roots[path];
+    if (!r || r[0] !== signature) return undefined;
+    return r[3] === undefined ? { md5: r[1], size: r[2] } : { md5: r[1], size: r[2], nfiles: r[3] };
+  }
+
+  recordRoot(path: string, signature: string, info: HashInfo): void {
+    this.roots[path] = [signature, info.md5, info.size, ...(info.nfiles === undefined ? [] : [info.nfiles])] as RootEntry;
+    this.rootsDirty = true;
   }
 
   async save(): Promise<void> {
-    if (!this.dirty) return;
-    await writeFileAtomic(this.file, JSON.stringify(this.entries));
-    this.dirty = false;
+    if (this.filesDirty) await writeFileAtomic(join(this.dir, 'state-files.json'), JSON.stringify(this.files));
+    if (this.rootsDirty) await writeFileAtomic(join(this.dir, 'state-roots.json'), JSON.stringify(this.roots));
+    this.filesDirty = this.rootsDirty = false;
   }
 }

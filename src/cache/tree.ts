@@ -29,17 +29,33 @@ export const isDirHash = (md5: string) => md5.endsWith('.dir');
 // Enough reads in flight to hide per-file latency without thrashing two cores.
 const PARALLEL_READS = 8;
 
-/** Hashes `abs` (a file or a directory), reusing state-store hashes; null when it does not exist. */
-export async function hashPath(abs: string, state: StateStore): Promise<Hashed | null> {
+/**
+ * Hashes `abs` (a file or a directory), reusing state-store hashes; null when it does not exist.
+ * With `entries: false` an unchanged directory is answered from its listing signature alone and the
+ * result carries no entries (enough to compare with a lock file); storing a directory needs them.
+ */
+export async function hashPath(abs: string, state: StateStore, { entries = true } = {}): Promise<Hashed | null> {
   let stat: Stats;
   try {
     stat = statSync(abs);
   } catch {
     return null;
   }
-  if (!stat.isDirectory()) return { info: { md5: await hashFile(abs, stat, state), size: stat.size } };
+  if (!stat.isDirectory()) {
+    const signature = fileSignature(stat);
+    const known = state.lookupRoot(abs, signature);
+    if (known) return { info: known };
+    const info = { md5: await md5File(abs, stat.size), size: stat.size };
+    state.recordRoot(abs, signature, info);
+    return { info };
+  }
 
   const files = listFiles(abs);
+  const signature = md5Text(files.map((f) => `${f.rel}\t${f.stat.ino}\t${f.stat.mtimeMs}\t${f.stat.size}`).join('\n'));
+  if (!entries) {
+    const known = state.lookupRoot(abs, signature);
+    if (known) return { info: known };
+  }
   const hashes: string[] = new Array(files.length);
   const pending: number[] = [];
   files.forEach((f, i) => {
@@ -56,10 +72,14 @@ export async function hashPath(abs: string, state: StateStore): Promise<Hashed |
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, pending.length) }, worker));
 
-  const entries = files.map((f, i) => ({ md5: hashes[i]!, relpath: f.rel, size: f.stat.size }));
-  const size = entries.reduce((sum, e) => sum + e.size, 0);
-  return { info: { md5: `${md5Text(manifestJson(entries))}.dir`, size, nfiles: entries.length }, entries };
+  const list = files.map((f, i) => ({ md5: hashes[i]!, relpath: f.rel, size: f.stat.size }));
+  const size = list.reduce((sum, e) => sum + e.size, 0);
+  const info = { md5: `${md5Text(manifestJson(list))}.dir`, size, nfiles: list.length };
+  state.recordRoot(abs, signature, info);
+  return { info, entries: list };
 }
+
+export const fileSignature = (stat: Stats) => `${stat.ino}\t${stat.mtimeMs}\t${stat.size}`;
 
 async function hashFile(abs: string, stat: Stats, state: StateStore): Promise<string> {
   const known = state.lookup(abs, stat);
@@ -100,6 +120,11 @@ export function manifestJson(entries: readonly Pick<ManifestEntry, 'md5' | 'relp
   return `[${items.join(', ')}]`;
 }
 
+// Python's ensure_ascii escapes every code unit above 0x7f (astral characters as surrogate pairs).
+const HAS_NON_ASCII = /[\u0080-\uffff]/;
+const NON_ASCII = /[\u0080-\uffff]/g;
+
 function pyString(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const json = JSON.stringify(s);
+  return HAS_NON_ASCII.test(json) ? json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT_FAILED, EXIT_USAGE, MlopsError } from '../core/errors.js';
 import { registerCommands } from './commands/index.js';
@@ -6,7 +7,7 @@ import { registerCommands } from './commands/index.js';
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('mlops')
     .description('Reproducible ML pipelines, experiment tracking, grid-search training and drift detection')
-    .version(await version())
+    .version(version())
     .exitOverride()
     .showSuggestionAfterError();
   registerCommands(program);
@@ -27,8 +28,7 @@ function exitCodeFor(error: unknown): number {
   return EXIT_FAILED;
 }
 
-async function version(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { fileSignature, isDirHash } from '../cache/tree.js';
 import type { Stage } from './model.js';
 import type { Workspace } from './workspace.js';
 
@@ -21,7 +22,11 @@ export async function checkout(ws: Workspace, stages: readonly Stage[]): Promise
         continue;
       }
       try {
-        for (const file of await ws.odb.checkout(entry.md5, ws.abs(out.rel))) ws.state.record(file.path, statSync(file.path), file.md5);
+        const written = await ws.odb.checkout(entry.md5, ws.abs(out.rel));
+        for (const file of written) ws.state.record(file.path, statSync(file.path), file.md5);
+        // Refresh the out's own signature from what was just recorded, so nothing is read twice.
+        if (isDirHash(entry.md5)) await ws.hash(out.rel);
+        else ws.state.recordRoot(ws.abs(out.rel), fileSignature(statSync(ws.abs(out.rel))), { md5: entry.md5, size: entry.size });
         report.restored.push(out.rel);
       } catch (error) {
         report.failed.push({ path: out.rel, message: (error as Error).message });

@@ -135,7 +135,7 @@ async function runOne(
 
   const outs: LockedPath[] = [];
   for (const out of stage.outs) {
-    const hashed = await ws.hash(out.rel);
+    const hashed = await ws.hash(out.rel, { forStorage: out.cache });
     if (!hashed) return fail('missing-output', `output '${out.path}' was not created by the command`);
     try {
       if (out.cache) await ws.odb.add(ws.abs(out.rel), hashed);

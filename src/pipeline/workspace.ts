@@ -28,7 +28,8 @@ export class Workspace {
     return join(this.pipeline.root, rel);
   }
 
-  hash(rel: string): Promise<Hashed | null> {
-    return hashPath(this.abs(rel), this.state);
+  /** Hash of a path for comparison with the lock; `forStorage` also lists a directory's files. */
+  hash(rel: string, { forStorage = false } = {}): Promise<Hashed | null> {
+    return hashPath(this.abs(rel), this.state, { entries: forStorage });
   }
 }
