@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { MLOPS_BIN, runMlops, tempDir, writeFiles } from './helpers.js';
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('a second repro in the same project waits for the first, says so, and both succeed', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'pipeline.yaml': 'stages:\n  slow:\n    cmd: touch started && while [ ! -f go ]; do sleep 0.05; done && echo done > out.txt\n    outs: [out.txt]\n',
+  });
+  const first = runMlops(['repro'], { cwd: dir });
+  await waitFor(() => existsSync(join(dir, 'started')), 'the first run to start its stage');
+  const second = runMlops(['repro'], { cwd: dir });
+  await waitFor(() => existsSync(join(dir, '.mlops/repro.lock')), 'the repo lock');
+  await sleep(400); // the second run is now blocked on the lock
+  writeFileSync(join(dir, 'go'), '');
+  const [a, b] = await Promise.all([first, second]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stdout, /waiting for another mlops repro in this project to finish \(pid \d+\)/);
+  assert.match(b.stdout, /slow: up to date/);
+});
+
+test('kill -9 in the middle of a run leaves a valid lock and cache, and the next repro recovers', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'params.yaml': 'v: 1\n',
+    'pipeline.yaml': `stages:
+  first:
+    cmd: echo \${v} > a.txt
+    params: [v]
+    outs: [a.txt]
+  second:
+    cmd: touch started && sleep 30 && cp a.txt b.txt
+    deps: [a.txt]
+    outs: [b.txt]
+`,
+  });
+  assert.equal((await runMlops(['repro', 'first'], { cwd: dir })).code, 0);
+  writeFileSync(join(dir, 'params.yaml'), 'v: 2\n');
+  const child = spawn(process.execPath, [MLOPS_BIN, 'repro'], { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: 'ignore', detached: true });
+  await waitFor(() => existsSync(join(dir, 'started')), 'the second stage to start');
+  process.kill(-child.pid!, 'SIGKILL'); // the whole process group, as a crash or an OOM kill would
+  await new Promise((r) => child.once('exit', r));
+
+  const lock = parse(readFileSync(join(dir, 'pipeline.lock'), 'utf8'));
+  assert.equal(lock.stages.first.params['params.yaml'].v, 2); // the stage that completed was recorded
+  assert.equal(lock.stages.second, undefined);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
+
+  writeFileSync(join(dir, 'pipeline.yaml'), readFileSync(join(dir, 'pipeline.yaml'), 'utf8').replace('sleep 30', 'true'));
+  const r = await runMlops(['repro'], { cwd: dir }); // takes over the dead run's repo lock
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /first: up to date/);
+  assert.equal(readFileSync(join(dir, 'b.txt'), 'utf8'), '2\n');
+});
+
+test('a config error exits 2 with one located line and writes nothing', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  s:\n    cmd: echo hi > o.txt\n    outz: [o.txt]\n' });
+  const r = await runMlops(['repro'], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /pipeline\.yaml:4/);
+  assert.match(r.stderr, /outz/);
+  assert.deepEqual(readdirSync(dir).sort(), ['pipeline.yaml']);
+});
+
+test('a damaged lock file is a located config error, not a crash', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  s:\n    cmd: echo hi\n', 'pipeline.lock': 'schema: "1.0"\nstages: {}\n' });
+  const r = await runMlops(['status'], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /pipeline\.lock:1: 'schema': unsupported lock schema '1\.0'/);
+});
