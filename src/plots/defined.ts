@@ -1,0 +1,89 @@
+import type { Pipeline } from '../pipeline/model.js';
+import { TEMPLATES, type ChartResult, type Series, type Template } from './chart.js';
+import { countPairs, parseRows, readData, type Row } from './data.js';
+
+/** A plot as the pipeline file defines it: a data file path (or an id whose `y` names files) and DVC's props. */
+export interface PlotDef {
+  id: string;
+  props: Readonly<Record<string, unknown>>;
+}
+
+/** Stage `plots:` outputs (their paths relative to the root), then the top-level `plots:` definitions. */
+export function pipelinePlots(pipeline: Pipeline): PlotDef[] {
+  return [
+    ...pipeline.stages.flatMap((s) => s.outs.filter((o) => o.kind === 'plots').map((o) => ({ id: o.rel, props: o.plot ?? {} }))),
+    ...pipeline.plots,
+  ];
+}
+
+const fieldList = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The data files a definition reads: the keys of a `{file: field}` y (or x), else its id. */
+export function plotFiles(def: PlotDef): string[] {
+  const { x, y } = def.props;
+  if (isMapping(y)) return Object.keys(y);
+  if (isMapping(x)) return Object.keys(x);
+  return [def.id];
+}
+
+/** Draws one definition: DVC's x/y (string, list or `{file: field}`), template, title and axis labels. */
+export function definedChart(root: string, def: PlotDef): ChartResult {
+  const { props } = def;
+  const template = String(props.template ?? 'linear') as Template;
+  const fail = (reason: string): ChartResult => ({ skipped: `plot '${def.id}'`, reason });
+  if (!TEMPLATES.includes(template)) return fail(`unknown template '${template}' (expected ${TEMPLATES.join(', ')})`);
+
+  const rowsOf = new Map<string, Row[]>();
+  for (const file of plotFiles(def)) {
+    const text = readData(root, file);
+    if (text === null) return fail(`${file} not found`);
+    rowsOf.set(file, parseRows(text, file));
+  }
+  // Per file: which field is x (undefined: the row index, DVC's `step`) and which fields are y.
+  const xFor = (file: string) => (isMapping(props.x) ? fieldList(props.x[file] ?? Object.values(props.x)[0])[0] : fieldList(props.x)[0]);
+  const yFor = (file: string, rows: Row[]) => {
+    const listed = isMapping(props.y) ? fieldList(props.y[file]) : fieldList(props.y);
+    if (listed.length) return listed;
+    const last = Object.keys(rows[0] ?? {}).filter((k) => k !== xFor(file)).pop(); // DVC's default y: the last field
+    return last ? [last] : [];
+  };
+  const multiFile = rowsOf.size > 1;
+  const title = String(props.title ?? def.id);
+  const source = [...rowsOf.keys()].join(', ');
+
+  if (template === 'confusion') {
+    const [file, rows] = [...rowsOf][0]!;
+    const actual = xFor(file) ?? 'actual';
+    const predicted = yFor(file, rows)[0] ?? 'predicted';
+    const bad = [actual, predicted].find((f) => rows.length && !(f in rows[0]!));
+    if (bad) return fail(`${file} has no field '${bad}'`);
+    const matrix = countPairs(rows.map((r) => [String(r[actual]), String(r[predicted])] as const));
+    return { chart: { kind: 'confusion', title, xLabel: String(props.x_label ?? predicted), yLabel: String(props.y_label ?? actual), source, ...matrix } };
+  }
+
+  const series: Series[] = [];
+  for (const [file, rows] of rowsOf) {
+    const x = xFor(file);
+    for (const y of yFor(file, rows)) {
+      const bad = [x, y].find((f) => f !== undefined && rows.length > 0 && !(f in rows[0]!));
+      if (bad) return fail(`${file} has no field '${bad}'`);
+      const points = rows
+        .map((r, i) => ({ x: x === undefined ? i : (r[x] as number | string), y: Number(r[y]) }))
+        .filter((p) => Number.isFinite(p.y));
+      series.push({ name: multiFile ? `${file}: ${y}` : y, points });
+    }
+  }
+  if (!series.some((s) => s.points.length)) return fail(`no numeric values to plot in ${source}`);
+  const firstFile = [...rowsOf.keys()][0]!;
+  return {
+    chart: {
+      kind: template,
+      title,
+      xLabel: String(props.x_label ?? xFor(firstFile) ?? 'step'),
+      yLabel: String(props.y_label ?? (series.length === 1 ? series[0]!.name : 'value')),
+      source,
+      series,
+    },
+  };
+}
