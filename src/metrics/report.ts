@@ -9,10 +9,10 @@ export interface Table {
   rows: string[][];
 }
 
-/** One table cell: floats rounded to `precision` decimals, missing values as `-`, as DVC prints them. */
-export function formatValue(value: unknown, precision = DEFAULT_PRECISION): string {
+/** One table cell: floats rounded to `precision` decimals (when given), missing values as `-`, as DVC prints them. */
+export function formatValue(value: unknown, precision?: number): string {
   if (value === null || value === undefined) return '-';
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(precision)));
+  if (typeof value === 'number') return Number.isInteger(value) || precision === undefined ? String(value) : String(Number(value.toFixed(precision)));
   if (typeof value === 'string') return value;
   return JSON.stringify(value);
 }

@@ -39,11 +39,10 @@ async function gitAt(root: string): Promise<SimpleGit> {
 
 /** The commit a revision names, or a UsageError naming the revision when there is none. */
 async function resolveCommit(git: SimpleGit, rev: string): Promise<string> {
-  try {
-    return (await git.revparse(['--verify', '--quiet', '--end-of-options', `${rev}^{commit}`])).trim();
-  } catch {
-    throw new UsageError(`unknown revision '${rev}'`);
-  }
+  // Not --quiet: simple-git only rejects when git writes to stderr.
+  const sha = await git.revparse(['--verify', '--end-of-options', `${rev}^{commit}`]).catch(() => '');
+  if (!sha.trim()) throw new UsageError(`unknown revision '${rev}'`);
+  return sha.trim();
 }
 
 // git's wording when a path is absent from a tree: "does not exist in 'REV'" or "exists on disk, but not in".
