@@ -38,7 +38,7 @@ export function parseYaml(text: string, file: string): YamlSource {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
-    const line = first.linePos?.[0].line;
+    const line = first.linePos?.[0].line ?? lines.linePos(first.pos[0]).line;
     throw new ConfigError(`invalid YAML: ${first.message.split('\n')[0]}`, { file, line });
   }
   let value: unknown;

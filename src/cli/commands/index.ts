@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { register as pipeline } from './pipeline.js';
 import { register as metrics } from './metrics.js';
 
 // Each command group registers itself from its own file; action handlers import their domain modules
 // lazily so `mlops --help` loads none of the heavy libraries.
-const groups: ((program: Command) => void)[] = [metrics];
+const groups: ((program: Command) => void)[] = [pipeline, metrics];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);

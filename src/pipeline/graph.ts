@@ -1,0 +1,136 @@
+// The stage graph: a stage depends on another when one of its deps equals, lies inside, or contains
+// one of the other's outputs. Order is DVC's: depth-first post-order, starting points in file order.
+import { resolve } from 'node:path';
+import { ConfigError, didYouMean } from '../core/errors.js';
+import { displayPath } from '../core/yaml.js';
+import type { Pipeline, Stage } from './model.js';
+import { isWithin } from './parse/paths.js';
+
+export interface SelectOptions {
+  /** The targets and everything downstream of them (instead of upstream). */
+  downstream?: boolean;
+  /** Only the targets themselves. */
+  singleItem?: boolean;
+}
+
+export interface StageGraph {
+  readonly pipeline: Pipeline;
+  /** Every stage, dependencies before dependants. */
+  readonly order: readonly Stage[];
+  /** `[upstream, downstream]` name pairs, in order of discovery. */
+  readonly edges: readonly (readonly [string, string])[];
+  /** Stages `name` depends on (directly, or all of them with `transitive`), in topological order. */
+  upstream(name: string, transitive?: boolean): Stage[];
+  /** Stages that depend on `name` (directly, or all of them with `transitive`), in topological order. */
+  downstream(name: string, transitive?: boolean): Stage[];
+  /** Stages for `repro`-style targets (see SelectOptions); no targets means every stage. */
+  select(targets: readonly string[], options?: SelectOptions): Stage[];
+}
+
+export function buildGraph(pipeline: Pipeline): StageGraph {
+  const byName = new Map(pipeline.stages.map((s) => [s.name, s]));
+  const up = new Map<string, string[]>(pipeline.stages.map((s) => [s.name, []]));
+  const down = new Map<string, string[]>(pipeline.stages.map((s) => [s.name, []]));
+  const edges: [string, string][] = [];
+  for (const stage of pipeline.stages) {
+    for (const dep of stage.deps) {
+      for (const other of pipeline.stages) {
+        if (other === stage || up.get(stage.name)!.includes(other.name)) continue;
+        if (other.outs.some((o) => isWithin(dep.rel, o.rel) || isWithin(o.rel, dep.rel))) {
+          up.get(stage.name)!.push(other.name);
+          down.get(other.name)!.push(stage.name);
+          edges.push([other.name, stage.name]);
+        }
+      }
+    }
+  }
+
+  const order = topologicalOrder(pipeline, up);
+  const rank = new Map(order.map((s, i) => [s.name, i]));
+  const sorted = (names: Iterable<string>) => [...names].map((n) => byName.get(n)!).sort((a, b) => rank.get(a.name)! - rank.get(b.name)!);
+  const closure = (start: readonly string[], links: Map<string, string[]>) => {
+    const seen = new Set<string>();
+    const visit = (n: string) => {
+      for (const next of links.get(n)!) if (!seen.has(next)) (seen.add(next), visit(next));
+    };
+    start.forEach(visit);
+    return seen;
+  };
+  const known = (name: string) => {
+    if (!byName.has(name)) throw unknownTarget(pipeline, name);
+    return name;
+  };
+
+  return {
+    pipeline,
+    order,
+    edges,
+    upstream: (name, transitive = false) => sorted(transitive ? closure([known(name)], up) : up.get(known(name))!),
+    downstream: (name, transitive = false) => sorted(transitive ? closure([known(name)], down) : down.get(known(name))!),
+    select(targets, options = {}) {
+      if (targets.length === 0) return [...order];
+      const chosen = new Set(targets.flatMap((t) => resolveTarget(pipeline, t)));
+      if (!options.singleItem) {
+        for (const name of closure([...chosen], options.downstream ? down : up)) chosen.add(name);
+      }
+      return sorted(chosen);
+    },
+  };
+}
+
+function topologicalOrder(pipeline: Pipeline, up: Map<string, string[]>): Stage[] {
+  const byName = new Map(pipeline.stages.map((s) => [s.name, s]));
+  const done = new Set<string>();
+  const path: string[] = [];
+  const order: Stage[] = [];
+  const visit = (name: string) => {
+    if (done.has(name)) return;
+    const at = path.indexOf(name);
+    if (at >= 0) {
+      const cycle = [...path.slice(at), name];
+      const first = byName.get(name)!;
+      throw new ConfigError(`dependency cycle: ${cycle.join(' -> ')}`, { file: displayPath(pipeline.file), line: first.line, key: `stages.${name}` });
+    }
+    path.push(name);
+    for (const dep of up.get(name)!) visit(dep);
+    path.pop();
+    done.add(name);
+    order.push(byName.get(name)!);
+  };
+  for (const stage of pipeline.stages) visit(stage.name);
+  return order;
+}
+
+/**
+ * A target names a stage, a foreach/matrix group (`build` = every `build@...`), `file.yaml:name`,
+ * or the pipeline file itself (every stage).
+ */
+function resolveTarget(pipeline: Pipeline, target: string): string[] {
+  const colon = target.lastIndexOf(':');
+  let name = target;
+  if (colon > 0) {
+    const file = target.slice(0, colon);
+    if (!isPipelineFile(pipeline, file)) {
+      throw new ConfigError(`target names '${file}' but the pipeline file is '${displayPath(pipeline.file)}'`, { key: target });
+    }
+    name = target.slice(colon + 1);
+    if (!name) return pipeline.stages.map((s) => s.name);
+  } else if (isPipelineFile(pipeline, target)) {
+    return pipeline.stages.map((s) => s.name);
+  }
+  if (pipeline.stages.some((s) => s.name === name)) return [name];
+  const group = pipeline.stages.filter((s) => s.name.startsWith(`${name}@`)).map((s) => s.name);
+  if (group.length) return group;
+  throw unknownTarget(pipeline, name);
+}
+
+function isPipelineFile(pipeline: Pipeline, file: string): boolean {
+  return resolve(file) === pipeline.file || resolve(pipeline.root, file) === pipeline.file;
+}
+
+function unknownTarget(pipeline: Pipeline, name: string): ConfigError {
+  const names = pipeline.stages.map((s) => s.name);
+  const candidates = [...new Set([...names, ...names.map((n) => n.split('@')[0]!)])];
+  const hint = didYouMean(name, candidates);
+  return new ConfigError(`no stage named '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}`, { file: displayPath(pipeline.file), key: name });
+}

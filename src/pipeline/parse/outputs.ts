@@ -1,0 +1,41 @@
+// Output safety across the whole pipeline: one owner per path, no output inside another, none
+// leaving the project through a symlink, and no path that is both a stage's dep and its out.
+import type { YamlSource } from '../../core/yaml.js';
+import { symlinkEscape } from './paths.js';
+import type { BuiltStage } from './stage.js';
+
+export function checkOutputs(built: readonly BuiltStage[], root: string, source: YamlSource): void {
+  const owners = new Map<string, string>();
+  for (const b of built) {
+    const { stage } = b;
+    const seenDeps = new Set<string>();
+    for (const [i, dep] of stage.deps.entries()) {
+      if (seenDeps.has(dep.rel)) throw source.error(b.deps[i]!, `'${dep.path}' is listed more than once${b.suffix}`);
+      seenDeps.add(dep.rel);
+    }
+    for (const [i, out] of stage.outs.entries()) {
+      const at = b.outs[i]!;
+      if (seenDeps.has(out.rel)) throw source.error(at, `'${out.path}' is both an output and a dependency of stage '${stage.name}'`);
+      const link = symlinkEscape(root, out.rel);
+      if (link) throw source.error(at, `output '${out.path}' leads outside the project through the symlink '${link}'${b.suffix}`);
+      const owner = owners.get(out.rel);
+      if (owner !== undefined) {
+        const who = owner === stage.name ? `twice by stage '${owner}'` : `by both '${owner}' and '${stage.name}'`;
+        throw source.error(at, `output '${out.rel}' is declared ${who}`);
+      }
+      owners.set(out.rel, stage.name);
+    }
+  }
+  // Each output looks for an output among its ancestors: together that finds every overlap.
+  for (const b of built) {
+    for (const [i, out] of b.stage.outs.entries()) {
+      const parts = out.rel.split('/');
+      for (let n = 1; n < parts.length; n++) {
+        const parent = parts.slice(0, n).join('/');
+        const owner = owners.get(parent);
+        if (owner === undefined) continue;
+        throw source.error(b.outs[i]!, `output '${out.rel}' of '${b.stage.name}' lies inside output '${parent}' of '${owner}'; outputs must not overlap`);
+      }
+    }
+  }
+}
