@@ -82,8 +82,9 @@ export function register(program: Command): void {
           flags.allCommits ? Object.fromEntries(trees.map((t) => [t.label, snapshotJson(t.snapshot)])) : snapshotJson(trees[0]!.snapshot),
         );
       }
-      for (const { label, title, snapshot } of trees) {
-        if (flags.allCommits) process.stdout.write(flags.md ? `\n### ${label} ${title}\n\n` : `\n${label} ${title}\n`);
+      for (const [i, { label, title, snapshot }] of trees.entries()) {
+        const gap = i ? '\n' : '';
+        if (flags.allCommits) process.stdout.write(flags.md ? `${gap}### ${label} ${title}\n\n` : `${gap}${label} ${title}\n`);
         const missing = [...snapshot].filter(([, v]) => v === null).map(([file]) => file);
         if (!flags.allCommits && missing.length) process.stderr.write(`warning: not found: ${missing.join(', ')}\n`);
         if (missing.length < snapshot.size) await printTable(showTable(snapshot, flags.precision), flags.md);
@@ -127,14 +128,19 @@ export function register(program: Command): void {
     .addOption(pipelineOption())
     .option('--metric <key>', 'metric drawn across runs (default: the one most runs logged)')
     .action(async (flags: { out: string; file?: string; metric?: string }) => {
-      const [{ projectRoot }, { loadPipeline }, { pipelinePlots }, { writePlots }] = await Promise.all([
-        import('../../core/root.js'),
-        import('../../pipeline/load.js'),
-        import('../../plots/defined.js'),
-        import('../../plots/build.js'),
-      ]);
+      const [{ existsSync }, { join }, { projectRoot }, { loadPipeline, PIPELINE_FILES }, { pipelinePlots }, { writePlots }] =
+        await Promise.all([
+          import('node:fs'),
+          import('node:path'),
+          import('../../core/root.js'),
+          import('../../pipeline/load.js'),
+          import('../../plots/defined.js'),
+          import('../../plots/build.js'),
+        ]);
       const root = projectRoot();
-      const defs = pipelinePlots(loadPipeline(root, flags.file));
+      // Without a pipeline file the built-in reports and runs are still worth a page.
+      const hasPipeline = flags.file !== undefined || PIPELINE_FILES.some((f) => existsSync(join(root, f)));
+      const defs = hasPipeline ? pipelinePlots(loadPipeline(root, flags.file)) : [];
       const page = await writePlots(root, flags.out, { defs, metric: flags.metric });
       for (const s of page.skipped) process.stderr.write(`note: skipped ${s.skipped}: ${s.reason}\n`);
       process.stdout.write(`${page.file}: ${page.charts.length} chart(s)\n`);
