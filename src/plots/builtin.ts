@@ -23,7 +23,7 @@ export function confusionChart(root: string, file = CONFUSION_FILE): ChartResult
     return { chart: { ...base, ...countPairs(rows.map((r) => [String(r.actual), String(r.predicted)] as const)) } };
   }
   const [labelColumn, ...predicted] = header;
-  if (!labelColumn || predicted.length !== rows.length) {
+  if (labelColumn === undefined || predicted.length !== rows.length) {
     return { skipped: 'confusion matrix', reason: `${file}: expected columns actual,predicted or a square count matrix` };
   }
   const order = rows.map((r) => String(r[labelColumn]));

@@ -24,7 +24,7 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
 
   const el = (parent: El, tag: string, attrs: Record<string, string | number> = {}, text?: string): El => {
     const node = doc.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, typeof v === 'number' ? String(Math.round(v * 10) / 10) : v);
     if (text !== undefined) node.textContent = text;
     parent.appendChild(node);
     return node;

@@ -81,7 +81,7 @@ function readRuns(dir: string, experiment: string): RunMetrics[] | string {
 export function runsChart(root: string, metric?: string): ChartResult {
   const { dir, experiment } = trackingLocation(root);
   const runs = readRuns(dir, experiment);
-  const what = `${metric ?? 'a metric'} across runs`;
+  const what = `${metric ?? 'metric'} across runs`;
   if (typeof runs === 'string') return { skipped: what, reason: runs };
   const counts = new Map<string, number>();
   for (const run of runs) for (const key of run.metrics.keys()) counts.set(key, (counts.get(key) ?? 0) + 1);
