@@ -52,10 +52,19 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
     el(svg, 'text', { x: 14, y: (h - bottom) / 2, 'text-anchor': 'middle', class: 'axis-label', transform: `rotate(-90 14 ${(h - bottom) / 2})` }, c.yLabel);
   };
 
+  /** Colour key of the series, when there is more than one. */
+  const legend = (svg: El, c: XYChart, x: number, y: number) => {
+    if (c.series.length < 2) return;
+    c.series.forEach((s, si) => {
+      el(svg, 'rect', { x, y: y + si * 16, width: 10, height: 10, fill: PALETTE[si % PALETTE.length]! });
+      el(svg, 'text', { x: x + 16, y: y + 9 + si * 16, class: 'tick' }, s.name);
+    });
+  };
+
   const drawBar = (host: El, c: XYChart) => {
     const bars = c.series.flatMap((s, si) => s.points.map((p) => ({ ...p, si, name: s.name })));
     const labelW = Math.min(300, Math.max(...bars.map((b) => String(b.x).length), 4) * CHAR_W + 12);
-    const left = labelW + 30, right = 60, top = 10, bottom = 44, rowH = 22;
+    const left = labelW + 30, right = 60, top = 10, bottom = 44 + (c.series.length > 1 ? c.series.length * 16 : 0), rowH = 22;
     const W = 760, H = top + bottom + Math.max(bars.length, 1) * rowH;
     const svg = svgFor(host, W, H, 'bar');
     const max = Math.max(0, ...bars.map((b) => b.y + (b.err ?? 0)));
@@ -78,6 +87,7 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
       if (b.err) el(svg, 'line', { x1: sx(b.y - b.err), x2: sx(b.y + b.err), y1: y + rowH / 2, y2: y + rowH / 2, class: 'err' });
       el(svg, 'text', { x: sx(Math.max(0, b.y + (b.err ?? 0))) + 4, y: y + rowH / 2 + 4, class: 'value' }, fmt(b.y));
     });
+    legend(svg, c, left, H - bottom + 24);
     axisLabels(svg, c, W, H, left, bottom);
   };
 
@@ -115,11 +125,8 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
         const dot = el(svg, 'circle', { cx: sx(xv(p)), cy: sy(p.y), r: c.kind === 'scatter' ? 4 : 3, fill: colour, class: 'point' });
         tip(dot, `${p.label ?? s.name}: ${p.x}, ${fmt(p.y)}`);
       }
-      if (c.series.length > 1) {
-        el(svg, 'rect', { x: left + 10, y: top + 4 + si * 16, width: 10, height: 10, fill: colour });
-        el(svg, 'text', { x: left + 26, y: top + 13 + si * 16, class: 'tick' }, s.name);
-      }
     });
+    legend(svg, c, left + 10, top + 4);
     axisLabels(svg, c, W, H, left, bottom);
   };
 
