@@ -56,6 +56,21 @@ async function diffCommand(kind: 'metrics' | 'params', aRev: string | undefined,
   await printTable(diffTable(result, labels, { kind: metrics ? 'Metric' : 'Param', precision: metrics ? flags.precision : undefined }), flags.md);
 }
 
+/** `metrics diff` and `params diff`: the same arguments and flags, DVC's `diff` semantics. */
+function diffSubcommand(parent: Command, kind: 'metrics' | 'params', defaultFiles: string): Command {
+  return parent
+    .command('diff')
+    .description(`compare ${kind} between two git revisions (default HEAD and the workspace)`)
+    .argument('[a_rev]', 'old revision', 'HEAD')
+    .argument('[b_rev]', "new revision ('workspace' for the files on disk)", 'workspace')
+    .option('--targets <files...>', `${kind} files to compare (default: ${defaultFiles})`)
+    .addOption(pipelineOption())
+    .addOption(jsonOption())
+    .addOption(mdOption())
+    .option('--all', `include unchanged ${kind}`)
+    .action((a: string, b: string, flags: DiffFlags) => diffCommand(kind, a, b, flags));
+}
+
 export function register(program: Command): void {
   const metrics = program.command('metrics').description('show and compare the metrics files the pipeline declares');
 
@@ -92,32 +107,9 @@ export function register(program: Command): void {
       }
     });
 
-  metrics
-    .command('diff')
-    .description("compare metrics between two git revisions (default HEAD and the workspace)")
-    .argument('[a_rev]', 'old revision', 'HEAD')
-    .argument('[b_rev]', "new revision ('workspace' for the files on disk)", 'workspace')
-    .option('--targets <files...>', 'metrics files to compare (default: those the pipeline declares)')
-    .addOption(pipelineOption())
-    .addOption(jsonOption())
-    .addOption(mdOption())
-    .option('--all', 'include unchanged metrics')
-    .addOption(precisionOption())
-    .action((a: string, b: string, flags: DiffFlags) => diffCommand('metrics', a, b, flags));
-
-  program
-    .command('params')
-    .description('compare the params files the pipeline tracks')
-    .command('diff')
-    .description('compare params between two git revisions (default HEAD and the workspace)')
-    .argument('[a_rev]', 'old revision', 'HEAD')
-    .argument('[b_rev]', "new revision ('workspace' for the files on disk)", 'workspace')
-    .option('--targets <files...>', 'params files to compare (default: those the pipeline tracks, and params.yaml)')
-    .addOption(pipelineOption())
-    .addOption(jsonOption())
-    .addOption(mdOption())
-    .option('--all', 'include unchanged params')
-    .action((a: string, b: string, flags: DiffFlags) => diffCommand('params', a, b, flags));
+  diffSubcommand(metrics, 'metrics', 'those the pipeline declares').addOption(precisionOption());
+  diffSubcommand(program.command('params').description('compare the params files the pipeline tracks'), 'params',
+    'those the pipeline tracks, and params.yaml');
 
   program
     .command('plots')
