@@ -25,7 +25,8 @@ function project(t: Parameters<typeof tempDir>[0]): string {
     'model.bin': 'x',
     'params.yaml': 'train:\n  n_estimators: 100\n',
     'other.yaml': 'threshold: 0.5\n',
-    'reports/metrics.json': JSON.stringify({ accuracy: 0.912345678, f1: { macro: 0.9, weighted: 0.91 }, classes: 7 }),
+    // Lists and nulls are not metrics (DVC leaves them out too).
+    'reports/metrics.json': JSON.stringify({ accuracy: 0.912345678, f1: { macro: 0.9, weighted: 0.91 }, classes: 7, folds: [0.9, 0.8], none: null }),
     'reports/summary.csv': 'epoch,loss,note\n1,0.9,first\n2,0.4,last row wins\n',
   });
   return dir;

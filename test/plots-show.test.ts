@@ -65,7 +65,8 @@ const CANDIDATES = [5, 10, 20].flatMap((max_depth) =>
     const fold_scores = [0, 1, 2, 3, 4].map((f) => 0.8 + max_depth / 200 + n_estimators / 10_000 + f / 500);
     const mean = fold_scores.reduce((a, b) => a + b) / fold_scores.length;
     const std = Math.sqrt(fold_scores.reduce((a, b) => a + (b - mean) ** 2, 0) / fold_scores.length);
-    return { params: { max_depth, n_estimators }, fold_scores, mean, std, fit_time: 0.4 };
+    // The field names the train stage writes (scikit-learn's cv_results_ names).
+    return { params: { max_depth, n_estimators }, fold_scores, mean_score: mean, std_score: std, rank: 0, mean_fit_time: 0.4 };
   }),
 );
 
@@ -80,6 +81,9 @@ test('plots show: one offline HTML page whose charts render in headless Chromium
       '  evaluate:',
       '    cmd: echo ok',
       '    plots:',
+      // As the built-in evaluate stage declares them: these replace the built-in charts of the same files.
+      '      - reports/confusion_matrix.csv: {template: confusion, x: actual, y: predicted, title: Confusion matrix}',
+      '      - reports/feature_importance.csv: {template: bar_horizontal, x: importance_mean, y: feature, title: Feature importances}',
       '      - reports/roc.csv: {x: fpr, y: tpr, title: ROC curve, template: linear}',
       '      - reports/errors.json: {template: bar, x: class, y: errors, title: Errors per class}',
       'plots:',
@@ -90,8 +94,8 @@ test('plots show: one offline HTML page whose charts render in headless Chromium
       '',
     ].join('\n'),
     'reports/confusion_matrix.csv': confusionCsv(350),
-    'reports/feature_importance.csv': `feature,importance\n${features.map((f, i) => `${f},${(features.length - i) / 100}`).join('\n')}\n`,
-    'reports/cv_results.json': JSON.stringify({ best_params: best.params, best_score: best.mean, candidates: CANDIDATES }),
+    'reports/feature_importance.csv': `feature,importance_mean,importance_std\n${features.map((f, i) => `${f},${(i + 1) / 100},0.002`).join('\n')}\n`,
+    'reports/cv_results.json': JSON.stringify({ best_index: 5, best_params: best.params, best_score: best.mean_score, candidates: CANDIDATES }),
     'reports/roc.csv': 'fpr,tpr\n0,0\n0.1,0.6\n0.3,0.85\n1,1\n',
     'reports/errors.json': JSON.stringify({ rows: labels.map((c, i) => ({ class: c, errors: i + 1 })) }),
     'reports/train.csv': 'epoch,loss\n1,0.9\n2,0.5\n3,0.3\n',
@@ -130,6 +134,8 @@ test('plots show: one offline HTML page whose charts render in headless Chromium
 
   const importance = figure(dom, 'Feature importances');
   assert.equal(count(importance, /class="bar"/g), features.length);
+  assert.match(importance, /<title>SMOKE: 0.1<\/title>/, 'bar_horizontal: names from y, values from x');
+  assert.equal(count(dom, /<h2>(Confusion matrix|Feature importances)/g), 2, 'built-in charts not drawn twice');
 
   const runs = figure(dom, "f1_macro across runs (experiment 'Default')");
   assert.equal(count(runs, /class="point"/g), 3);
@@ -144,14 +150,18 @@ test('plots show: one offline HTML page whose charts render in headless Chromium
 
 test('plots show: a count-matrix confusion file, no pipeline file, every other input missing', async (t) => {
   const dir = tempDir(t);
-  writeFiles(dir, { 'reports/confusion_matrix.csv': ',cat,dog,fox\ncat,5,1,0\ndog,2,7,1\nfox,0,0,9\n' });
+  writeFiles(dir, {
+    'reports/confusion_matrix.csv': ',cat,dog,fox\ncat,5,1,0\ndog,2,7,1\nfox,0,0,9\n',
+    'reports/feature_importance.csv': 'feature,importance\nears,0.25\ntail,0.5\n',
+  });
   const r = await runMlops(['plots', 'show'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
-  for (const skipped of ['CV scores', 'feature importances', 'metric across runs']) assert.match(r.stderr, new RegExp(`note: skipped ${skipped}`));
+  for (const skipped of ['CV scores', 'metric across runs']) assert.match(r.stderr, new RegExp(`note: skipped ${skipped}`));
   const page = join(dir, 'mlops_plots', 'index.html');
   assert.ok(existsSync(page));
   const dom = renderedDom(page);
-  assert.match(dom, /<body data-rendered="1">/);
+  assert.match(dom, /<body data-rendered="2">/);
+  assert.match(figure(dom, 'Feature importances'), /<title>tail: 0.5<\/title>[\s\S]*<title>ears: 0.25<\/title>/, 'largest first');
   const counts = [...figure(dom, 'Confusion matrix').matchAll(/class="count[^"]*">(\d+)</g)].map((m) => Number(m[1]));
   assert.deepEqual(counts, [5, 1, 0, 2, 7, 1, 0, 0, 9]);
 });

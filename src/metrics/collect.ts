@@ -25,13 +25,20 @@ export function paramsFiles(pipeline: Pipeline): string[] {
   return unique([...defaults, ...fromStages, ...pipeline.params]);
 }
 
+export type ValuesKind = 'metrics' | 'params';
+
+// As DVC: a metric is a number, a string or a boolean; lists and nulls (a CV fold list, say) are not
+// metrics and would only bloat the table. Params keep every value, lists of grid values included.
+const isMetric = (value: unknown) => ['number', 'string', 'boolean'].includes(typeof value);
+
 /** Reads and flattens every file in one tree; a missing file is null, a malformed one an error naming it. */
-export async function readSnapshot(tree: TreeReader, files: readonly string[]): Promise<Snapshot> {
+export async function readSnapshot(tree: TreeReader, files: readonly string[], kind: ValuesKind): Promise<Snapshot> {
   const snapshot: Snapshot = new Map();
   for (const file of files) {
     const text = await tree.read(file);
     const where = tree.label === WORKSPACE ? file : `${file} (at ${tree.label})`;
-    snapshot.set(file, text === null ? null : parseValues(text, file, where));
+    const values = text === null ? null : parseValues(text, file, where);
+    snapshot.set(file, values && kind === 'metrics' ? Object.fromEntries(Object.entries(values).filter(([, v]) => isMetric(v))) : values);
   }
   return snapshot;
 }

@@ -1,5 +1,5 @@
-import { readSnapshot, type Snapshot } from './collect.js';
-import { diffSnapshots, type DiffOptions, type DiffResult } from './diff.js';
+import { readSnapshot, type Snapshot, type ValuesKind } from './collect.js';
+import { diffSnapshots, type DiffResult } from './diff.js';
 import { branchReaders, revisionReader, WORKSPACE, workspaceReader } from './tree.js';
 
 export interface LabelledSnapshot {
@@ -12,7 +12,7 @@ export interface LabelledSnapshot {
 export async function showValues(root: string, files: readonly string[], allCommits = false): Promise<LabelledSnapshot[]> {
   const trees = allCommits ? await branchReaders(root) : [workspaceReader(root)];
   const out: LabelledSnapshot[] = [];
-  for (const tree of trees) out.push({ label: tree.label, title: tree.title, snapshot: await readSnapshot(tree, files) });
+  for (const tree of trees) out.push({ label: tree.label, title: tree.title, snapshot: await readSnapshot(tree, files, 'metrics') });
   return out;
 }
 
@@ -24,12 +24,12 @@ export interface RevisionDiff {
 /** The files compared between two revisions (default HEAD vs the workspace), DVC's `diff` semantics. */
 export async function diffValues(
   root: string,
+  kind: ValuesKind,
   files: readonly string[],
-  aRev = 'HEAD',
-  bRev = WORKSPACE,
-  options: DiffOptions = {},
+  revisions: { a?: string; b?: string; all?: boolean } = {},
 ): Promise<RevisionDiff> {
-  const [a, b] = [await revisionReader(root, aRev), await revisionReader(root, bRev)];
-  const result = diffSnapshots(await readSnapshot(a, files), await readSnapshot(b, files), options);
-  return { labels: [a.label, b.label], result };
+  const a = await revisionReader(root, revisions.a ?? 'HEAD');
+  const b = await revisionReader(root, revisions.b ?? WORKSPACE);
+  const [old, now] = [await readSnapshot(a, files, kind), await readSnapshot(b, files, kind)];
+  return { labels: [a.label, b.label], result: diffSnapshots(old, now, { all: revisions.all, numericDiff: kind === 'metrics' }) };
 }

@@ -1,5 +1,5 @@
 import type { Chart, ChartResult, Point } from './chart.js';
-import { countPairs, naturalOrder, parseRows, readData } from './data.js';
+import { countPairs, naturalOrder, parseRows, readData, type Row } from './data.js';
 import { parseYaml } from '../core/yaml.js';
 
 // The reports the built-in evaluate and train stages write, drawn without any pipeline definition.
@@ -32,26 +32,30 @@ export function confusionChart(root: string, file = CONFUSION_FILE): ChartResult
   };
 }
 
+// The train stage writes scikit-learn's names (mean_score, std_score); plain mean/std are read too.
 interface CvCandidate {
   params: Record<string, unknown>;
-  mean: number;
+  mean_score?: number;
+  std_score?: number;
+  mean?: number;
   std?: number;
 }
+const meanOf = (c: CvCandidate) => c.mean_score ?? c.mean;
 
 /** Mean CV score of every grid candidate (best first, in its own colour), with ±1 std error bars. */
 export function cvChart(root: string, file = CV_FILE): ChartResult {
   const text = readData(root, file);
   if (text === null) return missing('CV scores', file);
   const value = parseYaml(text, file).value as { candidates?: CvCandidate[]; best_params?: Record<string, unknown> } | null;
-  const candidates = (value?.candidates ?? []).filter((c) => c && typeof c.mean === 'number' && c.params);
-  if (!candidates.length) return { skipped: 'CV scores', reason: `${file}: no candidates with a numeric 'mean'` };
+  const candidates = (value?.candidates ?? []).filter((c) => c && typeof meanOf(c) === 'number' && c.params);
+  if (!candidates.length) return { skipped: 'CV scores', reason: `${file}: no candidates with a numeric 'mean_score'` };
   // Only the params that vary between candidates name them; the rest would repeat on every bar.
   const keys = Object.keys(candidates[0]!.params);
   const varying = keys.filter((k) => new Set(candidates.map((c) => JSON.stringify(c.params[k]))).size > 1);
   const name = (c: CvCandidate) => (varying.length ? varying : keys).map((k) => `${k}=${c.params[k]}`).join(', ') || 'default';
   const best = JSON.stringify(value?.best_params);
-  const point = (c: CvCandidate): Point => ({ x: name(c), y: c.mean, err: c.std, label: JSON.stringify(c.params) });
-  const sorted = [...candidates].sort((a, b) => b.mean - a.mean);
+  const point = (c: CvCandidate): Point => ({ x: name(c), y: meanOf(c)!, err: c.std_score ?? c.std, label: JSON.stringify(c.params) });
+  const sorted = [...candidates].sort((a, b) => meanOf(b)! - meanOf(a)!);
   const isBest = (c: CvCandidate) => JSON.stringify(c.params) === best;
   const chart: Chart = {
     kind: 'bar',
@@ -67,15 +71,17 @@ export function cvChart(root: string, file = CV_FILE): ChartResult {
   return { chart };
 }
 
-/** Feature importances, largest first. */
+/** Feature importances, largest first: `feature,importance`, or the evaluate stage's permutation
+ *  importance `feature,importance_mean,importance_std` (drawn with ±1 std). */
 export function importanceChart(root: string, file = IMPORTANCE_FILE): ChartResult {
   const text = readData(root, file);
   if (text === null) return missing('feature importances', file);
-  const rows = parseRows(text, file).filter((r) => typeof r.importance === 'number');
+  const value = (r: Row) => r.importance_mean ?? r.importance;
+  const rows = parseRows(text, file).filter((r) => typeof value(r) === 'number');
   if (!rows.length) return { skipped: 'feature importances', reason: `${file}: expected columns feature,importance` };
   const points = rows
-    .map((r) => ({ x: String(r.feature), y: r.importance as number }))
-    .sort((a, b) => b.y - a.y || naturalOrder(a.x, b.x));
+    .map((r): Point => ({ x: String(r.feature), y: value(r) as number, err: typeof r.importance_std === 'number' ? r.importance_std : undefined }))
+    .sort((a, b) => b.y - a.y || naturalOrder(String(a.x), String(b.x)));
   return {
     chart: { kind: 'bar', title: 'Feature importances', xLabel: 'importance', yLabel: 'feature', source: file, series: [{ name: 'importance', points }] },
   };

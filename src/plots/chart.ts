@@ -2,7 +2,6 @@
 // drawn there by the client renderer. Plain data only, so they serialise as they are.
 
 export type Template = 'linear' | 'scatter' | 'bar' | 'confusion';
-export const TEMPLATES: readonly Template[] = ['linear', 'scatter', 'bar', 'confusion'];
 
 export interface Point {
   x: number | string;

@@ -145,11 +145,11 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
           x: left + j * cell, y: top + i * cell, width: cell - 1, height: cell - 1, class: 'cell',
           fill: `rgba(78, 121, 167, ${(0.06 + 0.94 * shade).toFixed(3)})`,
         });
-        tip(rect, `actual ${c.labels[i]}, predicted ${c.labels[j]}: ${count}`);
+        tip(rect, `actual ${c.labels[i]}, predicted ${c.labels[j]}: ${fmt(count)}`);
         el(svg, 'text', {
           x: left + j * cell + cell / 2, y: top + i * cell + cell / 2 + 4, 'text-anchor': 'middle',
           class: shade > 0.5 ? 'count dark' : 'count',
-        }, String(count));
+        }, fmt(count));
       }),
     );
     c.labels.forEach((label, i) => {

@@ -1,5 +1,5 @@
 import type { Pipeline } from '../pipeline/model.js';
-import { TEMPLATES, type ChartResult, type Series, type Template } from './chart.js';
+import type { ChartResult, Series, Template } from './chart.js';
 import { countPairs, parseRows, readData, type Row } from './data.js';
 
 /** A plot as the pipeline file defines it: a data file path (or an id whose `y` names files) and DVC's props. */
@@ -27,12 +27,19 @@ export function plotFiles(def: PlotDef): string[] {
   return [def.id];
 }
 
+// DVC's template names, by the kind of chart that draws them.
+const DVC_TEMPLATES: Record<string, Template | undefined> = {
+  linear: 'linear', simple: 'linear', smooth: 'linear', scatter: 'scatter',
+  bar: 'bar', bar_horizontal: 'bar', bar_horizontal_sorted: 'bar', confusion: 'confusion', confusion_normalized: 'confusion',
+};
+
 /** Draws one definition: DVC's x/y (string, list or `{file: field}`), template, title and axis labels. */
 export function definedChart(root: string, def: PlotDef): ChartResult {
   const { props } = def;
-  const template = String(props.template ?? 'linear') as Template;
+  const name = String(props.template ?? 'linear');
   const fail = (reason: string): ChartResult => ({ skipped: `plot '${def.id}'`, reason });
-  if (!TEMPLATES.includes(template)) return fail(`unknown template '${template}' (expected ${TEMPLATES.join(', ')})`);
+  const template = DVC_TEMPLATES[name];
+  if (!template) return fail(`unknown template '${name}' (expected ${Object.keys(DVC_TEMPLATES).join(', ')})`);
 
   const rowsOf = new Map<string, Row[]>();
   for (const file of plotFiles(def)) {
@@ -58,32 +65,36 @@ export function definedChart(root: string, def: PlotDef): ChartResult {
     const predicted = yFor(file, rows)[0] ?? 'predicted';
     const bad = [actual, predicted].find((f) => rows.length && !(f in rows[0]!));
     if (bad) return fail(`${file} has no field '${bad}'`);
-    const matrix = countPairs(rows.map((r) => [String(r[actual]), String(r[predicted])] as const));
-    return { chart: { kind: 'confusion', title, xLabel: String(props.x_label ?? predicted), yLabel: String(props.y_label ?? actual), source, ...matrix } };
+    const { labels, counts } = countPairs(rows.map((r) => [String(r[actual]), String(r[predicted])] as const));
+    // confusion_normalized: each actual class's row as fractions of that class.
+    const shown = name === 'confusion_normalized' ? counts.map((row) => row.map((c) => c / (row.reduce((a, b) => a + b) || 1))) : counts;
+    return {
+      chart: { kind: 'confusion', title, xLabel: String(props.y_label ?? predicted), yLabel: String(props.x_label ?? actual), source, labels, counts: shown },
+    };
   }
 
+  const label = (field: string | undefined, file: string) =>
+    String((field === xFor(file) ? props.x_label : props.y_label) ?? field ?? 'step');
   const series: Series[] = [];
+  let axes: [string, string] | undefined; // bottom and left axis titles
   for (const [file, rows] of rowsOf) {
     const x = xFor(file);
     for (const y of yFor(file, rows)) {
       const bad = [x, y].find((f) => f !== undefined && rows.length > 0 && !(f in rows[0]!));
       if (bad) return fail(`${file} has no field '${bad}'`);
+      // Bars are drawn horizontally, categories down the side: DVC's bar_horizontal puts the numbers in
+      // x and the names in y, so the numeric field is the value whichever of x and y it is.
+      const swap = template === 'bar' && x !== undefined && rows.every((r) => typeof r[x] === 'number') && !rows.every((r) => typeof r[y] === 'number');
+      const [at, value] = swap ? [y, x!] : [x, y];
       const points = rows
-        .map((r, i) => ({ x: x === undefined ? i : (r[x] as number | string), y: Number(r[y]) }))
+        .map((r, i) => ({ x: at === undefined ? i : (r[at] as number | string), y: Number(r[value]) }))
         .filter((p) => Number.isFinite(p.y));
-      series.push({ name: multiFile ? `${file}: ${y}` : y, points });
+      if (name === 'bar_horizontal_sorted') points.sort((a, b) => b.y - a.y);
+      series.push({ name: multiFile ? `${file}: ${value}` : value, points });
+      axes ??= template === 'bar' ? [label(value, file), label(at, file)] : [label(x, file), label(y, file)];
     }
   }
-  if (!series.some((s) => s.points.length)) return fail(`no numeric values to plot in ${source}`);
-  const firstFile = [...rowsOf.keys()][0]!;
-  return {
-    chart: {
-      kind: template,
-      title,
-      xLabel: String(props.x_label ?? xFor(firstFile) ?? 'step'),
-      yLabel: String(props.y_label ?? (series.length === 1 ? series[0]!.name : 'value')),
-      source,
-      series,
-    },
-  };
+  if (!axes || !series.some((s) => s.points.length)) return fail(`no numeric values to plot in ${source}`);
+  const yTitle = series.length === 1 || template === 'bar' ? axes[1] : String(props.y_label ?? 'value');
+  return { chart: { kind: template, title, xLabel: axes[0], yLabel: yTitle, source, series } };
 }

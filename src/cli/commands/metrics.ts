@@ -47,7 +47,7 @@ async function diffCommand(kind: 'metrics' | 'params', aRev: string | undefined,
   const root = projectRoot();
   const files = flags.targets?.length ? flags.targets : await declaredFiles(kind, root, flags.file);
   const metrics = kind === 'metrics';
-  const { labels, result } = await diffValues(root, files, aRev, bRev, { all: flags.all, numericDiff: metrics });
+  const { labels, result } = await diffValues(root, kind, files, { a: aRev, b: bRev, all: flags.all });
   if (flags.json) return printJson(result);
   if (!Object.keys(result).length) {
     process.stderr.write(`no ${kind} changed between ${labels[0]} and ${labels[1]}\n`);
