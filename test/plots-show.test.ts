@@ -165,3 +165,30 @@ test('plots show: a count-matrix confusion file, no pipeline file, every other i
   const counts = [...figure(dom, 'Confusion matrix').matchAll(/class="count[^"]*">(\d+)</g)].map((m) => Number(m[1]));
   assert.deepEqual(counts, [5, 1, 0, 2, 7, 1, 0, 0, 9]);
 });
+
+test('plots show: a bad definition or malformed data costs its own chart only, with a note', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'pipeline.yaml': [
+      'plots:',
+      '  - reports/a.csv: {template: pie}',
+      '  - reports/b.json: {x: step, y: loss}',
+      '  - reports/c.csv: {x: epoch, y: acc}',
+      '  - reports/d.csv: {x: epoch, y: loss, template: scatter, title: Loss}',
+      '',
+    ].join('\n'),
+    'reports/a.csv': 'x,y\n1,2\n',
+    'reports/b.json': '{"loss": [1, 2',
+    'reports/c.csv': 'epoch,loss\n1,0.5\n',
+    'reports/d.csv': 'epoch,loss\n1,0.5\n2,0.25\n',
+  });
+  const r = await runMlops(['plots', 'show'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const notes = r.stderr.split('\n').filter((l) => l.startsWith("note: skipped plot 'reports/"));
+  assert.match(notes[0]!, /^note: skipped plot 'reports\/a.csv': unknown template 'pie' \(expected linear, simple, .*confusion_normalized\)$/);
+  assert.match(notes[1]!, /^note: skipped plot 'reports\/b.json': reports\/b.json(:\d+)?: invalid YAML/);
+  assert.equal(notes[2], "note: skipped plot 'reports/c.csv': reports/c.csv has no field 'acc'");
+  const html = readFileSync(join(dir, 'mlops_plots', 'index.html'), 'utf8');
+  assert.match(html, /<h2>Loss<\/h2>/);
+  assert.match(r.stdout, /: 1 chart\(s\)\n$/);
+});
