@@ -87,7 +87,8 @@ function topologicalOrder(pipeline: Pipeline, up: Map<string, string[]>): Stage[
     if (done.has(name)) return;
     const at = path.indexOf(name);
     if (at >= 0) {
-      const cycle = [...path.slice(at), name];
+      // The walk follows "depends on"; the message shows the data flow instead.
+      const cycle = [...path.slice(at), name].reverse();
       const first = byName.get(name)!;
       throw new ConfigError(`dependency cycle: ${cycle.join(' -> ')}`, { file: displayPath(pipeline.file), line: first.line, key: `stages.${name}` });
     }
