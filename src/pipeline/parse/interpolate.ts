@@ -20,19 +20,24 @@ export function hasTemplate(text: string): boolean {
 
 /** Resolves every string inside `value` (recursively through lists and mappings) against `data`. */
 export function resolveDeep(value: unknown, data: unknown, usage: Usage, path: (string | number)[] = []): unknown {
-  if (typeof value === 'string') {
-    try {
-      return resolveString(value, data, usage);
-    } catch (error) {
-      if (error instanceof TemplateError) error.path = path;
-      throw error;
-    }
-  }
+  if (typeof value === 'string') return located(() => resolveString(value, data, usage), path);
   if (Array.isArray(value)) return value.map((v, i) => resolveDeep(v, data, usage, [...path, i]));
   if (isMapping(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDeep(v, data, usage, [...path, k])]));
+    // Keys are templates too: `outs: [${dir}/model.pkl: {cache: false}]`.
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [String(located(() => resolveString(k, data, 'value'), [...path, k])), resolveDeep(v, data, usage, [...path, k])]),
+    );
   }
   return value;
+}
+
+function located<T>(resolve: () => T, path: (string | number)[]): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (error instanceof TemplateError) error.path = path;
+    throw error;
+  }
 }
 
 export function resolveString(text: string, data: unknown, usage: Usage): unknown {
