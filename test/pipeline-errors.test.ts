@@ -195,6 +195,25 @@ const cases: Case[] = [
     message: /output 'escape\/model\.pkl' leads outside the project through the symlink 'escape'/,
   },
   {
+    name: 'an output that would delete the whole project (and the pipeline file)',
+    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - .\n') },
+    line: 5,
+    key: 'stages.train.outs.0',
+    message: /output '\.' would overwrite 'pipeline\.yaml'/,
+  },
+  {
+    name: 'an output over the lock file',
+    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - pipeline.lock\n') },
+    line: 5,
+    message: /output 'pipeline\.lock' would overwrite 'pipeline\.lock'/,
+  },
+  {
+    name: 'an output inside the tool\'s own folder',
+    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - .mlops/cache\n') },
+    line: 5,
+    message: /output '\.mlops\/cache' would overwrite '\.mlops'/,
+  },
+  {
     name: 'a wdir outside the project',
     files: { 'pipeline.yaml': stage('    cmd: x\n    wdir: ../elsewhere\n') },
     line: 4,

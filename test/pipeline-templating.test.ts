@@ -209,3 +209,17 @@ stages:
   });
   assert.deepEqual(p.stages.map((s) => s.name), ['split@eu', 'split@us', 'merge']);
 });
+
+test('numbers read as Python prints them: small floats in exponent form', (t) => {
+  const p = load(t, { 'params.yaml': 'lr: 0.00001\nalpha: 0.5\nn: 100\n', 'pipeline.yaml': 'stages:\n  s:\n    cmd: fit ${lr} ${alpha} ${n}\n' });
+  assert.deepEqual(p.stages[0]!.cmd, ['fit 1e-05 0.5 100']);
+});
+
+test('naming a file in vars again (whole or some keys) loads only what is new, without a clash', (t) => {
+  const p = load(t, {
+    'params.yaml': 'a: 1\n',
+    'more.yaml': 'b: 2\nc: 3\n',
+    'pipeline.yaml': 'vars:\n  - params.yaml\n  - more.yaml:b\n  - more.yaml\n  - more.yaml:c\nstages:\n  s:\n    cmd: echo ${a} ${b} ${c}\n',
+  });
+  assert.deepEqual(p.stages[0]!.cmd, ['echo 1 2 3']);
+});

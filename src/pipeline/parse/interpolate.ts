@@ -59,7 +59,7 @@ export function resolveString(text: string, data: unknown, usage: Usage): unknow
 }
 
 /** The value at an expression such as `a.b`, `a[b]`, `lst.0` or `lst[0]`. */
-export function lookup(expression: string, data: unknown): unknown {
+function lookup(expression: string, data: unknown): unknown {
   const expr = expression.trim();
   const parts = splitKey(expr);
   let node = data;
@@ -117,8 +117,14 @@ function word(value: unknown): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'"'"'`)}'`;
 }
 
+// As Python prints them, so a cmd reads the same as under DVC: None, and floats below 1e-4 or from
+// 1e16 in exponent form with two exponent digits (1e-05).
 function scalarText(value: unknown): string {
-  return value === null ? 'None' : String(value);
+  if (value === null) return 'None';
+  if (typeof value === 'number' && !Number.isInteger(value) && Math.abs(value) < 1e-4) {
+    return value.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');
+  }
+  return String(value);
 }
 
 export function isMapping(value: unknown): value is Record<string, unknown> {
