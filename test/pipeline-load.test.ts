@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { buildGraph } from '../src/pipeline/graph.js';
 import { findPipelineFile, lockFileFor, loadPipeline } from '../src/pipeline/load.js';
 import { cmdText } from '../src/pipeline/model.js';
 import { tempDir, writeFiles } from './helpers.js';
@@ -196,4 +197,24 @@ test('a symlink that stays inside the project is a fine output location', (t) =>
   writeFiles(dir, { 'real/keep': '', 'pipeline.yaml': 'stages:\n  s:\n    cmd: x\n    outs: [linked/out.txt]\n' });
   symlinkSync(join(dir, 'real'), join(dir, 'linked'));
   assert.equal(loadPipeline(dir).stages[0]!.outs[0]!.rel, 'linked/out.txt');
+});
+
+test('a params file produced by an earlier stage need not exist yet, and links the stages', (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'pipeline.yaml': `stages:
+  tune:
+    cmd: python tune.py
+    outs: [tuned/best.yaml]
+  train:
+    cmd: python train.py
+    params:
+      - tuned/best.yaml:
+          - lr
+`,
+  });
+  const pipeline = loadPipeline(dir);
+  assert.deepEqual(pipeline.stages[1]!.params, [{ file: 'tuned/best.yaml', rel: 'tuned/best.yaml', keys: ['lr'] }]);
+  // ... and the params file links the stages, as any dependency does.
+  assert.deepEqual(buildGraph(pipeline).edges, [['tune', 'train']]);
 });

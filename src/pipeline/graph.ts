@@ -1,5 +1,5 @@
-// The stage graph: a stage depends on another when one of its deps equals, lies inside, or contains
-// one of the other's outputs. Order is DVC's: depth-first post-order, starting points in file order.
+// The stage graph: a stage depends on another when one of its deps (or params files) equals, lies
+// inside, or contains one of the other's outputs. Order is DVC's: depth-first post-order, starting points in file order.
 import { resolve } from 'node:path';
 import { ConfigError, didYouMean } from '../core/errors.js';
 import { displayPath } from '../core/yaml.js';
@@ -33,10 +33,11 @@ export function buildGraph(pipeline: Pipeline): StageGraph {
   const down = new Map<string, string[]>(pipeline.stages.map((s) => [s.name, []]));
   const edges: [string, string][] = [];
   for (const stage of pipeline.stages) {
-    for (const dep of stage.deps) {
+    // Params files are dependencies too (as in DVC): a stage may read params another one writes.
+    for (const dep of [...stage.deps.map((d) => d.rel), ...stage.params.map((p) => p.rel)]) {
       for (const other of pipeline.stages) {
         if (other === stage || up.get(stage.name)!.includes(other.name)) continue;
-        if (other.outs.some((o) => isWithin(dep.rel, o.rel) || isWithin(o.rel, dep.rel))) {
+        if (other.outs.some((o) => isWithin(dep, o.rel) || isWithin(o.rel, dep))) {
           up.get(stage.name)!.push(other.name);
           down.get(other.name)!.push(stage.name);
           edges.push([other.name, stage.name]);
@@ -87,7 +88,8 @@ function topologicalOrder(pipeline: Pipeline, up: Map<string, string[]>): Stage[
     if (done.has(name)) return;
     const at = path.indexOf(name);
     if (at >= 0) {
-      const cycle = [...path.slice(at), name];
+      // The walk follows "depends on"; the message shows the data flow instead.
+      const cycle = [...path.slice(at), name].reverse();
       const first = byName.get(name)!;
       throw new ConfigError(`dependency cycle: ${cycle.join(' -> ')}`, { file: displayPath(pipeline.file), line: first.line, key: `stages.${name}` });
     }

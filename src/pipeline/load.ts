@@ -48,13 +48,14 @@ export function loadPipeline(root: string, file?: string): Pipeline {
   const built = Object.entries(stages)
     .flatMap(([name, raw]) => expandStage(name, raw, context, source))
     .map((template) => buildStage(template, base, source));
-  checkOutputs(built, base, source);
+  const lockFile = lockFileFor(path);
+  checkOutputs(built, base, source, [basename(path), basename(lockFile)]);
   checkParams(built, base, source);
 
   const pipeline: Pipeline = {
     file: path,
     root: base,
-    lockFile: lockFileFor(path),
+    lockFile,
     stages: built.map((b) => b.stage),
     params: topLevelPaths(top, 'params', context, source),
     metrics: topLevelPaths(top, 'metrics', context, source),

@@ -5,6 +5,7 @@ import { extname, join, posix } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { readYamlFile, type YamlSource } from '../../core/yaml.js';
 import { hasTemplate, isMapping } from './interpolate.js';
+import { typeName } from './schema.js';
 
 interface At {
   source: YamlSource;
@@ -29,11 +30,12 @@ export class Context {
     return new Context(structuredClone(this.data), new Map(this.origins), new Map(this.imports));
   }
 
-  /** Sets a loop variable (`item`, `key`), shadowing any value of that name. */
+  /**
+   * Sets a loop variable (`item`, `key`), shadowing any value of that name. Shallow: the result is
+   * only read, or cloned before vars are merged into it.
+   */
   with(name: string, value: unknown): Context {
-    const copy = this.clone();
-    copy.data[name] = value;
-    return copy;
+    return new Context({ ...this.data, [name]: value }, this.origins, this.imports);
   }
 
   /**
@@ -110,11 +112,4 @@ function splitVarsEntry(entry: string): [string, string[]] {
   const colon = entry.indexOf(':');
   if (colon < 0) return [entry, []];
   return [entry.slice(0, colon), entry.slice(colon + 1).split(',').map((k) => k.trim()).filter(Boolean)];
-}
-
-export function typeName(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return `a ${typeof value}`;
 }

@@ -2,9 +2,9 @@
 // way DVC names them: `build@us` (list of scalars), `build@0` (list of dicts or lists), `build@key`
 // (dict), `build@linux-3.8-dict1` (matrix: the value for scalars, `<name><index>` for dicts/lists).
 import type { YamlSource } from '../../core/yaml.js';
-import { typeName, type Context } from './context.js';
+import type { Context } from './context.js';
 import { isMapping, resolveDeep, TemplateError, type Usage } from './interpolate.js';
-import { checkKeys, FOREACH_KEYS, mapping, MATRIX_KEYS, STAGE_KEYS, type YamlPath } from './schema.js';
+import { checkKeys, FOREACH_KEYS, mapping, MATRIX_KEYS, STAGE_KEYS, typeName, type YamlPath } from './schema.js';
 
 /** A stage definition still to be resolved: its raw body and the data its `${}` see. */
 export interface StageTemplate {

@@ -20,19 +20,24 @@ export function hasTemplate(text: string): boolean {
 
 /** Resolves every string inside `value` (recursively through lists and mappings) against `data`. */
 export function resolveDeep(value: unknown, data: unknown, usage: Usage, path: (string | number)[] = []): unknown {
-  if (typeof value === 'string') {
-    try {
-      return resolveString(value, data, usage);
-    } catch (error) {
-      if (error instanceof TemplateError) error.path = path;
-      throw error;
-    }
-  }
+  if (typeof value === 'string') return located(() => resolveString(value, data, usage), path);
   if (Array.isArray(value)) return value.map((v, i) => resolveDeep(v, data, usage, [...path, i]));
   if (isMapping(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDeep(v, data, usage, [...path, k])]));
+    // Keys are templates too: `outs: [${dir}/model.pkl: {cache: false}]`.
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [String(located(() => resolveString(k, data, 'value'), [...path, k])), resolveDeep(v, data, usage, [...path, k])]),
+    );
   }
   return value;
+}
+
+function located<T>(resolve: () => T, path: (string | number)[]): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (error instanceof TemplateError) error.path = path;
+    throw error;
+  }
 }
 
 export function resolveString(text: string, data: unknown, usage: Usage): unknown {
@@ -54,7 +59,7 @@ export function resolveString(text: string, data: unknown, usage: Usage): unknow
 }
 
 /** The value at an expression such as `a.b`, `a[b]`, `lst.0` or `lst[0]`. */
-export function lookup(expression: string, data: unknown): unknown {
+function lookup(expression: string, data: unknown): unknown {
   const expr = expression.trim();
   const parts = splitKey(expr);
   let node = data;
@@ -112,8 +117,14 @@ function word(value: unknown): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'"'"'`)}'`;
 }
 
+// As Python prints them, so a cmd reads the same as under DVC: None, and floats below 1e-4 or from
+// 1e16 in exponent form with two exponent digits (1e-05).
 function scalarText(value: unknown): string {
-  return value === null ? 'None' : String(value);
+  if (value === null) return 'None';
+  if (typeof value === 'number' && !Number.isInteger(value) && Math.abs(value) < 1e-4) {
+    return value.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');
+  }
+  return String(value);
 }
 
 export function isMapping(value: unknown): value is Record<string, unknown> {

@@ -1,10 +1,15 @@
 // Output safety across the whole pipeline: one owner per path, no output inside another, none
-// leaving the project through a symlink, and no path that is both a stage's dep and its out.
+// leaving the project through a symlink, none covering the tool's own files (a stage's outputs are
+// deleted before it runs), and no path that is both a stage's dep and its out.
 import type { YamlSource } from '../../core/yaml.js';
-import { symlinkEscape } from './paths.js';
+import { isWithin, symlinkEscape } from './paths.js';
 import type { BuiltStage } from './stage.js';
 
-export function checkOutputs(built: readonly BuiltStage[], root: string, source: YamlSource): void {
+/** Folders the tool and git own: no output may lie inside them. */
+const OWNED_DIRS = ['.mlops', '.git'];
+
+/** `keep`: root-relative files no output may be or contain (the pipeline and lock files). */
+export function checkOutputs(built: readonly BuiltStage[], root: string, source: YamlSource, keep: readonly string[]): void {
   const owners = new Map<string, string>();
   for (const b of built) {
     const { stage } = b;
@@ -15,6 +20,8 @@ export function checkOutputs(built: readonly BuiltStage[], root: string, source:
     }
     for (const [i, out] of stage.outs.entries()) {
       const at = b.outs[i]!;
+      const covered = keep.find((k) => isWithin(k, out.rel)) ?? OWNED_DIRS.find((d) => isWithin(out.rel, d) || isWithin(d, out.rel));
+      if (covered) throw source.error(at, `output '${out.path}' would overwrite '${covered}'${b.suffix}`);
       if (seenDeps.has(out.rel)) throw source.error(at, `'${out.path}' is both an output and a dependency of stage '${stage.name}'`);
       const link = symlinkEscape(root, out.rel);
       if (link) throw source.error(at, `output '${out.path}' leads outside the project through the symlink '${link}'${b.suffix}`);

@@ -2,7 +2,6 @@
 // shape into a located ConfigError (with a did-you-mean for misspelt keys).
 import { didYouMean } from '../../core/errors.js';
 import type { YamlSource } from '../../core/yaml.js';
-import { typeName } from './context.js';
 import { isMapping } from './interpolate.js';
 
 export type YamlPath = (string | number)[];
@@ -75,4 +74,12 @@ export function checkFlags(flags: Record<string, unknown>, allowed: Record<strin
       (check === 'string-or-list' && (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))));
     if (!ok) throw source.error([...path, key], `expected ${check === 'boolean' ? 'true or false' : check === 'list' ? 'a list' : check === 'string' ? 'a string' : 'a string or a list of strings'}, got ${typeName(value)}`);
   }
+}
+
+/** How a value reads in messages: "got a string", "got a list", "got nothing". */
+export function typeName(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `a ${typeof value}`;
 }

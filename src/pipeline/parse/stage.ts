@@ -5,8 +5,7 @@ import type { StageTemplate } from './expand.js';
 import { resolveAt } from './expand.js';
 import { isMapping } from './interpolate.js';
 import { joinRel } from './paths.js';
-import { boolean, checkFlags, list, mapping, OUT_FLAGS, PLOT_FLAGS, string, stringList, type YamlPath } from './schema.js';
-import { typeName } from './context.js';
+import { boolean, checkFlags, list, mapping, OUT_FLAGS, PLOT_FLAGS, string, stringList, typeName, type YamlPath } from './schema.js';
 
 export const DEFAULT_PARAMS = 'params.yaml';
 const OUT_KINDS: readonly OutKind[] = ['outs', 'metrics', 'plots'];

@@ -1,0 +1,140 @@
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { DEFAULT_PRECISION } from '../../metrics/report.js';
+import { printJson } from '../output.js';
+
+// `metrics show|diff`, `params diff` and `plots show`, DVC's commands of the same names. Files come from
+// the pipeline (stage metrics/params/plots and the top-level lists) unless given explicitly.
+
+interface OutputFlags {
+  json?: boolean;
+  md?: boolean;
+  file?: string;
+}
+
+const pipelineOption = () => new Option('-f, --file <pipeline>', 'pipeline file (default pipeline.yaml in the project root)');
+const jsonOption = () => new Option('--json', 'print JSON');
+const mdOption = () => new Option('--md', 'print a markdown table (for CI job summaries)').conflicts('json');
+const precisionOption = () =>
+  new Option('--precision <n>', 'decimal places for floats in tables').default(DEFAULT_PRECISION).argParser((value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 20) throw new UsageError(`--precision: expected an integer from 0 to 20, got '${value}'`);
+    return n;
+  });
+
+async function declaredFiles(kind: 'metrics' | 'params', root: string, pipelineFile?: string): Promise<string[]> {
+  const [{ loadPipeline }, { metricsFiles, paramsFiles }] = await Promise.all([
+    import('../../pipeline/load.js'),
+    import('../../metrics/collect.js'),
+  ]);
+  const pipeline = loadPipeline(root, pipelineFile);
+  return kind === 'metrics' ? metricsFiles(pipeline) : paramsFiles(pipeline);
+}
+
+async function printTable(table: { header: string[]; rows: string[][] }, md?: boolean): Promise<void> {
+  const { markdownTable, textTable } = await import('../table.js');
+  process.stdout.write((md ? markdownTable : textTable)(table.header, table.rows));
+}
+
+type DiffFlags = OutputFlags & { all?: boolean; targets?: string[]; precision?: number };
+
+async function diffCommand(kind: 'metrics' | 'params', aRev: string | undefined, bRev: string | undefined, flags: DiffFlags): Promise<void> {
+  const [{ projectRoot }, { diffValues }, { diffTable }] = await Promise.all([
+    import('../../core/root.js'),
+    import('../../metrics/compare.js'),
+    import('../../metrics/report.js'),
+  ]);
+  const root = projectRoot();
+  const files = flags.targets?.length ? flags.targets : await declaredFiles(kind, root, flags.file);
+  const metrics = kind === 'metrics';
+  const { labels, result } = await diffValues(root, kind, files, { a: aRev, b: bRev, all: flags.all });
+  if (flags.json) return printJson(result);
+  if (!Object.keys(result).length) {
+    process.stderr.write(`no ${kind} changed between ${labels[0]} and ${labels[1]}\n`);
+    return;
+  }
+  await printTable(diffTable(result, labels, { kind: metrics ? 'Metric' : 'Param', precision: metrics ? flags.precision : undefined }), flags.md);
+}
+
+/** `metrics diff` and `params diff`: the same arguments and flags, DVC's `diff` semantics. */
+function diffSubcommand(parent: Command, kind: 'metrics' | 'params', defaultFiles: string): Command {
+  return parent
+    .command('diff')
+    .description(`compare ${kind} between two git revisions (default HEAD and the workspace)`)
+    .argument('[a_rev]', 'old revision', 'HEAD')
+    .argument('[b_rev]', "new revision ('workspace' for the files on disk)", 'workspace')
+    .option('--targets <files...>', `${kind} files to compare (default: ${defaultFiles})`)
+    .addOption(pipelineOption())
+    .addOption(jsonOption())
+    .addOption(mdOption())
+    .option('--all', `include unchanged ${kind}`)
+    .action((a: string, b: string, flags: DiffFlags) => diffCommand(kind, a, b, flags));
+}
+
+export function register(program: Command): void {
+  const metrics = program.command('metrics').description('show and compare the metrics files the pipeline declares');
+
+  metrics
+    .command('show')
+    .description('the metrics files (or the given ones) with their flattened keys')
+    .argument('[targets...]', 'metrics files (default: every metrics file the pipeline declares)')
+    .addOption(pipelineOption())
+    .addOption(jsonOption())
+    .addOption(mdOption())
+    .option('-A, --all-commits', 'one table per commit of the current branch, newest first')
+    .addOption(precisionOption())
+    .action(async (targets: string[], flags: OutputFlags & { allCommits?: boolean; precision: number }) => {
+      const [{ projectRoot }, { showValues }, { showTable, snapshotJson }] = await Promise.all([
+        import('../../core/root.js'),
+        import('../../metrics/compare.js'),
+        import('../../metrics/report.js'),
+      ]);
+      const root = projectRoot();
+      const files = targets.length ? targets : await declaredFiles('metrics', root, flags.file);
+      const trees = await showValues(root, files, flags.allCommits);
+      if (flags.json) {
+        return printJson(
+          flags.allCommits ? Object.fromEntries(trees.map((t) => [t.label, snapshotJson(t.snapshot)])) : snapshotJson(trees[0]!.snapshot),
+        );
+      }
+      for (const [i, { label, title, snapshot }] of trees.entries()) {
+        const gap = i ? '\n' : '';
+        if (flags.allCommits) process.stdout.write(flags.md ? `${gap}### ${label} ${title}\n\n` : `${gap}${label} ${title}\n`);
+        const missing = [...snapshot].filter(([, v]) => v === null).map(([file]) => file);
+        if (!flags.allCommits && missing.length) process.stderr.write(`warning: not found: ${missing.join(', ')}\n`);
+        if (missing.length < snapshot.size) await printTable(showTable(snapshot, flags.precision), flags.md);
+        else if (!flags.allCommits) process.stderr.write('no metrics files to show\n');
+      }
+    });
+
+  diffSubcommand(metrics, 'metrics', 'those the pipeline declares').addOption(precisionOption());
+  diffSubcommand(program.command('params').description('compare the params files the pipeline tracks'), 'params',
+    'those the pipeline tracks, and params.yaml');
+
+  program
+    .command('plots')
+    .description('charts of the pipeline plots, evaluation reports and runs')
+    .command('show')
+    .description('write one self-contained HTML page of every chart')
+    .option('-o, --out <dir>', 'output folder', 'mlops_plots')
+    .addOption(pipelineOption())
+    .option('--metric <key>', 'metric drawn across runs (default: the one most runs logged)')
+    .action(async (flags: { out: string; file?: string; metric?: string }) => {
+      const [{ existsSync }, { join }, { projectRoot }, { loadPipeline, PIPELINE_FILES }, { pipelinePlots }, { writePlots }] =
+        await Promise.all([
+          import('node:fs'),
+          import('node:path'),
+          import('../../core/root.js'),
+          import('../../pipeline/load.js'),
+          import('../../plots/defined.js'),
+          import('../../plots/build.js'),
+        ]);
+      const root = projectRoot();
+      // Without a pipeline file the built-in reports and runs are still worth a page.
+      const hasPipeline = flags.file !== undefined || PIPELINE_FILES.some((f) => existsSync(join(root, f)));
+      const defs = hasPipeline ? pipelinePlots(loadPipeline(root, flags.file)) : [];
+      const page = await writePlots(root, flags.out, { defs, metric: flags.metric });
+      for (const s of page.skipped) process.stderr.write(`note: skipped ${s.skipped}: ${s.reason}\n`);
+      process.stdout.write(`${page.file}: ${page.charts.length} chart(s)\n`);
+    });
+}

@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SimpleGit } from 'simple-git';
+import { UsageError } from '../core/errors.js';
+
+/** Where values are read from: the workspace, or one git revision of it. */
+export interface TreeReader {
+  /** How the tree is named in tables: the revision as the user wrote it, or `workspace`. */
+  readonly label: string;
+  /** A commit's subject line, for `--all-commits` headings. */
+  readonly title?: string;
+  /** A file's text (path relative to the project root), or null when the file does not exist there. */
+  read(path: string): Promise<string | null>;
+}
+
+export const WORKSPACE = 'workspace';
+
+export function workspaceReader(root: string): TreeReader {
+  return {
+    label: WORKSPACE,
+    async read(path) {
+      try {
+        return await readFile(join(root, path), 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+    },
+  };
+}
+
+/** simple-git is imported only by the commands that read history. */
+async function gitAt(root: string): Promise<SimpleGit> {
+  const { simpleGit } = await import('simple-git');
+  const git = simpleGit(root);
+  if (!(await git.checkIsRepo())) throw new UsageError(`${root} is not inside a git repository`);
+  return git;
+}
+
+/** The commit a revision names, or a UsageError naming the revision when there is none. */
+async function resolveCommit(git: SimpleGit, rev: string): Promise<string> {
+  // Not --quiet: simple-git only rejects when git writes to stderr.
+  const sha = await git.revparse(['--verify', '--end-of-options', `${rev}^{commit}`]).catch(() => '');
+  if (!sha.trim()) throw new UsageError(`unknown revision '${rev}'`);
+  return sha.trim();
+}
+
+// git's wording when a path is absent from a tree: "does not exist in 'REV'" or "exists on disk, but not in".
+const MISSING_PATH = /does not exist in|exists on disk, but not in/;
+
+function commitReader(git: SimpleGit, label: string, sha: string, title?: string): TreeReader {
+  return {
+    label,
+    title,
+    async read(path) {
+      try {
+        // `./` makes the path relative to the project root even when it is a subfolder of the repository.
+        return await git.show([`${sha}:./${path}`]);
+      } catch (error) {
+        if (MISSING_PATH.test((error as Error).message)) return null;
+        throw error;
+      }
+    },
+  };
+}
+
+/** A reader for `rev` (`workspace` means the files on disk). */
+export async function revisionReader(root: string, rev: string): Promise<TreeReader> {
+  if (rev === WORKSPACE) return workspaceReader(root);
+  const git = await gitAt(root);
+  return commitReader(git, rev, await resolveCommit(git, rev));
+}
+
+/** One reader per commit of the current branch, newest first, labelled by short hash. */
+export async function branchReaders(root: string): Promise<TreeReader[]> {
+  const git = await gitAt(root);
+  let out: string;
+  try {
+    out = await git.raw(['log', '--format=%H%x09%h%x09%s']);
+  } catch {
+    throw new UsageError('the current branch has no commits');
+  }
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [sha, short, subject] = line.split('\t') as [string, string, string];
+      return commitReader(git, short, sha, subject);
+    });
+}

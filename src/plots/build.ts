@@ -1,0 +1,62 @@
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
+import { ConfigError } from '../core/errors.js';
+import { confusionChart, CONFUSION_FILE, cvChart, CV_FILE, importanceChart, IMPORTANCE_FILE } from './builtin.js';
+import type { Chart, ChartResult } from './chart.js';
+import { definedChart, plotFiles, type PlotDef } from './defined.js';
+import { renderHtml, type SkippedChart } from './html.js';
+import { runsChart } from './runs.js';
+
+export const DEFAULT_PLOTS_DIR = 'mlops_plots';
+
+export interface PlotsOptions {
+  /** The pipeline's plot definitions (stage `plots:` outputs and top-level `plots:`). */
+  defs?: readonly PlotDef[];
+  /** Metric drawn across runs (default: the one most runs logged). */
+  metric?: string;
+}
+
+export interface PlotsPage {
+  charts: Chart[];
+  skipped: SkippedChart[];
+}
+
+const BUILTIN = [
+  [CONFUSION_FILE, 'confusion matrix', confusionChart],
+  [CV_FILE, 'CV scores', cvChart],
+  [IMPORTANCE_FILE, 'feature importances', importanceChart],
+] as const;
+
+// A malformed data file costs its own chart only: the rest of the page is still worth having.
+function attempt(what: string, draw: () => ChartResult): ChartResult {
+  try {
+    return draw();
+  } catch (error) {
+    if (error instanceof ConfigError) return { skipped: what, reason: error.message };
+    throw error;
+  }
+}
+
+/** Every chart for the project: the pipeline's definitions, then the built-in reports and the runs chart. */
+export function collectCharts(root: string, options: PlotsOptions = {}): PlotsPage {
+  const defs = options.defs ?? [];
+  const defined = new Set(defs.flatMap(plotFiles));
+  const results = [
+    ...defs.map((def) => attempt(`plot '${def.id}'`, () => definedChart(root, def))),
+    // A built-in report the pipeline already defines a plot for is not drawn twice.
+    ...BUILTIN.filter(([file]) => !defined.has(file)).map(([, what, draw]) => attempt(what, () => draw(root))),
+    attempt('metric across runs', () => runsChart(root, options.metric)),
+  ];
+  return {
+    charts: results.flatMap((r) => ('chart' in r ? [r.chart] : [])),
+    skipped: results.flatMap((r) => ('skipped' in r ? [r] : [])),
+  };
+}
+
+/** Writes the page to `<outDir>/index.html` (atomically) and returns its path and contents summary. */
+export async function writePlots(root: string, outDir = DEFAULT_PLOTS_DIR, options: PlotsOptions = {}): Promise<PlotsPage & { file: string }> {
+  const page = collectCharts(root, options);
+  const file = join(resolve(root, outDir), 'index.html');
+  await writeFileAtomic(file, renderHtml('mlops plots', page.charts, page.skipped));
+  return { ...page, file };
+}

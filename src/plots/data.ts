@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import { parseYaml } from '../core/yaml.js';
+import { parseDelimited } from '../metrics/parse.js';
+
+export type Row = Record<string, unknown>;
+
+/** A data file's text, or null when it does not exist (the chart is then skipped, not an error). */
+export function readData(root: string, file: string): string | null {
+  try {
+    return readFileSync(join(root, file), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/**
+ * Records of a plot data file, as DVC reads them: CSV/TSV rows, or a JSON/YAML list of records, or a
+ * mapping whose first list value is the records (`{"roc": [{...}, ...]}`).
+ */
+export function parseRows(text: string, file: string): Row[] {
+  const ext = file.slice(file.lastIndexOf('.') + 1).toLowerCase();
+  if (ext === 'csv' || ext === 'tsv') return parseDelimited(text, ext === 'csv' ? ',' : '\t');
+  const value = parseYaml(text, file).value;
+  const list = Array.isArray(value)
+    ? value
+    : value && typeof value === 'object'
+      ? Object.values(value).find(Array.isArray)
+      : undefined;
+  if (!list) throw new ConfigError('expected a list of records (or a mapping holding one)', { file });
+  return list.filter((r): r is Row => r !== null && typeof r === 'object' && !Array.isArray(r));
+}
+
+/** Counts (actual, predicted) pairs into a square matrix over the sorted union of labels. */
+export function countPairs(pairs: readonly (readonly [string, string])[]): { labels: string[]; counts: number[][] } {
+  const labels = [...new Set(pairs.flat())].sort(naturalOrder);
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const counts = labels.map(() => labels.map(() => 0));
+  for (const [actual, predicted] of pairs) counts[index.get(actual)!]![index.get(predicted)!]!++;
+  return { labels, counts };
+}
+
+/** Numbers by value, then text: class labels 2 < 10, and 'a' < 'b'. */
+export const naturalOrder = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
