@@ -124,23 +124,21 @@ test('foreach over a list of scalars names stages by value: build@us', (t) => {
   assert.equal(p.stages[1]!.line, 2);
 });
 
-test('foreach over a list of dicts names stages by index: train@0', (t) => {
+test('foreach over a list with dicts or lists names stages by index: fit@0', (t) => {
   const p = load(t, {
     'pipeline.yaml': `stages:
-  train:
+  fit:
     foreach:
-      - epochs: 3
-        thresh: 10
-      - epochs: 10
-        thresh: 15
+      - {lr: 0.1, batch: 32}
+      - [a, b]
+      - plain
     do:
-      cmd: python train.py \${item.epochs} \${item.thresh}
+      cmd: python fit.py \${item}
 `,
   });
-  assert.deepEqual(p.stages.map((s) => [s.name, s.cmd[0]]), [
-    ['train@0', 'python train.py 3 10'],
-    ['train@1', 'python train.py 10 15'],
-  ]);
+  // One composite entry is enough for every stage to be named by index.
+  assert.deepEqual(p.stages.map((s) => s.name), ['fit@0', 'fit@1', 'fit@2']);
+  assert.deepEqual(p.stages.map((s) => s.cmd[0]), ['python fit.py --lr 0.1 --batch 32', 'python fit.py a b', 'python fit.py plain']);
 });
 
 test('foreach over a dict names stages by key, with ${key} and ${item}; it may come from params.yaml', (t) => {
