@@ -29,6 +29,8 @@ stages:
   s:
     cmd: run --keep=\${flags.keep} --n=\${n}
     frozen: \${flags.keep}
+    meta:
+      runs: \${n}
     outs:
       - out:
           cache: \${flags.cache}
@@ -38,6 +40,7 @@ stages:
   const s = p.stages[0]!;
   assert.deepEqual(s.cmd, ['run --keep=true --n=3']);
   assert.equal(s.frozen, true);
+  assert.deepEqual(s.meta, { runs: 3 });
   assert.equal(s.outs[0]!.cache, false);
   assert.equal(s.outs[0]!.persist, true);
 });
@@ -111,13 +114,14 @@ test('foreach over a list of scalars names stages by value: build@us', (t) => {
   const p = load(t, {
     'pipeline.yaml': `stages:
   build:
-    foreach: [us, uk, 2021, true]
+    foreach: [us, uk, 2021, true, us]
     do:
       cmd: python build.py \${item}
       outs:
         - model-\${item}.pkl
 `,
   });
+  // A repeated value makes one stage, as in DVC.
   assert.deepEqual(p.stages.map((s) => s.name), ['build@us', 'build@uk', 'build@2021', 'build@true']);
   assert.deepEqual(p.stages[0]!.cmd, ['python build.py us']);
   assert.equal(p.stages[3]!.outs[0]!.path, 'model-true.pkl');
@@ -173,7 +177,7 @@ test('matrix: Cartesian product, scalars by value, dicts and lists as <name><ind
       list:
         - [x]
         - [y]
-    cmd: echo \${item.os} \${item.pyv} \${item.dict.a} \${item.list.0}
+    cmd: echo \${item.os} \${item.pyv} \${item.dict.a} \${item.list.0} \${key}
     outs:
       - out/\${item.os}-\${item.pyv}-\${item.dict.a}\${item.list[0]}
 `,
@@ -184,7 +188,7 @@ test('matrix: Cartesian product, scalars by value, dicts and lists as <name><ind
   assert.ok(names.includes('build@linux-3.8-dict1-list1'));
   assert.equal(names[15], 'build@macos-3.9-dict1-list1');
   const one = p.stages.find((s) => s.name === 'build@linux-3.9-dict1-list0')!;
-  assert.deepEqual(one.cmd, ['echo linux 3.9 2 x']);
+  assert.deepEqual(one.cmd, ['echo linux 3.9 2 x linux-3.9-dict1-list0']);
   assert.equal(one.outs[0]!.path, 'out/linux-3.9-2x');
 });
 
