@@ -81,6 +81,11 @@ plots:
       eval/plots/sklearn/prc/train.json: precision
       eval/plots/sklearn/prc/test.json: precision
 - eval/plots/images/importance.png
+artifacts:
+  review-classifier:
+    path: model.pkl
+    type: model
+    desc: Classifies reviews
 `,
 };
 
@@ -224,7 +229,7 @@ function load(t: { after(fn: () => void): void }, files: Record<string, string>)
   return { dir, pipeline: loadPipeline(dir) };
 }
 
-test('get-started layout: four stages in order, top-level metrics and plots', (t) => {
+test('get-started layout: four stages in order, top-level metrics and plots, artifacts accepted', (t) => {
   const { pipeline } = load(t, GET_STARTED);
   assert.deepEqual(pipeline.stages.map((s) => s.name), ['prepare', 'featurize', 'train', 'evaluate']);
   assert.deepEqual(buildGraph(pipeline).edges, [

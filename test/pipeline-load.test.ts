@@ -218,3 +218,23 @@ test('a params file produced by an earlier stage need not exist yet, and links t
   // ... and the params file links the stages, as any dependency does.
   assert.deepEqual(buildGraph(pipeline).edges, [['tune', 'train']]);
 });
+
+test('YAML anchors and merge keys (<<: *defaults) work as in DVC files', (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'pipeline.yaml': `stages:
+  train_small: &train
+    cmd: python train.py small
+    deps: [train.py, data/small.csv]
+    outs: [small.pkl]
+  train_large:
+    <<: *train
+    cmd: python train.py large
+    outs: [large.pkl]
+`,
+  });
+  const [, large] = loadPipeline(dir).stages;
+  assert.deepEqual(large!.cmd, ['python train.py large']);
+  assert.deepEqual(large!.deps.map((d) => d.path), ['train.py', 'data/small.csv']);
+  assert.deepEqual(large!.outs.map((o) => o.path), ['large.pkl']);
+});

@@ -29,6 +29,8 @@ stages:
   s:
     cmd: run --keep=\${flags.keep} --n=\${n}
     frozen: \${flags.keep}
+    meta:
+      runs: \${n}
     outs:
       - out:
           cache: \${flags.cache}
@@ -38,6 +40,7 @@ stages:
   const s = p.stages[0]!;
   assert.deepEqual(s.cmd, ['run --keep=true --n=3']);
   assert.equal(s.frozen, true);
+  assert.deepEqual(s.meta, { runs: 3 });
   assert.equal(s.outs[0]!.cache, false);
   assert.equal(s.outs[0]!.persist, true);
 });
@@ -111,36 +114,35 @@ test('foreach over a list of scalars names stages by value: build@us', (t) => {
   const p = load(t, {
     'pipeline.yaml': `stages:
   build:
-    foreach: [us, uk, 2021, true]
+    foreach: [us, uk, 2021, true, us]
     do:
       cmd: python build.py \${item}
       outs:
         - model-\${item}.pkl
 `,
   });
+  // A repeated value makes one stage, as in DVC.
   assert.deepEqual(p.stages.map((s) => s.name), ['build@us', 'build@uk', 'build@2021', 'build@true']);
   assert.deepEqual(p.stages[0]!.cmd, ['python build.py us']);
   assert.equal(p.stages[3]!.outs[0]!.path, 'model-true.pkl');
   assert.equal(p.stages[1]!.line, 2);
 });
 
-test('foreach over a list of dicts names stages by index: train@0', (t) => {
+test('foreach over a list with dicts or lists names stages by index: fit@0', (t) => {
   const p = load(t, {
     'pipeline.yaml': `stages:
-  train:
+  fit:
     foreach:
-      - epochs: 3
-        thresh: 10
-      - epochs: 10
-        thresh: 15
+      - {lr: 0.1, batch: 32}
+      - [a, b]
+      - plain
     do:
-      cmd: python train.py \${item.epochs} \${item.thresh}
+      cmd: python fit.py \${item}
 `,
   });
-  assert.deepEqual(p.stages.map((s) => [s.name, s.cmd[0]]), [
-    ['train@0', 'python train.py 3 10'],
-    ['train@1', 'python train.py 10 15'],
-  ]);
+  // One composite entry is enough for every stage to be named by index.
+  assert.deepEqual(p.stages.map((s) => s.name), ['fit@0', 'fit@1', 'fit@2']);
+  assert.deepEqual(p.stages.map((s) => s.cmd[0]), ['python fit.py --lr 0.1 --batch 32', 'python fit.py a b', 'python fit.py plain']);
 });
 
 test('foreach over a dict names stages by key, with ${key} and ${item}; it may come from params.yaml', (t) => {
@@ -175,7 +177,7 @@ test('matrix: Cartesian product, scalars by value, dicts and lists as <name><ind
       list:
         - [x]
         - [y]
-    cmd: echo \${item.os} \${item.pyv} \${item.dict.a} \${item.list.0}
+    cmd: echo \${item.os} \${item.pyv} \${item.dict.a} \${item.list.0} \${key}
     outs:
       - out/\${item.os}-\${item.pyv}-\${item.dict.a}\${item.list[0]}
 `,
@@ -186,7 +188,7 @@ test('matrix: Cartesian product, scalars by value, dicts and lists as <name><ind
   assert.ok(names.includes('build@linux-3.8-dict1-list1'));
   assert.equal(names[15], 'build@macos-3.9-dict1-list1');
   const one = p.stages.find((s) => s.name === 'build@linux-3.9-dict1-list0')!;
-  assert.deepEqual(one.cmd, ['echo linux 3.9 2 x']);
+  assert.deepEqual(one.cmd, ['echo linux 3.9 2 x linux-3.9-dict1-list0']);
   assert.equal(one.outs[0]!.path, 'out/linux-3.9-2x');
 });
 

@@ -35,7 +35,8 @@ export function readYamlFile(file: string): YamlSource {
 
 export function parseYaml(text: string, file: string): YamlSource {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // merge: `<<: *defaults` keys, which DVC's YAML reader accepts and real pipeline files use.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0].line ?? lines.linePos(first.pos[0]).line;

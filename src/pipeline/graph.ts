@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { ConfigError, didYouMean } from '../core/errors.js';
 import { displayPath } from '../core/yaml.js';
 import type { Pipeline, Stage } from './model.js';
-import { isWithin } from './parse/paths.js';
 
 export interface SelectOptions {
   /** The targets and everything downstream of them (instead of upstream). */
@@ -32,16 +31,15 @@ export function buildGraph(pipeline: Pipeline): StageGraph {
   const up = new Map<string, string[]>(pipeline.stages.map((s) => [s.name, []]));
   const down = new Map<string, string[]>(pipeline.stages.map((s) => [s.name, []]));
   const edges: [string, string][] = [];
+  const producers = outputIndex(pipeline);
   for (const stage of pipeline.stages) {
     // Params files are dependencies too (as in DVC): a stage may read params another one writes.
     for (const dep of [...stage.deps.map((d) => d.rel), ...stage.params.map((p) => p.rel)]) {
-      for (const other of pipeline.stages) {
-        if (other === stage || up.get(stage.name)!.includes(other.name)) continue;
-        if (other.outs.some((o) => isWithin(dep, o.rel) || isWithin(o.rel, dep))) {
-          up.get(stage.name)!.push(other.name);
-          down.get(other.name)!.push(stage.name);
-          edges.push([other.name, stage.name]);
-        }
+      for (const other of producers(dep)) {
+        if (other === stage.name || up.get(stage.name)!.includes(other)) continue;
+        up.get(stage.name)!.push(other);
+        down.get(other)!.push(stage.name);
+        edges.push([other, stage.name]);
       }
     }
   }
@@ -77,6 +75,39 @@ export function buildGraph(pipeline: Pipeline): StageGraph {
       return sorted(chosen);
     },
   };
+}
+
+/**
+ * For a path, the stages (in file order) with an output equal to it, above it, or inside it. Sorted
+ * output paths make "inside" a range search, so thousands of foreach stages stay fast.
+ */
+function outputIndex(pipeline: Pipeline): (path: string) => string[] {
+  const position = new Map(pipeline.stages.map((s, i) => [s.name, i]));
+  const outs = pipeline.stages.flatMap((s) => s.outs.map((o) => ({ rel: o.rel, stage: s.name })));
+  const exact = new Map<string, string[]>();
+  for (const o of outs) exact.set(o.rel, [...(exact.get(o.rel) ?? []), o.stage]);
+  const sorted = outs.map((o) => o.rel).sort();
+  return (path) => {
+    const found = new Set<string>();
+    const parts = path.split('/');
+    for (let n = 1; n <= parts.length; n++) for (const s of exact.get(parts.slice(0, n).join('/')) ?? []) found.add(s);
+    const prefix = path === '.' ? '' : `${path}/`;
+    for (let i = lowerBound(sorted, prefix); i < sorted.length && sorted[i]!.startsWith(prefix); i++) {
+      for (const s of exact.get(sorted[i]!)!) found.add(s);
+    }
+    return [...found].sort((a, b) => position.get(a)! - position.get(b)!);
+  };
+}
+
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function topologicalOrder(pipeline: Pipeline, up: Map<string, string[]>): Stage[] {

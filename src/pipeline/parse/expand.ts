@@ -42,7 +42,7 @@ export function expandStage(name: string, raw: unknown, context: Context, source
     checkKeys(body, MATRIX_KEYS, source, path, 'matrix stage');
     const { matrix: _, ...template } = body;
     return matrixItems(body.matrix, context, source, [...path, 'matrix']).map(([key, item]) => ({
-      name: `${name}@${key}`, body: template, context: context.with('item', item), path, generated: true,
+      name: `${name}@${key}`, body: template, context: context.with('item', item).with('key', key), path, generated: true,
     }));
   }
   checkKeys(body, STAGE_KEYS, source, path, 'stage');
@@ -59,17 +59,14 @@ export function resolveAt(value: unknown, context: Context, usage: Usage, source
   }
 }
 
+// Keys are unique as in the mapping DVC builds: a repeated scalar makes one stage.
 function foreachItems(items: unknown, source: YamlSource, path: YamlPath): [string, unknown, boolean][] {
   if (isMapping(items)) return Object.entries(items).map(([k, v]) => [k, v, true]);
   if (!Array.isArray(items)) throw source.error(path, `foreach expects a list or a mapping, got ${typeName(items)}`);
   const composite = items.some((v) => v !== null && typeof v === 'object');
-  const entries = items.map((v, i): [string, unknown, boolean] => [composite ? String(i) : keyText(v), v, false]);
-  const seen = new Set<string>();
-  for (const [key] of entries) {
-    if (seen.has(key)) throw source.error(path, `foreach lists '${key}' twice: stage names would clash`);
-    seen.add(key);
-  }
-  return entries;
+  const byKey = new Map<string, unknown>();
+  for (const [i, v] of items.entries()) byKey.set(composite ? String(i) : keyText(v), v);
+  return [...byKey].map(([key, v]) => [key, v, false]);
 }
 
 function matrixItems(raw: unknown, context: Context, source: YamlSource, path: YamlPath): [string, Record<string, unknown>][] {

@@ -6,7 +6,10 @@ import { isMapping } from './interpolate.js';
 
 export type YamlPath = (string | number)[];
 
-export const TOP_KEYS = ['stages', 'vars', 'params', 'metrics', 'plots'];
+/** DVC 3 model-registry and dataset declarations: accepted so such files load, but unused here. */
+const IGNORED_TOP_KEYS = ['artifacts', 'datasets'];
+
+export const TOP_KEYS = ['stages', 'vars', 'params', 'metrics', 'plots', ...IGNORED_TOP_KEYS];
 export const STAGE_KEYS = ['cmd', 'wdir', 'deps', 'params', 'outs', 'metrics', 'plots', 'frozen', 'always_changed', 'desc', 'meta', 'vars'];
 export const FOREACH_KEYS = ['foreach', 'do'];
 export const MATRIX_KEYS = ['matrix', ...STAGE_KEYS];

@@ -73,8 +73,7 @@ export function buildStage(template: StageTemplate, root: string, source: YamlSo
     frozen: boolean(resolved('frozen'), source, [...path, 'frozen'], false),
     alwaysChanged: boolean(resolved('always_changed'), source, [...path, 'always_changed'], false),
     ...(desc === undefined ? {} : { desc }),
-    // meta is free-form and never interpolated.
-    ...(body.meta === undefined ? {} : { meta: body.meta }),
+    ...(body.meta === undefined ? {} : { meta: resolved('meta') }),
     line: source.lineOf(template.generated ? path.slice(0, 2) : path),
   };
   return {
