@@ -68,7 +68,7 @@ export function generateObesity(rows: number, seed: number): string {
     const male = d.uniform() < c.male;
     const age = clip(14 + c.age * Math.exp(d.normal(0, 0.55)), 14, 61);
     const height = clip(d.normal(male ? 1.76 : 1.63, male ? 0.07 : 0.065), 1.45, 1.98);
-    const bmi = d.uniform(c.bmi[0], c.bmi[1]) + d.normal(0, 0.6);
+    const bmi = d.normal((c.bmi[0] + c.bmi[1]) / 2, (c.bmi[1] - c.bmi[0]) / 5);
     const weight = clip(bmi * height * height, 39, 173);
     const obese = c.bmi[0] >= 29.8;
     const mtrans = d.pick<string>([
