@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { projectRoot } from '../../core/root.js';
+import { interactive, printJson, withSpinner } from '../output.js';
+import { markdownTable, textTable } from '../table.js';
+
+// The built-in ML stages: prepare, train, evaluate, predict. Domain code is imported inside each
+// action so that `mlops --help` loads none of it (danfojs-node alone costs over a second).
+
+const fixed = (v: number) => v.toFixed(4);
+const paramText = (params: object) =>
+  Object.entries(params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+
+export function register(program: Command): void {
+  program
+    .command('prepare')
+    .description('split the raw CSV (params.yaml prepare:) into prepared train/test CSVs and fit the transform')
+    .action(async () => {
+      const { prepare } = await import('../../ml/prepare.js');
+      const { PATHS } = await import('../../ml/paths.js');
+      const s = await withSpinner('prepare: reading data', () => prepare(projectRoot()));
+      const dropped = s.droppedRows ? `, ${s.droppedRows} rows dropped (missing values)` : '';
+      console.log(`prepared ${s.trainRows} train and ${s.testRows} test rows, ${s.features} features, ${s.classes.length} classes${dropped}`);
+      console.log(`wrote ${PATHS.train}, ${PATHS.test}, ${PATHS.transform}`);
+    });
+
+  program
+    .command('train')
+    .description('grid search with stratified k-fold CV (params.yaml train:), refit the best, save the model')
+    .option('--json', 'print the CV results as JSON')
+    .option('--md', 'print the CV results as a markdown table')
+    .action(async (opts: { json?: boolean; md?: boolean }) => {
+      const { trainGridSearch } = await import('../../ml/train.js');
+      const { PATHS } = await import('../../ml/paths.js');
+      const started = Date.now();
+      const summary = await withSpinner('train: starting workers', (update) =>
+        trainGridSearch(projectRoot(), {
+          onCandidate: (done, total, r) => {
+            const elapsed = (Date.now() - started) / 1000;
+            const eta = Math.round((elapsed / done) * (total - done));
+            if (interactive) update(`train: ${done}/${total} candidates, ETA ${eta}s`);
+            else if (!opts.json && !opts.md) console.log(`candidate ${done}/${total}: ${paramText(r.params)}: ${fixed(r.mean_score)} ± ${fixed(r.std_score)}`);
+          },
+        }),
+      );
+      const { search, scoring } = summary;
+      if (opts.json) return printJson({ best_params: summary.bestParams, best_score: summary.bestScore, scoring, candidates: search.candidates });
+      const header = ['rank', 'params', `mean ${scoring}`, 'std', 'fit s'];
+      const rows = [...search.candidates]
+        .sort((a, b) => a.rank - b.rank)
+        .map((c) => [String(c.rank), paramText(c.params), fixed(c.mean_score), fixed(c.std_score), c.mean_fit_time.toFixed(2)]);
+      process.stdout.write(opts.md ? markdownTable(header, rows) : textTable(header, rows));
+      console.log(`best ${scoring} ${fixed(summary.bestScore)} (${summary.folds}-fold CV over ${summary.candidates} candidates): ${paramText(summary.bestParams)}`);
+      if (!opts.md) console.log(`wrote ${PATHS.model}, ${PATHS.cvResults}`);
+    });
+
+  program
+    .command('evaluate')
+    .description('test-set metrics, confusion matrix and feature importance; exit 1 when a threshold gate fails')
+    .option('--json', 'print the metrics as JSON')
+    .option('--md', 'print the metrics as a markdown table')
+    .action(async (opts: { json?: boolean; md?: boolean }) => {
+      const { evaluate, gateFailure, GATE_METRICS } = await import('../../ml/evaluate.js');
+      const { PATHS } = await import('../../ml/paths.js');
+      const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(projectRoot()));
+      if (opts.json) printJson({ ...metrics, failed_gates: failed });
+      else {
+        const rows = GATE_METRICS.map((m) => [m, fixed(metrics[m])]);
+        process.stdout.write(opts.md ? markdownTable(['metric', 'value'], rows) : textTable(['metric', 'value'], rows));
+        if (!opts.md) console.log(`wrote ${PATHS.metrics}, ${PATHS.confusion}, ${PATHS.importance}`);
+      }
+      if (failed.length) throw gateFailure(failed);
+    });
+
+  program
+    .command('predict')
+    .description('apply the saved transform and model to a raw CSV')
+    .requiredOption('--model <file>', 'model JSON written by train')
+    .requiredOption('--input <csv>', 'rows to predict, with the raw columns')
+    .option('--transform <file>', 'transform JSON (default: transform.json beside the model)')
+    .option('--output <csv>', 'write predictions here instead of stdout')
+    .action(async (opts: { model: string; input: string; transform?: string; output?: string }) => {
+      const { predict } = await import('../../ml/predict.js');
+      const csv = await predict(opts);
+      if (!opts.output) return void process.stdout.write(csv);
+      const { writeFileAtomic } = await import('../../core/atomic.js');
+      await writeFileAtomic(opts.output, csv);
+      console.log(`wrote ${csv.split('\n').length - 2} predictions to ${opts.output}`);
+    });
+}

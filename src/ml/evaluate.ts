@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
+import { ConfigError, FailureError } from '../core/errors.js';
+import { loadParamsSection } from '../params/params.js';
+import type { TrackedRun } from '../tracking/run.js';
+import { SectionReader } from './config.js';
+import { formatCsv } from './csv.js';
+import { readDataset } from './dataset.js';
+import { argmaxRows } from './forest.js';
+import { permutationImportance, type Importance } from './importance.js';
+import { accuracy, brier, confusionMatrix, logLoss, perClass, presentClasses, score, type ClassScores } from './metrics.js';
+import { readModelFile, readTransformFile } from './model-file.js';
+import { PATHS } from './paths.js';
+import { featureGroups } from './transform.js';
+
+// `mlops evaluate`: test-set metrics, the confusion matrix (long format, one `actual,predicted` row
+// per test row, which DVC's confusion template counts), permutation importance; then the quality
+// gates from evaluate.thresholds, checked only after every report is written.
+
+const KEYS = ['thresholds', 'permutation_repeats', 'seed'];
+export const GATE_METRICS = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'balanced_accuracy', 'log_loss', 'brier'] as const;
+export type GateMetric = (typeof GATE_METRICS)[number];
+
+export interface Gate {
+  readonly metric: GateMetric;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+export interface EvaluateConfig {
+  readonly gates: Gate[];
+  readonly repeats: number;
+  readonly seed: number;
+}
+
+export function readEvaluateConfig(root: string): { config: EvaluateConfig; reader: SectionReader } {
+  const reader = new SectionReader(loadParamsSection(root, 'evaluate'));
+  reader.checkKeys([], reader.section.value, KEYS);
+  const thresholds = reader.mapping(['thresholds'], {});
+  reader.checkKeys(['thresholds'], thresholds, GATE_METRICS);
+  const gates = Object.keys(thresholds).map((metric) => {
+    const bounds = reader.mapping(['thresholds', metric]);
+    reader.checkKeys(['thresholds', metric], bounds, ['min', 'max']);
+    if (Object.keys(bounds).length === 0) throw reader.error(['thresholds', metric], 'give min, max or both');
+    const bound = (key: 'min' | 'max') => (bounds[key] === undefined ? undefined : reader.number(['thresholds', metric, key], () => true, 'a number'));
+    return { metric: metric as GateMetric, min: bound('min'), max: bound('max') };
+  });
+  const config = { gates, repeats: reader.integer(['permutation_repeats'], 1, 5), seed: reader.integer(['seed'], 0, 42) };
+  return { config, reader };
+}
+
+export interface Metrics extends Record<GateMetric, number> {
+  readonly n_test: number;
+  readonly per_class: Record<string, ClassScores>;
+}
+
+export interface EvaluateSummary {
+  readonly metrics: Metrics;
+  readonly importance: Importance[];
+  /** One line per failed gate (empty when all pass). */
+  readonly failed: string[];
+}
+
+export async function evaluate(root: string, run?: TrackedRun): Promise<EvaluateSummary> {
+  const { config, reader } = readEvaluateConfig(root);
+  const saved = await readModelFile(join(root, PATHS.model));
+  const transform = readTransformFile(join(root, PATHS.transform));
+  const test = readDataset(join(root, PATHS.test), saved.target, saved.classes);
+  if (test.features.join() !== saved.features.join()) {
+    throw new ConfigError(`columns differ from the model's features (${saved.features.length} expected); rerun prepare and train`, { file: test.file });
+  }
+  const { data } = test;
+  const C = data.nClasses;
+  const proba = saved.model.predictProba(data);
+  const predicted = argmaxRows(proba, C);
+  const confusion = confusionMatrix(data.y, predicted, C);
+  const classScores = perClass(confusion, C);
+  const present = presentClasses(data.y, predicted, C);
+  const macro = (key: 'precision' | 'recall') => present.reduce((a, k) => a + classScores[k]![key], 0) / present.length;
+  const metrics: Metrics = {
+    accuracy: accuracy(data.y, predicted),
+    f1_macro: score('f1_macro', data.y, predicted, C),
+    precision_macro: macro('precision'),
+    recall_macro: macro('recall'),
+    balanced_accuracy: score('balanced_accuracy', data.y, predicted, C),
+    log_loss: logLoss(data.y, proba, C),
+    brier: brier(data.y, proba, C),
+    n_test: data.nRows,
+    per_class: Object.fromEntries(saved.classes.map((c, k) => [c, classScores[k]!])),
+  };
+  const importance = permutationImportance(saved.model, data, featureGroups(transform), config.repeats, config.seed);
+  importance.sort((a, b) => b.mean - a.mean);
+  await writeFileAtomic(join(root, PATHS.metrics), JSON.stringify(metrics, null, 2) + '\n');
+  await writeFileAtomic(
+    join(root, PATHS.confusion),
+    formatCsv(['actual', 'predicted'], Array.from(data.y, (a, i) => [saved.classes[a]!, saved.classes[predicted[i]!]!])),
+  );
+  await writeFileAtomic(join(root, PATHS.importance), formatCsv(['feature', 'importance_mean', 'importance_std'], importance.map((f) => [f.name, f.mean, f.std])));
+  if (run) {
+    await run.logParams(reader.section.value);
+    await run.logMetrics(Object.fromEntries(GATE_METRICS.map((m) => [m, metrics[m]])));
+    for (const path of [PATHS.metrics, PATHS.confusion, PATHS.importance]) await run.logArtifact(join(root, path));
+  }
+  const failed = checkGates(config.gates, metrics);
+  return { metrics, importance, failed };
+}
+
+function checkGates(gates: readonly Gate[], metrics: Metrics): string[] {
+  const failed: string[] = [];
+  for (const { metric, min, max } of gates) {
+    const v = metrics[metric];
+    if (min !== undefined && v < min) failed.push(`${metric} ${round(v)} < min ${min}`);
+    if (max !== undefined && v > max) failed.push(`${metric} ${round(v)} > max ${max}`);
+  }
+  return failed;
+}
+
+const round = (v: number) => Number(v.toFixed(4));
+
+/** The FailureError evaluate's command throws after printing its reports. */
+export function gateFailure(failed: readonly string[]): FailureError {
+  return new FailureError(`quality gate${failed.length > 1 ? 's' : ''} failed: ${failed.join('; ')} (see ${PATHS.metrics})`);
+}

@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
+import { loadParamsSection } from '../params/params.js';
+import type { TrackedRun } from '../tracking/run.js';
+import { SectionReader } from './config.js';
+import { readDataset } from './dataset.js';
+import { ENGINES, fitModel, type EngineName } from './engine.js';
+import type { ForestParams } from './forest.js';
+import { expandGrid, readGrid, type Grid } from './grid.js';
+import { encodeFeatures } from './matrix.js';
+import { SCORINGS, type Scoring } from './metrics.js';
+import { PATHS } from './paths.js';
+import { defaultWorkers } from './pool.js';
+import { gridSearch, type CandidateSummary, type SearchResult } from './search.js';
+
+// `mlops train`: grid search with stratified k-fold CV on the prepared training set, the best candidate
+// refit on all of it, the model and reports/cv_results.json written. Same seed, same result.
+
+const KEYS = ['grid', 'cv_folds', 'scoring', 'seed', 'engine', 'workers'];
+
+export interface TrainConfig {
+  readonly grid: Grid;
+  readonly cvFolds: number;
+  readonly scoring: Scoring;
+  readonly seed: number;
+  readonly engine: EngineName;
+  readonly workers: number;
+}
+
+export function readTrainConfig(root: string): { config: TrainConfig; reader: SectionReader; target: string } {
+  const reader = new SectionReader(loadParamsSection(root, 'train'));
+  reader.checkKeys([], reader.section.value, KEYS);
+  const config: TrainConfig = {
+    grid: readGrid(reader),
+    cvFolds: reader.integer(['cv_folds'], 2, 5),
+    scoring: reader.choice(['scoring'], SCORINGS, 'f1_macro'),
+    seed: reader.integer(['seed'], 0, 42),
+    engine: reader.choice(['engine'], ENGINES, 'forest'),
+    workers: reader.get(['workers']) === null ? defaultWorkers() : reader.integer(['workers'], 1, defaultWorkers()),
+  };
+  // the target column is named once, in the prepare section
+  const target = new SectionReader(loadParamsSection(root, 'prepare')).string(['target']);
+  return { config, reader, target };
+}
+
+export interface TrainOptions {
+  readonly run?: TrackedRun;
+  readonly onCandidate?: (done: number, total: number, result: CandidateSummary) => void;
+}
+
+export interface TrainSummary {
+  readonly search: SearchResult;
+  readonly bestParams: Partial<ForestParams>;
+  readonly bestScore: number;
+  readonly scoring: Scoring;
+  readonly candidates: number;
+  readonly folds: number;
+}
+
+export async function trainGridSearch(root: string, options: TrainOptions = {}): Promise<TrainSummary> {
+  const { config, reader, target } = readTrainConfig(root);
+  const dataset = readDataset(join(root, PATHS.train), target);
+  const { data } = dataset;
+  const counts = dataset.classes.map((_, k) => data.y.filter((v) => v === k).length);
+  const smallest = counts.indexOf(Math.min(...counts));
+  if (counts[smallest]! < config.cvFolds) {
+    throw reader.error(['cv_folds'], `class '${dataset.classes[smallest]}' has ${counts[smallest]} rows in ${dataset.file}, fewer than the ${config.cvFolds} folds`);
+  }
+  (config.grid.max_features ?? []).forEach((v, i) => {
+    if (typeof v === 'number' && v > data.nFeatures) throw reader.error(['grid', 'max_features', i], `${v} features asked, the data has ${data.nFeatures}`);
+  });
+  const candidates = expandGrid(config.grid);
+  const search = await gridSearch(data, candidates, {
+    folds: config.cvFolds,
+    scoring: config.scoring,
+    seed: config.seed,
+    engine: config.engine,
+    workers: config.workers,
+    onCandidate: (done, total, _index, result) => options.onCandidate?.(done, total, result),
+  });
+  const best = candidates[search.bestIndex]!;
+  const bestScore = search.candidates[search.bestIndex]!.mean_score;
+  const model = await fitModel(config.engine, data, encodeFeatures(data), best.full, config.seed);
+  const modelJson = {
+    format: 'mlops-model/1',
+    engine: config.engine,
+    target,
+    features: dataset.features,
+    classes: dataset.classes,
+    params: best.full,
+    seed: config.seed,
+    cv: { scoring: config.scoring, score: bestScore, folds: config.cvFolds },
+    model: model.toJSON(),
+  };
+  const cvResults = {
+    scoring: config.scoring,
+    cv_folds: config.cvFolds,
+    engine: config.engine,
+    seed: config.seed,
+    best_index: search.bestIndex,
+    best_params: best.params,
+    best_score: bestScore,
+    candidates: search.candidates,
+  };
+  await writeFileAtomic(join(root, PATHS.model), JSON.stringify(modelJson) + '\n');
+  await writeFileAtomic(join(root, PATHS.cvResults), JSON.stringify(cvResults, null, 2) + '\n');
+  if (options.run) await logTraining(options.run, root, reader.section.value, config.scoring, search, bestScore);
+  return { search, bestParams: best.params, bestScore, scoring: config.scoring, candidates: candidates.length, folds: config.cvFolds };
+}
+
+async function logTraining(run: TrackedRun, root: string, params: Record<string, unknown>, scoring: Scoring, search: SearchResult, bestScore: number): Promise<void> {
+  await run.logParams(params);
+  for (const [i, c] of search.candidates.entries()) {
+    const child = await run.startChild(`candidate-${i}`);
+    await child.logParams(c.params);
+    for (const [fold, s] of c.fold_scores.entries()) await child.logMetric(scoring, s, fold);
+    await child.logMetrics({ [`${scoring}_mean`]: c.mean_score, [`${scoring}_std`]: c.std_score, rank: c.rank, mean_fit_time: c.mean_fit_time });
+    await child.end('FINISHED');
+  }
+  await run.logMetrics({ [`best_cv_${scoring}`]: bestScore });
+  await run.setTags({ best_candidate: `candidate-${search.bestIndex}` });
+  await run.logArtifact(join(root, PATHS.model));
+  await run.logArtifact(join(root, PATHS.cvResults));
+}

@@ -1,0 +1,157 @@
+import { ConfigError } from '../core/errors.js';
+import { isMissing, type Cell, type RawTable } from './raw.js';
+
+// The preprocessing fitted on the training part and saved as models/transform.json, so evaluation and
+// prediction apply exactly the same steps: imputation (numeric columns by the chosen statistic,
+// categorical ones by the most frequent value), one-hot or ordinal encoding (categories as seen in
+// training; an unseen one becomes all zeros / -1), and optional standard scaling of numeric columns.
+
+export type Missing = 'drop' | 'mean' | 'median' | 'most_frequent';
+export type Encoding = 'onehot' | 'ordinal';
+export type Scaling = 'standard' | 'none';
+
+export interface NumericColumn {
+  readonly name: string;
+  readonly kind: 'numeric';
+  /** Imputed value; null with `missing: drop` (then a missing value is an error at prediction). */
+  readonly fill: number | null;
+  readonly mean: number;
+  readonly scale: number;
+}
+
+export interface CategoricalColumn {
+  readonly name: string;
+  readonly kind: 'categorical';
+  readonly fill: string | null;
+  readonly categories: string[];
+}
+
+export type ColumnTransform = NumericColumn | CategoricalColumn;
+
+export interface Transform {
+  readonly format: 'mlops-transform/1';
+  readonly target: string;
+  readonly missing: Missing;
+  readonly encoding: Encoding;
+  readonly scaling: Scaling;
+  readonly columns: ColumnTransform[];
+  /** The model's input columns, in order. */
+  readonly features: string[];
+}
+
+export interface TransformOptions {
+  readonly target: string;
+  readonly missing: Missing;
+  readonly encoding: Encoding;
+  readonly scaling: Scaling;
+  /** Columns to treat as categorical even when their values are numbers. */
+  readonly categorical: readonly string[];
+}
+
+/** Numeric when most present values are numbers; then every other value is an error, located. */
+export function inferKinds(table: RawTable, options: TransformOptions): Map<string, 'numeric' | 'categorical'> {
+  const kinds = new Map<string, 'numeric' | 'categorical'>();
+  table.columns.forEach((name, c) => {
+    if (name === options.target) return;
+    const values = table.values[c]!;
+    const present = values.filter((v) => !isMissing(v));
+    const numbers = present.filter((v) => typeof v === 'number').length;
+    const numeric = !options.categorical.includes(name) && numbers > 0 && numbers * 2 >= present.length;
+    if (numeric) checkNumeric(table, c);
+    kinds.set(name, numeric ? 'numeric' : 'categorical');
+  });
+  return kinds;
+}
+
+function checkNumeric(table: RawTable, c: number): void {
+  const values = table.values[c]!;
+  const r = values.findIndex((v) => !isMissing(v) && typeof v !== 'number');
+  if (r >= 0) {
+    throw new ConfigError(`non-numeric value ${JSON.stringify(values[r])} in numeric column`, { file: table.file, line: r + 2, key: table.columns[c] });
+  }
+}
+
+export function fitTransform(table: RawTable, rows: readonly number[], kinds: Map<string, 'numeric' | 'categorical'>, options: TransformOptions): Transform {
+  const columns: ColumnTransform[] = [];
+  for (const [name, kind] of kinds) {
+    const all = table.values[table.columns.indexOf(name)]!;
+    const present = rows.map((r) => all[r]).filter((v): v is string | number => !isMissing(v));
+    if (kind === 'numeric') {
+      const nums = present as number[];
+      const fill = options.missing === 'drop' ? null : numericFill(nums, options.missing);
+      const filled = rows.map((r) => (isMissing(all[r]) ? fill! : (all[r] as number)));
+      const mean = filled.reduce((a, b) => a + b, 0) / Math.max(1, filled.length);
+      const std = Math.sqrt(filled.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, filled.length));
+      const scaled = options.scaling === 'standard';
+      columns.push({ name, kind, fill, mean: scaled ? mean : 0, scale: scaled && std > 0 ? std : 1 });
+    } else {
+      const strings = present.map(String);
+      const fill = options.missing === 'drop' ? null : mostFrequent(strings);
+      columns.push({ name, kind, fill, categories: [...new Set(strings)].sort() });
+    }
+  }
+  const features = columns.flatMap((col) =>
+    col.kind === 'categorical' && options.encoding === 'onehot' ? col.categories.map((cat) => `${col.name}_${cat}`) : [col.name],
+  );
+  return { format: 'mlops-transform/1', target: options.target, missing: options.missing, encoding: options.encoding, scaling: options.scaling, columns, features };
+}
+
+function numericFill(values: number[], missing: Exclude<Missing, 'drop'>): number {
+  if (values.length === 0) return 0;
+  if (missing === 'mean') return values.reduce((a, b) => a + b, 0) / values.length;
+  if (missing === 'most_frequent') {
+    // ties go to the smallest value, as scikit-learn's SimpleImputer does
+    const counts = new Map<number, number>();
+    for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function mostFrequent(values: string[]): string | null {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null;
+}
+
+/** Applies the transform to `rows` of `table` (all rows by default); feature values per row. */
+export function applyTransform(transform: Transform, table: RawTable, rows?: readonly number[]): number[][] {
+  const index = rows ?? Array.from({ length: table.nRows }, (_, i) => i);
+  const sources = transform.columns.map((col) => {
+    const c = table.columns.indexOf(col.name);
+    if (c < 0) throw new ConfigError('column missing from the input (the model was trained with it)', { file: table.file, key: col.name });
+    return table.values[c]!;
+  });
+  return index.map((r) => {
+    const out: number[] = [];
+    transform.columns.forEach((col, j) => {
+      let v: Cell | undefined = sources[j]![r];
+      if (isMissing(v)) {
+        if (col.fill === null) throw new ConfigError('missing value (the transform was fitted with missing: drop, so it has no fill value)', { file: table.file, line: r + 2, key: col.name });
+        v = col.fill;
+      }
+      if (col.kind === 'numeric') {
+        if (typeof v !== 'number') throw new ConfigError(`non-numeric value ${JSON.stringify(v)} in numeric column`, { file: table.file, line: r + 2, key: col.name });
+        out.push((v - col.mean) / col.scale);
+      } else {
+        const at = col.categories.indexOf(String(v));
+        if (transform.encoding === 'ordinal') out.push(at);
+        else for (let k = 0; k < col.categories.length; k++) out.push(k === at ? 1 : 0);
+      }
+    });
+    return out;
+  });
+}
+
+/** For each raw column, the indices of the model features it produced (for grouped permutation importance). */
+export function featureGroups(transform: Transform): { name: string; features: number[] }[] {
+  let next = 0;
+  return transform.columns.map((col) => {
+    const width = col.kind === 'categorical' && transform.encoding === 'onehot' ? col.categories.length : 1;
+    const features = Array.from({ length: width }, (_, i) => next + i);
+    next += width;
+    return { name: col.name, features };
+  });
+}
