@@ -70,5 +70,5 @@ export class LockFile {
 function render(stages: Record<string, LockEntry>): string {
   const sorted: Record<string, LockEntry> = {};
   for (const name of Object.keys(stages).sort()) sorted[name] = stages[name]!;
-  return stringify({ schema: '2.0', stages: sorted }, { lineWidth: 0 });
+  return stringify({ schema: '2.0', stages: sorted }, { lineWidth: 0, singleQuote: true, indentSeq: false }); // DVC's own formatting
 }
