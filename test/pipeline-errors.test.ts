@@ -109,6 +109,20 @@ const cases: Case[] = [
     message: /expected true or false, got a string/,
   },
   {
+    name: 'an empty command in a list',
+    files: { 'pipeline.yaml': stage('    cmd:\n      - echo a\n      - ""\n') },
+    line: 3,
+    key: 'stages.train.cmd',
+    message: /empty command/,
+  },
+  {
+    name: 'an output entry with two paths in one mapping',
+    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - a: {cache: true}\n        b: {}\n') },
+    line: 5,
+    key: 'stages.train.outs.0',
+    message: /expected one path with its flags, got 2 keys/,
+  },
+  {
     name: 'wrong type: stage is not a mapping',
     files: { 'pipeline.yaml': 'stages:\n  train: python train.py\n' },
     line: 2,

@@ -1,5 +1,6 @@
 // The stage graph: a stage depends on another when one of its deps (or params files) equals, lies
-// inside, or contains one of the other's outputs. Order is DVC's: depth-first post-order, starting points in file order.
+// inside, or contains one of the other's outputs. Order is DVC's: depth-first post-order, starting
+// points in file order.
 import { resolve } from 'node:path';
 import { ConfigError, didYouMean } from '../core/errors.js';
 import { displayPath } from '../core/yaml.js';
@@ -47,12 +48,18 @@ export function buildGraph(pipeline: Pipeline): StageGraph {
   const order = topologicalOrder(pipeline, up);
   const rank = new Map(order.map((s, i) => [s.name, i]));
   const sorted = (names: Iterable<string>) => [...names].map((n) => byName.get(n)!).sort((a, b) => rank.get(a.name)! - rank.get(b.name)!);
+  // Everything reachable from `start` (not counting `start` itself unless reached again).
   const closure = (start: readonly string[], links: Map<string, string[]>) => {
     const seen = new Set<string>();
-    const visit = (n: string) => {
-      for (const next of links.get(n)!) if (!seen.has(next)) (seen.add(next), visit(next));
-    };
-    start.forEach(visit);
+    const todo = [...start];
+    for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+      for (const next of links.get(n)!) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          todo.push(next);
+        }
+      }
+    }
     return seen;
   };
   const known = (name: string) => {
