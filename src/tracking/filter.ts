@@ -149,6 +149,12 @@ export function parseFilter(input: string): FilterExpr | undefined {
   return expr;
 }
 
+/** The entities a filter reads, in order, for showing them as columns. */
+export function filterEntities(expr: FilterExpr | undefined): Entity[] {
+  if (!expr) return [];
+  return expr.type === 'compare' ? [expr.compare.entity] : expr.items.flatMap(filterEntities);
+}
+
 /** SQL LIKE as a regular expression: `%` any run of characters, `_` exactly one. */
 export function likePattern(pattern: string, caseInsensitive: boolean): RegExp {
   const body = pattern.replace(/[.*+?^${}()|[\]\\%_]/g, (c) => (c === '%' ? '[\\s\\S]*' : c === '_' ? '[\\s\\S]' : `\\${c}`));

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import { displayPath } from '../core/yaml.js';
 import { keyProblem } from './keys.js';
 import { readMeta } from './meta-yaml.js';
 
@@ -20,13 +22,13 @@ export const NOT_RUNS = new Set(['tags', 'datasets', 'traces']);
 // writeFileAtomic's temp files (`<name>.tmp-<pid>-<hex>`) can be seen for a moment by a reader.
 const TEMP_FILE = /\.tmp-\d+-[0-9a-f]{8}$/;
 
-/** A readable problem with one file of the store, reported with the path and skipped by listings. */
-export class StoreFileError extends Error {
+/** A problem with one file of the store: listings report it and skip the run; elsewhere it is exit 2. */
+export class StoreFileError extends ConfigError {
   constructor(
     readonly path: string,
     readonly reason: string,
   ) {
-    super(`${path}: ${reason}`);
+    super(reason, { file: displayPath(path) });
   }
 }
 
