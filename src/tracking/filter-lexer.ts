@@ -24,7 +24,7 @@ const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const OPERATOR = /(?:>=|<=|!=|<>|==|=|>|<)/y;
 
 export function filterError(what: string, token: Token, subject = 'filter'): UsageError {
-  const where = token.kind === 'end' ? 'at the end' : `at column ${token.column} ('${token.text}')`;
+  const where = token.kind === 'end' ? 'at the end' : `at column ${token.column} (${JSON.stringify(token.text)})`;
   return new UsageError(`invalid ${subject} ${where}: ${what}`);
 }
 

@@ -16,22 +16,25 @@ function isSafePlain(value: string): boolean {
   return SAFE_PLAIN.test(value) && !RESERVED.test(value);
 }
 
-function emitScalar(value: MetaScalar | readonly never[]): string {
+function emitScalar(value: MetaScalar | readonly never[], alwaysQuote: boolean): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return '[]';
   if (typeof value === 'number') return String(value);
   const text = value as string;
-  if (isSafePlain(text)) return text;
+  if (isSafePlain(text) && !alwaysQuote) return text;
   // Control characters need escapes, which only double-quoted YAML (a superset of JSON strings) has.
   if (/[\u0000-\u001f\u007f]/.test(text)) return JSON.stringify(text);
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-/** YAML text with sorted keys and PyYAML's quoting conventions (`experiment_id: '0'`). */
-export function emitMeta(fields: MetaFields): string {
+/**
+ * YAML text with sorted keys, block style. Ids are always quoted (`experiment_id: '0'`): a hex run id
+ * such as `1234e567...` would otherwise read back as a number in YAML 1.1.
+ */
+export function emitMeta(fields: MetaFields, quoted: readonly string[] = []): string {
   return Object.keys(fields)
     .sort()
-    .map((key) => `${key}: ${emitScalar(fields[key]!)}\n`)
+    .map((key) => `${key}: ${emitScalar(fields[key]!, quoted.includes(key))}\n`)
     .join('');
 }
 
