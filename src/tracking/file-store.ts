@@ -47,13 +47,15 @@ export class FileStore implements TrackingStore {
 
   /**
    * MLflow gives a new experiment a random 63-bit integer id. We derive those 63 bits from the name, so
-   * two processes that create the same experiment at once converge on one folder instead of two.
+   * processes that create the same experiment at once converge on one folder instead of several; only
+   * if that id is taken by another name (a 2^-63 chance) does a random one serve.
    */
   private newExperimentId(name: string): string {
     if (name === DEFAULT_EXPERIMENT_NAME && !existsSync(join(this.root, DEFAULT_EXPERIMENT_ID))) return DEFAULT_EXPERIMENT_ID;
-    const hash = createHash('sha256').update(name).digest();
-    const id = (hash.readBigUInt64BE(0) & ((1n << 63n) - 1n)).toString();
-    return existsSync(join(this.root, id)) ? (BigInt(`0x${randomUUID().replace(/-/g, '').slice(0, 16)}`) & ((1n << 63n) - 1n)).toString() : id;
+    const bits = (hex: string) => (BigInt(`0x${hex.slice(0, 16)}`) & ((1n << 63n) - 1n)).toString();
+    const id = bits(createHash('sha256').update(name).digest('hex'));
+    const holder = files.readMetaFile(join(this.root, id, files.META_FILE));
+    return holder === undefined || holder.name === name ? id : bits(randomUUID().replace(/-/g, ''));
   }
 
   private async writeExperimentMeta(id: string, name: string): Promise<void> {

@@ -4,7 +4,10 @@
 export const GIT_COMMIT_TAG = 'mlflow.source.git.commit';
 export const GIT_BRANCH_TAG = 'mlflow.source.git.branch';
 export const GIT_REPO_URL_TAG = 'mlflow.source.git.repoURL';
-/** Not an MLflow tag: whether the working tree had uncommitted changes, so the commit alone is not the code. */
+/**
+ * Not an MLflow tag: whether tracked files had uncommitted changes, so the commit alone is not the code.
+ * Untracked files (the mlruns/ folder itself, scratch outputs) do not count.
+ */
 export const GIT_DIRTY_TAG = 'mlops.git.dirty';
 
 export async function gitTags(dir: string): Promise<Record<string, string>> {
@@ -15,7 +18,7 @@ export async function gitTags(dir: string): Promise<Record<string, string>> {
     const [commit, branch, status, remotes] = await Promise.all([
       git.revparse(['HEAD']),
       git.revparse(['--abbrev-ref', 'HEAD']),
-      git.status(),
+      git.status(['--untracked-files=no']),
       git.getRemotes(true),
     ]);
     const tags: Record<string, string> = {

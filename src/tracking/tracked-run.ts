@@ -91,7 +91,6 @@ async function createTrackedRun(store: TrackingStore, experimentId: string, runN
 /** Starts a RUNNING run in the project's tracking folder and experiment, with MLflow's standard tags. */
 export async function startRun(options: StartRunOptions): Promise<TrackedRun> {
   const { store, config } = openStore(options.root);
-  const experimentId = await store.getOrCreateExperiment(config.experiment);
   const stage = process.env.MLOPS_STAGE || options.stageName;
   const contextTags: Record<string, string> = {
     'mlflow.user': userName(),
@@ -100,6 +99,7 @@ export async function startRun(options: StartRunOptions): Promise<TrackedRun> {
     [STAGE_TAG]: stage,
     ...(await gitTags(options.root)),
   };
+  const experimentId = await store.getOrCreateExperiment(config.experiment);
   const run = await createTrackedRun(store, experimentId, options.runName ?? defaultRunName(stage), contextTags);
   if (options.params) await run.logParams(options.params);
   return run;
