@@ -253,6 +253,7 @@ export class FileStore implements TrackingStore {
     const run = this.lazyRun(runId);
     const target = posix.normalize(artifactPath.replace(/\\/g, '/'));
     if (target.startsWith('..') || target.startsWith('/')) throw new UsageError(`artifact path '${artifactPath}' must stay inside the run's artifacts`);
+    if (!existsSync(localPath)) throw new UsageError(`artifact '${displayPath(localPath)}' not found`);
     await copyInto(localPath, join(run.dir, files.ARTIFACTS_DIR, target === '.' ? '' : target, basename(localPath)));
   }
 

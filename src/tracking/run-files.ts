@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { link, mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { displayPath } from '../core/yaml.js';
 import { keyProblem } from './keys.js';
@@ -54,21 +54,23 @@ export function readMetaFile(path: string): Record<string, unknown> | undefined 
 }
 
 /** Every file under `dir` as `{key: content}`, keys with `/` for nested folders (MLflow's nested keys). */
-export function readKeyFiles(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
+export function readKeyFiles(dir: string, prefix = '', out = new Map<string, string>()): Map<string, string> {
   let entries;
   try {
-    entries = readdirSync(dir, { recursive: true, withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return out;
     throw error;
   }
   for (const entry of entries) {
-    if (!entry.isFile() || TEMP_FILE.test(entry.name)) continue;
-    const key = relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/');
-    const problem = keyProblem(key);
-    if (problem) throw new StoreFileError(join(dir, key), `invalid key name: ${problem}`);
-    out.set(key, readFileSync(join(dir, key), 'utf8'));
+    const key = prefix + entry.name;
+    if (entry.isDirectory()) {
+      readKeyFiles(join(dir, entry.name), `${key}/`, out);
+    } else if (entry.isFile() && !TEMP_FILE.test(entry.name)) {
+      const problem = keyProblem(key);
+      if (problem) throw new StoreFileError(join(dir, entry.name), `invalid key name: ${problem}`);
+      out.set(key, readFileSync(join(dir, entry.name), 'utf8'));
+    }
   }
   return out;
 }
