@@ -164,6 +164,8 @@ test('keys MLflow could not read are refused and nothing is written', async (t) 
   await assert.rejects(run.logParams({ long: 'x'.repeat(6001) }), /limit is 6000/);
   await assert.rejects(run.setTags({ long: 'x'.repeat(5001) }), /limit is 5000/);
   await assert.rejects(store.logMetrics(run.runId, [{ key: 'm', value: 1, step: 0.5, timestamp: 1 }]), /step must be an integer/);
+  await assert.rejects(run.logArtifact(join(root, 'no-such-file')), /artifact '.*no-such-file' not found/);
+  await assert.rejects(run.logArtifact(join(root, 'mlruns', '0', 'meta.yaml'), '../..'), /must stay inside the run's artifacts/);
   assert.deepEqual(filesUnder(join(root, 'mlruns')).sort(), before);
 });
 
