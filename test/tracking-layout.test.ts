@@ -31,13 +31,17 @@ function mlflowAcceptsKey(key: string): boolean {
   return norm === key && norm !== '.' && !norm.startsWith('..') && !norm.startsWith('/') && !key.endsWith('/');
 }
 
-function checkMetaText(path: string, text: string, fields: string[], quotedIds: string[], problems: string[]): Record<string, unknown> {
+function checkMetaText(path: string, text: string, fields: string[], ids: string[], problems: string[]): Record<string, unknown> {
   const lines = text.split('\n').filter(Boolean);
   const keys = lines.map((l) => l.split(':')[0]!);
   if (keys.join() !== fields.join()) problems.push(`${path}: fields ${keys.join()} (want exactly, sorted: ${fields.join()})`);
   for (const line of lines) if (!/^[a-z_]+: \S/.test(line)) problems.push(`${path}: not one block-style 'key: value' line: ${line}`);
-  for (const id of quotedIds) if (!lines.some((l) => new RegExp(`^${id}: '[^']+'$`).test(l))) problems.push(`${path}: ${id} is not a quoted string`);
-  return parse(text, { version: '1.1' }) as Record<string, unknown>;
+  const v11 = parse(text, { version: '1.1' }) as Record<string, unknown>;
+  const v12 = parse(text, { version: '1.2' }) as Record<string, unknown>;
+  // Ids are strings for every YAML reader (PyYAML reads 1.1); a numeric-looking one must be quoted.
+  for (const id of ids) if (typeof v11[id] !== 'string' || typeof v12[id] !== 'string') problems.push(`${path}: ${id} does not read as a string`);
+  if (/^experiment_id: '\d+'$/m.test(text) === false) problems.push(`${path}: experiment_id is not written quoted ('0')`);
+  return v11;
 }
 
 function validateKeyFolder(dir: string, kind: string, problems: string[]): void {
@@ -178,12 +182,15 @@ test('a param keeps its first value: the same value again is fine, another is re
 });
 
 test('meta.yaml: our fast reader agrees with a YAML 1.1 parser, and emitted text round-trips', () => {
-  const tricky = ['0', '', 'yes', 'No', 'null', "it's", 'a: b', '#hash', 'multi\nline', '  padded ', '-1', '1e3', 'ünïcode', 'plain-name.1'];
+  const tricky = ['0', '', 'yes', 'No', 'null', "it's", 'a: b', '#hash', 'multi\nline', '  padded ', '-1', '1e3', 'ünïcode', 'plain-name.1',
+    '0123', '1_000', '2024-01-02', '0x1F', '12:30', '1234e5', '.5', '.inf', '+1', '9d6432e5efb94a1693bbe14c8726ac3b'];
   for (const value of tricky) {
     const text = emitMeta({ b: value, a: 1, c: null, d: [] });
     assert.deepEqual(parse(text, { version: '1.1' }), { a: 1, b: value, c: null, d: [] }, JSON.stringify(value));
     assert.deepEqual(readMeta(text), { a: 1, b: value, c: null, d: [] }, JSON.stringify(value));
   }
+  // As PyYAML dumps them: a hex run id plain, a numeric-looking string quoted.
+  assert.equal(emitMeta({ run_id: '9d6432e5efb94a1693bbe14c8726ac3b', experiment_id: '0' }), "experiment_id: '0'\nrun_id: 9d6432e5efb94a1693bbe14c8726ac3b\n");
   // Valid meta.yaml written by other tools in other styles falls back to the real parser.
   const styles = [
     'run_id: "abc"\nstatus: 3 # finished\n',

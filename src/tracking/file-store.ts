@@ -69,7 +69,7 @@ export class FileStore implements TrackingStore {
         last_update_time: now,
         lifecycle_stage: 'active',
         name,
-      }, ['experiment_id']),
+      }),
     );
   }
 
@@ -195,7 +195,7 @@ export class FileStore implements TrackingStore {
         status: statusToInt(info.status),
         tags: [],
         user_id: info.user_id,
-      }, ['experiment_id', 'run_id', 'run_uuid']),
+      }),
     );
   }
 

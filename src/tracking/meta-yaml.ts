@@ -7,34 +7,35 @@ import { parse } from 'yaml';
 export type MetaScalar = string | number | null;
 export type MetaFields = Record<string, MetaScalar | readonly never[]>;
 
-// Plain scalars PyYAML (YAML 1.1) would not read back as a string; we quote these when writing.
+// A plain scalar is written (and read back by the line reader) only when every YAML reader takes it as
+// a string, as PyYAML decides when it dumps: not a bool/null word, and, when it starts with a digit, not
+// made only of characters YAML's number and timestamp forms use (`1e5`, `1_000`, `2024-01-02`), nor hex (`0x1F`).
+// A hex run id like `9d64a2...` stays plain, as in MLflow's files; `'0'` or `'1234'` are quoted.
 const RESERVED = /^(?:null|~|true|false|yes|no|on|off|y|n)$/i;
-const SAFE_PLAIN = /^[A-Za-z/][\w\-.:/]*$/;
+const SAFE_PLAIN = /^[A-Za-z0-9/][\w\-.:/]*$/;
+const NUMBER_LIKE = /^(?:[0-9][0-9extobz_:.+-]*|0x.*)$/i;
 const LINE = /^([A-Za-z_]\w*):(?: (.*))?$/;
 
 function isSafePlain(value: string): boolean {
-  return SAFE_PLAIN.test(value) && !RESERVED.test(value);
+  return SAFE_PLAIN.test(value) && !RESERVED.test(value) && !NUMBER_LIKE.test(value);
 }
 
-function emitScalar(value: MetaScalar | readonly never[], alwaysQuote: boolean): string {
+function emitScalar(value: MetaScalar | readonly never[]): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return '[]';
   if (typeof value === 'number') return String(value);
   const text = value as string;
-  if (isSafePlain(text) && !alwaysQuote) return text;
+  if (isSafePlain(text)) return text;
   // Control characters need escapes, which only double-quoted YAML (a superset of JSON strings) has.
   if (/[\u0000-\u001f\u007f]/.test(text)) return JSON.stringify(text);
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-/**
- * YAML text with sorted keys, block style. Ids are always quoted (`experiment_id: '0'`): a hex run id
- * such as `1234e567...` would otherwise read back as a number in YAML 1.1.
- */
-export function emitMeta(fields: MetaFields, quoted: readonly string[] = []): string {
+/** YAML text as PyYAML dumps it for MLflow: sorted keys, block style, `experiment_id: '0'`. */
+export function emitMeta(fields: MetaFields): string {
   return Object.keys(fields)
     .sort()
-    .map((key) => `${key}: ${emitScalar(fields[key]!, quoted.includes(key))}\n`)
+    .map((key) => `${key}: ${emitScalar(fields[key]!)}\n`)
     .join('');
 }
 
