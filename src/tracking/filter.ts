@@ -72,22 +72,17 @@ export function parseFilter(input: string): FilterExpr | undefined {
   const next = () => tokens[pos++]!;
   const isWord = (word: string) => peek().kind === 'word' && peek().value === word;
 
-  const parseOr = (): FilterExpr => {
-    const items = [parseAnd()];
-    while (isWord('OR')) {
+  // `item (WORD item)*`, flattened to one node: OR over ANDs over primaries.
+  const joined = (type: 'or' | 'and', item: () => FilterExpr) => (): FilterExpr => {
+    const items = [item()];
+    while (isWord(type.toUpperCase())) {
       next();
-      items.push(parseAnd());
+      items.push(item());
     }
-    return items.length === 1 ? items[0]! : { type: 'or', items };
+    return items.length === 1 ? items[0]! : { type, items };
   };
-  const parseAnd = (): FilterExpr => {
-    const items = [parsePrimary()];
-    while (isWord('AND')) {
-      next();
-      items.push(parsePrimary());
-    }
-    return items.length === 1 ? items[0]! : { type: 'and', items };
-  };
+  const parseAnd = joined('and', () => parsePrimary());
+  const parseOr = joined('or', parseAnd);
   const parsePrimary = (): FilterExpr => {
     if (peek().kind === '(') {
       next();
