@@ -7,18 +7,17 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { UsageError, didYouMean } from '../core/errors.js';
 import { displayPath } from '../core/yaml.js';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from './config.js';
-import { matches, parseFilter } from './filter.js';
 import { isValidExperimentId, validateKey, validateRunId, validateValueLength } from './keys.js';
 import { emitMeta } from './meta-yaml.js';
 import { appendLines, formatMetricLine } from './metric-file.js';
-import { compareRuns, parseOrderBy, readSortKeys } from './order-by.js';
 import { LazyRun } from './run-reader.js';
+import { searchRunFolders } from './search.js';
 import * as files from './run-files.js';
 import { StoreFileError } from './run-files.js';
 import {
   statusToInt,
   type CreateRunOptions, type Experiment, type Metric, type Run, type RunInfo, type RunStatus,
-  type SearchRunsQuery, type SearchRunsResult, type SkippedRun, type TrackingStore, type ViewType,
+  type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
 } from './store.js';
 
 /**
@@ -279,45 +278,15 @@ export class FileStore implements TrackingStore {
   }
 
   async searchRuns(query: SearchRunsQuery): Promise<SearchRunsResult> {
-    const filter = parseFilter(query.filter ?? '');
-    const order = parseOrderBy(query.orderBy ?? []);
-    const view = query.view ?? 'active';
-    const skipped: SkippedRun[] = [];
-    // A run whose files cannot be read is reported and left out; the others still list.
-    const readable = <T>(read: () => T): T | undefined => {
-      try {
-        return read();
-      } catch (error) {
-        if (!(error instanceof StoreFileError)) throw error;
-        skipped.push({ path: error.path, reason: error.reason });
-        return undefined;
-      }
-    };
-    const candidates: LazyRun[] = [];
-    for (const experimentId of query.experimentIds) {
-      const experimentDir = this.experimentDirs('all').find((e) => e.id === experimentId)?.dir;
-      if (!experimentDir) continue;
-      for (const name of files.listSubdirs(experimentDir)) {
-        if (files.NOT_RUNS.has(name)) continue;
-        const run = new LazyRun(join(experimentDir, name), name, experimentId);
-        const keep = readable(() => {
-          if ((filter && !matches(filter, run)) || run.info() === null || !viewMatches(view, run.info()!)) return false;
-          readSortKeys(run, order); // read (and cache) now, so a bad file is reported here, not mid-sort
-          return true;
-        });
-        if (keep) candidates.push(run);
-      }
-    }
-    // Sort on lazily read keys, then read whole only the runs that will be returned.
-    const sorted = candidates.sort(compareRuns(order));
-    const limit = query.maxResults ?? Infinity;
-    const runs: Run[] = [];
-    for (const run of sorted) {
-      if (runs.length >= limit) break;
-      const full = readable(() => run.toRun());
-      if (full) runs.push(full);
-    }
-    return { runs, skipped };
+    const all = this.experimentDirs('all');
+    const folders = query.experimentIds.flatMap((experimentId) => {
+      const experimentDir = all.find((e) => e.id === experimentId)?.dir;
+      if (!experimentDir) return [];
+      return files.listSubdirs(experimentDir)
+        .filter((name) => !files.NOT_RUNS.has(name))
+        .map((name) => new LazyRun(join(experimentDir, name), name, experimentId));
+    });
+    return searchRunFolders(folders, query);
   }
 
   private lazyRun(runId: string): LazyRun {
@@ -337,10 +306,6 @@ export class FileStore implements TrackingStore {
     if (!info) throw new UsageError(`no run with id '${run.runId}' in ${displayPath(this.root)}`);
     return info;
   }
-}
-
-function viewMatches(view: ViewType, info: RunInfo): boolean {
-  return view === 'all' || info.lifecycle_stage === view;
 }
 
 function checkParamUnchanged(run: LazyRun, key: string, value: string): void {
