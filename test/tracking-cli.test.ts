@@ -146,9 +146,12 @@ test('a corrupted meta.yaml: that run reported on stderr and skipped, the others
   writeFileSync(broken, 'run_id: [unclosed\n');
   const wrongId = join(root, 'mlruns', experimentId, ids[3]!, 'meta.yaml');
   writeFileSync(wrongId, readFileSync(wrongId, 'utf8').replace(/^run_id: .*$/m, "run_id: 'someone-else'"));
+  // A run interrupted before its meta.yaml was written is skipped silently, as MLflow does.
+  writeFiles(join(root, 'mlruns', experimentId), { [`${'e'.repeat(32)}/params/max_depth`]: '3' });
   const before = snapshot(join(root, 'mlruns'));
   const r = await runMlops(['runs', 'list', '--json'], { cwd: root });
   assert.equal(r.code, 2);
+  assert.doesNotMatch(r.stderr, /eeeeeeee/);
   assert.deepEqual((JSON.parse(r.stdout) as RunJson[]).map((run) => run.run_id).sort(), [ids[0], ids[1]].sort());
   assert.match(r.stderr, new RegExp(`warning: mlruns/${experimentId}/${ids[2]}/meta\\.yaml: invalid YAML .*; run skipped`));
   assert.match(r.stderr, new RegExp(`warning: mlruns/${experimentId}/${ids[3]}/meta\\.yaml: run_id 'someone-else' does not match the folder name`));

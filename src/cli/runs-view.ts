@@ -55,17 +55,27 @@ export async function listRuns(opts: { experiment?: string; filter?: string; ord
   } else {
     const header = ['RUN ID', 'NAME', 'STAGE', 'STATUS', 'START (UTC)', ...extra.map((e) => `${e.kind}s.${e.key}`)];
     const rows = runs.map((r) => [
-      r.info.run_id, r.info.run_name, r.tags[STAGE_TAG] ?? '-', statusText(r.info.status), time(r.info.start_time),
+      r.info.run_id, r.info.run_name, r.tags[STAGE_TAG] ?? '-', r.info.status, time(r.info.start_time),
       ...extra.map((e) => cell(entityValue(r, e))),
     ]);
-    process.stdout.write(textTable(header, rows));
+    process.stdout.write(colourRows(textTable(header, rows), runs.map((r) => statusColour(r.info.status))));
   }
   reportSkipped(skipped);
 }
 
+function statusColour(status: string): (text: string) => string {
+  return status === 'FINISHED' ? color.green : status === 'RUNNING' ? color.cyan : color.red;
+}
+
 function statusText(status: string): string {
-  if (!interactive) return status;
-  return status === 'FINISHED' ? color.green(status) : status === 'RUNNING' ? color.cyan(status) : color.red(status);
+  return statusColour(status)(status);
+}
+
+/** Colours whole table lines after alignment (escape codes inside cells would skew the columns). */
+function colourRows(table: string, colours: readonly (((text: string) => string) | undefined)[]): string {
+  if (!interactive) return table;
+  const lines = table.split('\n');
+  return lines.map((line, i) => (i > 0 && colours[i - 1] ? colours[i - 1]!(line) : line)).join('\n');
 }
 
 export async function showRun(runId: string, opts: { json?: boolean }): Promise<void> {
@@ -89,12 +99,13 @@ export async function showRun(runId: string, opts: { json?: boolean }): Promise<
   process.stdout.write(lines.join('\n') + '\n');
   const section = (title: string, header: string[], rows: string[][]) =>
     rows.length && process.stdout.write(`${color.bold(title)}\n${textTable(header, rows)}\n`);
-  section('params', ['KEY', 'VALUE'], Object.keys(run.params).sort().map((k) => [k, run.params[k]!]));
+  const oneLine = (text: string) => text.replace(/\r?\n/g, '\\n'); // a multi-line note must not break the table
+  section('params', ['KEY', 'VALUE'], Object.keys(run.params).sort().map((k) => [k, oneLine(run.params[k]!)]));
   section('metrics', ['KEY', 'LATEST', 'MIN', 'MAX', 'STEPS'], Object.entries(history).map(([key, values]) => {
     const v = values.map((m) => m.value);
     return [key, number(run.metrics[key]!), number(Math.min(...v)), number(Math.max(...v)), String(new Set(values.map((m) => m.step)).size)];
   }));
-  section('tags', ['KEY', 'VALUE'], Object.keys(run.tags).sort().map((k) => [k, run.tags[k]!]));
+  section('tags', ['KEY', 'VALUE'], Object.keys(run.tags).sort().map((k) => [k, oneLine(run.tags[k]!)]));
 }
 
 export async function compareRunsCommand(runIds: string[], opts: { onlyDiff?: boolean; json?: boolean }): Promise<void> {
@@ -114,8 +125,9 @@ export async function compareRunsCommand(runIds: string[], opts: { onlyDiff?: bo
   const rows = [
     ...keep(comparison.params).map((r) => ({ ...r, key: `params.${r.key}` })),
     ...keep(comparison.metrics).map((r) => ({ ...r, key: `metrics.${r.key}` })),
-  ].map((r) => [r.differs ? '*' : '', r.key, ...r.values.map((v) => (r.differs ? color.yellow(cell(v)) : cell(v)))]);
-  process.stdout.write(rows.length ? textTable(['', 'KEY', ...short], rows) : 'no differences\n');
+  ];
+  const table = textTable(['', 'KEY', ...short], rows.map((r) => [r.differs ? '*' : '', r.key, ...r.values.map(cell)]));
+  process.stdout.write(rows.length ? colourRows(table, rows.map((r) => (r.differs ? color.yellow : undefined))) : 'no differences\n');
 }
 
 export async function deleteRunCommand(runId: string): Promise<void> {
