@@ -2,6 +2,7 @@
 const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   pipeline: () => import('./pipeline.js'),
   ml: () => import('./ml.js'),
+  tracking: () => import('./tracking.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,149 @@
+import { ConfigError } from '../core/errors.js';
+import { projectRoot } from '../core/root.js';
+import { displayPath } from '../core/yaml.js';
+import { compareRunData, type ComparedKey } from '../tracking/compare.js';
+import { filterEntities, parseFilter, type Entity } from '../tracking/filter.js';
+import { openStore } from '../tracking/open.js';
+import { parseOrderBy } from '../tracking/order-by.js';
+import type { Run, SkippedRun } from '../tracking/store.js';
+import { STAGE_TAG } from '../tracking/tracked-run.js';
+import { color, interactive, printJson } from './output.js';
+import { textTable } from './table.js';
+
+// Printing for the runs and experiments commands; every decision about runs lives in src/tracking/.
+
+const time = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
+const number = (v: number) => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6))));
+const cell = (v: string | number | null | undefined) => (v === undefined || v === null ? '-' : typeof v === 'number' ? number(v) : v);
+
+function runJson(run: Run) {
+  return { run_id: run.info.run_id, info: run.info, params: run.params, metrics: run.metrics, tags: run.tags };
+}
+
+/** Unreadable runs: one line each on stderr, then exit 2 after the rest has been printed. */
+function reportSkipped(skipped: readonly SkippedRun[]): void {
+  if (skipped.length === 0) return;
+  for (const s of skipped) process.stderr.write(`warning: ${displayPath(s.path)}: ${s.reason}; run skipped\n`);
+  throw new ConfigError(`${skipped.length} run${skipped.length === 1 ? '' : 's'} could not be read and ${skipped.length === 1 ? 'was' : 'were'} skipped (listed above)`);
+}
+
+function entityValue(run: Run, e: Entity): string | number | undefined {
+  if (e.kind === 'metric') return run.metrics[e.key];
+  if (e.kind === 'param') return run.params[e.key];
+  if (e.kind === 'tag') return run.tags[e.key];
+  return undefined; // attributes already have their own columns
+}
+
+export async function listRuns(opts: { experiment?: string; filter?: string; orderBy: string[]; max?: number; deleted?: boolean; json?: boolean }): Promise<void> {
+  const { store, config } = openStore(projectRoot());
+  const experiment = opts.experiment ? await store.resolveExperiment(opts.experiment) : await store.getExperimentByName(config.experiment);
+  // Parse before reading anything, so a malformed filter fails fast even on an empty folder.
+  const extra = [...filterEntities(parseFilter(opts.filter ?? '')), ...parseOrderBy(opts.orderBy).map((k) => k.entity)].filter(
+    (e, i, all) => e.kind !== 'attribute' && all.findIndex((o) => o.kind === e.kind && o.key === e.key) === i,
+  );
+  const { runs, skipped } = await store.searchRuns({
+    experimentIds: experiment ? [experiment.experiment_id] : [],
+    filter: opts.filter,
+    orderBy: opts.orderBy,
+    maxResults: opts.max,
+    view: opts.deleted ? 'deleted' : 'active',
+  });
+  if (opts.json) {
+    printJson(runs.map(runJson));
+  } else if (runs.length === 0) {
+    process.stdout.write('no runs\n');
+  } else {
+    const header = ['RUN ID', 'NAME', 'STAGE', 'STATUS', 'START (UTC)', ...extra.map((e) => `${e.kind}s.${e.key}`)];
+    const rows = runs.map((r) => [
+      r.info.run_id, r.info.run_name, r.tags[STAGE_TAG] ?? '-', r.info.status, time(r.info.start_time),
+      ...extra.map((e) => cell(entityValue(r, e))),
+    ]);
+    process.stdout.write(colourRows(textTable(header, rows), runs.map((r) => statusColour(r.info.status))));
+  }
+  reportSkipped(skipped);
+}
+
+function statusColour(status: string): (text: string) => string {
+  return status === 'FINISHED' ? color.green : status === 'RUNNING' ? color.cyan : color.red;
+}
+
+function statusText(status: string): string {
+  return statusColour(status)(status);
+}
+
+/** Colours whole table lines after alignment (escape codes inside cells would skew the columns). */
+function colourRows(table: string, colours: readonly (((text: string) => string) | undefined)[]): string {
+  if (!interactive) return table;
+  const lines = table.split('\n');
+  return lines.map((line, i) => (i > 0 && colours[i - 1] ? colours[i - 1]!(line) : line)).join('\n');
+}
+
+export async function showRun(runId: string, opts: { json?: boolean }): Promise<void> {
+  const { store } = openStore(projectRoot());
+  const run = await store.getRun(runId);
+  const history = Object.fromEntries(
+    await Promise.all(Object.keys(run.metrics).sort().map(async (key) => [key, await store.getMetricHistory(runId, key)] as const)),
+  );
+  if (opts.json) {
+    printJson({ ...runJson(run), metric_history: history });
+    return;
+  }
+  const { info } = run;
+  const lines = [
+    `run ${info.run_id}  ${info.run_name}`,
+    `  status ${statusText(info.status)}  experiment ${info.experiment_id}  user ${info.user_id}  ${info.lifecycle_stage}`,
+    `  start ${time(info.start_time)}  end ${time(info.end_time) || '-'}`,
+    `  artifacts ${info.artifact_uri}`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  const section = (title: string, header: string[], rows: string[][]) =>
+    rows.length && process.stdout.write(`${color.bold(title)}\n${textTable(header, rows)}\n`);
+  const oneLine = (text: string) => text.replace(/\r?\n/g, '\\n'); // a multi-line note must not break the table
+  section('params', ['KEY', 'VALUE'], Object.keys(run.params).sort().map((k) => [k, oneLine(run.params[k]!)]));
+  section('metrics', ['KEY', 'LATEST', 'MIN', 'MAX', 'STEPS'], Object.entries(history).map(([key, values]) => {
+    const v = values.map((m) => m.value);
+    return [key, number(run.metrics[key]!), number(Math.min(...v)), number(Math.max(...v)), String(new Set(values.map((m) => m.step)).size)];
+  }));
+  section('tags', ['KEY', 'VALUE'], Object.keys(run.tags).sort().map((k) => [k, oneLine(run.tags[k]!)]));
+}
+
+export async function compareRunsCommand(runIds: string[], opts: { onlyDiff?: boolean; json?: boolean }): Promise<void> {
+  const { store } = openStore(projectRoot());
+  const runs: Run[] = [];
+  for (const id of runIds) runs.push(await store.getRun(id));
+  const comparison = compareRunData(runs);
+  const keep = (rows: ComparedKey[]) => (opts.onlyDiff ? rows.filter((r) => r.differs) : rows);
+  if (opts.json) {
+    const asObject = (rows: ComparedKey[]) => Object.fromEntries(keep(rows).map(({ key, values, differs }) => [key, { values, differs }]));
+    printJson({ runs: runs.map((r) => ({ run_id: r.info.run_id, run_name: r.info.run_name })), params: asObject(comparison.params), metrics: asObject(comparison.metrics) });
+    return;
+  }
+  const short = runs.map((r) => r.info.run_id.slice(0, 8));
+  for (const [i, r] of runs.entries()) process.stdout.write(`${short[i]}  ${r.info.run_name}\n`);
+  process.stdout.write('\n');
+  const rows = [
+    ...keep(comparison.params).map((r) => ({ ...r, key: `params.${r.key}` })),
+    ...keep(comparison.metrics).map((r) => ({ ...r, key: `metrics.${r.key}` })),
+  ];
+  const table = textTable(['', 'KEY', ...short], rows.map((r) => [r.differs ? '*' : '', r.key, ...r.values.map(cell)]));
+  process.stdout.write(rows.length ? colourRows(table, rows.map((r) => (r.differs ? color.yellow : undefined))) : 'no differences\n');
+}
+
+export async function deleteRunCommand(runId: string): Promise<void> {
+  const { store } = openStore(projectRoot());
+  await store.deleteRun(runId);
+  process.stdout.write(`deleted run ${runId}\n`);
+}
+
+export async function listExperimentsCommand(opts: { deleted?: boolean; json?: boolean }): Promise<void> {
+  const { store } = openStore(projectRoot());
+  const experiments = await store.listExperiments(opts.deleted ? 'all' : 'active');
+  if (opts.json) {
+    printJson(experiments);
+  } else if (experiments.length === 0) {
+    process.stdout.write('no experiments\n');
+  } else {
+    process.stdout.write(textTable(['ID', 'NAME', 'STAGE', 'CREATED (UTC)', 'ARTIFACTS'], experiments.map((e) => [e.experiment_id, e.name, e.lifecycle_stage, time(e.creation_time), e.artifact_location])));
+  }
+}

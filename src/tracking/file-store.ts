@@ -1,0 +1,325 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { writeFileAtomic } from '../core/atomic.js';
+import { UsageError, didYouMean } from '../core/errors.js';
+import { displayPath } from '../core/yaml.js';
+import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from './config.js';
+import { isValidExperimentId, validateKey, validateRunId, validateValueLength } from './keys.js';
+import { emitMeta } from './meta-yaml.js';
+import { appendLines, formatMetricLine } from './metric-file.js';
+import { LazyRun } from './run-reader.js';
+import { searchRunFolders } from './search.js';
+import * as files from './run-files.js';
+import { StoreFileError } from './run-files.js';
+import {
+  statusToInt,
+  type CreateRunOptions, type Experiment, type Metric, type Run, type RunInfo, type RunStatus,
+  type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
+} from './store.js';
+
+/**
+ * MLflow's local folder store (`mlruns/`), file for file: experiments are folders holding meta.yaml and
+ * tags/, runs are folders holding meta.yaml, params/, metrics/, tags/ and artifacts/. Reads never create
+ * anything; the first write creates the root with the Default experiment, as MLflow does.
+ */
+export class FileStore implements TrackingStore {
+  private readonly runDirs = new Map<string, { dir: string; experimentId: string }>();
+
+  constructor(readonly root: string) {}
+
+  // ---- experiments
+
+  async getOrCreateExperiment(name: string): Promise<string> {
+    if (name === '') throw new UsageError('an experiment name must not be empty');
+    await this.ensureRoot();
+    const existing = await this.getExperimentByName(name);
+    if (existing) return existing.experiment_id;
+    const deleted = (await this.listExperiments('deleted')).find((e) => e.name === name);
+    if (deleted) throw new UsageError(`experiment '${name}' exists in ${displayPath(join(this.root, files.TRASH_DIR))} (deleted); restore it or remove it first`);
+    const id = this.newExperimentId(name);
+    await this.writeExperimentMeta(id, name);
+    return id;
+  }
+
+  /**
+   * MLflow gives a new experiment a random 63-bit integer id. We derive those 63 bits from the name, so
+   * processes that create the same experiment at once converge on one folder instead of several; only
+   * if that id is taken by another name (a 2^-63 chance) does a random one serve.
+   */
+  private newExperimentId(name: string): string {
+    if (name === DEFAULT_EXPERIMENT_NAME && !existsSync(join(this.root, DEFAULT_EXPERIMENT_ID))) return DEFAULT_EXPERIMENT_ID;
+    const bits = (hex: string) => (BigInt(`0x${hex.slice(0, 16)}`) & ((1n << 63n) - 1n)).toString();
+    const id = bits(createHash('sha256').update(name).digest('hex'));
+    const holder = files.readMetaFile(join(this.root, id, files.META_FILE));
+    return holder === undefined || holder.name === name ? id : bits(randomUUID().replace(/-/g, ''));
+  }
+
+  private async writeExperimentMeta(id: string, name: string): Promise<void> {
+    const now = Date.now();
+    await writeFileAtomic(
+      join(this.root, id, files.META_FILE),
+      emitMeta({
+        artifact_location: pathToFileURL(join(this.root, id)).href,
+        creation_time: now,
+        experiment_id: id,
+        last_update_time: now,
+        lifecycle_stage: 'active',
+        name,
+      }),
+    );
+  }
+
+  private async ensureRoot(): Promise<void> {
+    if (existsSync(this.root)) return;
+    await mkdir(join(this.root, files.TRASH_DIR), { recursive: true });
+    await this.writeExperimentMeta(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME);
+  }
+
+  async getExperiment(experimentId: string): Promise<Experiment> {
+    for (const view of ['active', 'deleted'] as const) {
+      const found = this.readExperiment(this.experimentDir(experimentId, view), experimentId);
+      if (found) return found;
+    }
+    throw new UsageError(`no experiment with id '${experimentId}' in ${displayPath(this.root)}`);
+  }
+
+  async getExperimentByName(name: string): Promise<Experiment | undefined> {
+    return (await this.listExperiments('active')).find((e) => e.name === name);
+  }
+
+  async listExperiments(view: ViewType = 'active'): Promise<Experiment[]> {
+    const out: Experiment[] = [];
+    for (const { id, dir } of this.experimentDirs(view)) {
+      const experiment = this.readExperiment(dir, id);
+      if (experiment) out.push(experiment);
+    }
+    return out.sort((a, b) => (b.creation_time ?? 0) - (a.creation_time ?? 0) || a.experiment_id.localeCompare(b.experiment_id));
+  }
+
+  /** Resolves `--experiment` given as a name or an id, with a suggestion when it is neither. */
+  async resolveExperiment(nameOrId: string): Promise<Experiment> {
+    const all = await this.listExperiments('active');
+    const found = all.find((e) => e.name === nameOrId) ?? all.find((e) => e.experiment_id === nameOrId);
+    if (found) return found;
+    const hint = didYouMean(nameOrId, all.map((e) => e.name));
+    throw new UsageError(`no experiment named '${nameOrId}' in ${displayPath(this.root)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
+  }
+
+  private experimentDir(id: string, view: 'active' | 'deleted'): string {
+    return view === 'active' ? join(this.root, id) : join(this.root, files.TRASH_DIR, id);
+  }
+
+  private experimentDirs(view: ViewType): { id: string; dir: string }[] {
+    const out: { id: string; dir: string }[] = [];
+    if (view !== 'deleted') {
+      for (const id of files.listSubdirs(this.root)) if (!files.NOT_EXPERIMENTS.has(id)) out.push({ id, dir: join(this.root, id) });
+    }
+    if (view !== 'active') {
+      for (const id of files.listSubdirs(join(this.root, files.TRASH_DIR))) out.push({ id, dir: join(this.root, files.TRASH_DIR, id) });
+    }
+    return out;
+  }
+
+  private readExperiment(dir: string, id: string): Experiment | undefined {
+    if (!isValidExperimentId(id)) return undefined;
+    const path = join(dir, files.META_FILE);
+    const meta = files.readMetaFile(path);
+    if (!meta) return undefined;
+    const metaId = String(meta.experiment_id);
+    if (metaId !== id) throw new StoreFileError(path, `experiment_id '${metaId}' does not match the folder name '${id}'`);
+    if (typeof meta.name !== 'string' && typeof meta.name !== 'number') throw new StoreFileError(path, "'name' is missing");
+    const time = (v: unknown) => (typeof v === 'number' ? v : null);
+    return {
+      experiment_id: id,
+      name: String(meta.name),
+      artifact_location: String(meta.artifact_location ?? ''),
+      lifecycle_stage: meta.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
+      creation_time: time(meta.creation_time),
+      last_update_time: time(meta.last_update_time),
+      tags: Object.fromEntries(files.readKeyFiles(join(dir, files.TAGS_DIR))),
+    };
+  }
+
+  // ---- runs: writing
+
+  async createRun(options: CreateRunOptions): Promise<RunInfo> {
+    const tags = { 'mlflow.runName': options.runName, ...options.tags };
+    for (const [key, value] of Object.entries(tags)) {
+      validateKey('tag', key);
+      validateValueLength('tag', key, value);
+    }
+    const experiment = await this.getExperiment(options.experimentId);
+    if (experiment.lifecycle_stage !== 'active') throw new UsageError(`experiment '${experiment.name}' is deleted`);
+    const runId = randomUUID().replace(/-/g, '');
+    const dir = join(this.root, options.experimentId, runId);
+    const info: RunInfo = {
+      run_id: runId,
+      run_name: options.runName,
+      experiment_id: options.experimentId,
+      user_id: options.userId,
+      status: 'RUNNING',
+      start_time: options.startTime ?? Date.now(),
+      end_time: null,
+      lifecycle_stage: 'active',
+      artifact_uri: `${experiment.artifact_location}/${runId}/${files.ARTIFACTS_DIR}`,
+    };
+    for (const sub of [files.METRICS_DIR, files.PARAMS_DIR, files.ARTIFACTS_DIR]) await mkdir(join(dir, sub), { recursive: true });
+    for (const [key, value] of Object.entries(tags)) await writeFileAtomic(join(dir, files.TAGS_DIR, key), value);
+    // meta.yaml last: until it exists, readers skip the folder as a run still being created.
+    await this.writeRunMeta(dir, info, null);
+    this.runDirs.set(runId, { dir, experimentId: options.experimentId });
+    return info;
+  }
+
+  private async writeRunMeta(dir: string, info: RunInfo, deletedTime: number | null): Promise<void> {
+    await writeFileAtomic(
+      join(dir, files.META_FILE),
+      emitMeta({
+        artifact_uri: info.artifact_uri,
+        deleted_time: deletedTime,
+        end_time: info.end_time,
+        entry_point_name: '',
+        experiment_id: info.experiment_id,
+        lifecycle_stage: info.lifecycle_stage,
+        run_id: info.run_id,
+        run_name: info.run_name,
+        run_uuid: info.run_id,
+        source_name: '',
+        source_type: 4, // LOCAL
+        source_version: '',
+        start_time: info.start_time,
+        status: statusToInt(info.status),
+        tags: [],
+        user_id: info.user_id,
+      }),
+    );
+  }
+
+  private async updateRunInfo(runId: string, change: Partial<RunInfo>, deletedTime: number | null = null): Promise<void> {
+    const run = this.lazyRun(runId);
+    const info = this.readInfo(run);
+    await this.writeRunMeta(run.dir, { ...info, ...change }, deletedTime);
+  }
+
+  async logParams(runId: string, params: Record<string, string>): Promise<void> {
+    const run = this.lazyRun(runId);
+    const entries = Object.entries(params);
+    for (const [key, value] of entries) {
+      validateKey('param', key);
+      validateValueLength('param', key, value);
+      checkParamUnchanged(run, key, value);
+    }
+    for (const [key, value] of entries) {
+      const created = await files.createExclusive(join(run.dir, files.PARAMS_DIR, key), value);
+      // Another process may have logged it between our check and our write: the file decides.
+      if (!created) checkParamUnchanged(new LazyRun(run.dir, run.runId, run.experimentId), key, value);
+    }
+  }
+
+  async logMetrics(runId: string, metrics: readonly Metric[]): Promise<void> {
+    const run = this.lazyRun(runId);
+    const lines = new Map<string, string>();
+    for (const m of metrics) {
+      validateKey('metric', m.key);
+      if (typeof m.value !== 'number') throw new UsageError(`metric '${m.key}': value must be a number`);
+      if (!Number.isInteger(m.step)) throw new UsageError(`metric '${m.key}': step must be an integer, not ${m.step}`);
+      if (!Number.isInteger(m.timestamp) || m.timestamp < 0) throw new UsageError(`metric '${m.key}': timestamp must be epoch milliseconds`);
+      lines.set(m.key, (lines.get(m.key) ?? '') + formatMetricLine(m));
+    }
+    for (const [key, text] of lines) {
+      const path = join(run.dir, files.METRICS_DIR, key);
+      await mkdir(dirname(path), { recursive: true });
+      await appendLines(path, text);
+    }
+  }
+
+  async setTags(runId: string, tags: Record<string, string>): Promise<void> {
+    const run = this.lazyRun(runId);
+    for (const [key, value] of Object.entries(tags)) {
+      validateKey('tag', key);
+      validateValueLength('tag', key, value);
+    }
+    for (const [key, value] of Object.entries(tags)) await writeFileAtomic(join(run.dir, files.TAGS_DIR, key), value);
+    // MLflow keeps meta.yaml's run_name in step with the mlflow.runName tag.
+    const name = tags['mlflow.runName'];
+    if (name !== undefined) await this.updateRunInfo(runId, { run_name: name });
+  }
+
+  async logArtifact(runId: string, localPath: string, artifactPath = ''): Promise<void> {
+    const run = this.lazyRun(runId);
+    const target = posix.normalize(artifactPath.replace(/\\/g, '/'));
+    if (target.startsWith('..') || target.startsWith('/')) throw new UsageError(`artifact path '${artifactPath}' must stay inside the run's artifacts`);
+    if (!existsSync(localPath)) throw new UsageError(`artifact '${displayPath(localPath)}' not found`);
+    await copyInto(localPath, join(run.dir, files.ARTIFACTS_DIR, target === '.' ? '' : target, basename(localPath)));
+  }
+
+  async setStatus(runId: string, status: RunStatus, endTime: number | null = null): Promise<void> {
+    await this.updateRunInfo(runId, { status, end_time: endTime });
+  }
+
+  /** MLflow's soft delete: lifecycle_stage `deleted` and a deleted_time; the files stay until gc. */
+  async deleteRun(runId: string): Promise<void> {
+    const info = this.readInfo(this.lazyRun(runId));
+    if (info.lifecycle_stage === 'deleted') throw new UsageError(`run '${runId}' is already deleted`);
+    await this.updateRunInfo(runId, { lifecycle_stage: 'deleted' }, Date.now());
+  }
+
+  // ---- runs: reading
+
+  async getRun(runId: string): Promise<Run> {
+    return this.lazyRun(runId).toRun();
+  }
+
+  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+    return this.lazyRun(runId).history(key);
+  }
+
+  async searchRuns(query: SearchRunsQuery): Promise<SearchRunsResult> {
+    const all = this.experimentDirs('all');
+    const folders = query.experimentIds.flatMap((experimentId) => {
+      const experimentDir = all.find((e) => e.id === experimentId)?.dir;
+      if (!experimentDir) return [];
+      return files.listSubdirs(experimentDir)
+        .filter((name) => !files.NOT_RUNS.has(name))
+        .map((name) => new LazyRun(join(experimentDir, name), name, experimentId));
+    });
+    return searchRunFolders(folders, query);
+  }
+
+  private lazyRun(runId: string): LazyRun {
+    validateRunId(runId);
+    let place = this.runDirs.get(runId);
+    if (!place) {
+      const found = this.experimentDirs('all').find(({ dir }) => existsSync(join(dir, runId, files.META_FILE)));
+      if (!found) throw new UsageError(`no run with id '${runId}' in ${displayPath(this.root)}`);
+      place = { dir: join(found.dir, runId), experimentId: found.id };
+      this.runDirs.set(runId, place);
+    }
+    return new LazyRun(place.dir, runId, place.experimentId);
+  }
+
+  private readInfo(run: LazyRun): RunInfo {
+    const info = run.info();
+    if (!info) throw new UsageError(`no run with id '${run.runId}' in ${displayPath(this.root)}`);
+    return info;
+  }
+}
+
+function checkParamUnchanged(run: LazyRun, key: string, value: string): void {
+  const current = run.param(key);
+  if (current !== undefined && current !== value) {
+    throw new UsageError(`param '${key}' of run ${run.runId} was logged as '${current}'; a param cannot change (logged again as '${value}')`);
+  }
+}
+
+/** Copies a file or a folder, each file written atomically. */
+async function copyInto(source: string, target: string): Promise<void> {
+  if (statSync(source).isDirectory()) {
+    for (const entry of await readdir(source)) await copyInto(join(source, entry), join(target, entry));
+  } else {
+    await writeFileAtomic(target, await readFile(source));
+  }
+}

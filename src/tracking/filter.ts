@@ -1,0 +1,208 @@
+import { didYouMean } from '../core/errors.js';
+import { filterError, tokenize, type Token } from './filter-lexer.js';
+
+// MLflow's run search grammar, plus OR and parentheses (mlflow#6075): AND binds tighter than OR.
+//   filter  := and (OR and)*        and := primary (AND primary)*
+//   primary := '(' filter ')' | entity op value | entity [NOT] IN '(' string, ... ')'
+
+export type EntityKind = 'metric' | 'param' | 'tag' | 'attribute';
+export const STRING_ATTRIBUTES = ['run_id', 'run_name', 'status'] as const;
+export const NUMERIC_ATTRIBUTES = ['start_time', 'end_time'] as const;
+export type AttributeName = (typeof STRING_ATTRIBUTES)[number] | (typeof NUMERIC_ATTRIBUTES)[number];
+
+const PREFIXES: Record<string, EntityKind> = {
+  metrics: 'metric', metric: 'metric',
+  params: 'param', param: 'param',
+  tags: 'tag', tag: 'tag',
+  attributes: 'attribute', attribute: 'attribute', attr: 'attribute', run: 'attribute',
+};
+
+export interface Entity {
+  kind: EntityKind;
+  key: string;
+}
+
+export type Comparison =
+  | { entity: Entity; op: '>' | '>=' | '=' | '!=' | '<' | '<='; value: number }
+  | { entity: Entity; op: '=' | '!='; value: string }
+  | { entity: Entity; op: 'LIKE' | 'ILIKE'; value: string; pattern: RegExp }
+  | { entity: Entity; op: 'IN' | 'NOT IN'; value: string[] };
+
+export type FilterExpr = { type: 'and' | 'or'; items: FilterExpr[] } | { type: 'compare'; compare: Comparison };
+
+/** What a filter reads from a run; the store answers lazily so a failed clause skips the other reads. */
+export interface RunFields {
+  metric(key: string): number | undefined;
+  param(key: string): string | undefined;
+  tag(key: string): string | undefined;
+  attribute(name: AttributeName): string | number | null;
+}
+
+/** Turns a token into an entity, with a hint when the prefix is missing or misspelt. */
+export function toEntity(token: Token, subject = 'filter'): Entity {
+  if (token.kind === 'word' && isAttribute(token.text)) {
+    throw filterError(`expected a prefixed name, e.g. attributes.${token.text}`, token, subject);
+  }
+  if (token.kind !== 'entity') throw filterError('expected metrics.<key>, params.<key>, tags.<key> or attributes.<name>', token, subject);
+  const kind = PREFIXES[token.value];
+  if (!kind) {
+    const hint = didYouMean(token.value, Object.keys(PREFIXES));
+    throw filterError(`unknown prefix '${token.value}.'${hint ? ` (did you mean '${hint}.'?)` : ''}`, token, subject);
+  }
+  if (kind === 'attribute' && !isAttribute(token.key!)) {
+    const known = [...STRING_ATTRIBUTES, ...NUMERIC_ATTRIBUTES];
+    const hint = didYouMean(token.key!, known);
+    throw filterError(`unknown attribute '${token.key}'${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${known.join(', ')}`, token, subject);
+  }
+  return { kind, key: token.key! };
+}
+
+function isAttribute(name: string): name is AttributeName {
+  return (STRING_ATTRIBUTES as readonly string[]).includes(name) || (NUMERIC_ATTRIBUTES as readonly string[]).includes(name);
+}
+
+function isNumericEntity(entity: Entity): boolean {
+  return entity.kind === 'metric' || (entity.kind === 'attribute' && (NUMERIC_ATTRIBUTES as readonly string[]).includes(entity.key));
+}
+
+export function parseFilter(input: string): FilterExpr | undefined {
+  const tokens = tokenize(input);
+  let pos = 0;
+  const peek = () => tokens[pos]!;
+  const next = () => tokens[pos++]!;
+  const isWord = (word: string) => peek().kind === 'word' && peek().value === word;
+
+  // `item (WORD item)*`, flattened to one node: OR over ANDs over primaries.
+  const joined = (type: 'or' | 'and', item: () => FilterExpr) => (): FilterExpr => {
+    const items = [item()];
+    while (isWord(type.toUpperCase())) {
+      next();
+      items.push(item());
+    }
+    return items.length === 1 ? items[0]! : { type, items };
+  };
+  const parseAnd = joined('and', () => parsePrimary());
+  const parseOr = joined('or', parseAnd);
+  const parsePrimary = (): FilterExpr => {
+    if (peek().kind === '(') {
+      next();
+      const inner = parseOr();
+      if (peek().kind !== ')') throw filterError("expected ')'", peek());
+      next();
+      return inner;
+    }
+    return { type: 'compare', compare: parseComparison() };
+  };
+  const parseComparison = (): Comparison => {
+    const entityToken = next();
+    const entity = toEntity(entityToken);
+    const opToken = next();
+    const numeric = isNumericEntity(entity);
+    if (opToken.kind === 'op') {
+      const valueToken = next();
+      if (numeric) {
+        if (valueToken.kind !== 'number') throw filterError(`expected a number to compare ${entityToken.text} with`, valueToken);
+        return { entity, op: opToken.value as '>', value: Number(valueToken.value) };
+      }
+      if (opToken.value !== '=' && opToken.value !== '!=') {
+        throw filterError(`${entityToken.text} is a string: use =, !=, LIKE or ILIKE`, opToken);
+      }
+      return { entity, op: opToken.value as '=', value: expectString(valueToken, entityToken) };
+    }
+    if (opToken.kind === 'word' && (opToken.value === 'LIKE' || opToken.value === 'ILIKE') && !numeric) {
+      const value = expectString(next(), entityToken);
+      return { entity, op: opToken.value, value, pattern: likePattern(value, opToken.value === 'ILIKE') };
+    }
+    const negated = opToken.kind === 'word' && opToken.value === 'NOT' && isWord('IN');
+    if (negated) next();
+    if ((negated || (opToken.kind === 'word' && opToken.value === 'IN')) && entity.kind === 'attribute' && entity.key === 'run_id') {
+      return { entity, op: negated ? 'NOT IN' : 'IN', value: parseList() };
+    }
+    const allowed = numeric ? '>, >=, =, !=, <, <=' : entity.key === 'run_id' && entity.kind === 'attribute' ? '=, !=, LIKE, ILIKE, IN, NOT IN' : '=, !=, LIKE, ILIKE';
+    throw filterError(`expected a comparison operator (${allowed}) after ${entityToken.text}`, opToken);
+  };
+  const expectString = (token: Token, entityToken: Token): string => {
+    if (token.kind !== 'string') throw filterError(`expected a quoted string to compare ${entityToken.text} with`, token);
+    return token.value;
+  };
+  const parseList = (): string[] => {
+    if (next().kind !== '(') throw filterError("expected '(' after IN", tokens[pos - 1]!);
+    const values: string[] = [];
+    for (;;) {
+      const token = next();
+      if (token.kind !== 'string') throw filterError('expected a quoted run id', token);
+      values.push(token.value);
+      const sep = next();
+      if (sep.kind === ')') return values;
+      if (sep.kind !== ',') throw filterError("expected ',' or ')'", sep);
+    }
+  };
+
+  if (peek().kind === 'end') return undefined;
+  const expr = parseOr();
+  if (peek().kind !== 'end') throw filterError('expected AND, OR or the end of the filter', peek());
+  return expr;
+}
+
+/** The entities a filter reads, in order, for showing them as columns. */
+export function filterEntities(expr: FilterExpr | undefined): Entity[] {
+  if (!expr) return [];
+  return expr.type === 'compare' ? [expr.compare.entity] : expr.items.flatMap(filterEntities);
+}
+
+/** SQL LIKE as a regular expression: `%` any run of characters, `_` exactly one. */
+export function likePattern(pattern: string, caseInsensitive: boolean): RegExp {
+  const body = pattern.replace(/[.*+?^${}()|[\]\\%_]/g, (c) => (c === '%' ? '[\\s\\S]*' : c === '_' ? '[\\s\\S]' : `\\${c}`));
+  return new RegExp(`^${body}$`, caseInsensitive ? 'i' : '');
+}
+
+export function matches(expr: FilterExpr, run: RunFields): boolean {
+  switch (expr.type) {
+    case 'and':
+      return expr.items.every((item) => matches(item, run));
+    case 'or':
+      return expr.items.some((item) => matches(item, run));
+    case 'compare':
+      return compare(expr.compare, run);
+  }
+}
+
+function fieldOf(entity: Entity, run: RunFields): string | number | null | undefined {
+  switch (entity.kind) {
+    case 'metric':
+      return run.metric(entity.key);
+    case 'param':
+      return run.param(entity.key);
+    case 'tag':
+      return run.tag(entity.key);
+    case 'attribute':
+      return run.attribute(entity.key as AttributeName);
+  }
+}
+
+// As in MLflow, a run without the metric, param or tag never matches a clause on it (not even `!=`).
+function compare(c: Comparison, run: RunFields): boolean {
+  const actual = fieldOf(c.entity, run);
+  if (actual === undefined || actual === null) return false;
+  switch (c.op) {
+    case 'IN':
+      return c.value.includes(String(actual));
+    case 'NOT IN':
+      return !c.value.includes(String(actual));
+    case 'LIKE':
+    case 'ILIKE':
+      return c.pattern.test(String(actual));
+    case '=':
+      return actual === c.value;
+    case '!=':
+      return actual !== c.value;
+    case '>':
+      return (actual as number) > c.value;
+    case '>=':
+      return (actual as number) >= c.value;
+    case '<':
+      return (actual as number) < c.value;
+    case '<=':
+      return (actual as number) <= c.value;
+  }
+}

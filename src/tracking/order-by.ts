@@ -1,0 +1,66 @@
+import { filterError, tokenize } from './filter-lexer.js';
+import { toEntity, type AttributeName, type Entity, type RunFields } from './filter.js';
+
+// `--order-by "metrics.f1 DESC, params.max_depth"`: several keys, ASC by default. As in MLflow, runs
+// without the value (or with NaN) sort last in either direction, and ties fall back to the newest
+// start_time first, then run_id.
+
+export interface OrderKey {
+  entity: Entity;
+  ascending: boolean;
+}
+
+export function parseOrderBy(clauses: readonly string[]): OrderKey[] {
+  const keys: OrderKey[] = [];
+  for (const clause of clauses) {
+    const tokens = tokenize(clause, 'order-by');
+    let pos = 0;
+    while (tokens[pos]!.kind !== 'end') {
+      const entity = toEntity(tokens[pos++]!, 'order-by');
+      let ascending = true;
+      const direction = tokens[pos]!;
+      if (direction.kind === 'word' && (direction.value === 'ASC' || direction.value === 'DESC')) {
+        ascending = direction.value === 'ASC';
+        pos++;
+      }
+      keys.push({ entity, ascending });
+      const sep = tokens[pos]!;
+      if (sep.kind === ',') pos++;
+      else if (sep.kind !== 'end') throw filterError("expected ASC, DESC, ',' or the end", sep, 'order-by');
+      if (sep.kind === ',' && tokens[pos]!.kind === 'end') throw filterError('expected a key after the comma', tokens[pos]!, 'order-by');
+    }
+  }
+  return keys;
+}
+
+function sortValue(run: RunFields, entity: Entity): string | number | undefined {
+  const value =
+    entity.kind === 'metric' ? run.metric(entity.key)
+    : entity.kind === 'param' ? run.param(entity.key)
+    : entity.kind === 'tag' ? run.tag(entity.key)
+    : run.attribute(entity.key as AttributeName);
+  return value === null || (typeof value === 'number' && Number.isNaN(value)) ? undefined : value;
+}
+
+export function readSortKeys(run: RunFields, keys: readonly OrderKey[]): void {
+  for (const { entity } of keys) sortValue(run, entity);
+}
+
+/** A comparator over runs read lazily, so sorting reads only the keys it orders by. */
+export function compareRuns(keys: readonly OrderKey[]): (a: RunFields, b: RunFields) => number {
+  return (a, b) => {
+    for (const { entity, ascending } of keys) {
+      const x = sortValue(a, entity);
+      const y = sortValue(b, entity);
+      if (x === y) continue;
+      if (x === undefined) return 1;
+      if (y === undefined) return -1;
+      const order = x < y ? -1 : 1;
+      return ascending ? order : -order;
+    }
+    const newer = (b.attribute('start_time') as number) - (a.attribute('start_time') as number);
+    const idA = a.attribute('run_id') as string;
+    const idB = b.attribute('run_id') as string;
+    return newer || (idA < idB ? -1 : idA > idB ? 1 : 0);
+  };
+}

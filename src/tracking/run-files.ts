@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { link, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import { displayPath } from '../core/yaml.js';
+import { keyProblem } from './keys.js';
+import { readMeta } from './meta-yaml.js';
+
+// File-level helpers shared by the folder store's reader and writer.
+
+export const META_FILE = 'meta.yaml';
+export const PARAMS_DIR = 'params';
+export const METRICS_DIR = 'metrics';
+export const TAGS_DIR = 'tags';
+export const ARTIFACTS_DIR = 'artifacts';
+export const TRASH_DIR = '.trash';
+/** Folders at the root that are not experiments, and inside an experiment that are not runs. */
+export const NOT_EXPERIMENTS = new Set([TRASH_DIR, 'models']);
+export const NOT_RUNS = new Set(['tags', 'datasets', 'traces']);
+
+// writeFileAtomic's temp files (`<name>.tmp-<pid>-<hex>`) can be seen for a moment by a reader.
+const TEMP_FILE = /\.tmp-\d+-[0-9a-f]{8}$/;
+
+/** A problem with one file of the store: listings report it and skip the run; elsewhere it is exit 2. */
+export class StoreFileError extends ConfigError {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(reason, { file: displayPath(path) });
+  }
+}
+
+/** The file's text, or undefined when it does not exist. */
+export function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+    throw error;
+  }
+}
+
+export function readMetaFile(path: string): Record<string, unknown> | undefined {
+  const text = readIfExists(path);
+  if (text === undefined) return undefined;
+  try {
+    return readMeta(text);
+  } catch (error) {
+    throw new StoreFileError(path, `invalid YAML (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Every file under `dir` as `{key: content}`, keys with `/` for nested folders (MLflow's nested keys). */
+export function readKeyFiles(dir: string, prefix = '', out = new Map<string, string>()): Map<string, string> {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw error;
+  }
+  for (const entry of entries) {
+    const key = prefix + entry.name;
+    if (entry.isDirectory()) {
+      readKeyFiles(join(dir, entry.name), `${key}/`, out);
+    } else if (entry.isFile() && !TEMP_FILE.test(entry.name)) {
+      const problem = keyProblem(key);
+      if (problem) throw new StoreFileError(join(dir, entry.name), `invalid key name: ${problem}`);
+      out.set(key, readFileSync(join(dir, entry.name), 'utf8'));
+    }
+  }
+  return out;
+}
+
+/** Subfolder names of `dir` (none when it does not exist). */
+export function listSubdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/**
+ * Creates `path` with `data` only if it does not exist yet, atomically: the content is written to a temp
+ * file and hard-linked into place, and link(2) fails rather than replace. Returns false if it existed.
+ * This is what keeps a param immutable when two processes log it at once.
+ */
+export async function createExclusive(path: string, data: string): Promise<boolean> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await writeFile(temp, data);
+  try {
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await rm(temp, { force: true });
+  }
+}

@@ -1,0 +1,102 @@
+// The tracking store interface, shaped like MLflow's AbstractStore: the CLI and TrackedRun talk to this,
+// the folder implementation (FileStore) sits behind it, and a SQL store would be another implementation.
+// Entities use MLflow's snake_case field names so they serialise to the JSON MLflow users know.
+
+export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type LifecycleStage = 'active' | 'deleted';
+export type ViewType = 'active' | 'deleted' | 'all';
+
+export interface Experiment {
+  experiment_id: string;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: LifecycleStage;
+  creation_time: number | null;
+  last_update_time: number | null;
+  tags: Record<string, string>;
+}
+
+export interface RunInfo {
+  run_id: string;
+  run_name: string;
+  experiment_id: string;
+  user_id: string;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+  lifecycle_stage: LifecycleStage;
+  artifact_uri: string;
+}
+
+export interface Metric {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+}
+
+export interface Run {
+  info: RunInfo;
+  params: Record<string, string>;
+  /** The latest value of each metric, by MLflow's rule (max of step, then timestamp, then value). */
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+}
+
+/** A run folder that could not be read; listings report it and carry on with the others. */
+export interface SkippedRun {
+  path: string;
+  reason: string;
+}
+
+export interface SearchRunsQuery {
+  experimentIds: readonly string[];
+  filter?: string;
+  /** `metrics.f1 DESC`, `attributes.start_time`, ...; ASC when no direction is given. */
+  orderBy?: readonly string[];
+  maxResults?: number;
+  view?: ViewType;
+}
+
+export interface SearchRunsResult {
+  runs: Run[];
+  skipped: SkippedRun[];
+}
+
+export interface CreateRunOptions {
+  experimentId: string;
+  runName: string;
+  userId: string;
+  startTime?: number;
+  tags?: Record<string, string>;
+}
+
+export interface TrackingStore {
+  /** Creates the experiment, or returns the id of the active one with that name. */
+  getOrCreateExperiment(name: string): Promise<string>;
+  getExperiment(experimentId: string): Promise<Experiment>;
+  getExperimentByName(name: string): Promise<Experiment | undefined>;
+  listExperiments(view?: ViewType): Promise<Experiment[]>;
+
+  createRun(options: CreateRunOptions): Promise<RunInfo>;
+  getRun(runId: string): Promise<Run>;
+  getMetricHistory(runId: string, key: string): Promise<Metric[]>;
+  logParams(runId: string, params: Record<string, string>): Promise<void>;
+  logMetrics(runId: string, metrics: readonly Metric[]): Promise<void>;
+  setTags(runId: string, tags: Record<string, string>): Promise<void>;
+  logArtifact(runId: string, localPath: string, artifactPath?: string): Promise<void>;
+  setStatus(runId: string, status: RunStatus, endTime?: number | null): Promise<void>;
+  deleteRun(runId: string): Promise<void>;
+
+  searchRuns(query: SearchRunsQuery): Promise<SearchRunsResult>;
+}
+
+/** meta.yaml stores the status as MLflow's integer enum. */
+export function statusToInt(status: RunStatus): number {
+  return RUN_STATUSES.indexOf(status) + 1;
+}
+
+export function statusFromInt(value: number): RunStatus | undefined {
+  return RUN_STATUSES[value - 1];
+}

@@ -1,0 +1,135 @@
+import { userInfo } from 'node:os';
+import { flatten } from '../core/flatten.js';
+import { gitTags } from './git-tags.js';
+import { openStore } from './open.js';
+import type { RunEndStatus, TrackedRun } from './run.js';
+import type { TrackingStore } from './store.js';
+
+export const STAGE_TAG = 'mlops.stage';
+export const PARENT_RUN_TAG = 'mlflow.parentRunId';
+
+export interface StartRunOptions {
+  /** The project root (params.yaml, the default mlruns/). */
+  root: string;
+  /** The built-in command being run (`train`, `evaluate`...). */
+  stageName: string;
+  runName?: string;
+  /** Logged as params, flattened to dotted keys. */
+  params?: Record<string, unknown>;
+}
+
+/** MLflow's value for mlflow.user: the login name, as Python's getpass.getuser() finds it. */
+function userName(): string {
+  const fromEnv = process.env.LOGNAME || process.env.USER || process.env.LNAME || process.env.USERNAME;
+  if (fromEnv) return fromEnv;
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function paramText(value: unknown): string {
+  return typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value);
+}
+
+function defaultRunName(stage: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stage}-${stamp}`;
+}
+
+/** A TrackedRun on a TrackingStore. `end` takes effect once: the first status recorded wins. */
+class StoreTrackedRun implements TrackedRun {
+  private ended = false;
+
+  constructor(
+    private readonly store: TrackingStore,
+    readonly runId: string,
+    private readonly experimentId: string,
+    /** Tags every run of this invocation carries (user, source, git, stage); children inherit them. */
+    private readonly contextTags: Record<string, string>,
+  ) {}
+
+  async logParams(params: Record<string, unknown>): Promise<void> {
+    const flat = flatten(params);
+    await this.store.logParams(this.runId, Object.fromEntries(Object.entries(flat).map(([k, v]) => [k, paramText(v)])));
+  }
+
+  async logMetric(key: string, value: number, step = 0): Promise<void> {
+    await this.store.logMetrics(this.runId, [{ key, value, step, timestamp: Date.now() }]);
+  }
+
+  async logMetrics(metrics: Record<string, number>, step = 0): Promise<void> {
+    const timestamp = Date.now();
+    await this.store.logMetrics(this.runId, Object.entries(metrics).map(([key, value]) => ({ key, value, step, timestamp })));
+  }
+
+  async setTags(tags: Record<string, string>): Promise<void> {
+    await this.store.setTags(this.runId, tags);
+  }
+
+  async logArtifact(localPath: string, artifactPath?: string): Promise<void> {
+    await this.store.logArtifact(this.runId, localPath, artifactPath);
+  }
+
+  async startChild(name: string): Promise<TrackedRun> {
+    return createTrackedRun(this.store, this.experimentId, name, { ...this.contextTags, [PARENT_RUN_TAG]: this.runId });
+  }
+
+  async end(status: RunEndStatus): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.store.setStatus(this.runId, status, Date.now());
+  }
+}
+
+async function createTrackedRun(store: TrackingStore, experimentId: string, runName: string, tags: Record<string, string>): Promise<StoreTrackedRun> {
+  const info = await store.createRun({ experimentId, runName, userId: tags['mlflow.user'] ?? userName(), tags });
+  return new StoreTrackedRun(store, info.run_id, experimentId, tags);
+}
+
+/** Starts a RUNNING run in the project's tracking folder and experiment, with MLflow's standard tags. */
+export async function startRun(options: StartRunOptions): Promise<TrackedRun> {
+  const { store, config } = openStore(options.root);
+  const stage = process.env.MLOPS_STAGE || options.stageName;
+  const contextTags: Record<string, string> = {
+    'mlflow.user': userName(),
+    'mlflow.source.name': `mlops ${options.stageName}`,
+    'mlflow.source.type': 'LOCAL',
+    [STAGE_TAG]: stage,
+    ...(await gitTags(options.root)),
+  };
+  const experimentId = await store.getOrCreateExperiment(config.experiment);
+  const run = await createTrackedRun(store, experimentId, options.runName ?? defaultRunName(stage), contextTags);
+  if (options.params) await run.logParams(options.params);
+  return run;
+}
+
+/**
+ * Runs `fn` inside a tracked run: FINISHED when it returns, FAILED when it throws (the error goes on),
+ * FAILED on Ctrl-C (as MLflow's `with start_run()` records an interrupt) and KILLED on SIGTERM, after
+ * which the signal is raised again so the process ends as it would have.
+ */
+export async function withTrackedRun<T>(options: StartRunOptions, fn: (run: TrackedRun) => Promise<T>): Promise<T> {
+  const run = await startRun(options);
+  const onSignal = (signal: NodeJS.Signals) => {
+    removeHandlers();
+    void run.end(signal === 'SIGINT' ? 'FAILED' : 'KILLED').finally(() => process.kill(process.pid, signal));
+  };
+  const removeHandlers = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await fn(run);
+    await run.end('FINISHED');
+    return result;
+  } catch (error) {
+    await run.end('FAILED');
+    throw error;
+  } finally {
+    removeHandlers();
+  }
+}
