@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { TrackedRun } from '../../tracking/run.js';
 import { projectRoot } from '../../core/root.js';
 import { interactive, printJson, withSpinner } from '../output.js';
 import { markdownTable, textTable } from '../table.js';
@@ -7,6 +8,12 @@ import { markdownTable, textTable } from '../table.js';
 // action so that `mlops --help` loads none of it (danfojs-node alone costs over a second).
 
 const fixed = (v: number) => v.toFixed(4);
+
+/** Runs a built-in stage inside a tracked run: FINISHED, or FAILED when it throws (a failed gate too). */
+async function tracked<T>(stageName: string, fn: (run: TrackedRun) => Promise<T>): Promise<T> {
+  const { withTrackedRun } = await import('../../tracking/tracked-run.js');
+  return withTrackedRun({ root: projectRoot(), stageName }, fn);
+}
 const paramText = (params: object) =>
   Object.entries(params)
     .map(([k, v]) => `${k}=${v}`)
@@ -19,7 +26,7 @@ export function register(program: Command): void {
     .action(async () => {
       const { prepare } = await import('../../ml/prepare.js');
       const { PATHS } = await import('../../ml/paths.js');
-      const s = await withSpinner('prepare: reading data', () => prepare(projectRoot()));
+      const s = await tracked('prepare', (run) => withSpinner('prepare: reading data', () => prepare(projectRoot(), run)));
       const dropped = s.droppedRows ? `, ${s.droppedRows} rows dropped (missing values)` : '';
       console.log(`prepared ${s.trainRows} train and ${s.testRows} test rows, ${s.features} features, ${s.classes.length} classes${dropped}`);
       console.log(`wrote ${PATHS.train}, ${PATHS.test}, ${PATHS.transform}`);
@@ -34,8 +41,10 @@ export function register(program: Command): void {
       const { trainGridSearch } = await import('../../ml/train.js');
       const { PATHS } = await import('../../ml/paths.js');
       const started = Date.now();
-      const summary = await withSpinner('train: starting workers', (update) =>
+      const summary = await tracked('train', (run) =>
+        withSpinner('train: starting workers', (update) =>
         trainGridSearch(projectRoot(), {
+          run,
           onCandidate: (done, total, r) => {
             const elapsed = (Date.now() - started) / 1000;
             const eta = Math.round((elapsed / done) * (total - done));
@@ -43,6 +52,7 @@ export function register(program: Command): void {
             else if (!opts.json && !opts.md) console.log(`candidate ${done}/${total}: ${paramText(r.params)}: ${fixed(r.mean_score)} ± ${fixed(r.std_score)}`);
           },
         }),
+        ),
       );
       const { search, scoring } = summary;
       if (opts.json) return printJson({ best_params: summary.bestParams, best_score: summary.bestScore, scoring, candidates: search.candidates });
@@ -63,14 +73,16 @@ export function register(program: Command): void {
     .action(async (opts: { json?: boolean; md?: boolean }) => {
       const { evaluate, gateFailure, GATE_METRICS } = await import('../../ml/evaluate.js');
       const { PATHS } = await import('../../ml/paths.js');
-      const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(projectRoot()));
-      if (opts.json) printJson({ ...metrics, failed_gates: failed });
-      else {
-        const rows = GATE_METRICS.map((m) => [m, fixed(metrics[m])]);
-        process.stdout.write(opts.md ? markdownTable(['metric', 'value'], rows) : textTable(['metric', 'value'], rows));
-        if (!opts.md) console.log(`wrote ${PATHS.metrics}, ${PATHS.confusion}, ${PATHS.importance}`);
-      }
-      if (failed.length) throw gateFailure(failed);
+      await tracked('evaluate', async (run) => {
+        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(projectRoot(), run));
+        if (opts.json) printJson({ ...metrics, failed_gates: failed });
+        else {
+          const rows = GATE_METRICS.map((m) => [m, fixed(metrics[m])]);
+          process.stdout.write(opts.md ? markdownTable(['metric', 'value'], rows) : textTable(['metric', 'value'], rows));
+          if (!opts.md) console.log(`wrote ${PATHS.metrics}, ${PATHS.confusion}, ${PATHS.importance}`);
+        }
+        if (failed.length) throw gateFailure(failed);
+      });
     });
 
   program
