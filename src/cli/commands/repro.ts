@@ -3,12 +3,50 @@ import { UsageError } from '../../core/errors.js';
 import { projectRoot } from '../../core/root.js';
 import type { Emit } from '../../pipeline/events.js';
 
-const fileOption = () => new Option('-f, --file <file>', 'pipeline file (default pipeline.yaml, else dvc.yaml)');
+export const fileOption = () => new Option('-f, --file <file>', 'pipeline file (default pipeline.yaml, else dvc.yaml)');
 
-function jobs(value: string): number {
+export function jobs(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`-j expects a whole number >= 1, got '${value}'`);
   return n;
+}
+
+export interface ReproCliOptions {
+  file?: string;
+  downstream?: boolean;
+  singleItem?: boolean;
+  force?: boolean;
+  dry?: boolean;
+  keepGoing?: boolean;
+  jobs: number;
+  runCache: boolean;
+  json?: boolean;
+}
+
+/** `mlops repro` as the CLI runs it (also under `exp run`); true when every selected stage succeeded. */
+export async function reproduceFromCli(targets: string[], opts: ReproCliOptions): Promise<boolean> {
+  const { repro } = await import('../../pipeline/repro.js');
+  const { launcherDir } = await import('../launcher.js');
+  const logger = await stageLogger(Boolean(opts.json), opts.jobs > 1);
+  const results = await repro(
+    projectRoot(),
+    {
+      file: opts.file,
+      targets,
+      downstream: opts.downstream,
+      singleItem: opts.singleItem,
+      force: opts.force,
+      dry: opts.dry,
+      keepGoing: opts.keepGoing,
+      jobs: opts.jobs,
+      runCache: opts.runCache,
+      launcherDir: launcherDir(),
+      stdio: opts.json || opts.jobs > 1 ? 'pipe' : 'inherit',
+    },
+    logger.emit,
+  );
+  await logger.finish();
+  return [...results.values()].every((r) => r === 'ok');
 }
 
 export function register(program: Command): void {
@@ -25,29 +63,8 @@ export function register(program: Command): void {
     .option('-j, --jobs <n>', 'stages to run at once when the graph allows', jobs, 1)
     .option('--no-run-cache', 'always run the command instead of restoring outputs seen before')
     .option('--json', 'print a JSON report of every stage at the end')
-    .action(async (targets: string[], opts) => {
-      const { repro } = await import('../../pipeline/repro.js');
-      const { launcherDir } = await import('../launcher.js');
-      const logger = await stageLogger(opts.json, opts.jobs > 1);
-      const results = await repro(
-        projectRoot(),
-        {
-          file: opts.file,
-          targets,
-          downstream: opts.downstream,
-          singleItem: opts.singleItem,
-          force: opts.force,
-          dry: opts.dry,
-          keepGoing: opts.keepGoing,
-          jobs: opts.jobs,
-          runCache: opts.runCache,
-          launcherDir: launcherDir(),
-          stdio: opts.json || opts.jobs > 1 ? 'pipe' : 'inherit',
-        },
-        logger.emit,
-      );
-      await logger.finish();
-      if ([...results.values()].some((r) => r !== 'ok')) process.exitCode = 1;
+    .action(async (targets: string[], opts: ReproCliOptions) => {
+      if (!(await reproduceFromCli(targets, opts))) process.exitCode = 1;
     });
 
   program
@@ -101,7 +118,7 @@ export function register(program: Command): void {
     });
 }
 
-async function printJsonLazy(value: unknown): Promise<void> {
+export async function printJsonLazy(value: unknown): Promise<void> {
   const { printJson } = await import('../output.js');
   printJson(value);
 }
