@@ -310,3 +310,16 @@ test('outputs are removed before a run unless persist is set', async (t) => {
   assert.equal(readFileSync(join(dir, 'kept.txt'), 'utf8'), '1\n2\n');
   assert.equal(readFileSync(join(dir, 'fresh.txt'), 'utf8'), '2\n');
 });
+
+test('repro --json reports every stage with its status and typed reasons; stage output goes to stderr', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, TWO_STAGES);
+  await runMlops(['repro'], { cwd: dir });
+  writeFileSync(join(dir, 'params.yaml'), 'prep:\n  factor: 2\ntrain:\n  lr: 0.2\nunrelated: 1\n');
+  const r = await runMlops(['repro', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.stages.prep.status, 'up-to-date');
+  assert.equal(report.stages.train.status, 'ran');
+  assert.deepEqual(report.stages.train.changes, [{ type: 'param-changed', file: 'params.yaml', key: 'train.lr', old: 0.1, new: 0.2 }]);
+});
