@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { MLOPS_BIN, runMlops, tempDir, writeFiles } from './helpers.js';
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 800; i++) {
     if (check()) return;
     await sleep(25);
   }
@@ -22,15 +22,18 @@ test('a second repro in the same project waits for the first, says so, and both 
   });
   const first = runMlops(['repro'], { cwd: dir });
   await waitFor(() => existsSync(join(dir, 'started')), 'the first run to start its stage');
-  const second = runMlops(['repro'], { cwd: dir });
-  await waitFor(() => existsSync(join(dir, '.mlops/repro.lock')), 'the repo lock');
-  await sleep(400); // the second run is now blocked on the lock
+  // The second run is watched directly: the first is released only once the second says it waits.
+  const second = spawn(process.execPath, [MLOPS_BIN, 'repro'], { cwd: dir, env: { ...process.env, CI: 'true' } });
+  let out = '';
+  second.stdout.on('data', (d) => (out += d));
+  const secondExit = new Promise<number>((r) => second.once('close', (code) => r(code ?? -1)));
+  await waitFor(() => out.includes('waiting for another mlops repro'), 'the second run to wait');
   writeFileSync(join(dir, 'go'), '');
-  const [a, b] = await Promise.all([first, second]);
+  const [a, secondCode] = await Promise.all([first, secondExit]);
   assert.equal(a.code, 0, a.stderr);
-  assert.equal(b.code, 0, b.stderr);
-  assert.match(b.stdout, /waiting for another mlops repro in this project to finish \(pid \d+\)/);
-  assert.match(b.stdout, /slow: up to date/);
+  assert.equal(secondCode, 0);
+  assert.match(out, /waiting for another mlops repro in this project to finish \(pid \d+\)/);
+  assert.match(out, /slow: up to date/);
 });
 
 test('kill -9 in the middle of a run leaves a valid lock and cache, and the next repro recovers', async (t) => {
