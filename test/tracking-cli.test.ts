@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { FileStore } from '../src/tracking/file-store.js';
 import { runMlops, tempDir, writeFiles } from './helpers.js';
+import { validateMlruns } from './tracking-validator.js';
 
 interface RunJson {
   run_id: string;
@@ -134,6 +135,7 @@ test('runs delete: soft delete as MLflow does; hidden from list, shown with --de
   assert.equal(listed.length, 3);
   const deleted = JSON.parse((await runMlops(['runs', 'list', '--deleted', '--json'], { cwd: root })).stdout) as RunJson[];
   assert.deepEqual(deleted.map((run) => run.run_id), [ids[0]]);
+  assert.deepEqual(validateMlruns(join(root, 'mlruns')), []);
   const again = await runMlops(['runs', 'delete', ids[0]!], { cwd: root });
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already deleted/);

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { FileStore } from '../src/tracking/file-store.js';
 import { PROJECT_ROOT, tempDir, writeFiles } from './helpers.js';
+import { validateMlruns } from './tracking-validator.js';
 
 const dist = (file: string) => JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'tracking', file)).href);
 const LINES = 300;
@@ -55,4 +56,5 @@ test('two processes logging to the same run and experiment at once lose nothing'
   assert.deepEqual(skipped, []);
   assert.equal(runs.length, 2 * RUNS);
   assert.ok(runs.every((r) => r.info.status === 'FINISHED' && r.metrics.score !== undefined));
+  assert.deepEqual(validateMlruns(join(root, 'mlruns')), [], 'no stray temp file, every rule kept');
 });

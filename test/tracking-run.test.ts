@@ -31,14 +31,23 @@ test('withTrackedRun: RUNNING while fn runs, FINISHED after, FAILED (error re-th
   assert.equal(finished.info.run_name, 'ok');
 
   let failedId = '';
+  let childId = '';
   await assert.rejects(
     withTrackedRun({ root, stageName: 'train' }, async (run) => {
       failedId = run.runId;
+      childId = (await run.startChild('candidate')).runId;
       throw new Error('training diverged');
     }),
     /training diverged/,
   );
   assert.equal((await runOf(root, failedId)).info.status, 'FAILED');
+  assert.equal((await runOf(root, childId)).info.status, 'FAILED', 'an open child ends with its parent');
+
+  const store = new FileStore(join(root, 'mlruns'));
+  const before = new Set((await store.searchRuns({ experimentIds: ['0'] })).runs.map((r) => r.info.run_id));
+  await assert.rejects(withTrackedRun({ root, stageName: 'train', params: { 'bad//key': 1 } }, async () => 0), /invalid param name/);
+  const added = (await store.searchRuns({ experimentIds: ['0'] })).runs.filter((r) => !before.has(r.info.run_id));
+  assert.deepEqual(added.map((r) => r.info.status), ['FAILED'], 'a run whose params cannot be stored does not stay RUNNING');
 });
 
 test('standard tags: user, source, stage (MLOPS_STAGE wins), no git tags outside a repository', async (t) => {

@@ -151,7 +151,7 @@ export function filterEntities(expr: FilterExpr | undefined): Entity[] {
 }
 
 /** SQL LIKE as a regular expression: `%` any run of characters, `_` exactly one. */
-export function likePattern(pattern: string, caseInsensitive: boolean): RegExp {
+function likePattern(pattern: string, caseInsensitive: boolean): RegExp {
   const body = pattern.replace(/[.*+?^${}()|[\]\\%_]/g, (c) => (c === '%' ? '[\\s\\S]*' : c === '_' ? '[\\s\\S]' : `\\${c}`));
   return new RegExp(`^${body}$`, caseInsensitive ? 'i' : '');
 }

@@ -9,8 +9,8 @@ export type KeyKind = 'metric' | 'param' | 'tag';
 // MLflow's pattern is `^[/\w.\- ]*$`; we keep to the ASCII subset so the names also stay portable.
 const VALID_KEY = /^[/A-Za-z0-9_.\- ]*$/;
 const MAX_KEY_LENGTH = 250;
-export const MAX_PARAM_VALUE_LENGTH = 6000;
-export const MAX_TAG_VALUE_LENGTH = 5000;
+const MAX_PARAM_VALUE_LENGTH = 6000;
+const MAX_TAG_VALUE_LENGTH = 5000;
 const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
 const EXPERIMENT_ID = /^[a-zA-Z0-9][\w-]{0,63}$/;
 
@@ -37,14 +37,10 @@ export function validateValueLength(kind: 'param' | 'tag', key: string, value: s
   if (value.length > limit) throw new UsageError(`${kind} '${key}': value has ${value.length} characters, the limit is ${limit}`);
 }
 
-export function isValidRunId(id: string): boolean {
-  return RUN_ID.test(id);
-}
-
 export function isValidExperimentId(id: string): boolean {
   return EXPERIMENT_ID.test(id);
 }
 
 export function validateRunId(id: string): void {
-  if (!isValidRunId(id)) throw new UsageError(`invalid run id '${id}'`);
+  if (!RUN_ID.test(id)) throw new UsageError(`invalid run id '${id}'`);
 }

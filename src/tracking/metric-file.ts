@@ -4,7 +4,7 @@ import type { Metric } from './store.js';
 // A metric file holds one line per logged value, `<epoch_ms> <value> <step>\n`, appended as MLflow does.
 
 /** A float as Python's str() prints it (`3.0`, `nan`, `inf`), which MLflow's reader and ours both parse. */
-export function formatMetricValue(value: number): string {
+function formatMetricValue(value: number): string {
   if (Number.isNaN(value)) return 'nan';
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';

@@ -41,6 +41,8 @@ function defaultRunName(stage: string): string {
 /** A TrackedRun on a TrackingStore. `end` takes effect once: the first status recorded wins. */
 class StoreTrackedRun implements TrackedRun {
   private ended = false;
+  /** Children not ended yet: they end with this run, so a failure cannot leave them RUNNING. */
+  private readonly openChildren = new Set<StoreTrackedRun>();
 
   constructor(
     private readonly store: TrackingStore,
@@ -48,6 +50,7 @@ class StoreTrackedRun implements TrackedRun {
     private readonly experimentId: string,
     /** Tags every run of this invocation carries (user, source, git, stage); children inherit them. */
     private readonly contextTags: Record<string, string>,
+    private readonly parent?: StoreTrackedRun,
   ) {}
 
   async logParams(params: Record<string, unknown>): Promise<void> {
@@ -73,19 +76,25 @@ class StoreTrackedRun implements TrackedRun {
   }
 
   async startChild(name: string): Promise<TrackedRun> {
-    return createTrackedRun(this.store, this.experimentId, name, { ...this.contextTags, [PARENT_RUN_TAG]: this.runId });
+    const child = await createTrackedRun(this.store, this.experimentId, name, { ...this.contextTags, [PARENT_RUN_TAG]: this.runId }, this);
+    this.openChildren.add(child);
+    return child;
   }
 
   async end(status: RunEndStatus): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.parent?.openChildren.delete(this);
+    for (const child of [...this.openChildren]) await child.end(status);
     await this.store.setStatus(this.runId, status, Date.now());
   }
 }
 
-async function createTrackedRun(store: TrackingStore, experimentId: string, runName: string, tags: Record<string, string>): Promise<StoreTrackedRun> {
+async function createTrackedRun(
+  store: TrackingStore, experimentId: string, runName: string, tags: Record<string, string>, parent?: StoreTrackedRun,
+): Promise<StoreTrackedRun> {
   const info = await store.createRun({ experimentId, runName, userId: tags['mlflow.user'] ?? userName(), tags });
-  return new StoreTrackedRun(store, info.run_id, experimentId, tags);
+  return new StoreTrackedRun(store, info.run_id, experimentId, tags, parent);
 }
 
 /** Starts a RUNNING run in the project's tracking folder and experiment, with MLflow's standard tags. */
@@ -101,7 +110,12 @@ export async function startRun(options: StartRunOptions): Promise<TrackedRun> {
   };
   const experimentId = await store.getOrCreateExperiment(config.experiment);
   const run = await createTrackedRun(store, experimentId, options.runName ?? defaultRunName(stage), contextTags);
-  if (options.params) await run.logParams(options.params);
+  try {
+    if (options.params) await run.logParams(options.params);
+  } catch (error) {
+    await run.end('FAILED'); // a param MLflow could not store: the run must not stay RUNNING
+    throw error;
+  }
   return run;
 }
 

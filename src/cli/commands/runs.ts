@@ -4,8 +4,8 @@ import { UsageError } from '../../core/errors.js';
 // `mlops runs list|show|compare|delete` and `mlops experiments list`: the tracking folder from the
 // command line. Domain modules load inside the actions so `mlops --help` stays fast.
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function positiveInt(value: string): number {
@@ -22,13 +22,13 @@ export function register(program: Command): void {
     .description("runs of an experiment, filtered with MLflow's grammar, e.g. --filter \"metrics.f1 > 0.9 and params.max_depth = '10'\"")
     .option('--experiment <name>', 'experiment name or id (default: params.yaml tracking.experiment, else Default)')
     .option('--filter <expr>', 'metrics.K > 0.9, params.K = \'v\', tags.K LIKE \'x%\', attributes.status = \'FINISHED\'; AND, OR, ( )')
-    .option('--order-by <clause>', "e.g. 'metrics.f1 DESC' (repeatable or comma-separated; ASC by default)", collect, [])
+    .option('--order-by <clause>', "e.g. 'metrics.f1 DESC' (repeatable or comma-separated; ASC by default)", collect)
     .option('--max <n>', 'at most this many runs', positiveInt)
     .option('--deleted', 'list deleted runs instead')
     .option('--json', 'JSON: a list of runs, each with run_id, info, params, metrics, tags')
-    .action(async (opts: { experiment?: string; filter?: string; orderBy: string[]; max?: number; deleted?: boolean; json?: boolean }) => {
+    .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; max?: number; deleted?: boolean; json?: boolean }) => {
       const { listRuns } = await import('../runs-view.js');
-      await listRuns(opts);
+      await listRuns({ ...opts, orderBy: opts.orderBy ?? [] });
     });
 
   runs
