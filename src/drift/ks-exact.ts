@@ -51,6 +51,8 @@ function outsideSquare(n: number, h: number): number {
  * Only the window of rows inside the band is stored. Two-sided: |ng i - mg j| < h; one-sided: only
  * the lower line ng i - mg j < h (the count is the same for either side by symmetry).
  */
+const TINY = 2 ** -1000;
+
 function outsideBand(n1: number, n2: number, h: number, twoSided: boolean): number {
   const m = Math.max(n1, n2);
   const n = Math.min(n1, n2);
@@ -73,6 +75,7 @@ function outsideBand(n1: number, n2: number, h: number, twoSided: boolean): numb
     const shift = minj - lastMin;
     for (let k = 0, j = minj; j < maxj; k++, j++) {
       below = (a[k + shift]! * i + below * j) / (i + j);
+      if (below < TINY) below = 0; // subnormals are slow and cannot move p by 1e-290
       a[k] = below;
     }
     const len = maxj - minj;
