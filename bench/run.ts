@@ -1,5 +1,7 @@
 // `npm run bench [suite...]`: runs each suite in turn; each prints its own figures.
-const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {};
+const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  drift: () => import('./drift.js'),
+};
 
 const wanted = process.argv.slice(2);
 for (const [name, load] of Object.entries(suites)) {

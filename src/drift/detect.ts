@@ -3,6 +3,7 @@ import { chi2Homogeneity } from './chi2.js';
 import { adjustPValues, type Correction } from './corrections.js';
 import type { Alternative } from './ks-statistic.js';
 import { ks2Sorted } from './ks-test.js';
+import { sortFloat64 } from './sort.js';
 import type { Table } from './read.js';
 
 export type TestChoice = 'auto' | 'ks' | 'chi2';
@@ -102,7 +103,7 @@ function testColumn(name: string, reference: Table, current: Table, options: Dri
     const y = toNumbers(cur, current.file, name);
     const chi2 = options.test === 'chi2' || (options.test === 'auto' && distinctCount(x, y) <= FEW_VALUES);
     if (!chi2) {
-      const r = ks2Sorted(x.sort(), y.sort(), options.alternative);
+      const r = ks2Sorted(sortFloat64(x), sortFloat64(y), options.alternative);
       return { type: 'numeric', test: 'ks', statistic: r.statistic, p_value: r.pValue, method: r.method, ...base };
     }
     const r = chi2Homogeneity(Array.from(x, String), Array.from(y, String));

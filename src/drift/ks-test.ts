@@ -1,6 +1,7 @@
 import { asymptoticPValue } from './ks-asymptotic.js';
 import { exactPValue, latticeStep } from './ks-exact.js';
 import { type Alternative, ksStatistic } from './ks-statistic.js';
+import { sortFloat64 } from './sort.js';
 
 /** Above this size (of the larger sample) the exact distribution gives way to the asymptotic one. */
 export const MAX_EXACT_N = 10000;
@@ -37,5 +38,5 @@ export function ks2Sorted(sorted1: Float64Array, sorted2: Float64Array, alternat
 
 /** The same test on unsorted samples (copied, then sorted). */
 export function ks2(sample1: ArrayLike<number>, sample2: ArrayLike<number>, alternative: Alternative = 'two-sided'): KsResult {
-  return ks2Sorted(Float64Array.from(sample1).sort(), Float64Array.from(sample2).sort(), alternative);
+  return ks2Sorted(sortFloat64(Float64Array.from(sample1)), sortFloat64(Float64Array.from(sample2)), alternative);
 }
