@@ -59,6 +59,27 @@ test('--md prints a markdown table and the summary; --fail-on-drift exits 1', as
 });
 
 // OBESITY_CSV sits beside the main checkout; a worktree elsewhere does not see it.
+test('--test chi2 forces categories on numeric columns; --alternative and --report reach the KS test', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, FILES);
+  const forced = await runMlops(['drift', '--reference', 'ref.csv', '--current', 'cur.csv', '--json', '--test', 'chi2'], { cwd: dir });
+  assert.equal(forced.code, 0, forced.stderr);
+  const x = JSON.parse(forced.stdout).columns.x;
+  assert.deepEqual([x.type, x.test, x.dof], ['numeric', 'chi2', 69]); // 70 distinct values over both files
+
+  const args = ['drift', '--reference', 'ref.csv', '--current', 'cur.csv', '--columns', 'x', '--alternative', 'less', '--report', 'out/r.json'];
+  const less = await runMlops(args, { cwd: dir });
+  assert.equal(less.code, 0, less.stderr);
+  const written = JSON.parse(readFileSync(join(dir, 'out/r.json'), 'utf8'));
+  const { ks2 } = await import('../src/drift/ks-test.js');
+  const ref = Array.from({ length: 40 }, (_, i) => i);
+  const expected = ks2(ref, ref.map((v) => v + 30), 'less');
+  assert.equal(written.alternative, 'less');
+  assert.equal(written.columns.x.statistic, expected.statistic);
+  assert.equal(written.columns.x.p_value, expected.pValue);
+  assert.equal(expected.statistic, 0); // the current sample is larger: F_cur never exceeds F_ref
+});
+
 const noObesity = existsSync(OBESITY_CSV) ? false : `no ${OBESITY_CSV}`;
 test('the real obesity data against itself: 17 columns, no drift, D = 0 and p = 1 everywhere', { skip: noObesity }, async (t) => {
   const r = await runMlops(['drift', '--reference', OBESITY_CSV, '--current', OBESITY_CSV, '--json', '--correction', 'fdr'], { cwd: tempDir(t) });
@@ -85,13 +106,20 @@ const BAD: [string, Record<string, string>, string[], RegExp][] = [
   ['a bad --test', {}, ['--test', 'kss'], /^error: --test: expected one of auto, ks, chi2 \(did you mean 'ks'\?\)/],
   ['a bad --threshold', {}, ['--threshold', '5'], /^error: --threshold: expected a number between 0 and 1/],
   ['a bad --correction', {}, ['--correction', 'holm'], /^error: --correction: expected one of none, bonferroni, fdr/],
+  ['--json with --md', {}, ['--json', '--md'], /^error: --json and --md are alternatives/],
+  ['--reference without --current', {}, ['--current'], /^error: --reference and --current go together/],
 ];
 
 for (const [what, files, extra, message] of BAD) {
   test(`bad input exits 2 with one line: ${what}`, async (t) => {
     const dir = tempDir(t);
     writeFiles(dir, { ...FILES, ...files });
-    const args = extra[0] === '--current' ? ['--reference', 'nope.csv', ...extra] : ['--reference', 'ref.csv', '--current', 'cur.csv', ...extra];
+    const args =
+      extra[0] === '--current'
+        ? extra.length === 1
+          ? ['--reference', 'ref.csv']
+          : ['--reference', 'nope.csv', ...extra]
+        : ['--reference', 'ref.csv', '--current', 'cur.csv', ...extra];
     const r = await runMlops(['drift', ...args], { cwd: dir });
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -4,9 +4,11 @@ import type { DriftReport } from './detect.js';
 
 export const HEADER = ['column', 'type', 'test', 'statistic', 'p-value', 'adjusted', 'drift'] as const;
 
-/** A number in 4 significant digits, without trailing zeros. */
+/** A number in 4 significant digits without trailing zeros; exponent form when very small or large. */
 export function formatNumber(x: number): string {
-  return x === 0 ? '0' : String(Number(x.toPrecision(4)));
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a < 1e-3 || a >= 1e6 ? x.toExponential(3).replace(/\.?0+e/, 'e') : String(Number(x.toPrecision(4)));
 }
 
 export function reportRows(report: DriftReport): string[][] {
