@@ -61,23 +61,37 @@ function outsideBand(n1: number, n2: number, h: number, twoSided: boolean): numb
   const ng = n / g;
   const top = (i: number) => (twoSided ? Math.min(Math.ceil((ng * i + h) / mg), n + 1) : n + 1);
   // a[k] holds row minj + k of the current column; rows past the window read as 1 (outside).
+  // Far from the lower line the values underflow to 0; rows from zeroFrom up to the previous window's
+  // top are 0 in the previous column, so a run of them stays 0 and is skipped, not computed.
   const a = new Float64Array(n + 2).fill(1);
   let minj = 0;
   let maxj = top(0);
+  let zeroFrom = 0;
   a.fill(0, 0, maxj);
   for (let i = 1; i <= m; i++) {
     const lastMin = minj;
+    const lastMax = maxj;
     const lastLen = maxj - minj;
     minj = Math.min(Math.max(Math.floor((ng * i - h) / mg) + 1, 0), n);
     maxj = top(i);
     if (maxj <= minj) return 1;
     let below = minj === 0 ? 0 : 1;
+    let tail = minj; // first row of the column's trailing run of zeros
     const shift = minj - lastMin;
-    for (let k = 0, j = minj; j < maxj; k++, j++) {
+    for (let j = minj; j < maxj; j++) {
+      if (below === 0 && j >= zeroFrom && j < lastMax) {
+        const end = Math.min(lastMax, maxj);
+        a.fill(0, j - minj, end - minj);
+        j = end - 1;
+        continue;
+      }
+      const k = j - minj;
       below = (a[k + shift]! * i + below * j) / (i + j);
       if (below < TINY) below = 0; // subnormals are slow and cannot move p by 1e-290
+      else tail = j + 1;
       a[k] = below;
     }
+    zeroFrom = tail;
     const len = maxj - minj;
     if (lastLen > len) a.fill(1, len, lastLen);
   }
