@@ -93,14 +93,14 @@ function columnsToCompare(reference: Table, current: Table, wanted: readonly str
 }
 
 function testColumn(name: string, reference: Table, current: Table, options: DriftOptions): ColumnDrift {
-  const ref = present(reference, name);
-  const cur = present(current, name);
-  const numbers = ref.filter((v) => typeof v === 'number').length;
-  const numeric = numbers > ref.length - numbers;
-  const base = { p_adjusted: NaN, drift: false, n_reference: ref.length, n_current: cur.length };
-  if (numeric) {
-    const x = toNumbers(ref, reference.file, name);
-    const y = toNumbers(cur, current.file, name);
+  const refCells = reference.values.get(name)!;
+  const curCells = current.values.get(name)!;
+  const filled = refCells.filter(isFilled);
+  const numbers = filled.filter((v) => typeof v === 'number').length;
+  if (numbers > filled.length - numbers) {
+    const x = toNumbers(refCells, reference.file, name);
+    const y = toNumbers(curCells, current.file, name);
+    const base = { p_adjusted: NaN, drift: false, n_reference: x.length, n_current: y.length };
     const chi2 = options.test === 'chi2' || (options.test === 'auto' && distinctCount(x, y) <= FEW_VALUES);
     if (!chi2) {
       const r = ks2Sorted(sortFloat64(x), sortFloat64(y), options.alternative);
@@ -109,25 +109,36 @@ function testColumn(name: string, reference: Table, current: Table, options: Dri
     const r = chi2Homogeneity(Array.from(x, String), Array.from(y, String));
     return { type: 'numeric', test: 'chi2', statistic: r.statistic, p_value: r.pValue, dof: r.dof, ...base };
   }
-  const r = chi2Homogeneity(ref.map(String), cur.map(String));
+  const x = toLabels(refCells, reference.file, name);
+  const y = toLabels(curCells, current.file, name);
+  const r = chi2Homogeneity(x, y);
+  const base = { p_adjusted: NaN, drift: false, n_reference: x.length, n_current: y.length };
   return { type: 'categorical', test: 'chi2', statistic: r.statistic, p_value: r.pValue, dof: r.dof, ...base };
 }
 
-/** The column's non-empty cells; an empty sample is an input error. */
-function present(table: Table, name: string): unknown[] {
-  const values = table.values.get(name)!.filter((v) => v !== null && v !== undefined && v !== '');
-  if (values.length === 0) throw new ConfigError('no values in this column (empty sample)', { file: table.file, key: name });
-  return values;
+const isFilled = (v: unknown) => v !== null && v !== undefined && v !== '';
+
+function emptySample(file: string, name: string): ConfigError {
+  return new ConfigError('no values in this column (empty sample)', { file, key: name });
 }
 
-function toNumbers(values: readonly unknown[], file: string, name: string): Float64Array {
-  const out = new Float64Array(values.length);
-  values.forEach((v, i) => {
+/** The column's non-empty cells as numbers; anything else is an input error naming its row. */
+function toNumbers(cells: readonly unknown[], file: string, name: string): Float64Array {
+  const out: number[] = [];
+  cells.forEach((v, row) => {
+    if (!isFilled(v)) return;
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new ConfigError(`non-numeric value ${JSON.stringify(v)} in a numeric column`, { file, key: name });
+      throw new ConfigError(`non-numeric value ${JSON.stringify(v)} in a numeric column (row ${row + 1})`, { file, key: name });
     }
-    out[i] = v;
+    out.push(v);
   });
+  if (out.length === 0) throw emptySample(file, name);
+  return Float64Array.from(out);
+}
+
+function toLabels(cells: readonly unknown[], file: string, name: string): string[] {
+  const out = cells.filter(isFilled).map(String);
+  if (out.length === 0) throw emptySample(file, name);
   return out;
 }
 

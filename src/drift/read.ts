@@ -1,7 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 
-/** One CSV file as named columns of raw cell values (numbers, strings, booleans; null when empty). */
+/** One CSV file as named columns of raw cells (numbers, strings, booleans; null when empty). */
 export interface Table {
   readonly file: string;
   readonly columns: readonly string[];
@@ -9,22 +9,28 @@ export interface Table {
 }
 
 /**
- * Reads a CSV with danfojs-node (imported here, lazily: it costs about a second). Cell typing is
- * papaparse's: numbers become doubles, empty cells null.
+ * Reads a CSV with papaparse and the options danfojs-node's readCSV passes it (header row, dynamic
+ * typing: numbers become doubles, empty cells null), so cells are typed exactly as the project's
+ * data frames type them. Called directly because, measured on this machine, importing danfojs-node
+ * costs 1.2-1.7 s per run and its readCSV takes twice papaparse's time on a million rows.
  */
 export async function readTable(file: string, shownAs = file): Promise<Table> {
-  if (!existsSync(file)) throw new ConfigError('file not found', { file: shownAs });
-  if (!statSync(file).isFile()) throw new ConfigError('not a file', { file: shownAs });
-  const { readCSV } = await import('danfojs-node');
-  let frame: Awaited<ReturnType<typeof readCSV>>;
+  let text: string;
   try {
-    frame = await readCSV(file);
+    if (!statSync(file).isFile()) throw new ConfigError('not a file', { file: shownAs });
+    text = readFileSync(file, 'utf8');
   } catch (error) {
-    const reason = (error as Error).message.split('\n')[0]!;
-    throw new ConfigError(/no data/i.test(reason) ? 'no data rows (empty sample)' : `cannot read as CSV (${reason})`, { file: shownAs });
+    if (error instanceof ConfigError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, { file: shownAs });
   }
-  const columns = frame.columns.map(String);
+  const { default: Papa } = await import('papaparse');
+  const parsed = Papa.parse<Record<string, unknown>>(text, { header: true, dynamicTyping: true, skipEmptyLines: 'greedy', delimiter: ',' });
+  const problem = parsed.errors[0];
+  if (problem) throw new ConfigError(`row ${(problem.row ?? 0) + 1}: ${problem.message}`, { file: shownAs });
+  const columns = parsed.meta.fields ?? [];
+  if (columns.length === 0 || parsed.data.length === 0) throw new ConfigError('no data rows (empty sample)', { file: shownAs });
   const values = new Map<string, unknown[]>();
-  for (const c of columns) values.set(c, frame.shape[0] === 0 ? [] : (frame.column(c).values as unknown[]));
+  for (const c of columns) values.set(c, parsed.data.map((row) => row[c] ?? null));
   return { file: shownAs, columns, values };
 }
