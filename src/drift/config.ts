@@ -27,7 +27,7 @@ export interface DriftFlags {
   failOnDrift?: boolean;
 }
 
-export const DEFAULTS = { test: 'auto', alternative: 'two-sided', threshold: 0.05, correction: 'bonferroni', report: 'reports/drift.json' } as const;
+const DEFAULTS = { test: 'auto', alternative: 'two-sided', threshold: 0.05, correction: 'bonferroni', report: 'reports/drift.json' } as const;
 const KEYS = ['reference', 'current', 'columns', 'test', 'alternative', 'threshold', 'correction', 'fail_on_drift', 'report'] as const;
 
 type Fail = (key: string, detail: string) => Error;

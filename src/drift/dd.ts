@@ -41,10 +41,10 @@ export function add(a: DD, b: DD): DD {
   return quickTwoSum(u.hi, u.lo + t.lo);
 }
 
-export const neg = (a: DD): DD => ({ hi: -a.hi, lo: -a.lo });
+const neg = (a: DD): DD => ({ hi: -a.hi, lo: -a.lo });
 export const sub = (a: DD, b: DD): DD => add(a, neg(b));
 
-export function mul(a: DD, b: DD): DD {
+function mul(a: DD, b: DD): DD {
   const p = twoProd(a.hi, b.hi);
   return quickTwoSum(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi));
 }
@@ -71,7 +71,7 @@ const INV_FACT = Array.from({ length: 14 }, (_, k) => k + 1).map((k) => {
 });
 
 /** e^a for |a| < ~700: reduce by ln 2 and by 2^10, a short Taylor series, then square back. */
-export function exp(a: DD): DD {
+function exp(a: DD): DD {
   const k = Math.round(a.hi / LN2.hi);
   const r = mulNum(sub(a, mulNum(LN2, k)), 1 / 1024);
   // expm1(r) for |r| < 3.4e-4: terms beyond r^11/11! are below 1e-40.

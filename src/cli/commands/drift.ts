@@ -31,7 +31,8 @@ export function register(program: Command): void {
       } else if (flags.md) {
         process.stdout.write(`### Data drift\n\n${table.markdownTable(HEADER, reportRows(report))}\n**${summaryLine(report)}**\n`);
       } else {
-        const rows = reportRows(report).map((r) => (r[6] === 'yes' ? r.map((c) => output.color.red(c)) : r));
+        // Only the last cell is coloured: it is never padded, so escape codes cannot skew the widths.
+        const rows = reportRows(report).map((r) => [...r.slice(0, -1), r.at(-1) === 'yes' ? output.color.red('yes') : 'no']);
         process.stdout.write(table.textTable(HEADER, rows));
         process.stdout.write(`${(report.drift ? output.color.red : output.color.green)(summaryLine(report))}\n`);
       }
