@@ -9,8 +9,9 @@ import { ks2 } from '../src/drift/ks-test.js';
 // (best of several runs, sorting included); statistics must be identical, p-values within 1e-12.
 
 const PYTHON = '/usr/bin/python3'; // Debian's python3-scipy installs for the system interpreter
-const CASES = [
+const CASES: { name: string; n: number; m?: number; shift: number; runs: number }[] = [
   { name: 'exact 10,000 x 10,000, shift 0.03', n: 10000, shift: 0.03, runs: 7 },
+  { name: 'exact 10,000 x 9,999 (lattice walk), shift 0.03', n: 10000, m: 9999, shift: 0.03, runs: 3 },
   { name: 'asymptotic 1,000,000 x 1,000,000, shift 0.01', n: 1000000, shift: 0.01, runs: 3 },
   { name: 'asymptotic 1,000,000 x 1,000,000, no shift', n: 1000000, shift: 0, runs: 3 },
 ];
@@ -55,7 +56,7 @@ export async function run(): Promise<void> {
   try {
     for (const c of CASES) {
       const x = normals(c.n, 1, 0);
-      const y = normals(c.n, 2, c.shift);
+      const y = normals(c.m ?? c.n, 2, c.shift);
       let best = Infinity;
       let ours = ks2(x, y);
       for (let i = 0; i < c.runs; i++) {
