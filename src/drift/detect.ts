@@ -128,7 +128,8 @@ function toNumbers(cells: readonly unknown[], file: string, name: string): Float
   cells.forEach((v, row) => {
     if (!isFilled(v)) return;
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new ConfigError(`non-numeric value ${JSON.stringify(v)} in a numeric column (row ${row + 1})`, { file, key: name });
+      const shown = JSON.stringify(typeof v === 'number' ? String(v) : v);
+      throw new ConfigError(`non-numeric value ${shown} in a numeric column (row ${row + 1})`, { file, key: name });
     }
     out.push(v);
   });
