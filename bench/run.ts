@@ -3,6 +3,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   pipeline: () => import('./pipeline.js'),
   ml: () => import('./ml.js'),
   tracking: () => import('./tracking.js'),
+  drift: () => import('./drift.js'),
 };
 
 const wanted = process.argv.slice(2);

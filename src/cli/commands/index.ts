@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as drift } from './drift.js';
 import { register as exp } from './exp.js';
 import { register as metrics } from './metrics.js';
 import { register as ml } from './ml.js';
@@ -8,7 +9,7 @@ import { register as runs } from './runs.js';
 
 // Each command group registers itself from its own file; action handlers import their domain modules
 // lazily so `mlops --help` loads none of the heavy libraries.
-const groups: ((program: Command) => void)[] = [pipeline, repro, exp, ml, metrics, runs];
+const groups: ((program: Command) => void)[] = [pipeline, repro, exp, ml, drift, metrics, runs];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);

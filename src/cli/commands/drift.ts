@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import type { DriftFlags } from '../../drift/config.js';
+
+export function register(program: Command): void {
+  program
+    .command('drift')
+    .description('Detect data drift between a reference and a current CSV (KS for numeric columns, chi-square for categories)')
+    .option('--reference <csv>', 'reference data (with --current; without both, params.yaml `drift:` is used)')
+    .option('--current <csv>', 'current data to compare with the reference')
+    .option('--columns <names>', 'comma-separated columns to compare (default: all)')
+    .option('--test <test>', 'auto | ks | chi2 (auto: KS for numeric columns with more than 5 distinct values)')
+    .option('--alternative <alt>', 'two-sided | less | greater (KS only)')
+    .option('--threshold <p>', 'a column drifts when its corrected p-value is below this (default 0.05)')
+    .option('--correction <method>', 'none | bonferroni | fdr (default bonferroni)')
+    .option('--report <path>', 'also write the JSON report here')
+    .option('--json', 'print the report as JSON')
+    .option('--md', 'print the report as a markdown table (CI job summaries)')
+    .option('--fail-on-drift', 'exit 1 when drift is found')
+    .action(async (flags: DriftFlags & { json?: boolean; md?: boolean }) => {
+      const [{ runDrift }, { reportRows, summaryLine, HEADER }, { FailureError, UsageError }, output, table] = await Promise.all([
+        import('../../drift/run.js'),
+        import('../../drift/render.js'),
+        import('../../core/errors.js'),
+        import('../output.js'),
+        import('../table.js'),
+      ]);
+      if (flags.json && flags.md) throw new UsageError('--json and --md are alternatives: give one');
+      const { config, report } = await output.withSpinner('checking drift', () => runDrift(flags));
+      if (flags.json) {
+        output.printJson(report);
+      } else if (flags.md) {
+        process.stdout.write(`### Data drift\n\n${table.markdownTable(HEADER, reportRows(report))}\n**${summaryLine(report)}**\n`);
+      } else {
+        // Only the last cell is coloured: it is never padded, so escape codes cannot skew the widths.
+        const rows = reportRows(report).map((r) => [...r.slice(0, -1), r.at(-1) === 'yes' ? output.color.red('yes') : 'no']);
+        process.stdout.write(table.textTable(HEADER, rows));
+        process.stdout.write(`${(report.drift ? output.color.red : output.color.green)(summaryLine(report))}\n`);
+      }
+      if (config.failOnDrift && report.drift) {
+        throw new FailureError(`drift detected in ${report.drifted_columns.length} column(s): ${report.drifted_columns.join(', ')}`);
+      }
+    });
+}

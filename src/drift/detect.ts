@@ -1,0 +1,155 @@
+import { ConfigError } from '../core/errors.js';
+import { chi2Homogeneity } from './chi2.js';
+import { adjustPValues, type Correction } from './corrections.js';
+import type { Alternative } from './ks-statistic.js';
+import { ks2Sorted } from './ks-test.js';
+import { sortFloat64 } from './sort.js';
+import type { Table } from './read.js';
+
+export type TestChoice = 'auto' | 'ks' | 'chi2';
+export const TEST_CHOICES: readonly TestChoice[] = ['auto', 'ks', 'chi2'];
+
+export interface DriftOptions {
+  columns?: readonly string[];
+  test: TestChoice;
+  alternative: Alternative;
+  threshold: number;
+  correction: Correction;
+}
+
+export interface ColumnDrift {
+  type: 'numeric' | 'categorical';
+  test: 'ks' | 'chi2';
+  statistic: number;
+  p_value: number;
+  /** p_value after the multiple-testing correction; this is what is compared with the threshold. */
+  p_adjusted: number;
+  drift: boolean;
+  n_reference: number;
+  n_current: number;
+  /** KS: which null distribution gave p (exact below 10,000 per sample). */
+  method?: 'exact' | 'asymptotic';
+  /** chi2: degrees of freedom. */
+  dof?: number;
+}
+
+export interface DriftReport {
+  reference: string;
+  current: string;
+  columns: Record<string, ColumnDrift>;
+  drift: boolean;
+  drifted_columns: string[];
+  share: number;
+  threshold: number;
+  correction: Correction;
+  test: TestChoice;
+  alternative: Alternative;
+}
+
+/** With --test auto, numeric columns with at most this many distinct values are treated as categories. */
+export const FEW_VALUES = 5;
+
+export function detectDrift(reference: Table, current: Table, options: DriftOptions): DriftReport {
+  const names = columnsToCompare(reference, current, options.columns);
+  const rows = names.map((name) => testColumn(name, reference, current, options));
+  const adjusted = adjustPValues(rows.map((r) => r.p_value), options.correction);
+  const columns: Record<string, ColumnDrift> = {};
+  const drifted: string[] = [];
+  names.forEach((name, i) => {
+    const row = rows[i]!;
+    row.p_adjusted = adjusted[i]!;
+    row.drift = row.p_adjusted < options.threshold;
+    if (row.drift) drifted.push(name);
+    columns[name] = row;
+  });
+  return {
+    reference: reference.file,
+    current: current.file,
+    columns,
+    drift: drifted.length > 0,
+    drifted_columns: drifted,
+    share: names.length ? drifted.length / names.length : 0,
+    threshold: options.threshold,
+    correction: options.correction,
+    test: options.test,
+    alternative: options.alternative,
+  };
+}
+
+function columnsToCompare(reference: Table, current: Table, wanted: readonly string[] | undefined): readonly string[] {
+  if (wanted) {
+    for (const name of wanted) {
+      for (const table of [reference, current]) {
+        if (!table.values.has(name)) throw new ConfigError('no such column', { file: table.file, key: name });
+      }
+    }
+    return wanted;
+  }
+  for (const [table, other] of [[current, reference], [reference, current]] as const) {
+    const missing = other.columns.find((c) => !table.values.has(c));
+    if (missing !== undefined) throw new ConfigError(`column missing (headers differ from ${other.file})`, { file: table.file, key: missing });
+  }
+  return reference.columns;
+}
+
+function testColumn(name: string, reference: Table, current: Table, options: DriftOptions): ColumnDrift {
+  const refCells = reference.values.get(name)!;
+  const curCells = current.values.get(name)!;
+  const filled = refCells.filter(isFilled);
+  const numbers = filled.filter((v) => typeof v === 'number').length;
+  if (numbers > filled.length - numbers) {
+    const x = toNumbers(refCells, reference.file, name);
+    const y = toNumbers(curCells, current.file, name);
+    const base = { p_adjusted: NaN, drift: false, n_reference: x.length, n_current: y.length };
+    const chi2 = options.test === 'chi2' || (options.test === 'auto' && distinctCount(x, y) <= FEW_VALUES);
+    if (!chi2) {
+      const r = ks2Sorted(sortFloat64(x), sortFloat64(y), options.alternative);
+      return { type: 'numeric', test: 'ks', statistic: r.statistic, p_value: r.pValue, method: r.method, ...base };
+    }
+    const r = chi2Homogeneity(Array.from(x, String), Array.from(y, String));
+    return { type: 'numeric', test: 'chi2', statistic: r.statistic, p_value: r.pValue, dof: r.dof, ...base };
+  }
+  const x = toLabels(refCells, reference.file, name);
+  const y = toLabels(curCells, current.file, name);
+  const r = chi2Homogeneity(x, y);
+  const base = { p_adjusted: NaN, drift: false, n_reference: x.length, n_current: y.length };
+  return { type: 'categorical', test: 'chi2', statistic: r.statistic, p_value: r.pValue, dof: r.dof, ...base };
+}
+
+const isFilled = (v: unknown) => v !== null && v !== undefined && v !== '';
+
+function emptySample(file: string, name: string): ConfigError {
+  return new ConfigError('no values in this column (empty sample)', { file, key: name });
+}
+
+/** The column's non-empty cells as numbers; anything else is an input error naming its row. */
+function toNumbers(cells: readonly unknown[], file: string, name: string): Float64Array {
+  const out: number[] = [];
+  cells.forEach((v, row) => {
+    if (!isFilled(v)) return;
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      const shown = JSON.stringify(typeof v === 'number' ? String(v) : v);
+      throw new ConfigError(`non-numeric value ${shown} in a numeric column (row ${row + 1})`, { file, key: name });
+    }
+    out.push(v);
+  });
+  if (out.length === 0) throw emptySample(file, name);
+  return Float64Array.from(out);
+}
+
+function toLabels(cells: readonly unknown[], file: string, name: string): string[] {
+  const out = cells.filter(isFilled).map(String);
+  if (out.length === 0) throw emptySample(file, name);
+  return out;
+}
+
+function distinctCount(x: Float64Array, y: Float64Array): number {
+  const seen = new Set<number>();
+  for (const sample of [x, y]) {
+    for (const v of sample) {
+      seen.add(v);
+      if (seen.size > FEW_VALUES) return seen.size;
+    }
+  }
+  return seen.size;
+}

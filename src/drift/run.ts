@@ -1,0 +1,27 @@
+import { relative } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
+import { projectRoot } from '../core/root.js';
+import { loadParamsSection } from '../params/params.js';
+import { configFromFlags, configFromParams, type DriftConfig, type DriftFlags } from './config.js';
+import { detectDrift, type DriftReport } from './detect.js';
+import { readTable } from './read.js';
+
+export interface DriftRun {
+  config: DriftConfig;
+  report: DriftReport;
+}
+
+/**
+ * One drift check: from the flags when --reference/--current are given, else from params.yaml's
+ * `drift:` section (the pipeline stage). Writes the JSON report when one is configured.
+ */
+export async function runDrift(flags: DriftFlags): Promise<DriftRun> {
+  const stage = flags.reference === undefined && flags.current === undefined;
+  const root = projectRoot();
+  const config = stage ? configFromParams(loadParamsSection(root, 'drift'), root, flags) : configFromFlags(flags);
+  const show = (path: string) => (stage ? relative(root, path) || path : path);
+  const [reference, current] = await Promise.all([readTable(config.reference, show(config.reference)), readTable(config.current, show(config.current))]);
+  const report = detectDrift(reference, current, config);
+  if (config.report) await writeFileAtomic(config.report, `${JSON.stringify(report, null, 2)}\n`);
+  return { config, report };
+}
