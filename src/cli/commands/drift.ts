@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { TrackedRun } from '../../tracking/run.js';
 import type { DriftFlags } from '../../drift/config.js';
 
 export function register(program: Command): void {
@@ -17,7 +18,7 @@ export function register(program: Command): void {
     .option('--md', 'print the report as a markdown table (CI job summaries)')
     .option('--fail-on-drift', 'exit 1 when drift is found')
     .action(async (flags: DriftFlags & { json?: boolean; md?: boolean }) => {
-      const [{ runDrift }, { reportRows, summaryLine, HEADER }, { FailureError, UsageError }, output, table] = await Promise.all([
+      const [{ runDrift, isStageMode }, { reportRows, summaryLine, HEADER }, { FailureError, UsageError }, output, table] = await Promise.all([
         import('../../drift/run.js'),
         import('../../drift/render.js'),
         import('../../core/errors.js'),
@@ -25,19 +26,26 @@ export function register(program: Command): void {
         import('../table.js'),
       ]);
       if (flags.json && flags.md) throw new UsageError('--json and --md are alternatives: give one');
-      const { config, report } = await output.withSpinner('checking drift', () => runDrift(flags));
-      if (flags.json) {
-        output.printJson(report);
-      } else if (flags.md) {
-        process.stdout.write(`### Data drift\n\n${table.markdownTable(HEADER, reportRows(report))}\n**${summaryLine(report)}**\n`);
-      } else {
-        // Only the last cell is coloured: it is never padded, so escape codes cannot skew the widths.
-        const rows = reportRows(report).map((r) => [...r.slice(0, -1), r.at(-1) === 'yes' ? output.color.red('yes') : 'no']);
-        process.stdout.write(table.textTable(HEADER, rows));
-        process.stdout.write(`${(report.drift ? output.color.red : output.color.green)(summaryLine(report))}\n`);
-      }
-      if (config.failOnDrift && report.drift) {
-        throw new FailureError(`drift detected in ${report.drifted_columns.length} column(s): ${report.drifted_columns.join(', ')}`);
-      }
+      const check = async (run?: TrackedRun) => {
+        const { config, report } = await output.withSpinner('checking drift', () => runDrift(flags, run));
+        if (flags.json) {
+          output.printJson(report);
+        } else if (flags.md) {
+          process.stdout.write(`### Data drift\n\n${table.markdownTable(HEADER, reportRows(report))}\n**${summaryLine(report)}**\n`);
+        } else {
+          // Only the last cell is coloured: it is never padded, so escape codes cannot skew the widths.
+          const rows = reportRows(report).map((r) => [...r.slice(0, -1), r.at(-1) === 'yes' ? output.color.red('yes') : 'no']);
+          process.stdout.write(table.textTable(HEADER, rows));
+          process.stdout.write(`${(report.drift ? output.color.red : output.color.green)(summaryLine(report))}\n`);
+        }
+        if (config.failOnDrift && report.drift) {
+          throw new FailureError(`drift detected in ${report.drifted_columns.length} column(s): ${report.drifted_columns.join(', ')}`);
+        }
+      };
+      // As a pipeline stage (configured by params.yaml) the check is a tracked run; ad hoc comparisons are not.
+      if (!isStageMode(flags)) return check();
+      const { withTrackedRun } = await import('../../tracking/tracked-run.js');
+      const { projectRoot } = await import('../../core/root.js');
+      await withTrackedRun({ root: projectRoot(), stageName: 'drift' }, check);
     });
 }
