@@ -94,6 +94,13 @@ test('prepare -> train -> evaluate -> predict on the example layout', async (t) 
     const sum = line.split(',').slice(1).reduce((a, v) => a + Number(v), 0);
     assert.ok(Math.abs(sum - 1) < 1e-9);
   }
+
+  // input without a column the model was trained with: exit 2, no output file
+  writeFileSync(join(dir, 'no-age.csv'), read(dir, 'data/raw/obesity.csv').replace(/^Gender,Age,/, 'Gender,Years,'));
+  const bad = await runMlops(['predict', '--model', 'models/model.json', '--input', 'no-age.csv', '--output', 'out/bad.csv'], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: no-age\.csv: 'Age': column missing from the input/);
+  assert.ok(!existsSync(join(dir, 'out/bad.csv')));
 });
 
 test('prepare writes prepared rows that the saved transform reproduces from the raw rows', async (t) => {

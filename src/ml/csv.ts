@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
-import { displayPath } from '../core/yaml.js';
+import { readText } from './files.js';
 
 // Minimal RFC 4180 reading and writing for the prepared data sets and the reports (numbers and class
 // labels; quotes only where a field needs them). Raw input goes through danfojs-node instead.
@@ -42,14 +41,7 @@ export function parseCsv(text: string, file: string): CsvTable {
 }
 
 export function readCsvFile(path: string): CsvTable {
-  const file = displayPath(path);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, { file });
-  }
+  const { file, text } = readText(path);
   return parseCsv(text, file);
 }
 

@@ -106,30 +106,18 @@ export function argmaxRows(proba: Float64Array, nClasses: number): Int32Array {
   return out;
 }
 
+// The typed array behind each field of a tree, for reading one back from JSON.
+const TREE_FIELDS = { feature: Int32Array, threshold: Float64Array, left: Int32Array, right: Int32Array, leafValues: Float64Array };
+type TreeField = keyof typeof TREE_FIELDS;
+
 /** Plain arrays for JSON; numbers keep full precision so a reloaded forest predicts identically. */
 export function forestToJson(forest: Forest): unknown {
-  return {
-    n_classes: forest.nClasses,
-    trees: forest.trees.map((t) => ({
-      feature: Array.from(t.feature),
-      threshold: Array.from(t.threshold),
-      left: Array.from(t.left),
-      right: Array.from(t.right),
-      leaf_values: Array.from(t.leafValues),
-    })),
-  };
+  const trees = forest.trees.map((t) => Object.fromEntries((Object.keys(TREE_FIELDS) as TreeField[]).map((k) => [k, Array.from(t[k])])));
+  return { n_classes: forest.nClasses, trees };
 }
 
 export function forestFromJson(json: unknown): Forest {
-  const j = json as { n_classes: number; trees: { feature: number[]; threshold: number[]; left: number[]; right: number[]; leaf_values: number[] }[] };
-  return {
-    nClasses: j.n_classes,
-    trees: j.trees.map((t) => ({
-      feature: Int32Array.from(t.feature),
-      threshold: Float64Array.from(t.threshold),
-      left: Int32Array.from(t.left),
-      right: Int32Array.from(t.right),
-      leafValues: Float64Array.from(t.leaf_values),
-    })),
-  };
+  const j = json as { n_classes: number; trees: Record<TreeField, number[]>[] };
+  const trees = j.trees.map((t) => Object.fromEntries((Object.keys(TREE_FIELDS) as TreeField[]).map((k) => [k, TREE_FIELDS[k].from(t[k])])) as unknown as Tree);
+  return { nClasses: j.n_classes, trees };
 }

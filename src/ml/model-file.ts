@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import { displayPath } from '../core/yaml.js';
+import { readText } from './files.js';
 import { ENGINES, loadModel, type EngineName, type FittedModel } from './engine.js';
 import type { Transform } from './transform.js';
 
@@ -15,13 +15,12 @@ export interface SavedModel {
 }
 
 function readJson(path: string, format: string): Record<string, unknown> {
-  const file = displayPath(path);
+  const { file, text } = readText(path);
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? 'file not found' : code ? `cannot read (${code})` : 'not valid JSON', { file });
+    value = JSON.parse(text);
+  } catch {
+    throw new ConfigError('not valid JSON', { file });
   }
   const json = value as Record<string, unknown> | null;
   if (json?.format !== format) throw new ConfigError(`not a ${format} file`, { file });

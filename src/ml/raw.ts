@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
-import { displayPath } from '../core/yaml.js';
+import { readText } from './files.js';
 
 // Raw input data (the stage's input CSV, or rows to predict) read with danfojs-node, which types each
 // cell (numbers as numbers) and gives null for an empty one. danfojs-node takes ~1.2 s to import, so
@@ -21,14 +20,7 @@ export function isMissing(v: Cell | undefined): v is null | undefined {
 }
 
 export async function readRawCsv(path: string): Promise<RawTable> {
-  const file = displayPath(path);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, { file });
-  }
+  const { file, text } = readText(path);
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length === 0) throw new ConfigError('empty file', { file });
   if (lines.length === 1) throw new ConfigError('no data rows below the header', { file });

@@ -61,7 +61,7 @@ export function register(program: Command): void {
         .sort((a, b) => a.rank - b.rank)
         .map((c) => [String(c.rank), paramText(c.params), fixed(c.mean_score), fixed(c.std_score), c.mean_fit_time.toFixed(2)]);
       process.stdout.write(opts.md ? markdownTable(header, rows) : textTable(header, rows));
-      console.log(`best ${scoring} ${fixed(summary.bestScore)} (${summary.folds}-fold CV over ${summary.candidates} candidates): ${paramText(summary.bestParams)}`);
+      console.log(`best ${scoring} ${fixed(summary.bestScore)} (${summary.folds}-fold CV over ${summary.candidates} candidate${summary.candidates === 1 ? '' : 's'}): ${paramText(summary.bestParams)}`);
       if (!opts.md) console.log(`wrote ${PATHS.model}, ${PATHS.cvResults}`);
     });
 
