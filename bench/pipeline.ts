@@ -19,20 +19,23 @@ export async function run(): Promise<void> {
     const statFloor = median(5, () => timeCommand('bash', ['-c', 'find data -type f | xargs stat > /dev/null'], dir));
     const md5sum = median(3, () => timeCommand('md5sum', ['data/big.bin'], dir));
     const first = timeCommand(process.execPath, [MLOPS_BIN, 'repro'], dir);
-    const noop = median(7, () => timeCommand(process.execPath, [MLOPS_BIN, 'repro'], dir));
-    const status = median(7, () => timeCommand(process.execPath, [MLOPS_BIN, 'status'], dir));
-    rmSync(join(dir, '.mlops'), { recursive: true, force: true }); // cold state: every byte hashed again
-    const hashOnly = timeCommand(process.execPath, [MLOPS_BIN, 'status'], dir);
+    const noop = median(9, () => timeCommand(process.execPath, [MLOPS_BIN, 'repro'], dir));
+    const status = median(9, () => timeCommand(process.execPath, [MLOPS_BIN, 'status'], dir));
+    // Cold state: every byte of the 1 GiB file read and hashed, start-up and parsing included.
+    const coldBig = median(3, () => {
+      rmSync(join(dir, '.mlops'), { recursive: true, force: true });
+      return timeCommand(process.execPath, [MLOPS_BIN, 'status', '-f', 'big.yaml'], dir);
+    });
     const mb = BIG_BYTES / 1024 ** 2;
     console.log(`load average: ${loadAverage()}`);
-    console.log(`floor  find | xargs stat (${SMALL_FILES} files)      ${statFloor.toFixed(0)} ms`);
-    console.log(`floor  md5sum 1 GiB                            ${md5sum.toFixed(0)} ms (${(mb / (md5sum / 1000)).toFixed(0)} MiB/s)`);
-    console.log(`mlops  first repro (hash all, run, cache out)  ${first.toFixed(0)} ms`);
-    console.log(`mlops  no-op repro                             ${noop.toFixed(0)} ms = ${(noop / statFloor).toFixed(2)}x stat floor (target <= 2x)`);
-    console.log(`mlops  no-op status                            ${status.toFixed(0)} ms`);
+    console.log(`floor  find | xargs stat (${SMALL_FILES} files)         ${statFloor.toFixed(0)} ms`);
+    console.log(`floor  md5sum 1 GiB                               ${md5sum.toFixed(0)} ms (${(mb / (md5sum / 1000)).toFixed(0)} MiB/s)`);
+    console.log(`mlops  first repro (hash all, run, cache the out) ${first.toFixed(0)} ms`);
+    console.log(`mlops  no-op repro                                ${noop.toFixed(0)} ms = ${(noop / statFloor).toFixed(2)}x the stat floor (target <= 2x)`);
+    console.log(`mlops  no-op status                               ${status.toFixed(0)} ms = ${(status / statFloor).toFixed(2)}x the stat floor`);
     console.log(
-      `mlops  status with cold state (hash 1 GiB + ${SMALL_FILES} files) ${hashOnly.toFixed(0)} ms = ` +
-        `${((md5sum / hashOnly) * 100).toFixed(0)}% of md5sum's throughput on the big file alone (target >= 90%)`,
+      `mlops  status, cold state, 1 GiB dep              ${coldBig.toFixed(0)} ms (${(mb / (coldBig / 1000)).toFixed(0)} MiB/s) = ` +
+        `${((md5sum / coldBig) * 100).toFixed(0)}% of md5sum's throughput, start-up included (target >= 90%)`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -53,4 +56,5 @@ function makeProject(dir: string): void {
     join(dir, 'pipeline.yaml'),
     'stages:\n  count:\n    cmd: ls -R data/many | wc -l > count.txt\n    deps: [data/many, data/big.bin]\n    outs: [count.txt]\n',
   );
+  writeFileSync(join(dir, 'big.yaml'), 'stages:\n  size:\n    cmd: wc -c data/big.bin > size.txt\n    deps: [data/big.bin]\n    outs: [size.txt]\n');
 }

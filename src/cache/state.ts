@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, type Stats } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
+import type { FileStat } from '../core/signature.js';
 import type { HashInfo } from './tree.js';
 
 // Hashes of files already read, keyed by path and checked against (inode, mtime, size): a file whose
@@ -39,12 +40,12 @@ export class StateStore {
     return (this.files ??= readJson(join(this.dir, 'state-files.json'), {}));
   }
 
-  lookup(path: string, stat: Stats): string | undefined {
+  lookup(path: string, stat: FileStat): string | undefined {
     const e = this.fileEntries()[path];
     return e && e[0] === stat.ino && e[1] === stat.mtimeMs && e[2] === stat.size ? e[3] : undefined;
   }
 
-  record(path: string, stat: Stats, md5: string): void {
+  record(path: string, stat: FileStat, md5: string): void {
     this.fileEntries()[path] = [stat.ino, stat.mtimeMs, stat.size, md5];
     this.filesDirty = true;
   }

@@ -1,7 +1,8 @@
 import { readdirSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { md5File, md5Text } from './hash.js';
 import type { StateStore } from './state.js';
+import { statSignature, type FileStat } from '../core/signature.js';
 
 /** The hash of a file, or of a directory through its manifest (DVC's `<md5>.dir`). */
 export interface HashInfo {
@@ -42,7 +43,7 @@ export async function hashPath(abs: string, state: StateStore, { entries = true 
     return null;
   }
   if (!stat.isDirectory()) {
-    const signature = fileSignature(stat);
+    const signature = statSignature(stat);
     const known = state.lookupRoot(abs, signature);
     if (known) return { info: known };
     const info = { md5: await md5File(abs, stat.size), size: stat.size };
@@ -51,7 +52,9 @@ export async function hashPath(abs: string, state: StateStore, { entries = true 
   }
 
   const files = listFiles(abs);
-  const signature = md5Text(files.map((f) => `${f.rel}\t${f.stat.ino}\t${f.stat.mtimeMs}\t${f.stat.size}`).join('\n'));
+  const digest = createHash('md5');
+  for (const f of files) digest.update(`${f.rel}\t${statSignature(f.stat)}\n`);
+  const signature = digest.digest('hex');
   if (!entries) {
     const known = state.lookupRoot(abs, signature);
     if (known) return { info: known };
@@ -79,9 +82,7 @@ export async function hashPath(abs: string, state: StateStore, { entries = true 
   return { info, entries: list };
 }
 
-export const fileSignature = (stat: Stats) => `${stat.ino}\t${stat.mtimeMs}\t${stat.size}`;
-
-async function hashFile(abs: string, stat: Stats, state: StateStore): Promise<string> {
+async function hashFile(abs: string, stat: FileStat, state: StateStore): Promise<string> {
   const known = state.lookup(abs, stat);
   if (known) return known;
   const md5 = await md5File(abs, stat.size);
@@ -92,7 +93,8 @@ async function hashFile(abs: string, stat: Stats, state: StateStore): Promise<st
 interface Listed {
   abs: string;
   rel: string;
-  stat: Stats;
+  /** Only what identifies a version; full Stats objects (with four Dates each) are not kept alive. */
+  stat: FileStat;
 }
 
 /** Every file below `dir` (following links to files), sorted by POSIX relative path. */
@@ -100,13 +102,13 @@ function listFiles(dir: string): Listed[] {
   const out: Listed[] = [];
   const walk = (absDir: string, relDir: string) => {
     for (const entry of readdirSync(absDir, { withFileTypes: true })) {
-      const abs = join(absDir, entry.name);
+      const abs = `${absDir}/${entry.name}`; // plain concatenation: path.join normalises on every call
       const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(abs, rel);
       else if (entry.isFile() || entry.isSymbolicLink()) {
         const stat = statSync(abs);
         if (stat.isDirectory()) walk(abs, rel);
-        else out.push({ abs, rel, stat });
+        else out.push({ abs, rel, stat: { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size } });
       }
     }
   };

@@ -1,9 +1,5 @@
-import { Chalk } from 'chalk';
-
 /** Colour and spinners only for a person at a terminal; CI and pipes get plain, stable lines. */
 export const interactive = Boolean(process.stdout.isTTY) && !process.env.CI;
-
-export const color = new Chalk({ level: interactive ? 1 : 0 });
 
 /** Runs `task` under a spinner on a terminal; elsewhere prints nothing extra. */
 export async function withSpinner<T>(text: string, task: (update: (text: string) => void) => Promise<T>): Promise<T> {

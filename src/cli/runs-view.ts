@@ -1,13 +1,14 @@
 import { ConfigError } from '../core/errors.js';
 import { projectRoot } from '../core/root.js';
-import { displayPath } from '../core/yaml.js';
+import { displayPath } from '../core/display.js';
 import { compareRunData, type ComparedKey } from '../tracking/compare.js';
 import { filterEntities, parseFilter, type Entity } from '../tracking/filter.js';
 import { openStore } from '../tracking/open.js';
 import { parseOrderBy } from '../tracking/order-by.js';
 import type { Run, SkippedRun } from '../tracking/store.js';
 import { STAGE_TAG } from '../tracking/tracked-run.js';
-import { color, interactive, printJson } from './output.js';
+import { color } from './color.js';
+import { interactive, printJson } from './output.js';
 import { textTable } from './table.js';
 
 // Printing for the runs and experiments commands; every decision about runs lives in src/tracking/.

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { resolve } from 'node:path';
+import { displayPath } from './display.js';
+import { pathSignature } from './signature.js';
 import { ConfigError } from './errors.js';
 
 /** A parsed YAML file that remembers where each value came from, so errors can name the line. */
@@ -17,12 +19,15 @@ export interface YamlSource {
 // Aliases beyond this count are refused: a "billion laughs" document expands exponentially.
 const MAX_ALIASES = 100;
 
-export function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') ? rel : file;
-}
+/**
+ * Every YAML file this process has read, with its signature taken just before the read: a cache of
+ * what was parsed (the no-op snapshot) is valid only while all of them still have that signature.
+ */
+export const yamlReads = new Map<string, string>();
 
 export function readYamlFile(file: string): YamlSource {
+  const abs = resolve(file);
+  if (!yamlReads.has(abs)) yamlReads.set(abs, pathSignature(abs));
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

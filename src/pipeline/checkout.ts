@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
-import { fileSignature, isDirHash } from '../cache/tree.js';
+import { isDirHash } from '../cache/tree.js';
+import { statSignature } from '../core/signature.js';
 import type { Stage } from './model.js';
 import type { Workspace } from './workspace.js';
 
@@ -26,7 +27,7 @@ export async function checkout(ws: Workspace, stages: readonly Stage[]): Promise
         for (const file of written) ws.state.record(file.path, statSync(file.path), file.md5);
         // Refresh the out's own signature from what was just recorded, so nothing is read twice.
         if (isDirHash(entry.md5)) await ws.hash(out.rel);
-        else ws.state.recordRoot(ws.abs(out.rel), fileSignature(statSync(ws.abs(out.rel))), { md5: entry.md5, size: entry.size });
+        else ws.state.recordRoot(ws.abs(out.rel), statSignature(statSync(ws.abs(out.rel))), { md5: entry.md5, size: entry.size });
         report.restored.push(out.rel);
       } catch (error) {
         report.failed.push({ path: out.rel, message: (error as Error).message });

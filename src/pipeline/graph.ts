@@ -3,7 +3,7 @@
 // points in file order.
 import { resolve } from 'node:path';
 import { ConfigError, didYouMean } from '../core/errors.js';
-import { displayPath } from '../core/yaml.js';
+import { displayPath } from '../core/display.js';
 import type { Pipeline, Stage } from './model.js';
 
 export interface SelectOptions {

@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { displayPath, readYamlFile, type YamlSource } from '../core/yaml.js';
+import { readYamlFile, type YamlSource } from '../core/yaml.js';
+import { displayPath } from '../core/display.js';
 import { buildGraph } from './graph.js';
 import type { Pipeline, TopLevelPlot } from './model.js';
 import { Context } from './parse/context.js';

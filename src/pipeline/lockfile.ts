@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { stringify } from 'yaml';
 import { writeFileAtomic } from '../core/atomic.js';
-import { displayPath, readYamlFile } from '../core/yaml.js';
+import { displayPath } from '../core/display.js';
 import type { HashInfo } from '../cache/tree.js';
 
 /** A dep or out as DVC 3 records it: `{path, hash: md5, md5, size, nfiles}`. */
@@ -29,22 +27,13 @@ export function lockedPath(path: string, info: HashInfo): LockedPath {
 /** The lock file (DVC's schema 2.0), kept in memory and rewritten whole, atomically, per stage. */
 export class LockFile {
   private writes: Promise<void> = Promise.resolve();
+  /** True once this process has written the file. */
+  written = false;
 
-  private constructor(
+  constructor(
     readonly path: string,
     private readonly stages: Record<string, LockEntry>,
   ) {}
-
-  static read(path: string): LockFile {
-    if (!existsSync(path)) return new LockFile(path, {});
-    const source = readYamlFile(path);
-    const doc = source.value as { schema?: unknown; stages?: unknown } | null;
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw source.error([], 'expected a mapping');
-    if (doc.schema !== '2.0') throw source.error(['schema'], `unsupported lock schema '${String(doc.schema)}' (expected '2.0')`);
-    const stages = doc.stages ?? {};
-    if (typeof stages !== 'object' || Array.isArray(stages)) throw source.error(['stages'], 'expected a mapping');
-    return new LockFile(path, stages as Record<string, LockEntry>);
-  }
 
   get(stage: string): LockEntry | undefined {
     return this.stages[stage];
@@ -57,8 +46,14 @@ export class LockFile {
   /** Records one stage; writes are serialised so parallel stages never interleave a write. */
   set(stage: string, entry: LockEntry): Promise<void> {
     this.stages[stage] = entry;
-    const text = render(this.stages);
-    this.writes = this.writes.then(() => writeFileAtomic(this.path, text));
+    this.written = true;
+    const snapshot = { ...this.stages };
+    this.writes = this.writes.then(async () => writeFileAtomic(this.path, await render(snapshot)));
+    return this.writes;
+  }
+
+  /** Resolves when every write so far is on disk. */
+  flushed(): Promise<void> {
     return this.writes;
   }
 
@@ -67,7 +62,8 @@ export class LockFile {
   }
 }
 
-function render(stages: Record<string, LockEntry>): string {
+async function render(stages: Record<string, LockEntry>): Promise<string> {
+  const { stringify } = await import('yaml'); // only when writing: a no-op run never loads the YAML library
   const sorted: Record<string, LockEntry> = {};
   for (const name of Object.keys(stages).sort()) sorted[name] = stages[name]!;
   return stringify({ schema: '2.0', stages: sorted }, { lineWidth: 0, singleQuote: true, indentSeq: false }); // DVC's own formatting

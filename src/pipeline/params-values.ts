@@ -1,17 +1,19 @@
-import { join } from 'node:path';
 import { getPath } from '../core/flatten.js';
-import { readYamlFile } from '../core/yaml.js';
 import type { LockedParams } from './lockfile.js';
 import type { ParamSpec } from './model.js';
 
-/** Reads params files once per run (several stages usually share params.yaml). */
+/**
+ * Params files' contents, each read once per run (several stages usually share params.yaml) by `load`
+ * (the YAML reader, or a snapshot of what it read last time).
+ */
 export class ParamsReader {
-  private readonly files = new Map<string, unknown>();
+  /** Contents by path relative to the root, as read so far. */
+  readonly files = new Map<string, unknown>();
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly load: (rel: string) => unknown) {}
 
   private file(rel: string): unknown {
-    if (!this.files.has(rel)) this.files.set(rel, readYamlFile(join(this.root, rel)).value);
+    if (!this.files.has(rel)) this.files.set(rel, this.load(rel));
     return this.files.get(rel);
   }
 

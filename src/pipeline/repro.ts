@@ -1,12 +1,14 @@
-import { buildGraph } from './graph.js';
-import { loadPipeline } from './load.js';
-import type { Emit } from './events.js';
-import { reproduce, type ReproOptions, type StageResult } from './executor.js';
-import { acquireRepoLock } from './repo-lock.js';
-import { Workspace } from './workspace.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkout, type CheckoutReport } from './checkout.js';
+import type { Emit, ExecutorEvent } from './events.js';
+import { reproduce, type ReproOptions, type StageResult } from './executor.js';
 import { collectGarbage } from './gc.js';
-import type { Stage } from './model.js';
+import { buildGraph } from './graph.js';
+import { openFull, openSnapshot, saveSnapshot, SnapshotMiss } from './open.js';
+import { acquireRepoLock } from './repo-lock.js';
+import { changeReasons, readInputs } from './status.js';
+import type { Workspace } from './workspace.js';
 
 export interface Selection {
   /** The pipeline file (`-f`), relative to root; default pipeline.yaml, else dvc.yaml. */
@@ -16,40 +18,64 @@ export interface Selection {
   readonly singleItem?: boolean;
 }
 
-function open(root: string, selection: Selection) {
-  const pipeline = loadPipeline(root, selection.file);
-  const graph = buildGraph(pipeline);
-  const stages: readonly Stage[] = graph.select([...(selection.targets ?? [])], {
-    downstream: selection.downstream,
-    singleItem: selection.singleItem,
-  });
-  return { ws: new Workspace(pipeline), graph, stages };
+function select(ws: Workspace, selection: Selection) {
+  const graph = buildGraph(ws.pipeline);
+  const stages = graph.select([...(selection.targets ?? [])], { downstream: selection.downstream, singleItem: selection.singleItem });
+  return { stages, upstream: (name: string) => graph.upstream(name).map((s) => s.name) };
 }
 
-/** `mlops repro`: runs what changed, one repro per project at a time (a second one waits). */
+/**
+ * `mlops repro` (and, with `dry`, `mlops status`): runs what changed, one repro per project at a time
+ * (a second one waits). A run in which nothing changed is answered from the snapshot of the last full
+ * parse; anything that would run goes through a full parse and validation first.
+ */
 export async function repro(root: string, request: Selection & ReproOptions, emit: Emit): Promise<Map<string, StageResult>> {
-  const { ws, graph, stages } = open(root, request);
+  if (!request.force) {
+    const unchanged = await allUpToDate(root, request);
+    if (unchanged) {
+      for (const event of unchanged.events) emit(event);
+      return unchanged.results;
+    }
+  }
+  let ws = await openFull(root, request.file);
   const release = request.dry ? () => {} : await acquireRepoLock(ws.mlopsDir, (pid) => emit({ type: 'waiting-for-lock', pid }));
   try {
-    // Re-read the lock once we hold the repo lock: the run we waited for may have just rewritten it.
-    const fresh = request.dry ? ws : new Workspace(ws.pipeline);
-    return await reproduce(fresh, stages, (name) => graph.upstream(name).map((s) => s.name), request, emit);
+    // Read again once we hold the repo lock: the run we waited for may have just rewritten the lock.
+    if (!request.dry) ws = await openFull(root, request.file);
+    const { stages, upstream } = select(ws, request);
+    const results = await reproduce(ws, stages, upstream, request, emit);
+    await saveSnapshot(root, request.file, ws);
+    return results;
   } finally {
     release();
   }
 }
 
-/** `mlops status`: what `repro` would run and why, without running or locking anything. */
-export function status(root: string, selection: Selection, emit: Emit): Promise<Map<string, StageResult>> {
-  const { ws, graph, stages } = open(root, selection);
-  return reproduce(ws, stages, (name) => graph.upstream(name).map((s) => s.name), { dry: true }, emit);
+/** The no-op fast path: every selected stage up to date by the snapshot; undefined otherwise. */
+async function allUpToDate(root: string, selection: Selection) {
+  const ws = openSnapshot(root, selection.file);
+  // Another repro is changing things: wait for it the normal way.
+  if (!ws || existsSync(join(ws.mlopsDir, 'repro.lock'))) return undefined;
+  const { stages } = select(ws, selection);
+  const events: ExecutorEvent[] = [];
+  try {
+    for (const stage of stages) {
+      if ((await changeReasons(ws, stage, await readInputs(ws, stage))).length > 0) return undefined;
+      events.push({ type: 'stage-done', stage: stage.name, outcome: stage.frozen ? 'frozen' : 'up-to-date', reasons: [] });
+    }
+  } catch (error) {
+    if (error instanceof SnapshotMiss) return undefined;
+    throw error;
+  }
+  await ws.state.save();
+  return { events, results: new Map<string, StageResult>(stages.map((s) => [s.name, 'ok'])) };
 }
 
-export function checkoutOutputs(root: string, selection: Selection): Promise<CheckoutReport> {
-  const { ws, stages } = open(root, selection);
-  return checkout(ws, stages);
+export async function checkoutOutputs(root: string, selection: Selection): Promise<CheckoutReport> {
+  const ws = await openFull(root, selection.file);
+  return checkout(ws, select(ws, selection).stages);
 }
 
-export function gc(root: string, options: { file?: string; dry?: boolean }): Promise<string[]> {
-  return collectGarbage(new Workspace(loadPipeline(root, options.file)), options);
+export async function gc(root: string, options: { file?: string; dry?: boolean }): Promise<string[]> {
+  return collectGarbage(await openFull(root, options.file), options);
 }

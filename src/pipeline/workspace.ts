@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { ObjectStore } from '../cache/odb.js';
 import { StateStore } from '../cache/state.js';
 import { hashPath, type Hashed } from '../cache/tree.js';
-import { LockFile } from './lockfile.js';
+import type { LockFile } from './lockfile.js';
 import type { Pipeline } from './model.js';
-import { ParamsReader } from './params-values.js';
+import type { ParamsReader } from './params-values.js';
 
 export const MLOPS_DIR = '.mlops';
 
@@ -13,15 +13,15 @@ export class Workspace {
   readonly mlopsDir: string;
   readonly state: StateStore;
   readonly odb: ObjectStore;
-  readonly lock: LockFile;
-  readonly params: ParamsReader;
 
-  constructor(readonly pipeline: Pipeline) {
+  constructor(
+    readonly pipeline: Pipeline,
+    readonly lock: LockFile,
+    readonly params: ParamsReader,
+  ) {
     this.mlopsDir = join(pipeline.root, MLOPS_DIR);
     this.state = StateStore.load(this.mlopsDir);
     this.odb = new ObjectStore(join(this.mlopsDir, 'cache'));
-    this.lock = LockFile.read(pipeline.lockFile);
-    this.params = new ParamsReader(pipeline.root);
   }
 
   abs(rel: string): string {

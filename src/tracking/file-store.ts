@@ -5,7 +5,7 @@ import { basename, dirname, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '../core/atomic.js';
 import { UsageError, didYouMean } from '../core/errors.js';
-import { displayPath } from '../core/yaml.js';
+import { displayPath } from '../core/display.js';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from './config.js';
 import { isValidExperimentId, validateKey, validateRunId, validateValueLength } from './keys.js';
 import { emitMeta } from './meta-yaml.js';

@@ -18,11 +18,12 @@ export function register(program: Command): void {
     .option('--md', 'print the report as a markdown table (CI job summaries)')
     .option('--fail-on-drift', 'exit 1 when drift is found')
     .action(async (flags: DriftFlags & { json?: boolean; md?: boolean }) => {
-      const [{ runDrift, isStageMode }, { reportRows, summaryLine, HEADER }, { FailureError, UsageError }, output, table] = await Promise.all([
+      const [{ runDrift, isStageMode }, { reportRows, summaryLine, HEADER }, { FailureError, UsageError }, output, { color }, table] = await Promise.all([
         import('../../drift/run.js'),
         import('../../drift/render.js'),
         import('../../core/errors.js'),
         import('../output.js'),
+        import('../color.js'),
         import('../table.js'),
       ]);
       if (flags.json && flags.md) throw new UsageError('--json and --md are alternatives: give one');
@@ -34,9 +35,9 @@ export function register(program: Command): void {
           process.stdout.write(`### Data drift\n\n${table.markdownTable(HEADER, reportRows(report))}\n**${summaryLine(report)}**\n`);
         } else {
           // Only the last cell is coloured: it is never padded, so escape codes cannot skew the widths.
-          const rows = reportRows(report).map((r) => [...r.slice(0, -1), r.at(-1) === 'yes' ? output.color.red('yes') : 'no']);
+          const rows = reportRows(report).map((r) => [...r.slice(0, -1), r.at(-1) === 'yes' ? color.red('yes') : 'no']);
           process.stdout.write(table.textTable(HEADER, rows));
-          process.stdout.write(`${(report.drift ? output.color.red : output.color.green)(summaryLine(report))}\n`);
+          process.stdout.write(`${(report.drift ? color.red : color.green)(summaryLine(report))}\n`);
         }
         if (config.failOnDrift && report.drift) {
           throw new FailureError(`drift detected in ${report.drifted_columns.length} column(s): ${report.drifted_columns.join(', ')}`);

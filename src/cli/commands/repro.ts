@@ -74,10 +74,10 @@ export function register(program: Command): void {
     .addOption(fileOption())
     .option('--json', 'print JSON')
     .action(async (targets: string[], opts) => {
-      const { status } = await import('../../pipeline/repro.js');
+      const { repro } = await import('../../pipeline/repro.js');
       const { describeReason } = await import('../../pipeline/status.js');
       const changed: Record<string, string[]> = {};
-      await status(projectRoot(), { file: opts.file, targets }, (e) => {
+      await repro(projectRoot(), { file: opts.file, targets, dry: true }, (e) => {
         if (e.type === 'stage-done' && e.outcome === 'would-run') changed[e.stage] = e.reasons.map(describeReason);
       });
       if (opts.json) return printJsonLazy(changed);

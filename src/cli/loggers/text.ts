@@ -1,6 +1,6 @@
 import type { ExecutorEvent, StageOutcome } from '../../pipeline/events.js';
 import { describeReason, type ChangeReason } from '../../pipeline/status.js';
-import { color } from '../output.js';
+import { color } from '../color.js';
 
 const OUTCOME: Record<StageOutcome, string> = {
   'up-to-date': 'up to date',

@@ -1,0 +1,53 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
+import { pathSignature } from '../core/signature.js';
+import type { LockEntry } from './lockfile.js';
+import type { Pipeline } from './model.js';
+
+// A no-op run spent most of its time importing and running the YAML parser. The snapshot keeps what
+// the last full run parsed (the expanded pipeline, the lock, the params files' contents) with the
+// signature of every file it came from; while none of them changed, a run starts from it instead.
+
+const VERSION = 1;
+
+export interface Snapshot {
+  readonly pipeline: Pipeline;
+  readonly lock: Record<string, LockEntry>;
+  readonly params: Record<string, unknown>;
+}
+
+interface SnapshotFile extends Snapshot {
+  readonly version: number;
+  /** The pipeline file as asked for (`-f`), '' for the default. */
+  readonly requested: string;
+  /** Absolute path -> signature (or 'absent') of every file the snapshot was derived from. */
+  readonly sources: Record<string, string>;
+}
+
+const snapshotFile = (root: string) => join(root, '.mlops', 'snapshot.json');
+
+/** The snapshot, when it was made for this pipeline file and none of its sources changed since. */
+export function readSnapshot(root: string, requested: string | undefined): Snapshot | undefined {
+  const path = snapshotFile(root);
+  if (!existsSync(path)) return undefined;
+  let file: SnapshotFile;
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as SnapshotFile;
+  } catch {
+    return undefined;
+  }
+  if (file.version !== VERSION || file.requested !== (requested ?? '')) return undefined;
+  for (const [source, signature] of Object.entries(file.sources)) if (pathSignature(source) !== signature) return undefined;
+  return { pipeline: file.pipeline, lock: file.lock, params: file.params };
+}
+
+export async function writeSnapshot(
+  root: string,
+  requested: string | undefined,
+  snapshot: Snapshot,
+  sources: ReadonlyMap<string, string>,
+): Promise<void> {
+  const file: SnapshotFile = { version: VERSION, requested: requested ?? '', sources: Object.fromEntries(sources), ...snapshot };
+  await writeFileAtomic(snapshotFile(root), JSON.stringify(file));
+}
