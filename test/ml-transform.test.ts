@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RawTable } from '../src/ml/raw.js';
 import { stratifiedSplit } from '../src/ml/split.js';
 import { applyTransform, featureGroups, fitTransform, inferKinds, type TransformOptions } from '../src/ml/transform.js';
+import { tempDir, writeFiles } from './helpers.js';
 
 const table: RawTable = {
   file: 'raw.csv',
@@ -67,4 +70,21 @@ test('the stratified split keeps class proportions, is seeded and shuffled', () 
   assert.deepEqual(stratifiedSplit(labels, 0.2, 1), a);
   assert.notDeepEqual(stratifiedSplit(labels, 0.2, 2), a);
   assert.throws(() => stratifiedSplit(['x', 'x', 'y'], 0.5, 1), /class 'y' has only 1 row/);
+});
+
+test('prepare drops rows with missing values under missing: drop, and imputes them otherwise', async (t) => {
+  const { prepare } = await import('../src/ml/prepare.js');
+  const rows = Array.from({ length: 40 }, (_, i) => `${i % 7 === 0 ? '' : 20 + i},${i % 9 === 0 ? '' : ['red', 'blue'][i % 2]},${i % 2 ? 'a' : 'b'}`);
+  const csv = ['x,colour,label', ...rows].join('\n') + '\n';
+  const missingRows = rows.filter((r) => r.startsWith(',') || r.includes(',,')).length;
+  for (const missing of ['drop', 'median']) {
+    const dir = tempDir(t);
+    writeFiles(dir, { 'raw.csv': csv, 'params.yaml': `prepare:\n  input: raw.csv\n  target: label\n  missing: ${missing}\n` });
+    const summary = await prepare(dir);
+    assert.equal(summary.droppedRows, missing === 'drop' ? missingRows : 0);
+    assert.equal(summary.trainRows + summary.testRows, 40 - summary.droppedRows);
+    const prepared = readFileSync(join(dir, 'data/prepared/train.csv'), 'utf8');
+    assert.equal(prepared.split('\n')[0], 'x,colour_blue,colour_red,label');
+    assert.doesNotMatch(prepared, /,,|^,/m, 'no empty cells left');
+  }
 });
