@@ -1,10 +1,14 @@
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadAverage, median, MLOPS_BIN, timeCommand } from './util.js';
 
 const SMALL_FILES = 10_000;
+// Times our hashing alone: the file is read and hashed exactly as a stage's dep is.
+const HASH_SCRIPT = `import { md5File } from ${JSON.stringify(new URL('../src/cache/hash.js', import.meta.url).href)};
+const start = performance.now(); await md5File(process.argv[1]); console.log(performance.now() - start);`;
 const BIG_BYTES = 1024 ** 3;
 
 /**
@@ -26,6 +30,10 @@ export async function run(): Promise<void> {
       rmSync(join(dir, '.mlops'), { recursive: true, force: true });
       return timeCommand(process.execPath, [MLOPS_BIN, 'status', '-f', 'big.yaml'], dir);
     });
+    const inProcess = median(3, () => {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', HASH_SCRIPT, join(dir, 'data', 'big.bin')], { encoding: 'utf8' });
+      return Number(r.stdout);
+    });
     const mb = BIG_BYTES / 1024 ** 2;
     console.log(`load average: ${loadAverage()}`);
     console.log(`floor  find | xargs stat (${SMALL_FILES} files)         ${statFloor.toFixed(0)} ms`);
@@ -36,6 +44,10 @@ export async function run(): Promise<void> {
     console.log(
       `mlops  status, cold state, 1 GiB dep              ${coldBig.toFixed(0)} ms (${(mb / (coldBig / 1000)).toFixed(0)} MiB/s) = ` +
         `${((md5sum / coldBig) * 100).toFixed(0)}% of md5sum's throughput, start-up included (target >= 90%)`,
+    );
+    console.log(
+      `mlops  md5File on the 1 GiB file, in process       ${inProcess.toFixed(0)} ms (${(mb / (inProcess / 1000)).toFixed(0)} MiB/s) = ` +
+        `${((md5sum / inProcess) * 100).toFixed(0)}% of md5sum's throughput`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,8 @@ export const interactive = Boolean(process.stdout.isTTY) && !process.env.CI;
 
 /** Runs `task` under a spinner on a terminal; elsewhere prints nothing extra. */
 export async function withSpinner<T>(text: string, task: (update: (text: string) => void) => Promise<T>): Promise<T> {
-  if (!interactive) return task(() => {});
+  // A terminal that reports no width (some `script` sessions) makes ora redraw forever: no spinner there.
+  if (!interactive || !process.stdout.columns) return task(() => {});
   const { default: ora } = await import('ora');
   const spinner = ora(text).start();
   try {
