@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { resolve } from 'node:path';
-import { displayPath } from './display.js';
+import { readText } from './files.js';
 import { pathSignature } from './signature.js';
 import { ConfigError } from './errors.js';
 
@@ -28,14 +27,8 @@ export const yamlReads = new Map<string, string>();
 export function readYamlFile(file: string): YamlSource {
   const abs = resolve(file);
   if (!yamlReads.has(abs)) yamlReads.set(abs, pathSignature(abs));
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, { file: displayPath(file) });
-  }
-  return parseYaml(text, displayPath(file));
+  const { file: shown, text } = readText(file);
+  return parseYaml(text, shown);
 }
 
 export function parseYaml(text: string, file: string): YamlSource {

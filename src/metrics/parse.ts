@@ -1,3 +1,4 @@
+import { parseRows } from '../core/csv.js';
 import { ConfigError } from '../core/errors.js';
 import { flatten } from '../core/flatten.js';
 import { parseYaml } from '../core/yaml.js';
@@ -21,31 +22,9 @@ export function parseValues(text: string, path: string, where = path): Values {
 
 /** Rows of a delimited file as records (header = first line); numeric cells become numbers. */
 export function parseDelimited(text: string, sep: string): Record<string, string | number>[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = splitLine(lines[0] ?? '', sep).map((h) => h.trim());
-  return lines.slice(1).map((line) => {
-    const cells = splitLine(line, sep);
-    return Object.fromEntries(header.map((h, i) => [h, cell(cells[i] ?? '')]));
-  });
-}
-
-/** Splits one line, honouring double-quoted cells (`"a,b"`, `""` for a quote) as CSV writers emit them. */
-function splitLine(line: string, sep: string): string[] {
-  const cells: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') (current += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else current += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === sep) cells.push(current), (current = '');
-    else current += ch;
-  }
-  cells.push(current);
-  return cells;
+  const [first = [], ...rows] = parseRows(text, sep);
+  const header = first.map((h) => h.trim());
+  return rows.map((cells) => Object.fromEntries(header.map((h, i) => [h, cell(cells[i] ?? '')])));
 }
 
 function cell(raw: string): string | number {

@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
-import { readText } from './files.js';
+import { readText } from '../core/files.js';
 import { ENGINES, loadModel, type EngineName, type FittedModel } from './engine.js';
 import type { Transform } from './transform.js';
 

@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/errors.js';
-import { readText } from './files.js';
+import { readText } from '../core/files.js';
 
 // Raw input data (the stage's input CSV, or rows to predict) read with danfojs-node, which types each
 // cell (numbers as numbers) and gives null for an empty one. danfojs-node takes ~1.2 s to import, so

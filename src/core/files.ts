@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../core/errors.js';
-import { displayPath } from '../core/display.js';
+import { ConfigError } from './errors.js';
+import { displayPath } from './display.js';
 
 /** A file's text, or a ConfigError naming it (as shown to the user) when it cannot be read. */
 export function readText(path: string): { file: string; text: string } {
