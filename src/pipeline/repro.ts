@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkout, type CheckoutReport } from './checkout.js';
+import type { CheckoutReport } from './checkout.js';
 import type { Emit, ExecutorEvent } from './events.js';
-import { reproduce, type ReproOptions, type StageResult } from './executor.js';
-import { collectGarbage } from './gc.js';
+import type { ReproOptions, StageResult } from './executor.js';
 import { buildGraph } from './graph.js';
 import { openFull, openSnapshot, saveSnapshot, SnapshotMiss } from './open.js';
-import { acquireRepoLock } from './repo-lock.js';
 import { changeReasons, readInputs } from './status.js';
 import type { Workspace } from './workspace.js';
 
@@ -37,6 +35,8 @@ export async function repro(root: string, request: Selection & ReproOptions, emi
       return unchanged.results;
     }
   }
+  // Only a run that may execute something loads the executor (and execa, when a stage really runs).
+  const [{ reproduce }, { acquireRepoLock }] = await Promise.all([import('./executor.js'), import('./repo-lock.js')]);
   let ws = await openFull(root, request.file);
   const release = request.dry ? () => {} : await acquireRepoLock(ws.mlopsDir, (pid) => emit({ type: 'waiting-for-lock', pid }));
   try {
@@ -72,10 +72,12 @@ async function allUpToDate(root: string, selection: Selection) {
 }
 
 export async function checkoutOutputs(root: string, selection: Selection): Promise<CheckoutReport> {
+  const { checkout } = await import('./checkout.js');
   const ws = await openFull(root, selection.file);
   return checkout(ws, select(ws, selection).stages);
 }
 
 export async function gc(root: string, options: { file?: string; dry?: boolean }): Promise<string[]> {
+  const { collectGarbage } = await import('./gc.js');
   return collectGarbage(await openFull(root, options.file), options);
 }

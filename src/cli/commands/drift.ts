@@ -5,7 +5,7 @@ import type { DriftFlags } from '../../drift/config.js';
 export function register(program: Command): void {
   program
     .command('drift')
-    .description('Detect data drift between a reference and a current CSV (KS for numeric columns, chi-square for categories)')
+    .description('detect data drift between a reference and a current CSV (KS for numeric columns, chi-square for categories)')
     .option('--reference <csv>', 'reference data (with --current; without both, params.yaml `drift:` is used)')
     .option('--current <csv>', 'current data to compare with the reference')
     .option('--columns <names>', 'comma-separated columns to compare (default: all)')

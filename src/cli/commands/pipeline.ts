@@ -5,7 +5,7 @@ import { UsageError } from '../../core/errors.js';
 export function register(program: Command): void {
   program
     .command('stages')
-    .description('List the expanded stages of the pipeline file')
+    .description('list the expanded stages of the pipeline file')
     .option('-f, --file <file>', 'pipeline file (default: pipeline.yaml, else dvc.yaml)')
     .option('--json', 'print JSON')
     .action(async (options: { file?: string; json?: boolean }) => {
@@ -17,7 +17,7 @@ export function register(program: Command): void {
 
   program
     .command('dag')
-    .description('Show the stage graph (of one target and what it depends on, when given)')
+    .description('show the stage graph (of one target and what it depends on, when given)')
     .argument('[target]', 'stage, foreach/matrix group, or file.yaml:stage')
     .option('-f, --file <file>', 'pipeline file (default: pipeline.yaml, else dvc.yaml)')
     .option('--mermaid', 'print a Mermaid flowchart')
