@@ -55,6 +55,11 @@ test('exp show lists the workspace and each experiment; --only-changed, --sort-b
   assert.equal(header, 'Experiment,Created,score,train.lr'); // depth and seed never changed
   assert.deepEqual(rows.map((l) => [l.split(',')[0], l.split(',')[2]]), [['workspace', '5'], ['lr03', '6'], ['lr02', '5'], ['base', '4']]);
 
+  // The workspace now equals the last experiment, list-valued params included: nothing differs.
+  await runMlops(['exp', 'run', '-S', 'seed=[1, 2]', '-n', 'listed'], { cwd: dir });
+  const two = JSON.parse((await runMlops(['exp', 'show', '--json'], { cwd: dir })).stdout).slice(0, 2);
+  assert.deepEqual(two[0].params, two[1].params);
+
   const md = await runMlops(['exp', 'show', '--md'], { cwd: dir });
   assert.match(md.stdout, /^\| Experiment \| Created \| score \| seed \| train\.depth \| train\.lr \|/);
   const text = await runMlops(['exp', 'show'], { cwd: dir });

@@ -323,3 +323,15 @@ test('repro --json reports every stage with its status and typed reasons; stage 
   assert.equal(report.stages.train.status, 'ran');
   assert.deepEqual(report.stages.train.changes, [{ type: 'param-changed', file: 'params.yaml', key: 'train.lr', old: 0.1, new: 0.2 }]);
 });
+
+test('a tracked params section reports the leaf key that changed, not the whole section', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'params.yaml': 'train:\n  lr: 0.1\n  grid: {depth: [3, 5]}\n',
+    'pipeline.yaml': 'stages:\n  s:\n    cmd: echo s > s.txt\n    params: [train]\n    outs: [s.txt]\n',
+  });
+  await runMlops(['repro'], { cwd: dir });
+  writeFileSync(join(dir, 'params.yaml'), 'train:\n  lr: 0.1\n  grid: {depth: [3, 7]}\n');
+  const r = await runMlops(['status', '--json'], { cwd: dir });
+  assert.deepEqual(JSON.parse(r.stdout), { s: ['param params.yaml:train.grid.depth [3,5] -> [3,7]'] });
+});

@@ -1,5 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import { openStore } from '../tracking/open.js';
+import { paramText } from '../tracking/tracked-run.js';
 import { EXPERIMENT_KIND, EXPERIMENT_TAG, OVERRIDES_TAG, workspaceValues } from './record.js';
 
 /** One row of `exp show`: the workspace first, then each recorded experiment, newest first. */
@@ -15,7 +16,9 @@ export interface ExpRow {
 
 export async function experimentRows(root: string, file?: string): Promise<ExpRow[]> {
   const workspace = await workspaceValues(root, file);
-  const rows: ExpRow[] = [{ name: 'workspace', run_id: null, created: null, status: '', overrides: '', ...workspace }];
+  // Params as the recorded runs hold them (MLflow's text form), so equal values compare equal.
+  const params = Object.fromEntries(Object.entries(workspace.params).map(([k, v]) => [k, paramText(v)]));
+  const rows: ExpRow[] = [{ name: 'workspace', run_id: null, created: null, status: '', overrides: '', params, metrics: workspace.metrics }];
   const { store, config } = openStore(root);
   const experiment = await store.getExperimentByName(config.experiment);
   if (!experiment) return rows;

@@ -1,4 +1,5 @@
 import type { Hashed } from '../cache/tree.js';
+import { flatten } from '../core/flatten.js';
 import type { LockEntry, LockedParams, LockedPath } from './lockfile.js';
 import type { OutSpec, PathRef, Stage } from './model.js';
 import { sameValue } from './params-values.js';
@@ -68,9 +69,11 @@ function depReasons(entry: LockEntry, inputs: StageInputs): ChangeReason[] {
 function paramReasons(entry: LockEntry, current: LockedParams): ChangeReason[] {
   const reasons: ChangeReason[] = [];
   for (const [file, values] of Object.entries(current)) {
-    const old = entry.params?.[file] ?? {};
-    for (const key of new Set([...Object.keys(values), ...Object.keys(old)])) {
-      if (!sameValue(old[key], values[key])) reasons.push({ type: 'param-changed', file, key, old: old[key], new: values[key] });
+    // Flattened, so a tracked section (`params: [train]`) reports the leaf that changed: train.cv_folds.
+    const now = flatten(values);
+    const old = flatten(entry.params?.[file] ?? {});
+    for (const key of new Set([...Object.keys(now), ...Object.keys(old)])) {
+      if (!sameValue(old[key], now[key])) reasons.push({ type: 'param-changed', file, key, old: old[key], new: now[key] });
     }
   }
   return reasons;

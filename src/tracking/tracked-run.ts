@@ -29,7 +29,8 @@ function userName(): string {
   }
 }
 
-function paramText(value: unknown): string {
+/** A param value as MLflow stores it: text, with lists as JSON. */
+export function paramText(value: unknown): string {
   return typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value);
 }
 
