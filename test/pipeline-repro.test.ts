@@ -335,3 +335,18 @@ test('a tracked params section reports the leaf key that changed, not the whole 
   const r = await runMlops(['status', '--json'], { cwd: dir });
   assert.deepEqual(JSON.parse(r.stdout), { s: ['param params.yaml:train.grid.depth [3,5] -> [3,7]'] });
 });
+
+test('gc keeps what any lock file of the project references, not only the pipeline it was given', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'pipeline.yaml': 'stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n',
+    'other.yaml': 'stages:\n  b:\n    cmd: echo b > b.txt\n    outs: [b.txt]\n',
+  });
+  await runMlops(['repro'], { cwd: dir });
+  await runMlops(['repro', '-f', 'other.yaml'], { cwd: dir });
+  const r = await runMlops(['gc', '--json'], { cwd: dir });
+  assert.deepEqual(JSON.parse(r.stdout).removed, []);
+  rmSync(join(dir, 'b.txt'));
+  assert.equal((await runMlops(['checkout', '-f', 'other.yaml'], { cwd: dir })).code, 0);
+  assert.equal(readFileSync(join(dir, 'b.txt'), 'utf8'), 'b\n');
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -87,4 +87,22 @@ test('a damaged lock file is a located config error, not a crash', async (t) => 
   const r = await runMlops(['status'], { cwd: dir });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /pipeline\.lock:1: 'schema': unsupported lock schema '1\.0'/);
+});
+
+test('gc waits for a running repro instead of collecting the objects it is adding', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  slow:\n    cmd: touch started && while [ ! -f go ]; do sleep 0.05; done && echo done > out.txt\n    outs: [out.txt]\n' });
+  const run = runMlops(['repro'], { cwd: dir });
+  await waitFor(() => existsSync(join(dir, 'started')), 'the stage to start');
+  const gc = spawn(process.execPath, [MLOPS_BIN, 'gc'], { cwd: dir, env: { ...process.env, CI: 'true' } });
+  let err = '';
+  gc.stderr.on('data', (d) => (err += d));
+  const gcExit = new Promise<number>((r) => gc.once('close', (code) => r(code ?? -1)));
+  await waitFor(() => err.includes('waiting for another mlops repro'), 'gc to wait');
+  writeFileSync(join(dir, 'go'), '');
+  assert.equal((await run).code, 0);
+  assert.equal(await gcExit, 0);
+  rmSync(join(dir, 'out.txt'));
+  assert.equal((await runMlops(['checkout'], { cwd: dir })).code, 0); // the new object survived gc
+  assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'done\n');
 });

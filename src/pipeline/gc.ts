@@ -1,14 +1,23 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDirHash } from '../cache/tree.js';
+import { readLockFile } from './lockfile-read.js';
 import type { Workspace } from './workspace.js';
 
 /**
- * Removes cache objects that the lock file does not reference (the run-cache may point at them; its
- * entries then stop restoring and the stage simply runs, as with DVC). Returns what was (or, dry, would be)
- * removed.
+ * Removes cache objects that no lock file of the project references: every `*.lock` beside the pipeline
+ * file counts, since pipelines picked with `-f` share the project's cache. (The run-cache may point at
+ * removed objects; its entries then stop restoring and the stage simply runs, as with DVC.) Returns what
+ * was (or, dry, would be) removed.
  */
 export async function collectGarbage(ws: Workspace, { dry = false } = {}): Promise<string[]> {
   const keep = new Set<string>();
-  for (const [, entry] of ws.lock.entries()) {
+  const locks = readdirSync(ws.pipeline.root)
+    .filter((name) => name.endsWith('.lock'))
+    .map((name) => join(ws.pipeline.root, name))
+    .filter((path) => path !== ws.pipeline.lockFile)
+    .map(readLockFile);
+  for (const [, entry] of [ws.lock, ...locks].flatMap((lock) => lock.entries())) {
     for (const out of entry.outs ?? []) {
       keep.add(out.md5);
       if (isDirHash(out.md5) && ws.odb.has(out.md5)) {

@@ -71,13 +71,25 @@ async function allUpToDate(root: string, selection: Selection) {
   return { events, results: new Map<string, StageResult>(stages.map((s) => [s.name, 'ok'])) };
 }
 
-export async function checkoutOutputs(root: string, selection: Selection): Promise<CheckoutReport> {
+/** `mlops checkout`: restores outputs; waits for a running repro, which may be writing them. */
+export async function checkoutOutputs(root: string, selection: Selection, emit: Emit): Promise<CheckoutReport> {
   const { checkout } = await import('./checkout.js');
-  const ws = await openFull(root, selection.file);
-  return checkout(ws, select(ws, selection).stages);
+  return underRepoLock(root, selection.file, emit, (ws) => checkout(ws, select(ws, selection).stages));
 }
 
-export async function gc(root: string, options: { file?: string; dry?: boolean }): Promise<string[]> {
+/** `mlops gc`: waits for a running repro, whose new objects are not in any lock file yet. */
+export async function gc(root: string, options: { file?: string; dry?: boolean }, emit: Emit): Promise<string[]> {
   const { collectGarbage } = await import('./gc.js');
-  return collectGarbage(await openFull(root, options.file), options);
+  return underRepoLock(root, options.file, emit, (ws) => collectGarbage(ws, options));
+}
+
+async function underRepoLock<T>(root: string, file: string | undefined, emit: Emit, task: (ws: Workspace) => Promise<T>): Promise<T> {
+  const { acquireRepoLock } = await import('./repo-lock.js');
+  const first = await openFull(root, file);
+  const release = await acquireRepoLock(first.mlopsDir, (pid) => emit({ type: 'waiting-for-lock', pid }));
+  try {
+    return await task(await openFull(root, file)); // read again: the run we waited for changed the lock
+  } finally {
+    release();
+  }
 }

@@ -93,7 +93,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (targets: string[], opts) => {
       const { checkoutOutputs } = await import('../../pipeline/repro.js');
-      const report = await checkoutOutputs(projectRoot(), { file: opts.file, targets });
+      const report = await checkoutOutputs(projectRoot(), { file: opts.file, targets }, await waitingNotice());
       if (opts.json) await printJsonLazy(report);
       else {
         for (const p of report.restored) process.stdout.write(`restored ${p}\n`);
@@ -111,11 +111,17 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const { gc } = await import('../../pipeline/repro.js');
-      const removed = await gc(projectRoot(), { file: opts.file, dry: opts.dry });
+      const removed = await gc(projectRoot(), { file: opts.file, dry: opts.dry }, await waitingNotice());
       if (opts.json) return printJsonLazy({ removed, dry: Boolean(opts.dry) });
       for (const md5 of removed) process.stdout.write(`${opts.dry ? 'would remove' : 'removed'} ${md5}\n`);
       process.stdout.write(`${removed.length} object(s) ${opts.dry ? 'would be ' : ''}removed\n`);
     });
+}
+
+/** checkout and gc only report waiting for a running repro; on stderr, as their stdout may be JSON. */
+async function waitingNotice(): Promise<Emit> {
+  const { textLogger } = await import('../loggers/text.js');
+  return textLogger({ prefixOutput: false, out: process.stderr }).emit;
 }
 
 export async function printJsonLazy(value: unknown): Promise<void> {
