@@ -7,8 +7,6 @@ import { definedChart, plotFiles, type PlotDef } from './defined.js';
 import { renderHtml, type SkippedChart } from './html.js';
 import { runsChart } from './runs.js';
 
-export const DEFAULT_PLOTS_DIR = 'mlops_plots';
-
 export interface PlotsOptions {
   /** The pipeline's plot definitions (stage `plots:` outputs and top-level `plots:`). */
   defs?: readonly PlotDef[];
@@ -54,7 +52,7 @@ export async function collectCharts(root: string, options: PlotsOptions = {}): P
 }
 
 /** Writes the page to `<outDir>/index.html` (atomically) and returns its path and contents summary. */
-export async function writePlots(root: string, outDir = DEFAULT_PLOTS_DIR, options: PlotsOptions = {}): Promise<PlotsPage & { file: string }> {
+export async function writePlots(root: string, outDir: string, options: PlotsOptions = {}): Promise<PlotsPage & { file: string }> {
   const page = await collectCharts(root, options);
   const file = join(resolve(root, outDir), 'index.html');
   await writeFileAtomic(file, renderHtml('mlops plots', page.charts, page.skipped));
