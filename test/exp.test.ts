@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runMlops, tempDir, writeFiles } from './helpers.js';
+import { validateMlruns } from './tracking-validator.js';
 
 // A pipeline whose metric is a known function of its params: score = lr * 10 + depth.
 const PROJECT = {
@@ -37,6 +38,19 @@ test('exp run writes overrides (keeping comments), reproduces, and records the e
   assert.equal(runs[0].params['train.lr'], '0.5');
   assert.equal(runs[0].metrics.score, 9);
   assert.equal(runs[0].tags['mlops.exp.overrides'], 'train.lr=0.5 train.depth=4');
+  assert.deepEqual(validateMlruns(join(dir, 'mlruns')), []);
+});
+
+test('exp run with a metric key MLflow cannot store: one line naming the file, exit 2, no half-recorded run', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    ...PROJECT,
+    'pipeline.yaml': PROJECT['pipeline.yaml'].replace('\\"score\\"', '\\"acc@1\\"'),
+  });
+  const r = await runMlops(['exp', 'run', '-n', 'odd'], { cwd: dir });
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.equal(existsSync(join(dir, 'mlruns')), false, 'no run left RUNNING or half-recorded');
+  assert.equal(r.stderr, "error: metrics.json: metric 'acc@1' cannot be recorded as an MLflow run: names may only contain letters, digits, _ - . / and spaces\n");
 });
 
 test('exp show lists the workspace and each experiment; --only-changed, --sort-by, --csv, --md, --json', async (t) => {

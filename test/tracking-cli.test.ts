@@ -178,3 +178,22 @@ test('experiments list, and an empty project lists nothing without creating mlru
   assert.equal((await runMlops(['experiments', 'list'], { cwd: empty })).stdout, 'no experiments\n');
   assert.ok(!existsSync(join(empty, 'mlruns')));
 });
+
+test("runs list shows at most 1000 runs unless --max says otherwise (MLflow's search default), with a note", async (t) => {
+  const root = tempDir(t);
+  const runs: Record<string, string> = { 'mlruns/0/meta.yaml': "experiment_id: '0'\nname: Default\nlifecycle_stage: active\n" };
+  for (let i = 0; i < 1001; i++) {
+    const id = i.toString(16).padStart(32, '0');
+    runs[`mlruns/0/${id}/meta.yaml`] = `run_id: '${id}'\nexperiment_id: '0'\nuser_id: me\nstart_time: ${1_700_000_000_000 + i}\nstatus: 3\n`;
+  }
+  writeFiles(root, runs);
+  const capped = await runMlops(['runs', 'list', '--json'], { cwd: root });
+  assert.equal(capped.code, 0, capped.stderr);
+  const listed = (JSON.parse(capped.stdout) as RunJson[]).map((r) => r.run_id);
+  assert.equal(listed.length, 1000);
+  assert.equal(listed[0], (1000).toString(16).padStart(32, '0'), 'the newest first');
+  assert.equal(capped.stderr, 'note: showing the first 1000 runs; use --max to see more\n');
+  const all = await runMlops(['runs', 'list', '--json', '--max', '1001'], { cwd: root });
+  assert.equal(JSON.parse(all.stdout).length, 1001);
+  assert.equal(all.stderr, '');
+});

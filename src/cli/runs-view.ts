@@ -35,7 +35,7 @@ function entityValue(run: Run, e: Entity): string | number | undefined {
   return undefined; // attributes already have their own columns
 }
 
-export async function listRuns(opts: { experiment?: string; filter?: string; orderBy: string[]; max?: number; deleted?: boolean; json?: boolean }): Promise<void> {
+export async function listRuns(opts: { experiment?: string; filter?: string; orderBy: string[]; max: number; deleted?: boolean; json?: boolean }): Promise<void> {
   const { store, config } = openStore(projectRoot());
   const experiment = opts.experiment ? await store.resolveExperiment(opts.experiment) : await store.getExperimentByName(config.experiment);
   // Parse before reading anything, so a malformed filter fails fast even on an empty folder.
@@ -46,9 +46,13 @@ export async function listRuns(opts: { experiment?: string; filter?: string; ord
     experimentIds: experiment ? [experiment.experiment_id] : [],
     filter: opts.filter,
     orderBy: opts.orderBy,
-    maxResults: opts.max,
+    maxResults: opts.max + 1, // one more than shown, to tell the user the list was cut
     view: opts.deleted ? 'deleted' : 'active',
   });
+  if (runs.length > opts.max) {
+    runs.length = opts.max;
+    process.stderr.write(`note: showing the first ${opts.max} runs; use --max to see more\n`);
+  }
   if (opts.json) {
     printJson(runs.map(runJson));
   } else if (runs.length === 0) {

@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
+import { readText } from '../core/files.js';
 
 /** One CSV file as named columns of raw cells (numbers, strings, booleans; null when empty). */
 export interface Table {
@@ -15,15 +15,7 @@ export interface Table {
  * costs 1.2-1.7 s per run and its readCSV takes twice papaparse's time on a million rows.
  */
 export async function readTable(file: string, shownAs = file): Promise<Table> {
-  let text: string;
-  try {
-    if (!statSync(file).isFile()) throw new ConfigError('not a file', { file: shownAs });
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, { file: shownAs });
-  }
+  const { text } = readText(file);
   const { default: Papa } = await import('papaparse');
   const parsed = Papa.parse<Record<string, unknown>>(text, { header: true, dynamicTyping: true, skipEmptyLines: 'greedy', delimiter: ',' });
   const problem = parsed.errors[0];

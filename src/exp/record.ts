@@ -2,7 +2,9 @@ import { loadPipeline } from '../pipeline/load.js';
 import { metricsFiles, paramsFiles, readSnapshot, type Snapshot } from '../metrics/collect.js';
 import { workspaceReader } from '../metrics/tree.js';
 import { DEFAULT_PARAMS_FILE } from '../params/params.js';
-import { startRun } from '../tracking/tracked-run.js';
+import { UsageError } from '../core/errors.js';
+import { keyProblem, validateValueLength } from '../tracking/keys.js';
+import { paramText, withTrackedRun } from '../tracking/tracked-run.js';
 import type { RunEndStatus } from '../tracking/run.js';
 
 export const EXPERIMENT_TAG = 'mlops.kind';
@@ -14,28 +16,53 @@ export interface ExperimentValues {
   readonly metrics: Record<string, number>;
 }
 
+/** One value of the workspace under the key it is recorded with, and the file it came from. */
+interface KeyedValue {
+  readonly key: string;
+  readonly value: unknown;
+  readonly file: string;
+}
+
 /**
  * The workspace's params and numeric metrics, flattened to MLflow-legal keys: keys of params.yaml
  * as they are (`train.cv_folds`), keys of any other file prefixed with its path (`reports/metrics.json/accuracy`
  * when two metrics files share a key, else just `accuracy`).
  */
-export async function workspaceValues(root: string, file?: string): Promise<ExperimentValues> {
+async function workspaceEntries(root: string, file?: string): Promise<{ params: KeyedValue[]; metrics: KeyedValue[] }> {
   const pipeline = loadPipeline(root, file);
   const tree = workspaceReader(root);
   const params = keyed(await readSnapshot(tree, paramsFiles(pipeline), 'params'), (f) => f === DEFAULT_PARAMS_FILE);
   const metrics = keyed(await readSnapshot(tree, metricsFiles(pipeline), 'metrics'), () => false);
-  const numeric = Object.fromEntries(Object.entries(metrics).filter((e): e is [string, number] => typeof e[1] === 'number'));
-  return { params, metrics: numeric };
+  return { params, metrics: metrics.filter((e) => typeof e.value === 'number') };
 }
 
-function keyed(snapshot: Snapshot, bare: (file: string) => boolean): Record<string, unknown> {
+export async function workspaceValues(root: string, file?: string): Promise<ExperimentValues> {
+  const { params, metrics } = await workspaceEntries(root, file);
+  return { params: asRecord(params), metrics: asRecord(metrics) as Record<string, number> };
+}
+
+const asRecord = (entries: readonly KeyedValue[]) => Object.fromEntries(entries.map((e) => [e.key, e.value]));
+
+function keyed(snapshot: Snapshot, bare: (file: string) => boolean): KeyedValue[] {
   const seen = new Map<string, number>();
   for (const values of snapshot.values()) for (const k of Object.keys(values ?? {})) seen.set(k, (seen.get(k) ?? 0) + 1);
-  const out: Record<string, unknown> = {};
+  const out: KeyedValue[] = [];
   for (const [file, values] of snapshot) {
-    for (const [k, v] of Object.entries(values ?? {})) out[bare(file) || seen.get(k) === 1 ? k : `${file}/${k}`] = v;
+    for (const [k, value] of Object.entries(values ?? {})) out.push({ key: bare(file) || seen.get(k) === 1 ? k : `${file}/${k}`, value, file });
   }
   return out;
+}
+
+/**
+ * A key MLflow cannot store (`acc@1`, `précision`) is refused before the run is created, naming its
+ * file: the store would refuse it too, but only after leaving a half-recorded run behind.
+ */
+function checkRecordable(kind: 'param' | 'metric', entries: readonly KeyedValue[]): void {
+  for (const { key, value, file } of entries) {
+    const problem = keyProblem(key);
+    if (problem) throw new UsageError(`${file}: ${kind} '${key}' cannot be recorded as an MLflow run: ${problem}`);
+    if (kind === 'param') validateValueLength('param', key, paramText(value));
+  }
 }
 
 /** Records one experiment as a run in the tracking folder, so MLflow's tools see it too. */
@@ -43,10 +70,14 @@ export async function recordExperiment(
   root: string,
   options: { name?: string; overrides: readonly string[]; status: RunEndStatus; file?: string },
 ): Promise<string> {
-  const values = await workspaceValues(root, options.file);
-  const run = await startRun({ root, stageName: 'exp', runName: options.name, params: values.params });
-  await run.setTags({ [EXPERIMENT_TAG]: EXPERIMENT_KIND, [OVERRIDES_TAG]: options.overrides.join(' ') });
-  await run.logMetrics(values.metrics);
-  await run.end(options.status);
-  return run.runId;
+  const { params, metrics } = await workspaceEntries(root, options.file);
+  checkRecordable('param', params);
+  checkRecordable('metric', metrics);
+  // withTrackedRun ends the run FAILED if recording fails part-way; end() keeps the first status given.
+  return withTrackedRun({ root, stageName: 'exp', runName: options.name, params: asRecord(params) }, async (run) => {
+    await run.setTags({ [EXPERIMENT_TAG]: EXPERIMENT_KIND, [OVERRIDES_TAG]: options.overrides.join(' ') });
+    await run.logMetrics(asRecord(metrics) as Record<string, number>);
+    await run.end(options.status);
+    return run.runId;
+  });
 }

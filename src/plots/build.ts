@@ -7,8 +7,6 @@ import { definedChart, plotFiles, type PlotDef } from './defined.js';
 import { renderHtml, type SkippedChart } from './html.js';
 import { runsChart } from './runs.js';
 
-export const DEFAULT_PLOTS_DIR = 'mlops_plots';
-
 export interface PlotsOptions {
   /** The pipeline's plot definitions (stage `plots:` outputs and top-level `plots:`). */
   defs?: readonly PlotDef[];
@@ -28,9 +26,9 @@ const BUILTIN = [
 ] as const;
 
 // A malformed data file costs its own chart only: the rest of the page is still worth having.
-function attempt(what: string, draw: () => ChartResult): ChartResult {
+async function attempt(what: string, draw: () => ChartResult | Promise<ChartResult>): Promise<ChartResult> {
   try {
-    return draw();
+    return await draw();
   } catch (error) {
     if (error instanceof ConfigError) return { skipped: what, reason: error.message };
     throw error;
@@ -38,15 +36,15 @@ function attempt(what: string, draw: () => ChartResult): ChartResult {
 }
 
 /** Every chart for the project: the pipeline's definitions, then the built-in reports and the runs chart. */
-export function collectCharts(root: string, options: PlotsOptions = {}): PlotsPage {
+export async function collectCharts(root: string, options: PlotsOptions = {}): Promise<PlotsPage> {
   const defs = options.defs ?? [];
   const defined = new Set(defs.flatMap(plotFiles));
-  const results = [
+  const results = await Promise.all([
     ...defs.map((def) => attempt(`plot '${def.id}'`, () => definedChart(root, def))),
     // A built-in report the pipeline already defines a plot for is not drawn twice.
     ...BUILTIN.filter(([file]) => !defined.has(file)).map(([, what, draw]) => attempt(what, () => draw(root))),
     attempt('metric across runs', () => runsChart(root, options.metric)),
-  ];
+  ]);
   return {
     charts: results.flatMap((r) => ('chart' in r ? [r.chart] : [])),
     skipped: results.flatMap((r) => ('skipped' in r ? [r] : [])),
@@ -54,8 +52,8 @@ export function collectCharts(root: string, options: PlotsOptions = {}): PlotsPa
 }
 
 /** Writes the page to `<outDir>/index.html` (atomically) and returns its path and contents summary. */
-export async function writePlots(root: string, outDir = DEFAULT_PLOTS_DIR, options: PlotsOptions = {}): Promise<PlotsPage & { file: string }> {
-  const page = collectCharts(root, options);
+export async function writePlots(root: string, outDir: string, options: PlotsOptions = {}): Promise<PlotsPage & { file: string }> {
+  const page = await collectCharts(root, options);
   const file = join(resolve(root, outDir), 'index.html');
   await writeFileAtomic(file, renderHtml('mlops plots', page.charts, page.skipped));
   return { ...page, file };

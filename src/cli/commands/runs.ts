@@ -4,6 +4,9 @@ import { UsageError } from '../../core/errors.js';
 // `mlops runs list|show|compare|delete` and `mlops experiments list`: the tracking folder from the
 // command line. Domain modules load inside the actions so `mlops --help` stays fast.
 
+// As MLflow's search_runs: without it, a folder of 10,000 runs is read whole and printed in full.
+const DEFAULT_MAX_RUNS = 1000;
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -23,10 +26,10 @@ export function register(program: Command): void {
     .option('--experiment <name>', 'experiment name or id (default: params.yaml tracking.experiment, else Default)')
     .option('--filter <expr>', 'metrics.K > 0.9, params.K = \'v\', tags.K LIKE \'x%\', attributes.status = \'FINISHED\'; AND, OR, ( )')
     .option('--order-by <clause>', "e.g. 'metrics.f1 DESC' (repeatable or comma-separated; ASC by default)", collect)
-    .option('--max <n>', 'at most this many runs', positiveInt)
+    .option('--max <n>', "at most this many runs (MLflow's search default)", positiveInt, DEFAULT_MAX_RUNS)
     .option('--deleted', 'list deleted runs instead')
     .option('--json', 'JSON: a list of runs, each with run_id, info, params, metrics, tags')
-    .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; max?: number; deleted?: boolean; json?: boolean }) => {
+    .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; max: number; deleted?: boolean; json?: boolean }) => {
       const { listRuns } = await import('../runs-view.js');
       await listRuns({ ...opts, orderBy: opts.orderBy ?? [] });
     });
