@@ -35,3 +35,18 @@ test('an ad hoc comparison with --reference/--current records no run', async (t)
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!existsSync(join(dir, 'mlruns')));
 });
+
+test('columns whose names are not valid MLflow keys, or collide once cleaned, still get keys of their own', async (t) => {
+  const dir = tempDir(t);
+  const csv = (shift: number) =>
+    ['Weight (kg),Weight [kg],..,a/b', ...Array.from({ length: 30 }, (_, i) => `${i + shift},${i},${i},${i}`)].join('\n') + '\n';
+  writeFiles(dir, { 'ref.csv': csv(0), 'cur.csv': csv(20), 'params.yaml': 'drift:\n  reference: ref.csv\n  current: cur.csv\n' });
+  const r = await runMlops(['drift'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const [run] = JSON.parse((await runMlops(['runs', 'list', '--json'], { cwd: dir })).stdout);
+  assert.equal(run.info.status, 'FINISHED');
+  const statistics = Object.keys(run.metrics).filter((k) => k.startsWith('statistic/')).sort();
+  assert.deepEqual(statistics, ['statistic/.._3', 'statistic/Weight _kg_', 'statistic/Weight _kg__2', 'statistic/a_b']);
+  assert.equal(run.metrics['statistic/Weight _kg_'], 20 / 30); // the shifted column
+  assert.equal(run.metrics['statistic/Weight _kg__2'], 0);
+});

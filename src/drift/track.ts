@@ -1,8 +1,22 @@
+import { keyProblem } from '../tracking/keys.js';
 import type { TrackedRun } from '../tracking/run.js';
 import type { DriftReport } from './detect.js';
 
-// MLflow keys allow letters, digits and `_ - . / space`; a column named `Weight (kg)` becomes `Weight _kg_`.
-const key = (name: string) => name.replace(/[^\w.\- /]/g, '_');
+/**
+ * One metric-key segment per column, always valid and never shared: MLflow keys allow letters, digits
+ * and `_ - . space` in a segment (`Weight (kg)` becomes `Weight _kg_`); a name that is still not a
+ * valid path segment (`..`), or that another column already took, gets its column number appended.
+ */
+function columnKeys(names: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return names.map((name, i) => {
+    let key = name.replace(/[^\w.\- ]/g, '_');
+    if (keyProblem(`statistic/${key}`) || taken.has(key)) key = `${key}_${i + 1}`;
+    if (keyProblem(`statistic/${key}`)) key = `column_${i + 1}`;
+    taken.add(key);
+    return key;
+  });
+}
 
 /** Logs a drift check: its settings, the share and count of drifted columns, and each column's test. */
 export async function logDrift(run: TrackedRun, report: DriftReport): Promise<void> {
@@ -13,10 +27,12 @@ export async function logDrift(run: TrackedRun, report: DriftReport): Promise<vo
     drift_share: report.share,
     drifted_columns: report.drifted_columns.length,
   };
-  for (const [name, column] of Object.entries(report.columns)) {
-    metrics[`statistic/${key(name)}`] = column.statistic;
-    metrics[`p_value/${key(name)}`] = column.p_value;
-  }
+  const columns = Object.entries(report.columns);
+  const keys = columnKeys(columns.map(([name]) => name));
+  columns.forEach(([, column], i) => {
+    metrics[`statistic/${keys[i]}`] = column.statistic;
+    metrics[`p_value/${keys[i]}`] = column.p_value;
+  });
   await run.logMetrics(metrics);
   await run.setTags({ 'mlops.drift.columns': report.drifted_columns.join(', ') });
 }
