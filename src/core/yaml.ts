@@ -19,14 +19,20 @@ export interface YamlSource {
 const MAX_ALIASES = 100;
 
 /**
- * Every YAML file this process has read, with its signature taken just before the read: a cache of
- * what was parsed (the no-op snapshot) is valid only while all of them still have that signature.
+ * Every file this process's parsing depended on (each YAML file read, and each file whose mere
+ * presence or absence mattered), with its signature taken before use: a cache of what was parsed
+ * (the no-op snapshot) is valid only while all of them still have that signature.
  */
 export const yamlReads = new Map<string, string>();
 
-export function readYamlFile(file: string): YamlSource {
+/** Records a file that a parse depends on without reading it (say, one whose absence matters). */
+export function recordSource(file: string): void {
   const abs = resolve(file);
   if (!yamlReads.has(abs)) yamlReads.set(abs, pathSignature(abs));
+}
+
+export function readYamlFile(file: string): YamlSource {
+  recordSource(file);
   const { file: shown, text } = readText(file);
   return parseYaml(text, shown);
 }

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { readYamlFile, type YamlSource } from '../core/yaml.js';
+import { readYamlFile, recordSource, type YamlSource } from '../core/yaml.js';
 import { displayPath } from '../core/display.js';
 import { buildGraph } from './graph.js';
 import type { Pipeline, TopLevelPlot } from './model.js';
@@ -25,7 +25,12 @@ export function findPipelineFile(root: string, file?: string): string {
     if (!existsSync(abs)) throw new ConfigError('pipeline file not found', { file: displayPath(abs) });
     return abs;
   }
-  for (const name of PIPELINE_FILES) if (existsSync(join(root, name))) return join(root, name);
+  for (const name of PIPELINE_FILES) {
+    const candidate = join(root, name);
+    // Recorded even when absent: a pipeline.yaml created beside dvc.yaml takes over from it.
+    recordSource(candidate);
+    if (existsSync(candidate)) return candidate;
+  }
   throw new ConfigError(`no ${PIPELINE_FILES.join(' or ')} here (use -f FILE to name another)`, { file: displayPath(root) });
 }
 

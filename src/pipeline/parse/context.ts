@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { extname, join, posix } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import { readYamlFile, type YamlSource } from '../../core/yaml.js';
+import { readYamlFile, recordSource, type YamlSource } from '../../core/yaml.js';
 import { hasTemplate, isMapping } from './interpolate.js';
 import { typeName } from './schema.js';
 
@@ -60,9 +60,11 @@ export class Context {
     }
   }
 
-  /** Loads params.yaml (or another default file) when it exists. */
+  /** Loads params.yaml (or another default file) when it exists; its appearance later matters too. */
   loadDefault(root: string, rel: string): void {
-    if (existsSync(join(root, rel))) this.loadFile(root, rel, [], undefined);
+    const abs = join(root, rel);
+    recordSource(abs);
+    if (existsSync(abs)) this.loadFile(root, rel, [], undefined);
   }
 
   // A file named again (whole, or some of its keys) loads only what is not loaded yet.

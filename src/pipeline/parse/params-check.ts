@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { didYouMean } from '../../core/errors.js';
 import { flatten, hasPath } from '../../core/flatten.js';
-import { readYamlFile, type YamlSource } from '../../core/yaml.js';
+import { readYamlFile, recordSource, type YamlSource } from '../../core/yaml.js';
 import { isWithin } from './paths.js';
 import type { BuiltStage } from './stage.js';
 
@@ -16,6 +16,7 @@ export function checkParams(built: readonly BuiltStage[], root: string, source: 
       if (produced.some((out) => isWithin(spec.rel, out))) continue;
       const at = b.params.get(spec.file)!;
       const abs = join(root, spec.rel);
+      recordSource(abs); // whole-file and non-YAML params files are only looked for here
       if (!existsSync(abs)) throw source.error(at, `params file '${spec.file}' not found${b.suffix}`);
       // Key checks need a parser: YAML and JSON (JSON is YAML); other formats are taken on trust.
       if (spec.keys === null || !['.yaml', '.yml', '.json'].includes(extname(spec.rel))) continue;
