@@ -40,7 +40,7 @@ function located<T>(resolve: () => T, path: (string | number)[]): T {
   }
 }
 
-export function resolveString(text: string, data: unknown, usage: Usage): unknown {
+function resolveString(text: string, data: unknown, usage: Usage): unknown {
   const matches = [...text.matchAll(PATTERN)];
   if (matches.length === 1 && matches[0]![0] === text) {
     const value = lookup(matches[0]![1]!, data);
