@@ -117,8 +117,9 @@ function word(value: unknown): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'"'"'`)}'`;
 }
 
-// As Python prints them, so a cmd reads the same as under DVC: None, and floats below 1e-4 or from
-// 1e16 in exponent form with two exponent digits (1e-05).
+// As Python prints them, so a cmd reads the same as under DVC: None, and floats below 1e-4 in
+// exponent form with two exponent digits (1e-05). Whole floats (1.0, 1e16) are integers once parsed,
+// so they print as integers.
 function scalarText(value: unknown): string {
   if (value === null) return 'None';
   if (typeof value === 'number' && !Number.isInteger(value) && Math.abs(value) < 1e-4) {
