@@ -263,6 +263,13 @@ const cases: Case[] = [
     message: /Cannot interpolate data of type 'list'/,
   },
   {
+    name: 'a list holding a mapping interpolated into cmd',
+    files: { 'params.yaml': 'x: [1, {a: 2}]\n', 'pipeline.yaml': stage('    cmd: echo ${x}\n') },
+    line: 3,
+    key: 'stages.train.cmd',
+    message: /Cannot interpolate nested iterable/,
+  },
+  {
     name: 'redefining a var from another file',
     files: { 'params.yaml': 'a:\n  b: 1\n', 'x.yaml': 'a:\n  b: 2\n', 'pipeline.yaml': 'vars:\n  - x.yaml\nstages: {}\n' },
     line: 2,

@@ -94,20 +94,26 @@ function checkInterpolable(value: unknown, usage: Usage): void {
 
 /** Text form of a value in a string; dicts become `--key value` flags, lists space-separated words. */
 function toText(value: unknown): string {
-  if (Array.isArray(value)) return value.map(word).join(' ');
+  if (Array.isArray(value)) return words(value);
   if (isMapping(value)) {
     const flags: string[] = [];
     for (const [key, v] of Object.entries(flatten(value))) {
       if (v === true) flags.push(`--${key}`);
       else if (v === false) continue;
-      else if (Array.isArray(v)) {
-        if (v.some((x) => x !== null && typeof x === 'object')) throw new TemplateError(`Cannot interpolate nested iterable in '${key}'`);
-        flags.push(v.length ? `--${key} ${v.map(word).join(' ')}` : `--${key}`);
-      } else flags.push(`--${key} ${word(v)}`);
+      else if (Array.isArray(v)) flags.push(v.length ? `--${key} ${words(v, key)}` : `--${key}`);
+      else flags.push(`--${key} ${word(v)}`);
     }
     return flags.join(' ');
   }
   return scalarText(value);
+}
+
+/** A list's items as shell words; a list or mapping inside it has no text form. */
+function words(list: readonly unknown[], key?: string): string {
+  if (list.some((x) => x !== null && typeof x === 'object')) {
+    throw new TemplateError(`Cannot interpolate nested iterable${key === undefined ? '' : ` in '${key}'`}`);
+  }
+  return list.map(word).join(' ');
 }
 
 /** A scalar as one shell word: strings quoted when needed (as Python's shlex.quote does). */
