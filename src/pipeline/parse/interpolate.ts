@@ -125,8 +125,8 @@ function word(value: unknown): string {
 
 // As Python prints them, so a cmd reads the same as under DVC: None, inf, nan, and floats below
 // 1e-4 in exponent form with two exponent digits (1e-05). Whole floats (1.0, 1e16) are integers
-// once parsed, so they print as integers.
-function scalarText(value: unknown): string {
+// once parsed, so they print as integers. Generated stage names use the same text (DVC's to_str).
+export function scalarText(value: unknown): string {
   if (value === null) return 'None';
   if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
   if (typeof value === 'number' && !Number.isInteger(value) && Math.abs(value) < 1e-4) {
