@@ -270,6 +270,13 @@ const cases: Case[] = [
     message: /Cannot interpolate nested iterable/,
   },
   {
+    name: 'a params file in a format the engine cannot read',
+    files: { 'p.toml': '[train]\nlr = 1\n', 'pipeline.yaml': stage('    cmd: x\n    params:\n      - p.toml:\n') },
+    line: 5,
+    key: 'stages.train.params.0.p.toml',
+    message: /unsupported params file 'p\.toml' \(use YAML or JSON\)/,
+  },
+  {
     name: 'redefining a var from another file',
     files: { 'params.yaml': 'a:\n  b: 1\n', 'x.yaml': 'a:\n  b: 2\n', 'pipeline.yaml': 'vars:\n  - x.yaml\nstages: {}\n' },
     line: 2,

@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { readText } from './files.js';
 import { pathSignature } from './signature.js';
 import { ConfigError } from './errors.js';
@@ -35,6 +35,11 @@ export function readYamlFile(file: string): YamlSource {
   recordSource(file);
   const { file: shown, text } = readText(file);
   return parseYaml(text, shown);
+}
+
+/** Whether `path` names a file this reader takes: YAML, or JSON (which is YAML). */
+export function readsAsYaml(path: string): boolean {
+  return ['.yaml', '.yml', '.json'].includes(extname(path));
 }
 
 export function parseYaml(text: string, file: string): YamlSource {

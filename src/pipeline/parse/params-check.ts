@@ -1,10 +1,11 @@
-// Every listed param must exist when the pipeline is read, so a typo fails before anything runs
-// (DVC only notices at repro time). Params files that a stage produces are not checked.
+// Every listed param must exist, in a file the engine can read (YAML or JSON), when the pipeline is
+// read, so a typo fails before anything runs (DVC only notices at repro time). Params files that a
+// stage produces need not exist yet.
 import { existsSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { didYouMean } from '../../core/errors.js';
 import { flatten, hasPath } from '../../core/flatten.js';
-import { readYamlFile, recordSource, type YamlSource } from '../../core/yaml.js';
+import { readsAsYaml, readYamlFile, recordSource, type YamlSource } from '../../core/yaml.js';
 import { isWithin } from './paths.js';
 import type { BuiltStage } from './stage.js';
 
@@ -13,13 +14,14 @@ export function checkParams(built: readonly BuiltStage[], root: string, source: 
   const loaded = new Map<string, unknown>();
   for (const b of built) {
     for (const spec of b.stage.params) {
-      if (produced.some((out) => isWithin(spec.rel, out))) continue;
       const at = b.params.get(spec.file)!;
+      // Runs read params files with the YAML reader: any other format would fail mid-run.
+      if (!readsAsYaml(spec.rel)) throw source.error(at, `unsupported params file '${spec.file}' (use YAML or JSON)${b.suffix}`);
+      if (produced.some((out) => isWithin(spec.rel, out))) continue;
       const abs = join(root, spec.rel);
-      recordSource(abs); // whole-file and non-YAML params files are only looked for here
+      recordSource(abs); // a whole-file params file is only looked for here
       if (!existsSync(abs)) throw source.error(at, `params file '${spec.file}' not found${b.suffix}`);
-      // Key checks need a parser: YAML and JSON (JSON is YAML); other formats are taken on trust.
-      if (spec.keys === null || !['.yaml', '.yml', '.json'].includes(extname(spec.rel))) continue;
+      if (spec.keys === null) continue;
       if (!loaded.has(abs)) loaded.set(abs, readYamlFile(abs).value);
       const data = loaded.get(abs);
       for (const key of spec.keys) {
