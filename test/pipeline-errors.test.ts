@@ -277,6 +277,13 @@ const cases: Case[] = [
     message: /unsupported params file 'p\.toml' \(use YAML or JSON\)/,
   },
   {
+    name: 'a YAML error in a params file tracked whole',
+    files: { 'other.yaml': 'x: [1\n', 'pipeline.yaml': stage('    cmd: x\n    params:\n      - other.yaml:\n') },
+    file: 'other.yaml',
+    line: 2,
+    message: /invalid YAML/,
+  },
+  {
     name: 'redefining a var from another file',
     files: { 'params.yaml': 'a:\n  b: 1\n', 'x.yaml': 'a:\n  b: 2\n', 'pipeline.yaml': 'vars:\n  - x.yaml\nstages: {}\n' },
     line: 2,

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { didYouMean } from '../../core/errors.js';
 import { flatten, hasPath } from '../../core/flatten.js';
-import { readsAsYaml, readYamlFile, recordSource, type YamlSource } from '../../core/yaml.js';
+import { readsAsYaml, readYamlFile, type YamlSource } from '../../core/yaml.js';
 import { isWithin } from './paths.js';
 import type { BuiltStage } from './stage.js';
 
@@ -19,12 +19,11 @@ export function checkParams(built: readonly BuiltStage[], root: string, source: 
       if (!readsAsYaml(spec.rel)) throw source.error(at, `unsupported params file '${spec.file}' (use YAML or JSON)${b.suffix}`);
       if (produced.some((out) => isWithin(spec.rel, out))) continue;
       const abs = join(root, spec.rel);
-      recordSource(abs); // a whole-file params file is only looked for here
       if (!existsSync(abs)) throw source.error(at, `params file '${spec.file}' not found${b.suffix}`);
-      if (spec.keys === null) continue;
+      // Read even when tracked whole: a YAML error in it must stop the run before it starts.
       if (!loaded.has(abs)) loaded.set(abs, readYamlFile(abs).value);
       const data = loaded.get(abs);
-      for (const key of spec.keys) {
+      for (const key of spec.keys ?? []) {
         if (hasPath(data, key)) continue;
         const hint = didYouMean(key, Object.keys(flatten(data)));
         throw source.error(b.params.get(`${spec.file}:${key}`) ?? at, `param '${key}' not found in '${spec.file}'${hint ? ` (did you mean '${hint}'?)` : ''}${b.suffix}`);
