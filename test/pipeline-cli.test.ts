@@ -105,6 +105,18 @@ test('-f FILE reads another pipeline file; dvc.yaml is the fallback', async (t) 
   assert.equal(missing.stderr, 'error: nope.yaml: pipeline file not found\n');
 });
 
+test('a pipeline.yaml created beside dvc.yaml takes over at once, even after a no-op run', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'dvc.yaml': 'stages:\n  d:\n    cmd: echo d > d.txt\n    outs: [d.txt]\n' });
+  await runMlops(['repro'], { cwd: dir });
+  assert.match((await runMlops(['repro'], { cwd: dir })).stdout, /d: up to date/);
+  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  p:\n    cmd: echo p > p.txt\n    outs: [p.txt]\n' });
+  const r = await runMlops(['repro'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /p: running/);
+  assert.doesNotMatch(r.stdout, /d: /);
+});
+
 test('no pipeline file at all: exit 2', async (t) => {
   const r = await runMlops(['stages'], { cwd: project(t, {}) });
   assert.equal(r.code, 2);

@@ -263,6 +263,27 @@ const cases: Case[] = [
     message: /Cannot interpolate data of type 'list'/,
   },
   {
+    name: 'a list holding a mapping interpolated into cmd',
+    files: { 'params.yaml': 'x: [1, {a: 2}]\n', 'pipeline.yaml': stage('    cmd: echo ${x}\n') },
+    line: 3,
+    key: 'stages.train.cmd',
+    message: /Cannot interpolate nested iterable/,
+  },
+  {
+    name: 'a params file in a format the engine cannot read',
+    files: { 'p.toml': '[train]\nlr = 1\n', 'pipeline.yaml': stage('    cmd: x\n    params:\n      - p.toml:\n') },
+    line: 5,
+    key: 'stages.train.params.0.p.toml',
+    message: /unsupported params file 'p\.toml' \(use YAML or JSON\)/,
+  },
+  {
+    name: 'a YAML error in a params file tracked whole',
+    files: { 'other.yaml': 'x: [1\n', 'pipeline.yaml': stage('    cmd: x\n    params:\n      - other.yaml:\n') },
+    file: 'other.yaml',
+    line: 2,
+    message: /invalid YAML/,
+  },
+  {
     name: 'redefining a var from another file',
     files: { 'params.yaml': 'a:\n  b: 1\n', 'x.yaml': 'a:\n  b: 2\n', 'pipeline.yaml': 'vars:\n  - x.yaml\nstages: {}\n' },
     line: 2,

@@ -217,6 +217,16 @@ test('numbers read as Python prints them: small floats in exponent form', (t) =>
   assert.deepEqual(p.stages[0]!.cmd, ['fit 1e-05 0.5 100']);
 });
 
+test('YAML infinities and NaN read as Python prints them: inf, -inf, nan', (t) => {
+  const p = load(t, { 'params.yaml': 'up: .inf\ndown: -.inf\nnone: .nan\n', 'pipeline.yaml': 'stages:\n  s:\n    cmd: fit ${up} ${down} ${none}\n' });
+  assert.deepEqual(p.stages[0]!.cmd, ['fit inf -inf nan']);
+});
+
+test('foreach and matrix name stages by a value as Python prints it: None, 1e-05', (t) => {
+  const p = load(t, { 'pipeline.yaml': 'stages:\n  f:\n    foreach: [null, 0.00001]\n    do:\n      cmd: x\n  m:\n    matrix:\n      lr: [0.00001]\n    cmd: x\n' });
+  assert.deepEqual(p.stages.map((s) => s.name), ['f@None', 'f@1e-05', 'm@1e-05']);
+});
+
 test('naming a file in vars again (whole or some keys) loads only what is new, without a clash', (t) => {
   const p = load(t, {
     'params.yaml': 'a: 1\n',

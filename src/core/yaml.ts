@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { readText } from './files.js';
 import { pathSignature } from './signature.js';
 import { ConfigError } from './errors.js';
@@ -19,16 +19,27 @@ export interface YamlSource {
 const MAX_ALIASES = 100;
 
 /**
- * Every YAML file this process has read, with its signature taken just before the read: a cache of
- * what was parsed (the no-op snapshot) is valid only while all of them still have that signature.
+ * Every file this process's parsing depended on (each YAML file read, and each file whose mere
+ * presence or absence mattered), with its signature taken before use: a cache of what was parsed
+ * (the no-op snapshot) is valid only while all of them still have that signature.
  */
 export const yamlReads = new Map<string, string>();
 
-export function readYamlFile(file: string): YamlSource {
+/** Records a file that a parse depends on without reading it (say, one whose absence matters). */
+export function recordSource(file: string): void {
   const abs = resolve(file);
   if (!yamlReads.has(abs)) yamlReads.set(abs, pathSignature(abs));
+}
+
+export function readYamlFile(file: string): YamlSource {
+  recordSource(file);
   const { file: shown, text } = readText(file);
   return parseYaml(text, shown);
+}
+
+/** Whether `path` names a file this reader takes: YAML, or JSON (which is YAML). */
+export function readsAsYaml(path: string): boolean {
+  return ['.yaml', '.yml', '.json'].includes(extname(path));
 }
 
 export function parseYaml(text: string, file: string): YamlSource {

@@ -4,8 +4,9 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { readYamlFile, type YamlSource } from '../core/yaml.js';
+import { readYamlFile, recordSource, type YamlSource } from '../core/yaml.js';
 import { displayPath } from '../core/display.js';
+import { DEFAULT_PARAMS_FILE } from '../params/params.js';
 import { buildGraph } from './graph.js';
 import type { Pipeline, TopLevelPlot } from './model.js';
 import { Context } from './parse/context.js';
@@ -14,7 +15,7 @@ import { checkOutputs } from './parse/outputs.js';
 import { checkParams } from './parse/params-check.js';
 import { joinRel } from './parse/paths.js';
 import { checkFlags, checkKeys, list, mapping, string, stringList, TOP_KEYS, TOP_PLOT_PROPS, type YamlPath } from './parse/schema.js';
-import { buildStage, DEFAULT_PARAMS } from './parse/stage.js';
+import { buildStage } from './parse/stage.js';
 
 export const PIPELINE_FILES = ['pipeline.yaml', 'dvc.yaml'] as const;
 
@@ -25,7 +26,12 @@ export function findPipelineFile(root: string, file?: string): string {
     if (!existsSync(abs)) throw new ConfigError('pipeline file not found', { file: displayPath(abs) });
     return abs;
   }
-  for (const name of PIPELINE_FILES) if (existsSync(join(root, name))) return join(root, name);
+  for (const name of PIPELINE_FILES) {
+    const candidate = join(root, name);
+    // Recorded even when absent: a pipeline.yaml created beside dvc.yaml takes over from it.
+    recordSource(candidate);
+    if (existsSync(candidate)) return candidate;
+  }
   throw new ConfigError(`no ${PIPELINE_FILES.join(' or ')} here (use -f FILE to name another)`, { file: displayPath(root) });
 }
 
@@ -42,7 +48,7 @@ export function loadPipeline(root: string, file?: string): Pipeline {
   const base = dirname(path);
 
   const context = Context.empty();
-  context.loadDefault(base, DEFAULT_PARAMS);
+  context.loadDefault(base, DEFAULT_PARAMS_FILE);
   if (top.vars !== undefined) context.loadVars(base, '.', top.vars, source, ['vars'], 'vars');
 
   const stages = top.stages === undefined ? {} : mapping(top.stages, source, ['stages'], 'a mapping of stage names to definitions');

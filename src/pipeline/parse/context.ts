@@ -1,9 +1,9 @@
 // The data `${}` expressions read: params.yaml (loaded automatically), then `vars` entries (files,
 // `file.yaml:k1,k2`, or inline mappings). A key may not be defined twice from different sources.
 import { existsSync } from 'node:fs';
-import { extname, join, posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import { readYamlFile, type YamlSource } from '../../core/yaml.js';
+import { readsAsYaml, readYamlFile, recordSource, type YamlSource } from '../../core/yaml.js';
 import { hasTemplate, isMapping } from './interpolate.js';
 import { typeName } from './schema.js';
 
@@ -60,9 +60,11 @@ export class Context {
     }
   }
 
-  /** Loads params.yaml (or another default file) when it exists. */
+  /** Loads params.yaml (or another default file) when it exists; its appearance later matters too. */
   loadDefault(root: string, rel: string): void {
-    if (existsSync(join(root, rel))) this.loadFile(root, rel, [], undefined);
+    const abs = join(root, rel);
+    recordSource(abs);
+    if (existsSync(abs)) this.loadFile(root, rel, [], undefined);
   }
 
   // A file named again (whole, or some of its keys) loads only what is not loaded yet.
@@ -72,7 +74,7 @@ export class Context {
     if (done === null) return;
     const fail = (detail: string) => (at ? at.source.error(at.path, detail) : new ConfigError(detail, { file: rel }));
     const abs = join(root, rel);
-    if (!['.yaml', '.yml', '.json'].includes(extname(rel))) throw fail(`unsupported vars file '${rel}' (use YAML or JSON)`);
+    if (!readsAsYaml(rel)) throw fail(`unsupported vars file '${rel}' (use YAML or JSON)`);
     if (!existsSync(abs)) throw fail(`vars file '${rel}' not found`);
     const file = readYamlFile(abs);
     const top = file.value ?? {};

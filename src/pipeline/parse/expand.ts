@@ -3,7 +3,7 @@
 // (dict), `build@linux-3.8-dict1` (matrix: the value for scalars, `<name><index>` for dicts/lists).
 import type { YamlSource } from '../../core/yaml.js';
 import type { Context } from './context.js';
-import { isMapping, resolveDeep, TemplateError, type Usage } from './interpolate.js';
+import { isMapping, resolveDeep, scalarText, TemplateError, type Usage } from './interpolate.js';
 import { checkKeys, FOREACH_KEYS, mapping, MATRIX_KEYS, STAGE_KEYS, typeName, type YamlPath } from './schema.js';
 
 /** A stage definition still to be resolved: its raw body and the data its `${}` see. */
@@ -65,7 +65,7 @@ function foreachItems(items: unknown, source: YamlSource, path: YamlPath): [stri
   if (!Array.isArray(items)) throw source.error(path, `foreach expects a list or a mapping, got ${typeName(items)}`);
   const composite = items.some((v) => v !== null && typeof v === 'object');
   const byKey = new Map<string, unknown>();
-  for (const [i, v] of items.entries()) byKey.set(composite ? String(i) : keyText(v), v);
+  for (const [i, v] of items.entries()) byKey.set(composite ? String(i) : scalarText(v), v);
   return [...byKey].map(([key, v]) => [key, v, false]);
 }
 
@@ -78,14 +78,10 @@ function matrixItems(raw: unknown, context: Context, source: YamlSource, path: Y
     if (!Array.isArray(values)) throw source.error([...path, name], `matrix '${name}' expects a list, got ${typeName(values)}`);
     combos = combos.flatMap(([fragments, item]) =>
       values.map((v, i): [string[], Record<string, unknown>] => [
-        [...fragments, v !== null && typeof v === 'object' ? `${name}${i}` : keyText(v)],
+        [...fragments, v !== null && typeof v === 'object' ? `${name}${i}` : scalarText(v)],
         { ...item, [name]: v },
       ]),
     );
   }
   return combos.map(([fragments, item]) => [fragments.join('-'), item]);
-}
-
-function keyText(value: unknown): string {
-  return value === null ? 'None' : String(value);
 }

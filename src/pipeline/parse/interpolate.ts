@@ -40,7 +40,7 @@ function located<T>(resolve: () => T, path: (string | number)[]): T {
   }
 }
 
-export function resolveString(text: string, data: unknown, usage: Usage): unknown {
+function resolveString(text: string, data: unknown, usage: Usage): unknown {
   const matches = [...text.matchAll(PATTERN)];
   if (matches.length === 1 && matches[0]![0] === text) {
     const value = lookup(matches[0]![1]!, data);
@@ -94,20 +94,26 @@ function checkInterpolable(value: unknown, usage: Usage): void {
 
 /** Text form of a value in a string; dicts become `--key value` flags, lists space-separated words. */
 function toText(value: unknown): string {
-  if (Array.isArray(value)) return value.map(word).join(' ');
+  if (Array.isArray(value)) return words(value);
   if (isMapping(value)) {
     const flags: string[] = [];
     for (const [key, v] of Object.entries(flatten(value))) {
       if (v === true) flags.push(`--${key}`);
       else if (v === false) continue;
-      else if (Array.isArray(v)) {
-        if (v.some((x) => x !== null && typeof x === 'object')) throw new TemplateError(`Cannot interpolate nested iterable in '${key}'`);
-        flags.push(v.length ? `--${key} ${v.map(word).join(' ')}` : `--${key}`);
-      } else flags.push(`--${key} ${word(v)}`);
+      else if (Array.isArray(v)) flags.push(v.length ? `--${key} ${words(v, key)}` : `--${key}`);
+      else flags.push(`--${key} ${word(v)}`);
     }
     return flags.join(' ');
   }
   return scalarText(value);
+}
+
+/** A list's items as shell words; a list or mapping inside it has no text form. */
+function words(list: readonly unknown[], key?: string): string {
+  if (list.some((x) => x !== null && typeof x === 'object')) {
+    throw new TemplateError(`Cannot interpolate nested iterable${key === undefined ? '' : ` in '${key}'`}`);
+  }
+  return list.map(word).join(' ');
 }
 
 /** A scalar as one shell word: strings quoted when needed (as Python's shlex.quote does). */
@@ -117,10 +123,12 @@ function word(value: unknown): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'"'"'`)}'`;
 }
 
-// As Python prints them, so a cmd reads the same as under DVC: None, and floats below 1e-4 or from
-// 1e16 in exponent form with two exponent digits (1e-05).
-function scalarText(value: unknown): string {
+// As Python prints them, so a cmd reads the same as under DVC: None, inf, nan, and floats below
+// 1e-4 in exponent form with two exponent digits (1e-05). Whole floats (1.0, 1e16) are integers
+// once parsed, so they print as integers. Generated stage names use the same text (DVC's to_str).
+export function scalarText(value: unknown): string {
   if (value === null) return 'None';
+  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
   if (typeof value === 'number' && !Number.isInteger(value) && Math.abs(value) < 1e-4) {
     return value.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');
   }

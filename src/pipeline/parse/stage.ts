@@ -1,13 +1,12 @@
 // Resolves one stage template (vars, `${}`) and reads it into the typed Stage of model.ts.
 import type { YamlSource } from '../../core/yaml.js';
+import { DEFAULT_PARAMS_FILE } from '../../params/params.js';
 import type { OutKind, OutSpec, ParamSpec, PathRef, Stage } from '../model.js';
-import type { StageTemplate } from './expand.js';
-import { resolveAt } from './expand.js';
+import { resolveAt, type StageTemplate } from './expand.js';
 import { isMapping } from './interpolate.js';
 import { joinRel } from './paths.js';
 import { boolean, checkFlags, list, mapping, OUT_FLAGS, PLOT_FLAGS, string, stringList, typeName, type YamlPath } from './schema.js';
 
-export const DEFAULT_PARAMS = 'params.yaml';
 const OUT_KINDS: readonly OutKind[] = ['outs', 'metrics', 'plots'];
 
 /** A stage with the YAML paths of its parts, so later checks can point at the exact line. */
@@ -136,12 +135,12 @@ function readParams(
   };
   for (const [i, entry] of list(value, source, path).entries()) {
     if (typeof entry === 'string') {
-      add(DEFAULT_PARAMS, [entry], ['params', i]);
+      add(DEFAULT_PARAMS_FILE, [entry], ['params', i]);
     } else if (isMapping(entry)) {
       for (const [file, keys] of Object.entries(entry)) {
         const at: YamlPath = [...path, i, file];
-        const list = keys === null ? [] : stringList(keys, source, at);
-        add(file, list.length ? list : null, ['params', i, file]);
+        const named = keys === null ? [] : stringList(keys, source, at);
+        add(file, named.length ? named : null, ['params', i, file]);
       }
     } else {
       throw source.error([...path, i], `expected a param key or a {file: [keys]} mapping, got ${typeName(entry)}`);
