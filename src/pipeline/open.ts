@@ -38,8 +38,5 @@ export async function saveSnapshot(root: string, file: string | undefined, ws: W
   const sources = new Map(yamlReads);
   // A run that wrote the lock (under the repo lock) knows its version now is the one in memory.
   if (ws.lock.written) sources.set(ws.pipeline.lockFile, pathSignature(ws.pipeline.lockFile));
-  // params.yaml feeds interpolation even when absent now: its appearance must invalidate.
-  const params = join(ws.pipeline.root, 'params.yaml');
-  if (!sources.has(params)) sources.set(params, pathSignature(params));
   await writeSnapshot(root, file, { pipeline: ws.pipeline, lock: Object.fromEntries(ws.lock.entries()), params: Object.fromEntries(ws.params.files) }, sources);
 }
