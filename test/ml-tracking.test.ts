@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { evaluate } from '../src/ml/evaluate.js';
 import { prepare } from '../src/ml/prepare.js';
 import { generateObesity } from '../src/ml/synthetic.js';
 import { trainGridSearch } from '../src/ml/train.js';
 import type { RunEndStatus, TrackedRun } from '../src/tracking/run.js';
-import { tempDir, writeFiles } from './helpers.js';
+import { MLOPS_BIN, runMlops, tempDir, writeFiles } from './helpers.js';
 
 /** Records what a stage logs, in memory. */
 class Recorder implements TrackedRun {
@@ -89,4 +92,80 @@ evaluate:
   assert.equal(ev.metric('accuracy')[0]!.value, result.metrics.accuracy);
   assert.equal(ev.metric('log_loss')[0]!.value, result.metrics.log_loss);
   assert.deepEqual(ev.artifacts, ['reports/metrics.json', 'reports/confusion_matrix.csv', 'reports/feature_importance.csv']);
+});
+
+test('through the CLI, the train run holds one nested run per candidate with its fold scores', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'data/raw/obesity.csv': generateObesity(210, 4),
+    'params.yaml': `prepare:
+  input: data/raw/obesity.csv
+  target: NObeyesdad
+train:
+  cv_folds: 3
+  workers: 2
+  grid:
+    n_estimators: [5]
+    max_depth: [3, null]
+`,
+  });
+  for (const stage of ['prepare', 'train']) {
+    const r = await runMlops([stage], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const cv = JSON.parse(readFileSync(join(dir, 'reports/cv_results.json'), 'utf8'));
+  const runsDir = join(dir, 'mlruns/0');
+  const runIds = readdirSync(runsDir).filter((id) => existsSync(join(runsDir, id, 'meta.yaml')));
+  const tag = (id: string, key: string) => (existsSync(join(runsDir, id, 'tags', key)) ? readFileSync(join(runsDir, id, 'tags', key), 'utf8') : undefined);
+  const trainRuns = runIds.filter((id) => tag(id, 'mlops.stage') === 'train' && tag(id, 'mlflow.parentRunId') === undefined);
+  assert.equal(trainRuns.length, 1);
+  const parent = trainRuns[0]!;
+  assert.match(readFileSync(join(runsDir, parent, 'meta.yaml'), 'utf8'), /^status: 3$/m, 'the train run FINISHED');
+  const children = runIds.filter((id) => tag(id, 'mlflow.parentRunId') === parent);
+  assert.deepEqual(children.map((id) => tag(id, 'mlflow.runName')).sort(), ['candidate-0', 'candidate-1']);
+  for (const id of children) {
+    const c = cv.candidates[Number(tag(id, 'mlflow.runName')!.split('-')[1])];
+    assert.equal(readFileSync(join(runsDir, id, 'params/max_depth'), 'utf8'), String(c.params.max_depth));
+    const folds = readFileSync(join(runsDir, id, 'metrics/f1_macro'), 'utf8').trim().split('\n').map((line) => line.split(' ').slice(1).map(Number));
+    assert.deepEqual(folds, c.fold_scores.map((s: number, fold: number) => [s, fold]), 'one line per fold: score, step = fold');
+    assert.match(readFileSync(join(runsDir, id, 'meta.yaml'), 'utf8'), /^status: 3$/m);
+  }
+  assert.equal(tag(parent, 'best_candidate'), `candidate-${cv.best_index}`);
+});
+
+test('Ctrl-C during the grid search stops the workers at once: the train run ends FAILED, no model written', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'data/raw/obesity.csv': generateObesity(210, 4),
+    'params.yaml': `prepare:
+  input: data/raw/obesity.csv
+  target: NObeyesdad
+train:
+  cv_folds: 3
+  workers: 2
+  grid:
+    n_estimators: [300]
+    max_depth: [3, 4, 5, 6, 7, 8, 9, null]
+    min_samples_leaf: [1, 2, 3, 4, 5]
+`,
+  });
+  assert.equal((await runMlops(['prepare'], { cwd: dir })).code, 0);
+  const child = spawn(process.execPath, [MLOPS_BIN, 'train'], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exit = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('close', (code, signal) => resolve(signal ?? code)));
+  // once the first candidate is done the workers are busy with the rest
+  let stdout = '';
+  const started = new Promise<void>((resolve) => child.stdout.on('data', (d) => (stdout += d).includes('candidate 1/40') && resolve()));
+  await Promise.race([started, exit]);
+  const interrupted = Date.now();
+  child.kill('SIGINT');
+  assert.equal(await exit, 'SIGINT', stderr);
+  assert.ok(Date.now() - interrupted < 5000, 'no wait for the running fits');
+  assert.ok(!existsSync(join(dir, 'models/model.json')));
+  const runsDir = join(dir, 'mlruns/0');
+  const statuses = readdirSync(runsDir)
+    .filter((id) => existsSync(join(runsDir, id, 'tags/mlops.stage')) && readFileSync(join(runsDir, id, 'tags/mlops.stage'), 'utf8') === 'train')
+    .map((id) => readFileSync(join(runsDir, id, 'meta.yaml'), 'utf8').match(/^status: (\d)$/m)?.[1]);
+  assert.deepEqual(statuses, ['4'], 'one train run, FAILED');
 });
