@@ -101,6 +101,13 @@ test('prepare -> train -> evaluate -> predict on the example layout', async (t) 
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^error: no-age\.csv: 'Age': column missing from the input/);
   assert.ok(!existsSync(join(dir, 'out/bad.csv')));
+
+  // a transform.json beside the model that another prepare wrote: named by its path, exit 2
+  const transform = JSON.parse(read(dir, 'models/transform.json'));
+  writeFiles(dir, { 'other/model.json': model, 'other/transform.json': JSON.stringify({ ...transform, features: transform.features.slice(1) }) });
+  const other = await runMlops(['predict', '--model', 'other/model.json', '--input', 'data/raw/obesity.csv'], { cwd: dir });
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /^error: other\/transform\.json: the transform's features differ from the model's/);
 });
 
 test('prepare writes prepared rows that the saved transform reproduces from the raw rows', async (t) => {
