@@ -94,62 +94,50 @@ evaluate:
   assert.deepEqual(ev.artifacts, ['reports/metrics.json', 'reports/confusion_matrix.csv', 'reports/feature_importance.csv']);
 });
 
-test('through the CLI, the train run holds one nested run per candidate with its fold scores', async (t) => {
+/** A project prepared through the CLI with the given train grid, and a reader of its mlruns/0 folder. */
+async function preparedProject(t: { after(fn: () => void): void }, grid: string) {
   const dir = tempDir(t);
   writeFiles(dir, {
     'data/raw/obesity.csv': generateObesity(210, 4),
-    'params.yaml': `prepare:
-  input: data/raw/obesity.csv
-  target: NObeyesdad
-train:
-  cv_folds: 3
-  workers: 2
-  grid:
-    n_estimators: [5]
-    max_depth: [3, null]
-`,
+    'params.yaml': `prepare:\n  input: data/raw/obesity.csv\n  target: NObeyesdad\ntrain:\n  cv_folds: 3\n  workers: 2\n  grid:\n${grid}`,
   });
-  for (const stage of ['prepare', 'train']) {
-    const r = await runMlops([stage], { cwd: dir });
-    assert.equal(r.code, 0, r.stderr);
-  }
-  const cv = JSON.parse(readFileSync(join(dir, 'reports/cv_results.json'), 'utf8'));
+  const r = await runMlops(['prepare'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
   const runsDir = join(dir, 'mlruns/0');
-  const runIds = readdirSync(runsDir).filter((id) => existsSync(join(runsDir, id, 'meta.yaml')));
-  const tag = (id: string, key: string) => (existsSync(join(runsDir, id, 'tags', key)) ? readFileSync(join(runsDir, id, 'tags', key), 'utf8') : undefined);
-  const trainRuns = runIds.filter((id) => tag(id, 'mlops.stage') === 'train' && tag(id, 'mlflow.parentRunId') === undefined);
+  const file = (id: string, path: string) => (existsSync(join(runsDir, id, path)) ? readFileSync(join(runsDir, id, path), 'utf8') : undefined);
+  return {
+    dir,
+    file,
+    tag: (id: string, key: string) => file(id, `tags/${key}`),
+    status: (id: string) => file(id, 'meta.yaml')!.match(/^status: (\d)$/m)![1],
+    runIds: () => readdirSync(runsDir).filter((id) => existsSync(join(runsDir, id, 'meta.yaml'))),
+  };
+}
+
+test('through the CLI, the train run holds one nested run per candidate with its fold scores', async (t) => {
+  const { dir, file, tag, status, runIds } = await preparedProject(t, '    n_estimators: [5]\n    max_depth: [3, null]\n');
+  const r = await runMlops(['train'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const cv = JSON.parse(readFileSync(join(dir, 'reports/cv_results.json'), 'utf8'));
+  const trainRuns = runIds().filter((id) => tag(id, 'mlops.stage') === 'train' && tag(id, 'mlflow.parentRunId') === undefined);
   assert.equal(trainRuns.length, 1);
   const parent = trainRuns[0]!;
-  assert.match(readFileSync(join(runsDir, parent, 'meta.yaml'), 'utf8'), /^status: 3$/m, 'the train run FINISHED');
-  const children = runIds.filter((id) => tag(id, 'mlflow.parentRunId') === parent);
+  assert.equal(status(parent), '3', 'the train run FINISHED');
+  const children = runIds().filter((id) => tag(id, 'mlflow.parentRunId') === parent);
   assert.deepEqual(children.map((id) => tag(id, 'mlflow.runName')).sort(), ['candidate-0', 'candidate-1']);
   for (const id of children) {
     const c = cv.candidates[Number(tag(id, 'mlflow.runName')!.split('-')[1])];
-    assert.equal(readFileSync(join(runsDir, id, 'params/max_depth'), 'utf8'), String(c.params.max_depth));
-    const folds = readFileSync(join(runsDir, id, 'metrics/f1_macro'), 'utf8').trim().split('\n').map((line) => line.split(' ').slice(1).map(Number));
+    assert.equal(file(id, 'params/max_depth'), String(c.params.max_depth));
+    const folds = file(id, 'metrics/f1_macro')!.trim().split('\n').map((line) => line.split(' ').slice(1).map(Number));
     assert.deepEqual(folds, c.fold_scores.map((s: number, fold: number) => [s, fold]), 'one line per fold: score, step = fold');
-    assert.match(readFileSync(join(runsDir, id, 'meta.yaml'), 'utf8'), /^status: 3$/m);
+    assert.equal(status(id), '3');
   }
   assert.equal(tag(parent, 'best_candidate'), `candidate-${cv.best_index}`);
 });
 
 test('Ctrl-C during the grid search stops the workers at once: the train run ends FAILED, no model written', async (t) => {
-  const dir = tempDir(t);
-  writeFiles(dir, {
-    'data/raw/obesity.csv': generateObesity(210, 4),
-    'params.yaml': `prepare:
-  input: data/raw/obesity.csv
-  target: NObeyesdad
-train:
-  cv_folds: 3
-  workers: 2
-  grid:
-    n_estimators: [300]
-    max_depth: [3, 4, 5, 6, 7, 8, 9, null]
-    min_samples_leaf: [1, 2, 3, 4, 5]
-`,
-  });
-  assert.equal((await runMlops(['prepare'], { cwd: dir })).code, 0);
+  const grid = '    n_estimators: [300]\n    max_depth: [3, 4, 5, 6, 7, 8, 9, null]\n    min_samples_leaf: [1, 2, 3, 4, 5]\n';
+  const { dir, tag, status, runIds } = await preparedProject(t, grid);
   const child = spawn(process.execPath, [MLOPS_BIN, 'train'], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -163,9 +151,6 @@ train:
   assert.equal(await exit, 'SIGINT', stderr);
   assert.ok(Date.now() - interrupted < 5000, 'no wait for the running fits');
   assert.ok(!existsSync(join(dir, 'models/model.json')));
-  const runsDir = join(dir, 'mlruns/0');
-  const statuses = readdirSync(runsDir)
-    .filter((id) => existsSync(join(runsDir, id, 'tags/mlops.stage')) && readFileSync(join(runsDir, id, 'tags/mlops.stage'), 'utf8') === 'train')
-    .map((id) => readFileSync(join(runsDir, id, 'meta.yaml'), 'utf8').match(/^status: (\d)$/m)?.[1]);
-  assert.deepEqual(statuses, ['4'], 'one train run, FAILED');
+  const trainRuns = runIds().filter((id) => tag(id, 'mlops.stage') === 'train');
+  assert.deepEqual(trainRuns.map(status), ['4'], 'one train run, FAILED');
 });
