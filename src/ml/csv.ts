@@ -12,7 +12,7 @@ export interface CsvTable {
   readonly rows: string[][];
 }
 
-export function parseCsv(text: string, file: string): CsvTable {
+function parseCsv(text: string, file: string): CsvTable {
   const records = parseRows(text);
   const [header, ...rows] = records;
   if (!header) throw new ConfigError('empty file (no header row)', { file });

@@ -16,13 +16,13 @@ import { applyTransform, fitTransform, inferKinds, type Encoding, type Missing, 
 
 const KEYS = ['input', 'target', 'test_size', 'seed', 'missing', 'encoding', 'scaling', 'categorical'];
 
-export interface PrepareConfig extends TransformOptions {
+interface PrepareConfig extends TransformOptions {
   readonly input: string;
   readonly testSize: number;
   readonly seed: number;
 }
 
-export function readPrepareConfig(root: string): { config: PrepareConfig; reader: SectionReader } {
+function readPrepareConfig(root: string): { config: PrepareConfig; reader: SectionReader } {
   const reader = new SectionReader(loadParamsSection(root, 'prepare'));
   reader.checkKeys([], reader.section.value, KEYS);
   const config: PrepareConfig = {

@@ -12,7 +12,7 @@ import { Rng } from './random.js';
 //
 // Regenerate: npx tsc -p . && node dist/src/ml/synthetic.js data/raw/obesity.csv [rows] [seed]
 
-export const COLUMNS = [
+const COLUMNS = [
   'Gender', 'Age', 'Height', 'Weight', 'family_history_with_overweight', 'FAVC', 'FCVC', 'NCP', 'CAEC',
   'SMOKE', 'CH2O', 'SCC', 'FAF', 'TUE', 'CALC', 'MTRANS', 'NObeyesdad',
 ] as const;
