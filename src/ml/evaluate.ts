@@ -4,7 +4,7 @@ import { ConfigError, FailureError } from '../core/errors.js';
 import { loadParamsSection } from '../params/params.js';
 import type { TrackedRun } from '../tracking/run.js';
 import { SectionReader } from './config.js';
-import { formatCsv } from './csv.js';
+import { formatCsv } from '../core/csv.js';
 import { readDataset } from './dataset.js';
 import { argmaxRows } from './forest.js';
 import { permutationImportance, type Importance } from './importance.js';

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { displayPath } from '../core/display.js';
 import { ConfigError } from '../core/errors.js';
-import { formatCsv } from './csv.js';
+import { formatCsv } from '../core/csv.js';
 import { argmaxRows } from './forest.js';
 import { fromRows } from './matrix.js';
 import { readModelFile, readTransformFile } from './model-file.js';

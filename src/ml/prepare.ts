@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { loadParamsSection } from '../params/params.js';
 import type { TrackedRun } from '../tracking/run.js';
 import { SectionReader } from './config.js';
-import { formatCsv } from './csv.js';
+import { formatCsv } from '../core/csv.js';
 import { PATHS } from './paths.js';
 import { isMissing, readRawCsv } from './raw.js';
 import { stratifiedSplit } from './split.js';

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomicSync } from '../core/atomic.js';
-import { formatCsv } from './csv.js';
+import { formatCsv } from '../core/csv.js';
 import { Rng } from './random.js';
 
 // The default example's raw data: rows with the exact columns of the UCI obesity data set
