@@ -108,6 +108,23 @@ test('prepare -> train -> evaluate -> predict on the example layout', async (t) 
   const other = await runMlops(['predict', '--model', 'other/model.json', '--input', 'data/raw/obesity.csv'], { cwd: dir });
   assert.equal(other.code, 2);
   assert.match(other.stderr, /^error: other\/transform\.json: the transform's features differ from the model's/);
+
+  // damaged artifacts: one located line, exit 2, no stack trace
+  const damaged: [Record<string, string>, RegExp][] = [
+    [{ 'other/model.json': JSON.stringify({ ...JSON.parse(model), classes: 'x' }) }, /^error: other\/model\.json: 'classes': expected a list of names; the file is damaged/],
+    [{ 'other/model.json': JSON.stringify({ ...JSON.parse(model), model: {} }) }, /^error: other\/model\.json: 'model': cannot load \(.*\); the file is damaged/],
+    [
+      { 'other/model.json': model, 'other/transform.json': JSON.stringify({ ...transform, columns: [{ name: 'Age', kind: 'numeric' }] }) },
+      /^error: other\/transform\.json: 'columns\.0': unexpected content; the file is damaged, rerun prepare/,
+    ],
+  ];
+  for (const [files, message] of damaged) {
+    writeFiles(dir, files);
+    const r = await runMlops(['predict', '--model', 'other/model.json', '--input', 'data/raw/obesity.csv'], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
 });
 
 test('prepare writes prepared rows that the saved transform reproduces from the raw rows', async (t) => {
