@@ -140,6 +140,24 @@ test('prepare writes prepared rows that the saved transform reproduces from the 
   assert.deepEqual(prepared, expected);
 });
 
+test('predict on the raw rows gives exactly what the model gives on the prepared rows (scaled, ordinal)', async (t) => {
+  const dir = project(t, PARAMS.replace('  seed: 3\n', '  seed: 3\n  scaling: standard\n  encoding: ordinal\n').replace('max_depth: [6, null]', 'max_depth: [6]'));
+  for (const stage of ['prepare', 'train']) assert.equal((await runMlops([stage], { cwd: dir })).code, 0);
+  const pr = await runMlops(['predict', '--model', 'models/model.json', '--input', 'data/raw/obesity.csv'], { cwd: dir });
+  assert.equal(pr.code, 0, pr.stderr);
+  const { readModelFile } = await import('../src/ml/model-file.js');
+  const { readDataset } = await import('../src/ml/dataset.js');
+  const { argmaxRows } = await import('../src/ml/forest.js');
+  const saved = await readModelFile(join(dir, 'models/model.json'));
+  const expected = ['train', 'test'].flatMap((part) => {
+    const { data } = readDataset(join(dir, `data/prepared/${part}.csv`), 'NObeyesdad', saved.classes);
+    const proba = saved.model.predictProba(data);
+    const C = data.nClasses;
+    return Array.from(argmaxRows(proba, C), (k, i) => [saved.classes[k], ...proba.subarray(i * C, (i + 1) * C)].join(','));
+  });
+  assert.deepEqual(pr.stdout.trim().split('\n').slice(1).sort(), expected.sort());
+});
+
 test('a failed quality gate exits 1 after writing the reports, naming every failed gate', async (t) => {
   const dir = project(t, PARAMS.replace('accuracy: {min: 0.5}', 'accuracy: {min: 0.999}\n    log_loss: {max: 0.001}\n    brier: {max: 5}'));
   for (const stage of ['prepare', 'train']) assert.equal((await runMlops([stage], { cwd: dir })).code, 0);
