@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { formatCsv } from '../src/ml/csv.js';
+import { formatCsv } from '../src/core/csv.js';
 import { fitModel } from '../src/ml/engine.js';
 import { expandGrid } from '../src/ml/grid.js';
 import { encodeFeatures, fromRows } from '../src/ml/matrix.js';

@@ -101,6 +101,30 @@ test('prepare -> train -> evaluate -> predict on the example layout', async (t) 
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^error: no-age\.csv: 'Age': column missing from the input/);
   assert.ok(!existsSync(join(dir, 'out/bad.csv')));
+
+  // a transform.json beside the model that another prepare wrote: named by its path, exit 2
+  const transform = JSON.parse(read(dir, 'models/transform.json'));
+  writeFiles(dir, { 'other/model.json': model, 'other/transform.json': JSON.stringify({ ...transform, features: transform.features.slice(1) }) });
+  const other = await runMlops(['predict', '--model', 'other/model.json', '--input', 'data/raw/obesity.csv'], { cwd: dir });
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /^error: other\/transform\.json: the transform's features differ from the model's/);
+
+  // damaged artifacts: one located line, exit 2, no stack trace
+  const damaged: [Record<string, string>, RegExp][] = [
+    [{ 'other/model.json': JSON.stringify({ ...JSON.parse(model), classes: 'x' }) }, /^error: other\/model\.json: 'classes': expected a list of names; the file is damaged/],
+    [{ 'other/model.json': JSON.stringify({ ...JSON.parse(model), model: {} }) }, /^error: other\/model\.json: 'model': cannot load \(.*\); the file is damaged/],
+    [
+      { 'other/model.json': model, 'other/transform.json': JSON.stringify({ ...transform, columns: [{ name: 'Age', kind: 'numeric' }] }) },
+      /^error: other\/transform\.json: 'columns\.0': unexpected content; the file is damaged, rerun prepare/,
+    ],
+  ];
+  for (const [files, message] of damaged) {
+    writeFiles(dir, files);
+    const r = await runMlops(['predict', '--model', 'other/model.json', '--input', 'data/raw/obesity.csv'], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
 });
 
 test('prepare writes prepared rows that the saved transform reproduces from the raw rows', async (t) => {
@@ -114,6 +138,24 @@ test('prepare writes prepared rows that the saved transform reproduces from the 
   const expected = applyTransform(transform, raw).map((r, i) => [...r, labels[i]].join(',')).sort();
   const prepared = ['train', 'test'].flatMap((p) => read(dir, `data/prepared/${p}.csv`).trim().split('\n').slice(1)).sort();
   assert.deepEqual(prepared, expected);
+});
+
+test('predict on the raw rows gives exactly what the model gives on the prepared rows (scaled, ordinal)', async (t) => {
+  const dir = project(t, PARAMS.replace('  seed: 3\n', '  seed: 3\n  scaling: standard\n  encoding: ordinal\n').replace('max_depth: [6, null]', 'max_depth: [6]'));
+  for (const stage of ['prepare', 'train']) assert.equal((await runMlops([stage], { cwd: dir })).code, 0);
+  const pr = await runMlops(['predict', '--model', 'models/model.json', '--input', 'data/raw/obesity.csv'], { cwd: dir });
+  assert.equal(pr.code, 0, pr.stderr);
+  const { readModelFile } = await import('../src/ml/model-file.js');
+  const { readDataset } = await import('../src/ml/dataset.js');
+  const { argmaxRows } = await import('../src/ml/forest.js');
+  const saved = await readModelFile(join(dir, 'models/model.json'));
+  const expected = ['train', 'test'].flatMap((part) => {
+    const { data } = readDataset(join(dir, `data/prepared/${part}.csv`), 'NObeyesdad', saved.classes);
+    const proba = saved.model.predictProba(data);
+    const C = data.nClasses;
+    return Array.from(argmaxRows(proba, C), (k, i) => [saved.classes[k], ...proba.subarray(i * C, (i + 1) * C)].join(','));
+  });
+  assert.deepEqual(pr.stdout.trim().split('\n').slice(1).sort(), expected.sort());
 });
 
 test('a failed quality gate exits 1 after writing the reports, naming every failed gate', async (t) => {

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { evaluate } from '../src/ml/evaluate.js';
 import { prepare } from '../src/ml/prepare.js';
 import { generateObesity } from '../src/ml/synthetic.js';
 import { trainGridSearch } from '../src/ml/train.js';
 import type { RunEndStatus, TrackedRun } from '../src/tracking/run.js';
-import { tempDir, writeFiles } from './helpers.js';
+import { MLOPS_BIN, runMlops, tempDir, writeFiles } from './helpers.js';
 
 /** Records what a stage logs, in memory. */
 class Recorder implements TrackedRun {
@@ -89,4 +92,65 @@ evaluate:
   assert.equal(ev.metric('accuracy')[0]!.value, result.metrics.accuracy);
   assert.equal(ev.metric('log_loss')[0]!.value, result.metrics.log_loss);
   assert.deepEqual(ev.artifacts, ['reports/metrics.json', 'reports/confusion_matrix.csv', 'reports/feature_importance.csv']);
+});
+
+/** A project prepared through the CLI with the given train grid, and a reader of its mlruns/0 folder. */
+async function preparedProject(t: { after(fn: () => void): void }, grid: string) {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'data/raw/obesity.csv': generateObesity(210, 4),
+    'params.yaml': `prepare:\n  input: data/raw/obesity.csv\n  target: NObeyesdad\ntrain:\n  cv_folds: 3\n  workers: 2\n  grid:\n${grid}`,
+  });
+  const r = await runMlops(['prepare'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const runsDir = join(dir, 'mlruns/0');
+  const file = (id: string, path: string) => (existsSync(join(runsDir, id, path)) ? readFileSync(join(runsDir, id, path), 'utf8') : undefined);
+  return {
+    dir,
+    file,
+    tag: (id: string, key: string) => file(id, `tags/${key}`),
+    status: (id: string) => file(id, 'meta.yaml')!.match(/^status: (\d)$/m)![1],
+    runIds: () => readdirSync(runsDir).filter((id) => existsSync(join(runsDir, id, 'meta.yaml'))),
+  };
+}
+
+test('through the CLI, the train run holds one nested run per candidate with its fold scores', async (t) => {
+  const { dir, file, tag, status, runIds } = await preparedProject(t, '    n_estimators: [5]\n    max_depth: [3, null]\n');
+  const r = await runMlops(['train'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const cv = JSON.parse(readFileSync(join(dir, 'reports/cv_results.json'), 'utf8'));
+  const trainRuns = runIds().filter((id) => tag(id, 'mlops.stage') === 'train' && tag(id, 'mlflow.parentRunId') === undefined);
+  assert.equal(trainRuns.length, 1);
+  const parent = trainRuns[0]!;
+  assert.equal(status(parent), '3', 'the train run FINISHED');
+  const children = runIds().filter((id) => tag(id, 'mlflow.parentRunId') === parent);
+  assert.deepEqual(children.map((id) => tag(id, 'mlflow.runName')).sort(), ['candidate-0', 'candidate-1']);
+  for (const id of children) {
+    const c = cv.candidates[Number(tag(id, 'mlflow.runName')!.split('-')[1])];
+    assert.equal(file(id, 'params/max_depth'), String(c.params.max_depth));
+    const folds = file(id, 'metrics/f1_macro')!.trim().split('\n').map((line) => line.split(' ').slice(1).map(Number));
+    assert.deepEqual(folds, c.fold_scores.map((s: number, fold: number) => [s, fold]), 'one line per fold: score, step = fold');
+    assert.equal(status(id), '3');
+  }
+  assert.equal(tag(parent, 'best_candidate'), `candidate-${cv.best_index}`);
+});
+
+test('Ctrl-C during the grid search stops the workers at once: the train run ends FAILED, no model written', async (t) => {
+  const grid = '    n_estimators: [300]\n    max_depth: [3, 4, 5, 6, 7, 8, 9, null]\n    min_samples_leaf: [1, 2, 3, 4, 5]\n';
+  const { dir, tag, status, runIds } = await preparedProject(t, grid);
+  const child = spawn(process.execPath, [MLOPS_BIN, 'train'], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exit = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('close', (code, signal) => resolve(signal ?? code)));
+  // once the first candidate is done the workers are busy with the rest
+  let stdout = '';
+  const started = new Promise<void>((resolve) => child.stdout.on('data', (d) => (stdout += d).includes('candidate 1/40') && resolve()));
+  await Promise.race([started, exit]);
+  const interrupted = Date.now();
+  child.kill('SIGINT');
+  assert.equal(await exit, 'SIGINT', stderr);
+  assert.ok(Date.now() - interrupted < 5000, 'no wait for the running fits');
+  assert.ok(!existsSync(join(dir, 'models/model.json')));
+  const trainRuns = runIds().filter((id) => tag(id, 'mlops.stage') === 'train');
+  assert.deepEqual(trainRuns.map(status), ['4'], 'one train run, FAILED');
 });

@@ -98,9 +98,3 @@ function format(v: unknown, precision: number): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(precision)));
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
-
-/** RFC 4180 CSV. */
-export function toCsv(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const esc = (c: string) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);
-  return [header, ...rows].map((r) => r.map(esc).join(',')).join('\n') + '\n';
-}

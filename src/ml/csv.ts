@@ -2,8 +2,8 @@ import { parseRows } from '../core/csv.js';
 import { ConfigError } from '../core/errors.js';
 import { readText } from '../core/files.js';
 
-// Reading (papaparse) and writing of the prepared data sets and the reports (numbers and class labels;
-// quotes only where a field needs them). Raw input goes through danfojs-node instead.
+// Reading (papaparse) of the prepared data sets (numbers and class labels). Raw input goes through
+// danfojs-node instead.
 
 export interface CsvTable {
   readonly file: string;
@@ -12,7 +12,7 @@ export interface CsvTable {
   readonly rows: string[][];
 }
 
-export function parseCsv(text: string, file: string): CsvTable {
+function parseCsv(text: string, file: string): CsvTable {
   const records = parseRows(text);
   const [header, ...rows] = records;
   if (!header) throw new ConfigError('empty file (no header row)', { file });
@@ -25,13 +25,4 @@ export function parseCsv(text: string, file: string): CsvTable {
 export function readCsvFile(path: string): CsvTable {
   const { file, text } = readText(path);
   return parseCsv(text, file);
-}
-
-function field(value: string | number): string {
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function formatCsv(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  return [header, ...rows].map((r) => r.map(field).join(',')).join('\n') + '\n';
 }

@@ -4,7 +4,7 @@ import { ConfigError, FailureError } from '../core/errors.js';
 import { loadParamsSection } from '../params/params.js';
 import type { TrackedRun } from '../tracking/run.js';
 import { SectionReader } from './config.js';
-import { formatCsv } from './csv.js';
+import { formatCsv } from '../core/csv.js';
 import { readDataset } from './dataset.js';
 import { argmaxRows } from './forest.js';
 import { permutationImportance, type Importance } from './importance.js';
@@ -21,19 +21,19 @@ const KEYS = ['thresholds', 'permutation_repeats', 'seed'];
 export const GATE_METRICS = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'balanced_accuracy', 'log_loss', 'brier'] as const;
 export type GateMetric = (typeof GATE_METRICS)[number];
 
-export interface Gate {
+interface Gate {
   readonly metric: GateMetric;
   readonly min?: number;
   readonly max?: number;
 }
 
-export interface EvaluateConfig {
+interface EvaluateConfig {
   readonly gates: Gate[];
   readonly repeats: number;
   readonly seed: number;
 }
 
-export function readEvaluateConfig(root: string): { config: EvaluateConfig; reader: SectionReader } {
+function readEvaluateConfig(root: string): { config: EvaluateConfig; reader: SectionReader } {
   const reader = new SectionReader(loadParamsSection(root, 'evaluate'));
   reader.checkKeys([], reader.section.value, KEYS);
   const thresholds = reader.mapping(['thresholds'], {});

@@ -5,7 +5,7 @@ import { DEFAULT_FOREST_PARAMS, type ForestParams } from './forest.js';
 // scikit-learn's ParameterGrid does (keys sorted by name, the last key varying fastest).
 
 export type GridKey = keyof ForestParams;
-export const GRID_KEYS = Object.keys(DEFAULT_FOREST_PARAMS).sort() as GridKey[];
+const GRID_KEYS = Object.keys(DEFAULT_FOREST_PARAMS).sort() as GridKey[];
 
 type Check = (v: unknown) => boolean;
 const isInt = (min: number): Check => (v) => Number.isInteger(v) && (v as number) >= min;

@@ -1,10 +1,10 @@
 import { ConfigError } from '../core/errors.js';
-import { displayPath } from '../core/display.js';
 import { readText } from '../core/files.js';
 import { ENGINES, loadModel, type EngineName, type FittedModel } from './engine.js';
 import type { Transform } from './transform.js';
 
-// Reading the artifacts train and prepare wrote: the model JSON and the transform JSON.
+// Reading the artifacts train and prepare wrote: the model JSON and the transform JSON. Their shape is
+// checked, so a damaged or hand-edited file is one located error, not a crash deep inside prediction.
 
 export interface SavedModel {
   readonly engine: EngineName;
@@ -14,7 +14,10 @@ export interface SavedModel {
   readonly model: FittedModel;
 }
 
-function readJson(path: string, format: string): Record<string, unknown> {
+const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+const isNumbers = (v: unknown[]) => v.every((n) => typeof n === 'number');
+
+function readJson(path: string, format: string): { file: string; json: Record<string, unknown> } {
   const { file, text } = readText(path);
   let value: unknown;
   try {
@@ -24,17 +27,39 @@ function readJson(path: string, format: string): Record<string, unknown> {
   }
   const json = value as Record<string, unknown> | null;
   if (json?.format !== format) throw new ConfigError(`not a ${format} file`, { file });
-  return json;
+  return { file, json };
 }
 
 export async function readModelFile(path: string): Promise<SavedModel> {
-  const json = readJson(path, 'mlops-model/1');
+  const { file, json } = readJson(path, 'mlops-model/1');
+  const damaged = (key: string, detail: string) => new ConfigError(`${detail}; the file is damaged, rerun train`, { file, key });
   const engine = json.engine as EngineName;
-  if (!ENGINES.includes(engine)) throw new ConfigError(`unknown engine ${JSON.stringify(engine)}`, { file: displayPath(path), key: 'engine' });
+  if (!ENGINES.includes(engine)) throw new ConfigError(`unknown engine ${JSON.stringify(engine)}`, { file, key: 'engine' });
+  if (typeof json.target !== 'string') throw damaged('target', 'expected a column name');
+  for (const key of ['features', 'classes']) if (!isNames(json[key])) throw damaged(key, 'expected a list of names');
   const classes = json.classes as string[];
-  return { engine, target: json.target as string, features: json.features as string[], classes, model: await loadModel(engine, json.model, classes.length) };
+  let model: FittedModel;
+  try {
+    model = await loadModel(engine, json.model, classes.length);
+  } catch (error) {
+    throw damaged('model', `cannot load (${(error as Error).message})`);
+  }
+  return { engine, target: json.target, features: json.features as string[], classes, model };
 }
 
 export function readTransformFile(path: string): Transform {
-  return readJson(path, 'mlops-transform/1') as unknown as Transform;
+  const { file, json } = readJson(path, 'mlops-transform/1');
+  const damaged = (key: string) => new ConfigError('unexpected content; the file is damaged, rerun prepare', { file, key });
+  if (!isNames(json.features)) throw damaged('features');
+  if (json.encoding !== 'onehot' && json.encoding !== 'ordinal') throw damaged('encoding');
+  if (!Array.isArray(json.columns)) throw damaged('columns');
+  json.columns.forEach((c: Record<string, unknown> | null, i) => {
+    const ok =
+      typeof c?.name === 'string' &&
+      (c.kind === 'numeric'
+        ? isNumbers([c.mean, c.scale]) && (c.fill === null || typeof c.fill === 'number')
+        : c.kind === 'categorical' && isNames(c.categories) && (c.fill === null || typeof c.fill === 'string'));
+    if (!ok) throw damaged(`columns.${i}`);
+  });
+  return json as unknown as Transform;
 }

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
+import { displayPath } from '../core/display.js';
 import { ConfigError } from '../core/errors.js';
-import { formatCsv } from './csv.js';
+import { formatCsv } from '../core/csv.js';
 import { argmaxRows } from './forest.js';
 import { fromRows } from './matrix.js';
 import { readModelFile, readTransformFile } from './model-file.js';
@@ -20,9 +21,10 @@ export interface PredictOptions {
 
 export async function predict(options: PredictOptions): Promise<string> {
   const saved = await readModelFile(options.model);
-  const transform = readTransformFile(options.transform ?? join(dirname(options.model), 'transform.json'));
+  const transformPath = options.transform ?? join(dirname(options.model), 'transform.json');
+  const transform = readTransformFile(transformPath);
   if (transform.features.join() !== saved.features.join()) {
-    throw new ConfigError("the transform's features differ from the model's; use the transform prepare wrote with this model", { file: options.transform ?? 'transform.json' });
+    throw new ConfigError("the transform's features differ from the model's; use the transform prepare wrote with this model", { file: displayPath(transformPath) });
   }
   const table = await readRawCsv(options.input);
   const rows = applyTransform(transform, table);

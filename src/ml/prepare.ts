@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { loadParamsSection } from '../params/params.js';
 import type { TrackedRun } from '../tracking/run.js';
 import { SectionReader } from './config.js';
-import { formatCsv } from './csv.js';
+import { formatCsv } from '../core/csv.js';
 import { PATHS } from './paths.js';
 import { isMissing, readRawCsv } from './raw.js';
 import { stratifiedSplit } from './split.js';
@@ -16,13 +16,13 @@ import { applyTransform, fitTransform, inferKinds, type Encoding, type Missing, 
 
 const KEYS = ['input', 'target', 'test_size', 'seed', 'missing', 'encoding', 'scaling', 'categorical'];
 
-export interface PrepareConfig extends TransformOptions {
+interface PrepareConfig extends TransformOptions {
   readonly input: string;
   readonly testSize: number;
   readonly seed: number;
 }
 
-export function readPrepareConfig(root: string): { config: PrepareConfig; reader: SectionReader } {
+function readPrepareConfig(root: string): { config: PrepareConfig; reader: SectionReader } {
   const reader = new SectionReader(loadParamsSection(root, 'prepare'));
   reader.checkKeys([], reader.section.value, KEYS);
   const config: PrepareConfig = {

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomicSync } from '../core/atomic.js';
-import { formatCsv } from './csv.js';
+import { formatCsv } from '../core/csv.js';
 import { Rng } from './random.js';
 
 // The default example's raw data: rows with the exact columns of the UCI obesity data set
@@ -12,7 +12,7 @@ import { Rng } from './random.js';
 //
 // Regenerate: npx tsc -p . && node dist/src/ml/synthetic.js data/raw/obesity.csv [rows] [seed]
 
-export const COLUMNS = [
+const COLUMNS = [
   'Gender', 'Age', 'Height', 'Weight', 'family_history_with_overweight', 'FAVC', 'FCVC', 'NCP', 'CAEC',
   'SMOKE', 'CH2O', 'SCC', 'FAF', 'TUE', 'CALC', 'MTRANS', 'NObeyesdad',
 ] as const;

@@ -18,7 +18,7 @@ import { gridSearch, type CandidateSummary, type SearchResult } from './search.j
 
 const KEYS = ['grid', 'cv_folds', 'scoring', 'seed', 'engine', 'workers'];
 
-export interface TrainConfig {
+interface TrainConfig {
   readonly grid: Grid;
   readonly cvFolds: number;
   readonly scoring: Scoring;
@@ -27,7 +27,7 @@ export interface TrainConfig {
   readonly workers: number;
 }
 
-export function readTrainConfig(root: string): { config: TrainConfig; reader: SectionReader; target: string } {
+function readTrainConfig(root: string): { config: TrainConfig; reader: SectionReader; target: string } {
   const reader = new SectionReader(loadParamsSection(root, 'train'));
   reader.checkKeys([], reader.section.value, KEYS);
   const config: TrainConfig = {

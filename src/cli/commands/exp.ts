@@ -46,11 +46,12 @@ export function register(program: Command): void {
     .addOption(new Option('--sort-order <order>', 'with --sort-by').choices(['asc', 'desc']).default('asc'))
     .option('--precision <n>', 'significant digits for numbers', (v) => Number(v), 5)
     .action(async (opts: { file?: string; json?: boolean; csv?: boolean; md?: boolean; onlyChanged?: boolean; sortBy?: string; sortOrder: 'asc' | 'desc'; precision: number }) => {
-      const { experimentRows, expTable, toCsv } = await import('../../exp/show.js');
+      const { experimentRows, expTable } = await import('../../exp/show.js');
       const rows = await experimentRows(projectRoot(), opts.file);
       if (opts.json) return printJsonLazy(rows);
       const table = expTable(rows, opts);
       const { markdownTable, textTable } = await import('../table.js');
-      process.stdout.write(opts.csv ? toCsv(table.header, table.rows) : (opts.md ? markdownTable : textTable)(table.header, table.rows));
+      const format = opts.csv ? (await import('../../core/csv.js')).formatCsv : opts.md ? markdownTable : textTable;
+      process.stdout.write(format(table.header, table.rows));
     });
 }
