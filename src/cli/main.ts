@@ -5,6 +5,11 @@ import { registerCommands } from './commands/index.js';
 
 /** Parses arguments, runs one command, and maps every error to one line and an exit code. */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`mlops predict ... | head`) closes the pipe: that ends the output, not in error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
   const program = new Command('mlops')
     .description('Reproducible ML pipelines, experiment tracking, grid-search training and drift detection')
     .version(version())
