@@ -153,4 +153,6 @@ test('Ctrl-C during the grid search stops the workers at once: the train run end
   assert.ok(!existsSync(join(dir, 'models/model.json')));
   const trainRuns = runIds().filter((id) => tag(id, 'mlops.stage') === 'train');
   assert.deepEqual(trainRuns.map(status), ['4'], 'one train run, FAILED');
+  // Its params were logged before the search began.
+  assert.equal(readFileSync(join(dir, 'mlruns/0', trainRuns[0]!, 'params/cv_folds'), 'utf8'), '3');
 });

@@ -70,6 +70,8 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
     if (typeof v === 'number' && v > data.nFeatures) throw reader.error(['grid', 'max_features', i], `${v} features asked, the data has ${data.nFeatures}`);
   });
   const candidates = expandGrid(config.grid);
+  // Logged before the search, so a run that fails or is interrupted still says what it was asked to do.
+  await options.run?.logParams(reader.section.value);
   const search = await gridSearch(data, candidates, {
     folds: config.cvFolds,
     scoring: config.scoring,
@@ -104,12 +106,11 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
   };
   await writeFileAtomic(join(root, PATHS.model), JSON.stringify(modelJson) + '\n');
   await writeFileAtomic(join(root, PATHS.cvResults), JSON.stringify(cvResults, null, 2) + '\n');
-  if (options.run) await logTraining(options.run, root, reader.section.value, config.scoring, search, bestScore);
+  if (options.run) await logTraining(options.run, root, config.scoring, search, bestScore);
   return { search, bestParams: best.params, bestScore, scoring: config.scoring, candidates: candidates.length, folds: config.cvFolds };
 }
 
-async function logTraining(run: TrackedRun, root: string, params: Record<string, unknown>, scoring: Scoring, search: SearchResult, bestScore: number): Promise<void> {
-  await run.logParams(params);
+async function logTraining(run: TrackedRun, root: string, scoring: Scoring, search: SearchResult, bestScore: number): Promise<void> {
   for (const [i, c] of search.candidates.entries()) {
     const child = await run.startChild(`candidate-${i}`);
     await child.logParams(c.params);
