@@ -15,25 +15,32 @@ async function waitFor(check: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+const HELD_STAGE = 'stages:\n  slow:\n    cmd: touch started && while [ ! -f go ]; do sleep 0.05; done && echo done > out.txt\n    outs: [out.txt]\n';
+
+/**
+ * Starts a repro whose stage runs until `go` exists, then `mlops <args>` beside it, and resolves once
+ * that second command says (on `stream`) that it waits for the repro. `release` lets the stage finish.
+ */
+async function besideRunningRepro(dir: string, args: string[], stream: 'stdout' | 'stderr') {
+  writeFiles(dir, { 'pipeline.yaml': HELD_STAGE });
+  const repro = runMlops(['repro'], { cwd: dir });
+  await waitFor(() => existsSync(join(dir, 'started')), 'the repro to start its stage');
+  const other = spawn(process.execPath, [MLOPS_BIN, ...args], { cwd: dir, env: { ...process.env, CI: 'true' } });
+  let output = '';
+  other[stream].on('data', (d) => (output += d));
+  const exit = new Promise<number>((r) => other.once('close', (code) => r(code ?? -1)));
+  await waitFor(() => output.includes('waiting for another mlops repro'), `mlops ${args[0]} to wait`);
+  return { repro, exit, output: () => output, release: () => writeFileSync(join(dir, 'go'), '') };
+}
+
 test('a second repro in the same project waits for the first, says so, and both succeed', async (t) => {
-  const dir = tempDir(t);
-  writeFiles(dir, {
-    'pipeline.yaml': 'stages:\n  slow:\n    cmd: touch started && while [ ! -f go ]; do sleep 0.05; done && echo done > out.txt\n    outs: [out.txt]\n',
-  });
-  const first = runMlops(['repro'], { cwd: dir });
-  await waitFor(() => existsSync(join(dir, 'started')), 'the first run to start its stage');
-  // The second run is watched directly: the first is released only once the second says it waits.
-  const second = spawn(process.execPath, [MLOPS_BIN, 'repro'], { cwd: dir, env: { ...process.env, CI: 'true' } });
-  let out = '';
-  second.stdout.on('data', (d) => (out += d));
-  const secondExit = new Promise<number>((r) => second.once('close', (code) => r(code ?? -1)));
-  await waitFor(() => out.includes('waiting for another mlops repro'), 'the second run to wait');
-  writeFileSync(join(dir, 'go'), '');
-  const [a, secondCode] = await Promise.all([first, secondExit]);
-  assert.equal(a.code, 0, a.stderr);
-  assert.equal(secondCode, 0);
-  assert.match(out, /waiting for another mlops repro in this project to finish \(pid \d+\)/);
-  assert.match(out, /slow: up to date/);
+  const second = await besideRunningRepro(tempDir(t), ['repro'], 'stdout');
+  second.release();
+  const first = await second.repro;
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(await second.exit, 0);
+  assert.match(second.output(), /waiting for another mlops repro in this project to finish \(pid \d+\)/);
+  assert.match(second.output(), /slow: up to date/);
 });
 
 test('kill -9 in the middle of a run leaves a valid lock and cache, and the next repro recovers', async (t) => {
@@ -91,17 +98,10 @@ test('a damaged lock file is a located config error, not a crash', async (t) => 
 
 test('gc waits for a running repro instead of collecting the objects it is adding', async (t) => {
   const dir = tempDir(t);
-  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  slow:\n    cmd: touch started && while [ ! -f go ]; do sleep 0.05; done && echo done > out.txt\n    outs: [out.txt]\n' });
-  const run = runMlops(['repro'], { cwd: dir });
-  await waitFor(() => existsSync(join(dir, 'started')), 'the stage to start');
-  const gc = spawn(process.execPath, [MLOPS_BIN, 'gc'], { cwd: dir, env: { ...process.env, CI: 'true' } });
-  let err = '';
-  gc.stderr.on('data', (d) => (err += d));
-  const gcExit = new Promise<number>((r) => gc.once('close', (code) => r(code ?? -1)));
-  await waitFor(() => err.includes('waiting for another mlops repro'), 'gc to wait');
-  writeFileSync(join(dir, 'go'), '');
-  assert.equal((await run).code, 0);
-  assert.equal(await gcExit, 0);
+  const gc = await besideRunningRepro(dir, ['gc'], 'stderr');
+  gc.release();
+  assert.equal((await gc.repro).code, 0);
+  assert.equal(await gc.exit, 0);
   rmSync(join(dir, 'out.txt'));
   assert.equal((await runMlops(['checkout'], { cwd: dir })).code, 0); // the new object survived gc
   assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'done\n');

@@ -1,5 +1,4 @@
 import { writeFileAtomic } from '../core/atomic.js';
-import { displayPath } from '../core/display.js';
 import type { HashInfo } from '../cache/tree.js';
 
 /** A dep or out as DVC 3 records it: `{path, hash: md5, md5, size, nfiles}`. */
@@ -55,10 +54,6 @@ export class LockFile {
   /** Resolves when every write so far is on disk. */
   flushed(): Promise<void> {
     return this.writes;
-  }
-
-  get displayPath(): string {
-    return displayPath(this.path);
   }
 }
 

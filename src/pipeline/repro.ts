@@ -36,19 +36,13 @@ export async function repro(root: string, request: Selection & ReproOptions, emi
     }
   }
   // Only a run that may execute something loads the executor (and execa, when a stage really runs).
-  const [{ reproduce }, { acquireRepoLock }] = await Promise.all([import('./executor.js'), import('./repo-lock.js')]);
-  let ws = await openFull(root, request.file);
-  const release = request.dry ? () => {} : await acquireRepoLock(ws.mlopsDir, (pid) => emit({ type: 'waiting-for-lock', pid }));
-  try {
-    // Read again once we hold the repo lock: the run we waited for may have just rewritten the lock.
-    if (!request.dry) ws = await openFull(root, request.file);
+  const { reproduce } = await import('./executor.js');
+  return withWorkspace(root, request.file, emit, { lock: !request.dry }, async (ws) => {
     const { stages, upstream } = select(ws, request);
     const results = await reproduce(ws, stages, upstream, request, emit);
     await saveSnapshot(root, request.file, ws);
     return results;
-  } finally {
-    release();
-  }
+  });
 }
 
 /** The no-op fast path: every selected stage up to date by the snapshot; undefined otherwise. */
@@ -74,21 +68,36 @@ async function allUpToDate(root: string, selection: Selection) {
 /** `mlops checkout`: restores outputs; waits for a running repro, which may be writing them. */
 export async function checkoutOutputs(root: string, selection: Selection, emit: Emit): Promise<CheckoutReport> {
   const { checkout } = await import('./checkout.js');
-  return underRepoLock(root, selection.file, emit, (ws) => checkout(ws, select(ws, selection).stages));
+  return withWorkspace(root, selection.file, emit, { lock: true }, (ws) => checkout(ws, select(ws, selection).stages));
 }
 
 /** `mlops gc`: waits for a running repro, whose new objects are not in any lock file yet. */
 export async function gc(root: string, options: { file?: string; dry?: boolean }, emit: Emit): Promise<string[]> {
   const { collectGarbage } = await import('./gc.js');
-  return underRepoLock(root, options.file, emit, (ws) => collectGarbage(ws, options));
+  return withWorkspace(root, options.file, emit, { lock: true }, (ws) => collectGarbage(ws, options));
 }
 
-async function underRepoLock<T>(root: string, file: string | undefined, emit: Emit, task: (ws: Workspace) => Promise<T>): Promise<T> {
+/**
+ * Runs `task` on a fully parsed workspace, holding the repo lock when `lock` is set. Having waited for
+ * another run, it parses again: that run has just rewritten the lock file.
+ */
+async function withWorkspace<T>(
+  root: string,
+  file: string | undefined,
+  emit: Emit,
+  { lock }: { lock: boolean },
+  task: (ws: Workspace) => Promise<T>,
+): Promise<T> {
+  const ws = await openFull(root, file);
+  if (!lock) return task(ws);
   const { acquireRepoLock } = await import('./repo-lock.js');
-  const first = await openFull(root, file);
-  const release = await acquireRepoLock(first.mlopsDir, (pid) => emit({ type: 'waiting-for-lock', pid }));
+  let waited = false;
+  const release = await acquireRepoLock(ws.mlopsDir, (pid) => {
+    waited = true;
+    emit({ type: 'waiting-for-lock', pid });
+  });
   try {
-    return await task(await openFull(root, file)); // read again: the run we waited for changed the lock
+    return await task(waited ? await openFull(root, file) : ws);
   } finally {
     release();
   }
