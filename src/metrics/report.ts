@@ -1,3 +1,4 @@
+import { own } from '../core/flatten.js';
 import type { Snapshot } from './collect.js';
 import type { DiffResult } from './diff.js';
 
@@ -32,7 +33,7 @@ export function showTable(snapshot: Snapshot, precision = DEFAULT_PRECISION): Ta
   const keys = [...new Set(files.flatMap(([, values]) => Object.keys(values)))];
   return {
     header: ['Path', ...keys],
-    rows: files.map(([file, values]) => [file, ...keys.map((k) => formatValue(values[k], precision))]),
+    rows: files.map(([file, values]) => [file, ...keys.map((k) => formatValue(own(values, k), precision))]),
   };
 }
 

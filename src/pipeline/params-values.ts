@@ -1,4 +1,4 @@
-import { getPath } from '../core/flatten.js';
+import { getPath, setOwn } from '../core/flatten.js';
 import type { LockedParams } from './lockfile.js';
 import type { ParamSpec } from './model.js';
 
@@ -24,9 +24,9 @@ export class ParamsReader {
       const content = this.file(spec.rel);
       const values = (out[spec.file] ??= {});
       if (spec.keys === null) {
-        if (content && typeof content === 'object') Object.assign(values, content);
+        if (content && typeof content === 'object') for (const [k, v] of Object.entries(content)) setOwn(values, k, v);
       } else {
-        for (const key of spec.keys) values[key] = getPath(content, key) ?? null;
+        for (const key of spec.keys) setOwn(values, key, getPath(content, key) ?? null);
       }
     }
     for (const file of Object.keys(out)) out[file] = sortKeys(out[file]!);

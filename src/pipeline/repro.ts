@@ -14,6 +14,8 @@ export interface Selection {
   readonly targets?: readonly string[];
   readonly downstream?: boolean;
   readonly singleItem?: boolean;
+  /** The caller holds the repo lock already (`exp run` holds it from its overrides to its record). */
+  readonly lockHeld?: boolean;
 }
 
 function select(ws: Workspace, selection: Selection) {
@@ -37,7 +39,7 @@ export async function repro(root: string, request: Selection & ReproOptions, emi
   }
   // Only a run that may execute something loads the executor (and execa, when a stage really runs).
   const { reproduce } = await import('./executor.js');
-  return withWorkspace(root, request.file, emit, { lock: !request.dry }, async (ws) => {
+  return withWorkspace(root, request.file, emit, { lock: !request.dry && !request.lockHeld }, async (ws) => {
     const { stages, upstream } = select(ws, request);
     const results = await reproduce(ws, stages, upstream, request, emit);
     await saveSnapshot(root, request.file, ws);
@@ -49,7 +51,7 @@ export async function repro(root: string, request: Selection & ReproOptions, emi
 async function allUpToDate(root: string, selection: Selection) {
   const ws = openSnapshot(root, selection.file);
   // Another repro is changing things: wait for it the normal way.
-  if (!ws || existsSync(join(ws.mlopsDir, 'repro.lock'))) return undefined;
+  if (!ws || (!selection.lockHeld && existsSync(join(ws.mlopsDir, 'repro.lock')))) return undefined;
   const { stages } = select(ws, selection);
   const events: ExecutorEvent[] = [];
   try {
@@ -68,7 +70,7 @@ async function allUpToDate(root: string, selection: Selection) {
 /** `mlops checkout`: restores outputs; waits for a running repro, which may be writing them. */
 export async function checkoutOutputs(root: string, selection: Selection, emit: Emit): Promise<CheckoutReport> {
   const { checkout } = await import('./checkout.js');
-  return withWorkspace(root, selection.file, emit, { lock: true }, (ws) => checkout(ws, select(ws, selection).stages));
+  return withWorkspace(root, selection.file, emit, { lock: !selection.lockHeld }, (ws) => checkout(ws, select(ws, selection).stages));
 }
 
 /** `mlops gc`: waits for a running repro, whose new objects are not in any lock file yet. */

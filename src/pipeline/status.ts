@@ -1,5 +1,5 @@
 import type { Hashed } from '../cache/tree.js';
-import { flatten } from '../core/flatten.js';
+import { flatten, own } from '../core/flatten.js';
 import type { LockEntry, LockedParams, LockedPath } from './lockfile.js';
 import type { OutSpec, PathRef, Stage } from './model.js';
 import { sameValue } from './params-values.js';
@@ -73,7 +73,8 @@ function paramReasons(entry: LockEntry, current: LockedParams): ChangeReason[] {
     const now = flatten(values);
     const old = flatten(entry.params?.[file] ?? {});
     for (const key of new Set([...Object.keys(now), ...Object.keys(old)])) {
-      if (!sameValue(old[key], now[key])) reasons.push({ type: 'param-changed', file, key, old: old[key], new: now[key] });
+      const [before, after] = [own(old, key), own(now, key)];
+      if (!sameValue(before, after)) reasons.push({ type: 'param-changed', file, key, old: before, new: after });
     }
   }
   return reasons;

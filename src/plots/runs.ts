@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { openStore } from '../tracking/open.js';
+import { own } from '../core/flatten.js';
 import { PARENT_RUN_TAG } from '../tracking/tracked-run.js';
 import type { ChartResult } from './chart.js';
 
@@ -18,7 +19,7 @@ export async function runsChart(root: string, metric?: string): Promise<ChartRes
   const counts = new Map<string, number>();
   for (const run of runs) for (const key of Object.keys(run.metrics)) counts.set(key, (counts.get(key) ?? 0) + 1);
   const key = metric ?? [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
-  const withKey = runs.filter((r) => key !== undefined && r.metrics[key] !== undefined);
+  const withKey = runs.filter((r) => key !== undefined && own(r.metrics, key) !== undefined);
   if (key === undefined || !withKey.length) return { skipped: what, reason: `no run of experiment '${experiment}' logged ${metric ?? 'a metric'}` };
   return {
     chart: {
