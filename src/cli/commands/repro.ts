@@ -21,6 +21,10 @@ export interface ReproCliOptions {
   jobs: number;
   runCache: boolean;
   json?: boolean;
+  /** The project root (default: found from the current folder); `exp run --temp` gives its copy. */
+  root?: string;
+  /** The caller holds the repo lock (`exp run`). */
+  lockHeld?: boolean;
 }
 
 /** `mlops repro` as the CLI runs it (also under `exp run`); true when every selected stage succeeded. */
@@ -29,8 +33,9 @@ export async function reproduceFromCli(targets: string[], opts: ReproCliOptions)
   const { launcherDir } = await import('../launcher.js');
   const logger = await stageLogger(Boolean(opts.json), opts.jobs > 1);
   const results = await repro(
-    projectRoot(),
+    opts.root ?? projectRoot(),
     {
+      lockHeld: opts.lockHeld,
       file: opts.file,
       targets,
       downstream: opts.downstream,
