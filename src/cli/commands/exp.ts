@@ -58,7 +58,7 @@ export function register(program: Command): void {
       const fitted = width === undefined ? { ...table, hidden: 0 } : fitTable(table.header, table.rows, width);
       process.stdout.write(textTable(fitted.header, fitted.rows));
       if (fitted.hidden) {
-        process.stderr.write(`note: ${fitted.hidden} of ${table.header.length} columns do not fit ${width} characters; choose with --drop/--keep or --only-changed, or see all with --csv or --json\n`);
+        process.stderr.write(`note: ${fitted.hidden} of ${table.header.length} columns left out to fit ${width} characters\nnote: choose with --drop/--keep, or see all with --csv or --json\n`);
       }
     });
 
