@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { gitInit, runMlops, tempDir, writeFiles } from './helpers.js';
+import { gitInit, MLOPS_BIN, runMlops, tempDir, writeFiles } from './helpers.js';
 
 // A pipeline declaring metrics two ways (a stage's `metrics:` output and the top-level list), params in
 // params.yaml (stage keys) and in a second file tracked whole.
@@ -111,4 +111,21 @@ test('bad input: a missing declared file warns, a malformed one is exit 2 naming
   const noPipeline = await runMlops(['metrics', 'show', '-f', 'nope.yaml'], { cwd: dir });
   assert.equal(noPipeline.code, 2);
   assert.match(noPipeline.stderr, /nope\.yaml: pipeline file not found/);
+});
+
+test('metrics show on a narrow terminal prints one row per metric; piped, one row per file', async (t) => {
+  const dir = tempDir(t);
+  const values = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`metric_number_${i}`, i / 4]));
+  writeFiles(dir, {
+    'pipeline.yaml': 'stages:\n  s:\n    cmd: "true"\n    metrics:\n      - m.json:\n          cache: false\n',
+    'm.json': JSON.stringify(values),
+  });
+  const env: NodeJS.ProcessEnv = { ...process.env, MLOPS_ROOT: '' };
+  delete env.CI;
+  const shown = spawnSync('script', ['-qfc', `stty cols 60; ${process.execPath} ${MLOPS_BIN} metrics show`, '/dev/null'], { cwd: dir, env, encoding: 'utf8' });
+  const lines = shown.stdout.split(/\r?\n/).filter(Boolean);
+  assert.deepEqual(lines.slice(0, 3).map((l) => l.split(/\s+/)), [['Path', 'Metric', 'Value'], ['m.json', 'metric_number_0', '0'], ['m.json', 'metric_number_1', '0.25']]);
+  assert.equal(lines.length, 13);
+  const piped = await runMlops(['metrics', 'show'], { cwd: dir });
+  assert.equal(piped.stdout.split('\n').length, 3);
 });

@@ -37,6 +37,14 @@ export function showTable(snapshot: Snapshot, precision = DEFAULT_PRECISION): Ta
   };
 }
 
+/** `Path | Metric | Value`: one row per key, for a terminal too narrow for one row per file. */
+export function showLongTable(snapshot: Snapshot, precision = DEFAULT_PRECISION): Table {
+  return {
+    header: ['Path', 'Metric', 'Value'],
+    rows: present(snapshot).flatMap(([file, values]) => Object.entries(values).map(([k, v]) => [file, k, formatValue(v, precision)])),
+  };
+}
+
 /** `Path | Metric | <a> | <b> | Change` (params: `Param` and no Change column), one row per changed key. */
 export function diffTable(
   result: DiffResult,

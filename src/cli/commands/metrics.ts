@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { DEFAULT_PRECISION } from '../../metrics/report.js';
+import type { Snapshot } from '../../metrics/collect.js';
 import { printJson } from '../output.js';
 
 // `metrics show|diff`, `params diff` and `plots show`, DVC's commands of the same names. Files come from
@@ -34,6 +35,18 @@ async function declaredFiles(kind: 'metrics' | 'params', root: string, pipelineF
 async function printTable(table: { header: string[]; rows: string[][] }, md?: boolean): Promise<void> {
   const { markdownTable, textTable } = await import('../table.js');
   process.stdout.write((md ? markdownTable : textTable)(table.header, table.rows));
+}
+
+/**
+ * One row per file, as DVC prints it; on a terminal too narrow for that, one row per metric instead
+ * (piped or in CI the wide form stays, for stable output).
+ */
+async function printShowTable(snapshot: Snapshot, flags: { md?: boolean; precision: number }): Promise<void> {
+  const [{ showLongTable, showTable }, { terminalWidth, textTable }] = await Promise.all([import('../../metrics/report.js'), import('../table.js')]);
+  const wide = showTable(snapshot, flags.precision);
+  const width = flags.md ? undefined : await terminalWidth();
+  const fits = width === undefined || textTable(wide.header, wide.rows).split('\n').every((line) => line.length <= width);
+  await printTable(fits ? wide : showLongTable(snapshot, flags.precision), flags.md);
 }
 
 type DiffFlags = OutputFlags & { all?: boolean; targets?: string[]; precision?: number };
@@ -84,7 +97,7 @@ export function register(program: Command): void {
     .option('-A, --all-commits', 'one table per commit of the current branch, newest first')
     .addOption(precisionOption())
     .action(async (targets: string[], flags: OutputFlags & { allCommits?: boolean; precision: number }) => {
-      const [{ projectRoot }, { showValues }, { showTable, snapshotJson }] = await Promise.all([
+      const [{ projectRoot }, { showValues }, { snapshotJson }] = await Promise.all([
         import('../../core/root.js'),
         import('../../metrics/compare.js'),
         import('../../metrics/report.js'),
@@ -102,7 +115,7 @@ export function register(program: Command): void {
         if (flags.allCommits) process.stdout.write(flags.md ? `${gap}### ${label} ${title}\n\n` : `${gap}${label} ${title}\n`);
         const missing = [...snapshot].filter(([, v]) => v === null).map(([file]) => file);
         if (!flags.allCommits && missing.length) process.stderr.write(`warning: not found: ${missing.join(', ')}\n`);
-        if (missing.length < snapshot.size) await printTable(showTable(snapshot, flags.precision), flags.md);
+        if (missing.length < snapshot.size) await printShowTable(snapshot, flags);
         else if (!flags.allCommits) process.stderr.write('no metrics files to show\n');
       }
     });
