@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { gitInit, MLOPS_BIN, runMlops, tempDir, writeFiles } from './helpers.js';
+import { gitInit, MLOPS_BIN, PROJECT_ROOT, runMlops, tempDir, writeFiles } from './helpers.js';
 
 // A pipeline declaring metrics two ways (a stage's `metrics:` output and the top-level list), params in
 // params.yaml (stage keys) and in a second file tracked whole.
@@ -128,4 +128,13 @@ test('metrics show on a narrow terminal prints one row per metric; piped, one ro
   assert.equal(lines.length, 13);
   const piped = await runMlops(['metrics', 'show'], { cwd: dir });
   assert.equal(piped.stdout.split('\n').length, 3);
+});
+
+test("the default example declares only evaluate's headline metrics; the drift report and CV results are plain outputs", async () => {
+  const { loadPipeline } = await import('../src/pipeline/load.js');
+  const { metricsFiles } = await import('../src/metrics/collect.js');
+  const pipeline = loadPipeline(PROJECT_ROOT, 'pipeline.yaml');
+  assert.deepEqual(metricsFiles(pipeline), ['reports/metrics.json']);
+  const outs = pipeline.stages.flatMap((s) => s.outs).filter((o) => ['reports/drift.json', 'reports/cv_results.json'].includes(o.rel));
+  assert.deepEqual(outs.map((o) => [o.rel, o.kind, o.cache]), [['reports/cv_results.json', 'outs', false], ['reports/drift.json', 'outs', false]]);
 });
