@@ -138,3 +138,8 @@ test("the default example declares only evaluate's headline metrics; the drift r
   const outs = pipeline.stages.flatMap((s) => s.outs).filter((o) => ['reports/drift.json', 'reports/cv_results.json'].includes(o.rel));
   assert.deepEqual(outs.map((o) => [o.rel, o.kind, o.cache]), [['reports/cv_results.json', 'outs', false], ['reports/drift.json', 'outs', false]]);
 });
+
+test('the repository does not git-ignore the lock file or the metrics reports (committed, as DVC users do)', () => {
+  const ignored = spawnSync('git', ['check-ignore', '--no-index', 'pipeline.lock', 'reports/metrics.json', 'models/model.json'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  assert.equal(ignored.stdout, 'models/model.json\n');
+});
