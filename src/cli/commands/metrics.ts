@@ -4,7 +4,7 @@ import { DEFAULT_PRECISION } from '../../metrics/report.js';
 import type { Snapshot } from '../../metrics/collect.js';
 import { printJson } from '../output.js';
 
-// `metrics show|diff`, `params diff` and `plots show`, DVC's commands of the same names. Files come from
+// `metrics show|diff` and `params diff`, DVC's commands of the same names. Files come from
 // the pipeline (stage metrics/params/plots and the top-level lists) unless given explicitly.
 
 interface OutputFlags {
@@ -123,31 +123,4 @@ export function register(program: Command): void {
   diffSubcommand(metrics, 'metrics', 'those the pipeline declares').addOption(precisionOption());
   diffSubcommand(program.command('params').description('compare the params files the pipeline tracks'), 'params',
     'those the pipeline tracks, and params.yaml');
-
-  program
-    .command('plots')
-    .description('charts of the pipeline plots, evaluation reports and runs')
-    .command('show')
-    .description('write one self-contained HTML page of every chart')
-    .option('-o, --out <dir>', 'output folder', 'mlops_plots')
-    .addOption(pipelineOption())
-    .option('--metric <key>', 'metric drawn across runs (default: the one most runs logged)')
-    .action(async (flags: { out: string; file?: string; metric?: string }) => {
-      const [{ existsSync }, { join }, { projectRoot }, { loadPipeline, PIPELINE_FILES }, { pipelinePlots }, { writePlots }] =
-        await Promise.all([
-          import('node:fs'),
-          import('node:path'),
-          import('../../core/root.js'),
-          import('../../pipeline/load.js'),
-          import('../../plots/defined.js'),
-          import('../../plots/build.js'),
-        ]);
-      const root = projectRoot();
-      // Without a pipeline file the built-in reports and runs are still worth a page.
-      const hasPipeline = flags.file !== undefined || PIPELINE_FILES.some((f) => existsSync(join(root, f)));
-      const defs = hasPipeline ? pipelinePlots(loadPipeline(root, flags.file)) : [];
-      const page = await writePlots(root, flags.out, { defs, metric: flags.metric });
-      for (const s of page.skipped) process.stderr.write(`note: skipped ${s.skipped}: ${s.reason}\n`);
-      process.stdout.write(`${page.file}: ${page.charts.length} chart(s)\n`);
-    });
 }
