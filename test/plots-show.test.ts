@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { runMlops, tempDir, writeFiles } from './helpers.js';
+import { PROJECT_ROOT, runMlops, tempDir, writeFiles } from './helpers.js';
 
 /** The page as headless Chromium rendered it (scripts run), from a fresh profile, offline. */
 function renderedDom(htmlFile: string): string {
@@ -236,6 +236,10 @@ test('plots show: an unknown template is an error, as in DVC, and no page is wri
     "error: plot 'reports/a.csv': template 'pie' not found (templates: simple, linear, confusion, confusion_normalized, scatter, scatter_jitter, smooth, bar_horizontal, bar_horizontal_sorted, bar)\n",
   );
   assert.equal(existsSync(join(dir, 'mlops_plots')), false);
+  // The README lists every template the error names.
+  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const listed = r.stderr.slice(r.stderr.indexOf('templates: ') + 11, r.stderr.lastIndexOf(')')).split(', ');
+  for (const name of listed) assert.ok(readme.includes(`\`${name}\``), `README does not list template ${name}`);
 });
 
 test('plots show: round tick labels, a flat series on a narrow axis, the legend clear of the lines, one line per stage and data set', async (t) => {
