@@ -120,3 +120,14 @@ test('exp run --temp leaves the workspace untouched; exp apply brings the experi
   assert.equal(unknown.stderr, "error: no experiment 'nope' (see mlops exp show)\n");
   assert.ok(existsSync(join(dir, 'mlruns')));
 });
+
+test('a params.yaml section named __proto__ is data: interpolated as any other, never merged into Object.prototype', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'params.yaml': '__proto__:\n  polluted: yes\n',
+    'pipeline.yaml': 'stages:\n  s:\n    cmd: echo "${__proto__.polluted}" > o.txt\n    params: [__proto__]\n    outs: [o.txt]\n',
+  });
+  const r = await runMlops(['repro'], { cwd: dir });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(readFileSync(join(dir, 'o.txt'), 'utf8'), 'yes\n');
+});
