@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runMlops, tempDir, writeFiles } from './helpers.js';
@@ -130,4 +130,18 @@ test('a params.yaml section named __proto__ is data: interpolated as any other, 
   const r = await runMlops(['repro'], { cwd: dir });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.equal(readFileSync(join(dir, 'o.txt'), 'utf8'), 'yes\n');
+});
+
+test('exp apply never writes into .git, .mlops or the tracking folder, nor through a link, whatever a run folder holds', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'params.yaml': PARAMS, 'pipeline.yaml': PIPELINE });
+  assert.equal((await runMlops(['exp', 'run', '-n', 'base'], { cwd: dir })).code, 0);
+  const [run] = await experiments(dir);
+  const saved = join(dir, 'mlruns', '0', run!.info.run_id, 'artifacts', 'mlops.exp');
+  writeFiles(saved, { '.git/hooks/pre-commit': 'evil', '.mlops/config': 'evil', 'mlruns/0/meta.yaml': 'evil' });
+  symlinkSync('/etc/hostname', join(saved, 'linked.txt'));
+  const r = await runMlops(['exp', 'apply', 'base'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  for (const path of ['.git/hooks/pre-commit', '.mlops/config', 'linked.txt']) assert.equal(existsSync(join(dir, path)), false, path);
+  assert.notEqual(readFileSync(join(dir, 'mlruns/0/meta.yaml'), 'utf8'), 'evil');
 });

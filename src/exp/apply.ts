@@ -1,5 +1,5 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../core/atomic.js';
 import { UsageError } from '../core/errors.js';
@@ -7,6 +7,7 @@ import type { CheckoutReport } from '../pipeline/checkout.js';
 import { checkoutOutputs } from '../pipeline/repro.js';
 import { MLOPS_DIR } from '../pipeline/workspace.js';
 import { acquireRepoLock } from '../pipeline/repo-lock.js';
+import { trackingConfig } from '../tracking/config.js';
 import type { Run } from '../tracking/store.js';
 import { SAVED_DIR } from './record.js';
 import { experimentRuns, findExperiment } from './runs.js';
@@ -19,7 +20,7 @@ export interface ApplyResult {
   readonly checkout: CheckoutReport;
 }
 
-// Folders a record must never write into, whatever its artifact folder holds.
+// Folders a record must never write into, whatever its artifact folder holds (the tracking folder too).
 const PROTECTED = new Set(['.git', MLOPS_DIR, '.dvc']);
 
 /**
@@ -30,7 +31,8 @@ const PROTECTED = new Set(['.git', MLOPS_DIR, '.dvc']);
 export async function applyExperiment(root: string, ref: string, options: { file?: string; onWait: (pid: number) => void }): Promise<ApplyResult> {
   const run = findExperiment(await experimentRuns(root), ref);
   const saved = join(artifactsDir(run), SAVED_DIR);
-  const files = await savedFiles(saved, run);
+  const tracking = relative(root, trackingConfig(root).dir).split(sep).join('/');
+  const files = (await savedFiles(saved, run)).filter((rel) => tracking === '' || !(rel === tracking || rel.startsWith(`${tracking}/`)));
   const release = await acquireRepoLock(join(root, MLOPS_DIR), options.onWait);
   try {
     for (const rel of files) await writeFileAtomic(join(root, rel), await readFile(join(saved, rel)));
