@@ -16,7 +16,7 @@ export const OVERRIDES_TAG = 'mlops.exp.overrides';
 export const SAVED_DIR = 'mlops.exp';
 
 /** One value under the key it is recorded with, and the file it came from. */
-export interface KeyedValue {
+interface KeyedValue {
   readonly key: string;
   readonly value: unknown;
   readonly file: string;
@@ -45,13 +45,13 @@ export async function paramEntries(pipeline: Pipeline, tree: TreeReader = worksp
   return keyed(await readSnapshot(tree, paramsFiles(pipeline), 'params'), (f) => f === DEFAULT_PARAMS_FILE);
 }
 
-export async function metricEntries(pipeline: Pipeline, tree: TreeReader = workspaceReader(pipeline.root)): Promise<KeyedValue[]> {
+async function metricEntries(pipeline: Pipeline, tree: TreeReader = workspaceReader(pipeline.root)): Promise<KeyedValue[]> {
   const files = metricsFiles(pipeline);
   const entries = keyed(await readSnapshot(tree, files, 'metrics'), () => files.length === 1);
   return entries.filter((e) => typeof e.value === 'number');
 }
 
-export const asRecord = (entries: readonly KeyedValue[]) => Object.fromEntries(entries.map((e) => [e.key, e.value]));
+const asRecord = (entries: readonly KeyedValue[]) => Object.fromEntries(entries.map((e) => [e.key, e.value]));
 
 /** The values of one tree (the workspace by default) as `exp show` and the record name them. */
 export async function treeValues(pipeline: Pipeline, tree?: TreeReader): Promise<ExperimentValues> {
