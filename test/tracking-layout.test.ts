@@ -12,7 +12,7 @@ import { filesUnder, validateMlruns } from './tracking-validator.js';
 
 test('runs written through startRun, children, artifacts, a failure and a delete satisfy every layout rule', async (t) => {
   const root = tempDir(t);
-  writeFiles(root, { 'params.yaml': 'tracking:\n  experiment: grid search\n', 'model/model.json': '{"trees": []}', 'report.txt': 'ok' });
+  writeFiles(root, { '.mlops/config': '[tracking]\n    experiment = grid search\n', 'model/model.json': '{"trees": []}', 'report.txt': 'ok' });
   const run = await startRun({ project: Project.open(root), stageName: 'train', params: { train: { max_depth: 10, criterion: "gini's", grid: [1, 2] } } });
   await run.logMetric('f1_macro', 0.93);
   await run.logMetric('f1_macro', 1, 1);
