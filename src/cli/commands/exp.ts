@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .action(async (targets: string[], opts: { setParam: string[]; name?: string; file?: string; force?: boolean; jobs: number; runCache: boolean }) => {
       const { applyOverrides, parseOverride } = await import('../../exp/overrides.js');
       const { recordExperiment } = await import('../../exp/record.js');
-      const project = openProject();
+      const project = await openProject();
       const overrides = opts.setParam.map(parseOverride);
       await applyOverrides(project.root, overrides);
       const ok = await reproduceFromCli(project, targets, { ...opts });
@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .option('--precision <n>', 'significant digits for numbers', (v) => Number(v), 5)
     .action(async (opts: { file?: string; json?: boolean; csv?: boolean; md?: boolean; onlyChanged?: boolean; sortBy?: string; sortOrder: 'asc' | 'desc'; precision: number }) => {
       const { experimentRows, expTable } = await import('../../exp/show.js');
-      const rows = await experimentRows(openProject(), opts.file);
+      const rows = await experimentRows(await openProject(), opts.file);
       if (opts.json) return printJsonLazy(rows);
       const table = expTable(rows, opts);
       const { markdownTable, textTable } = await import('../table.js');

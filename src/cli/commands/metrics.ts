@@ -39,7 +39,7 @@ type DiffFlags = OutputFlags & { all?: boolean; targets?: string[]; precision?: 
 
 async function diffCommand(kind: 'metrics' | 'params', aRev: string | undefined, bRev: string | undefined, flags: DiffFlags): Promise<void> {
   const [{ diffValues }, { diffTable }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
-  const { root } = openProject();
+  const { root } = await openProject();
   const files = flags.targets?.length ? flags.targets : await declaredFiles(kind, root, flags.file);
   const metrics = kind === 'metrics';
   const { labels, result } = await diffValues(root, kind, files, { a: aRev, b: bRev, all: flags.all });
@@ -80,7 +80,7 @@ export function register(program: Command): void {
     .addOption(precisionOption())
     .action(async (targets: string[], flags: OutputFlags & { allCommits?: boolean; precision: number }) => {
       const [{ showValues }, { showTable, snapshotJson }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
-      const { root } = openProject();
+      const { root } = await openProject();
       const files = targets.length ? targets : await declaredFiles('metrics', root, flags.file);
       const trees = await showValues(root, files, flags.allCommits);
       if (flags.json) {
@@ -118,7 +118,7 @@ export function register(program: Command): void {
         import('../../plots/defined.js'),
         import('../../plots/build.js'),
       ]);
-      const project = openProject();
+      const project = await openProject();
       const { root } = project;
       // Without a pipeline file the built-in reports and runs are still worth a page.
       const hasPipeline = flags.file !== undefined || PIPELINE_FILES.some((f) => existsSync(join(root, f)));

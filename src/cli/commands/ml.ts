@@ -14,7 +14,7 @@ const fixed = (v: number) => v.toFixed(4);
 /** Runs a built-in stage inside a tracked run: FINISHED, or FAILED when it throws (a failed gate too). */
 export async function tracked<T>(stageName: string, fn: (run: TrackedRun, project: Project) => Promise<T>): Promise<T> {
   const { withTrackedRun } = await import('../../tracking/tracked-run.js');
-  const project = openProject();
+  const project = await openProject();
   return withTrackedRun({ project, stageName, pipelineStage: pipelineStage() }, (run) => fn(run, project));
 }
 const paramText = (params: object) =>

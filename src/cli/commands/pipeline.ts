@@ -42,5 +42,5 @@ export function register(program: Command): void {
 
 async function load(file: string | undefined) {
   const { loadPipeline } = await import('../../pipeline/load.js');
-  return loadPipeline(openProject().root, file);
+  return loadPipeline((await openProject()).root, file);
 }

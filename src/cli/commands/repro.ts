@@ -64,7 +64,7 @@ export function register(program: Command): void {
     .option('--no-run-cache', 'always run the command instead of restoring outputs seen before')
     .addOption(jsonOption('print a JSON report of every stage at the end'))
     .action(async (targets: string[], opts: ReproCliOptions) => {
-      if (!(await reproduceFromCli(openProject(), targets, opts))) process.exitCode = 1;
+      if (!(await reproduceFromCli(await openProject(), targets, opts))) process.exitCode = 1;
     });
 
   program
@@ -77,7 +77,7 @@ export function register(program: Command): void {
       const { repro } = await import('../../pipeline/repro.js');
       const { describeReason } = await import('../../pipeline/status.js');
       const changed: Record<string, string[]> = {};
-      await repro(openProject(), { file: opts.file, targets, dry: true }, (e) => {
+      await repro(await openProject(), { file: opts.file, targets, dry: true }, (e) => {
         if (e.type === 'stage-done' && e.outcome === 'would-run') changed[e.stage] = e.reasons.map(describeReason);
       });
       if (opts.json) return printJsonLazy(changed);
@@ -93,7 +93,7 @@ export function register(program: Command): void {
     .addOption(jsonOption())
     .action(async (targets: string[], opts) => {
       const { checkoutOutputs } = await import('../../pipeline/repro.js');
-      const report = await checkoutOutputs(openProject(), { file: opts.file, targets }, await waitingNotice());
+      const report = await checkoutOutputs(await openProject(), { file: opts.file, targets }, await waitingNotice());
       if (opts.json) await printJsonLazy(report);
       else {
         for (const p of report.restored) process.stdout.write(`restored ${p}\n`);
@@ -111,7 +111,7 @@ export function register(program: Command): void {
     .addOption(jsonOption())
     .action(async (opts) => {
       const { gc } = await import('../../pipeline/repro.js');
-      const removed = await gc(openProject(), { file: opts.file, dry: opts.dry }, await waitingNotice());
+      const removed = await gc(await openProject(), { file: opts.file, dry: opts.dry }, await waitingNotice());
       if (opts.json) return printJsonLazy({ removed, dry: Boolean(opts.dry) });
       for (const md5 of removed) process.stdout.write(`${opts.dry ? 'would remove' : 'removed'} ${md5}\n`);
       process.stdout.write(`${removed.length} object(s) ${opts.dry ? 'would be ' : ''}removed\n`);
