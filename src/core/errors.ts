@@ -41,16 +41,15 @@ export class ConfigError extends MlopsError {
   constructor(
     readonly detail: string,
     readonly where: Location = {},
-    kind: ErrorKind = 'invalid',
   ) {
-    super(formatLocated(detail, where), kind);
+    super(formatLocated(detail, where), 'invalid');
   }
 }
 
-/** Bad command-line usage (or, with another kind, a named thing missing or in the way). */
+/** Bad command-line usage. */
 export class UsageError extends MlopsError {
-  constructor(message: string, kind: ErrorKind = 'invalid') {
-    super(message, kind);
+  constructor(message: string) {
+    super(message, 'invalid');
   }
 }
 
