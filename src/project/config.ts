@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { displayPath } from '../core/display.js';
+import { readText } from '../core/files.js';
 import { ConfigError, didYouMean, NotFoundError, UsageError } from '../core/errors.js';
 import { IniDocument, type IniEntry, type SectionId } from './ini.js';
 
@@ -82,7 +83,8 @@ export const configPath = (root: string, level: ConfigLevel) => join(root, MLOPS
 
 function readDocument(path: string): IniDocument | undefined {
   if (!existsSync(path)) return undefined;
-  return IniDocument.parse(readFileSync(path, 'utf8'), displayPath(path));
+  const { file, text } = readText(path);
+  return IniDocument.parse(text, file);
 }
 
 const toValue = (path: string) => (e: IniEntry): ConfigValue => ({ key: keyText(e), value: e.value, path, line: e.line });
