@@ -74,7 +74,7 @@ const CONFIG_ERRORS: [string, string, string[], RegExp][] = [
   ['a key without a section', '', ['config', 'dir', 'x'], /^error: 'dir': expected a key of the form section\.key$/],
   ['getting a key that is not set', '', ['config', 'cache.dir'], /^error: 'cache\.dir' is not set$/],
   ['unsetting a key that is not set', '', ['config', '--unset', 'cache.dir'], /^error: \.mlops\/config: 'cache\.dir' is not set$/],
-  ['an unknown tracking URI scheme', '[tracking]\n    uri = sqlite:///runs.db\n', ['runs', 'list'], /^error: \.mlops\/config:2: 'tracking\.uri': tracking store URI 'sqlite:\/\/\/runs\.db': unsupported scheme 'sqlite:' \(supported: file:, or a plain path\)$/],
+  ['an unknown tracking URI scheme', '[tracking]\n    uri = sqlite:///runs.db\n', ['runs', 'list'], /^error: \.mlops\/config:2: 'tracking\.uri': tracking store URI 'sqlite:\/\/\/runs\.db': unsupported scheme 'sqlite:' \(supported: file: or a plain path\)$/],
 ];
 
 for (const [what, config, args, message] of CONFIG_ERRORS) {
