@@ -43,6 +43,13 @@ test("a DVC repository with cache.dir in .dvc/config: repro stores objects in DV
   assert.equal(checkout.code, 0, checkout.stderr);
   assert.equal(readFileSync(join(dir, 'model.bin'), 'utf8'), 'weights\n');
   assert.equal(readFileSync(join(dir, 'model', 'a.txt'), 'utf8'), 'a\n');
+
+  // An object only a .dvc file references (dvc add) is in no lock file: gc must leave DVC's cache alone.
+  writeFiles(cache, { 'files/md5/00/112233445566778899aabbccddeeff': 'added with dvc add\n' });
+  const gc = await runMlops(['gc'], { cwd: dir });
+  assert.equal(gc.code, 2);
+  assert.equal(gc.stderr, "error: the cache is DVC's, shared with it: run 'dvc gc', which knows every object it references\n");
+  assert.equal(objects(cache).length, 4);
 });
 
 test('.dvc/config.local overrides .dvc/config; without cache.dir a DVC repository uses .dvc/cache', async (t) => {

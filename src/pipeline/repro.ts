@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { ConflictError } from '../core/errors.js';
 import { join } from 'node:path';
 import type { CheckoutReport } from './checkout.js';
 import type { Emit, ExecutorEvent } from './events.js';
@@ -73,6 +74,8 @@ export async function checkoutOutputs(host: PipelineHost, selection: Selection, 
 
 /** `mlops gc`: waits for a running repro, whose new objects are not in any lock file yet. */
 export async function gc(host: PipelineHost, options: { file?: string; dry?: boolean }, emit: Emit): Promise<string[]> {
+  // Objects of `dvc add`ed data are in no pipeline's lock file: collecting here would delete them.
+  if (host.cacheOwner) throw new ConflictError(`the cache is ${host.cacheOwner}'s, shared with it: run '${host.cacheOwner.toLowerCase()} gc', which knows every object it references`);
   const { collectGarbage } = await import('./gc.js');
   return withWorkspace(host, options.file, emit, { lock: true }, (ws) => collectGarbage(ws, options));
 }

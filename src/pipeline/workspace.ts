@@ -14,6 +14,8 @@ export interface PipelineHost {
   readonly mlopsDir: string;
   readonly cache: ObjectStore;
   readonly runCacheDir: string;
+  /** The tool whose cache this is, when it is shared (DVC's): only that tool knows every object it needs. */
+  readonly cacheOwner?: string;
   /** Creates `.mlops/` (with its .gitignore) before the first write into it. */
   ensureMlopsDir(): void;
 }

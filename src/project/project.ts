@@ -69,6 +69,11 @@ export class Project {
     return this.isDvcRepo ? join(this.root, '.dvc', 'cache') : join(this.mlopsDir, 'cache');
   }
 
+  /** DVC, in a DVC repository: the cache is DVC's and shared with it. */
+  get cacheOwner(): string | undefined {
+    return this.isDvcRepo ? 'DVC' : undefined;
+  }
+
   private cacheSetting(): ConfigValue | undefined {
     return this.isDvcRepo ? this.config.dvcCacheDir : this.config.get('cache.dir');
   }
