@@ -1,3 +1,4 @@
+import { shortText } from '../core/csv.js';
 import { ConfigError } from '../core/errors.js';
 import { chi2Homogeneity } from './chi2.js';
 import { adjustPValues, type Correction } from './corrections.js';
@@ -60,7 +61,8 @@ export function detectDrift(reference: Table, current: Table, options: DriftOpti
     row.p_adjusted = adjusted[i]!;
     row.drift = row.p_adjusted < options.threshold;
     if (row.drift) drifted.push(name);
-    columns[name] = row;
+    // defined, not assigned: a column named __proto__ must stay a key
+    Object.defineProperty(columns, name, { value: row, enumerable: true, writable: true, configurable: true });
   });
   return {
     reference: reference.file,
@@ -128,8 +130,7 @@ function toNumbers(cells: readonly unknown[], file: string, name: string): Float
   cells.forEach((v, row) => {
     if (!isFilled(v)) return;
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      const shown = JSON.stringify(typeof v === 'number' ? String(v) : v);
-      throw new ConfigError(`non-numeric value ${shown} in a numeric column (row ${row + 1})`, { file, key: name });
+      throw new ConfigError(`non-numeric value ${shortText(typeof v === 'number' ? String(v) : v)} in a numeric column (data row ${row + 1})`, { file, key: name });
     }
     out.push(v);
   });

@@ -1,6 +1,7 @@
 import { ConfigError } from '../core/errors.js';
 import { readCsvFile } from './csv.js';
 import type { LabelledMatrix } from './matrix.js';
+import type { Task } from './task.js';
 
 // A prepared data set (numeric feature columns plus the target column) as the forest's matrix.
 
@@ -12,8 +13,11 @@ export interface Dataset {
   readonly data: LabelledMatrix;
 }
 
-/** `classes` given (evaluation): the model's classes; a label outside them is an error. */
-export function readDataset(path: string, target: string, classes?: readonly string[]): Dataset {
+/**
+ * Regression: the target as `data.values`, no classes. Classification with `classes` given
+ * (evaluation): the model's classes; a label outside them is an error.
+ */
+export function readDataset(path: string, target: string, task: Task = 'classification', classes?: readonly string[]): Dataset {
   const table = readCsvFile(path);
   const { file, header, rows } = table;
   const t = header.indexOf(target);
@@ -21,18 +25,26 @@ export function readDataset(path: string, target: string, classes?: readonly str
   if (rows.length === 0) throw new ConfigError('no data rows below the header', { file });
   const features = header.filter((_, j) => j !== t);
   const labels = rows.map((r) => r[t]!);
-  const classList = classes ? [...classes] : [...new Set(labels)].sort();
+  const regression = task === 'regression';
+  const classList = regression ? [] : classes ? [...classes] : [...new Set(labels)].sort();
   const classIndex = new Map(classList.map((c, i) => [c, i]));
   const nRows = rows.length;
   const nFeatures = features.length;
   const X = new Float64Array(nRows * nFeatures);
   const y = new Int32Array(nRows);
+  const values = regression ? new Float64Array(nRows) : undefined;
   const columns = header.map((_, j) => j).filter((j) => j !== t);
   for (let i = 0; i < nRows; i++) {
     const row = rows[i]!;
-    const k = classIndex.get(labels[i]!);
-    if (k === undefined) throw new ConfigError(`class ${JSON.stringify(labels[i])} is not one the model was trained on`, { file, line: i + 2, key: target });
-    y[i] = k;
+    if (values) {
+      const v = labels[i]!.trim() === '' ? NaN : Number(labels[i]);
+      if (!Number.isFinite(v)) throw new ConfigError(`non-numeric target ${JSON.stringify(labels[i])} for a regression model`, { file, line: i + 2, key: target });
+      values[i] = v;
+    } else {
+      const k = classIndex.get(labels[i]!);
+      if (k === undefined) throw new ConfigError(`class ${JSON.stringify(labels[i])} is not one the model was trained on`, { file, line: i + 2, key: target });
+      y[i] = k;
+    }
     columns.forEach((j, f) => {
       const text = row[j]!;
       const v = text.trim() === '' ? NaN : Number(text);
@@ -40,5 +52,6 @@ export function readDataset(path: string, target: string, classes?: readonly str
       X[f * nRows + i] = v;
     });
   }
-  return { file, features, classes: classList, data: { nRows, nFeatures, X, y, nClasses: classList.length } };
+  const nClasses = regression ? 1 : classList.length;
+  return { file, features, classes: classList, data: { nRows, nFeatures, X, y, nClasses, ...(values ? { values } : {}) } };
 }
