@@ -5,7 +5,7 @@ import { interactive, printJson, withSpinner } from '../output.js';
 import { markdownTable, textTable } from '../table.js';
 
 // The built-in ML stages: prepare, train, evaluate, predict. Domain code is imported inside each
-// action so that `mlops --help` loads none of it (danfojs-node alone costs over a second).
+// action so that `mlops --help` loads none of it.
 
 const fixed = (v: number) => v.toFixed(4);
 
@@ -35,7 +35,7 @@ export function register(program: Command): void {
 
   program
     .command('train')
-    .description('grid search with stratified k-fold CV (params.yaml train:), refit the best, save the model')
+    .description('grid search with k-fold CV (params.yaml train:), refit the best, save the model')
     .option('--json', 'print the CV results as JSON')
     .option('--md', 'print the CV results as a markdown table')
     .action(async (opts: { json?: boolean; md?: boolean }) => {
