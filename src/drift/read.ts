@@ -6,6 +6,8 @@ export interface Table {
   readonly file: string;
   readonly columns: readonly string[];
   readonly values: ReadonlyMap<string, readonly unknown[]>;
+  /** The file line of each data row, for errors. */
+  readonly lines?: readonly number[];
 }
 
 /**
@@ -16,5 +18,5 @@ export interface Table {
 export async function readTable(file: string, shownAs = file): Promise<Table> {
   const { text } = readText(file);
   const table = parseTypedCsv(text, shownAs);
-  return { file: shownAs, columns: table.columns, values: new Map(table.columns.map((c, i) => [c, table.values[i]!])) };
+  return { file: shownAs, columns: table.columns, values: new Map(table.columns.map((c, i) => [c, table.values[i]!])), lines: table.lines };
 }
