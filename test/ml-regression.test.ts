@@ -170,8 +170,11 @@ test('task: classification forces classes on a numeric target; regression refuse
   const dir = tempDir(t);
   const rows = Array.from({ length: 40 }, (_, i) => `${i},${i % 3 === 0 ? 'x' : 'y'},${(i * 17) % 40}`);
   writeFiles(dir, { 'data.csv': ['a,b,n', ...rows].join('\n') + '\n' });
-  writeFiles(dir, { 'params.yaml': 'prepare:\n  input: data.csv\n  target: n\n  task: regression\n' });
+  writeFiles(dir, { 'params.yaml': 'prepare:\n  input: data.csv\n  target: n\n  task: regression\ntrain:\n  engine: ml-random-forest\n  grid: {n_estimators: 2}\n' });
   assert.equal((await runMlops(['prepare'], { cwd: dir })).code, 0);
+  const engine = await runMlops(['train'], { cwd: dir });
+  assert.equal(engine.code, 2);
+  assert.match(engine.stderr, /'train\.engine': ml-random-forest does classification only; regression needs engine: forest\n$/);
   writeFiles(dir, { 'params.yaml': 'prepare:\n  input: data.csv\n  target: b\n  task: regression\n' });
   const r = await runMlops(['prepare'], { cwd: dir });
   assert.equal(r.code, 2);
