@@ -121,12 +121,13 @@ export function parseTypedCsv(text: string, file: string, options: TypedCsvOptio
     seen.set(name, c);
   });
   const values = header.map((name, c) =>
-    rows.map((row): Cell => {
-      if (options.textColumns?.includes(name)) return row[c]!;
-      const text = row[c]!.trim();
-      if (text === '' || na.has(text)) return null;
-      return parseDecimal(text) ?? text;
-    }),
+    options.textColumns?.includes(name)
+      ? rows.map((row) => row[c]!)
+      : rows.map((row): Cell => {
+          const text = row[c]!.trim();
+          if (text === '' || na.has(text)) return null;
+          return parseDecimal(text) ?? text;
+        }),
   );
   return { file, columns: header, values, lines, nRows: rows.length, sep };
 }
