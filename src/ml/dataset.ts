@@ -1,12 +1,14 @@
 import { ConfigError } from '../core/errors.js';
 import { readCsvFile } from './csv.js';
 import type { LabelledMatrix } from './matrix.js';
-import type { Task } from './task.js';
+import { parseDecimal } from '../core/csv.js';
+import { inferTask, type Task, type TaskChoice } from './task.js';
 
 // A prepared data set (numeric feature columns plus the target column) as the forest's matrix.
 
 export interface Dataset {
   readonly file: string;
+  readonly task: Task;
   readonly features: string[];
   /** Sorted class labels; y holds indices into it. */
   readonly classes: string[];
@@ -15,9 +17,10 @@ export interface Dataset {
 
 /**
  * Regression: the target as `data.values`, no classes. Classification with `classes` given
- * (evaluation): the model's classes; a label outside them is an error.
+ * (evaluation): the model's classes; a label outside them is an error. `auto`: prepare's inference
+ * on the target column.
  */
-export function readDataset(path: string, target: string, task: Task = 'classification', classes?: readonly string[]): Dataset {
+export function readDataset(path: string, target: string, taskChoice: TaskChoice = 'classification', classes?: readonly string[]): Dataset {
   const table = readCsvFile(path);
   const { file, header, rows } = table;
   const t = header.indexOf(target);
@@ -25,6 +28,7 @@ export function readDataset(path: string, target: string, task: Task = 'classifi
   if (rows.length === 0) throw new ConfigError('no data rows below the header', { file });
   const features = header.filter((_, j) => j !== t);
   const labels = rows.map((r) => r[t]!);
+  const task = taskChoice === 'auto' ? inferTask(labels.map((l) => parseDecimal(l.trim()) ?? l)) : taskChoice;
   const regression = task === 'regression';
   const classList = regression ? [] : classes ? [...classes] : [...new Set(labels)].sort();
   const classIndex = new Map(classList.map((c, i) => [c, i]));
@@ -53,5 +57,5 @@ export function readDataset(path: string, target: string, task: Task = 'classifi
     });
   }
   const nClasses = regression ? 1 : classList.length;
-  return { file, features, classes: classList, data: { nRows, nFeatures, X, y, nClasses, ...(values ? { values } : {}) } };
+  return { file, task, features, classes: classList, data: { nRows, nFeatures, X, y, nClasses, ...(values ? { values } : {}) } };
 }

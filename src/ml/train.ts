@@ -3,7 +3,6 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { loadParamsSection } from '../params/params.js';
 import type { TrackedRun } from '../tracking/run.js';
 import { SectionReader } from './config.js';
-import { parseDecimal } from '../core/csv.js';
 import { readDataset, type Dataset } from './dataset.js';
 import { ENGINES, fitModel, type EngineName } from './engine.js';
 import { DEFAULT_FOREST_PARAMS, type ForestParams } from './forest.js';
@@ -13,8 +12,7 @@ import { CLASSIFICATION_SCORINGS, REGRESSION_SCORINGS, SCORINGS, type Scoring } 
 import { PATHS } from './paths.js';
 import { defaultWorkers } from './pool.js';
 import { gridSearch, type CandidateSummary, type SearchResult } from './search.js';
-import { readCsvFile } from './csv.js';
-import { inferTask, TASK_CHOICES, type Task } from './task.js';
+import { TASK_CHOICES, type TaskChoice } from './task.js';
 
 // `mlops train`: grid search with k-fold CV (stratified for classification, shuffled KFold for
 // regression) on the prepared training set, the best candidate refit on all of it, the model and
@@ -32,7 +30,7 @@ interface TrainConfig {
   readonly workers: number;
 }
 
-function readTrainConfig(root: string): { config: TrainConfig; reader: SectionReader; target: string; task: Task | 'auto' } {
+function readTrainConfig(root: string): { config: TrainConfig; reader: SectionReader; target: string; task: TaskChoice } {
   const reader = new SectionReader(loadParamsSection(root, 'train'));
   reader.checkKeys([], reader.section.value, KEYS);
   const config: TrainConfig = {
@@ -48,20 +46,12 @@ function readTrainConfig(root: string): { config: TrainConfig; reader: SectionRe
   return { config, reader, target: prepare.string(['target']), task: prepare.choice(['task'], TASK_CHOICES, 'auto') };
 }
 
-/** prepare.task, or for `auto` the same inference prepare made, on the prepared target column. */
-function resolveTask(choice: Task | 'auto', path: string, target: string): Task {
-  if (choice !== 'auto') return choice;
-  const { header, rows } = readCsvFile(path);
-  const t = header.indexOf(target);
-  return inferTask(rows.map((r) => (t < 0 ? null : (parseDecimal(r[t]!.trim()) ?? r[t]!))));
-}
-
 /** The scoring, checked against the task; also every other task-dependent check before the search. */
-function checkTask(task: Task, config: TrainConfig, reader: SectionReader, dataset: Dataset): Scoring {
+function checkTask(config: TrainConfig, reader: SectionReader, dataset: Dataset): Scoring {
+  const { task, data } = dataset;
   const allowed: readonly Scoring[] = task === 'regression' ? REGRESSION_SCORINGS : CLASSIFICATION_SCORINGS;
   const scoring = config.scoring ?? allowed[0]!;
   if (!allowed.includes(scoring)) throw reader.error(['scoring'], `${scoring} does not score ${task} (prepare.task); expected one of ${allowed.join(', ')}`);
-  const { data } = dataset;
   if (task === 'regression') {
     if (config.engine !== 'forest') throw reader.error(['engine'], `${config.engine} does classification only; regression needs engine: forest`);
     if (data.nRows < config.cvFolds) throw reader.error(['cv_folds'], `${data.nRows} rows in ${dataset.file}, fewer than the ${config.cvFolds} folds`);
@@ -91,10 +81,10 @@ export interface TrainSummary {
 
 export async function trainGridSearch(root: string, options: TrainOptions = {}): Promise<TrainSummary> {
   const { config, reader, target, task: taskChoice } = readTrainConfig(root);
-  const task = resolveTask(taskChoice, join(root, PATHS.train), target);
-  const dataset = readDataset(join(root, PATHS.train), target, task);
-  const { data } = dataset;
-  const scoring = checkTask(task, config, reader, dataset);
+  // with `auto`, the same inference prepare made, on the prepared target column
+  const dataset = readDataset(join(root, PATHS.train), target, taskChoice);
+  const { data, task } = dataset;
+  const scoring = checkTask(config, reader, dataset);
   (config.grid.max_features ?? []).forEach((v, i) => {
     if (typeof v === 'number' && v > data.nFeatures) throw reader.error(['grid', 'max_features', i], `${v} features asked, the data has ${data.nFeatures}`);
   });
