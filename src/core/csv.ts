@@ -61,7 +61,7 @@ export function parseDecimal(text: string): number | undefined {
 }
 
 /** The separator occurring most often (outside quotes) in the first non-blank line; ',' when none does. */
-export function detectSeparator(text: string): string {
+function detectSeparator(text: string): string {
   const header = text.split(/\r?\n/, 50).find((l) => l.trim() !== '') ?? '';
   const unquoted = header.replace(/"[^"]*"/g, '');
   let best = ',';

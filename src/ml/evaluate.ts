@@ -19,8 +19,8 @@ import { featureGroups } from './transform.js';
 // after every report is written.
 
 const KEYS = ['thresholds', 'permutation_repeats', 'seed'];
-export const CLASSIFICATION_METRICS = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'balanced_accuracy', 'log_loss', 'brier'] as const;
-export const REGRESSION_METRICS = ['r2', 'rmse', 'mae'] as const;
+const CLASSIFICATION_METRICS = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'balanced_accuracy', 'log_loss', 'brier'] as const;
+const REGRESSION_METRICS = ['r2', 'rmse', 'mae'] as const;
 export const GATE_METRICS = [...CLASSIFICATION_METRICS, ...REGRESSION_METRICS] as const;
 export type GateMetric = (typeof GATE_METRICS)[number];
 

@@ -7,7 +7,7 @@ export type TaskChoice = Task | 'auto';
 export const TASK_CHOICES: readonly TaskChoice[] = ['auto', 'classification', 'regression'];
 
 /** Above this many distinct numbers, an all-integer target is a quantity, not a set of classes. */
-export const MAX_CLASSES = 20;
+const MAX_CLASSES = 20;
 
 /**
  * `auto`: regression when every present target value is a number and either one of them is not an
