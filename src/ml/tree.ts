@@ -2,13 +2,14 @@ import type { FeatureCodes, LabelledMatrix } from './matrix.js';
 import type { Rng } from './random.js';
 
 // One CART tree with scikit-learn's semantics: weighted Gini impurity for classification, squared
-// error for regression (the data carries `values`), a fresh random feature subset at every node (drawn without replacement; features without a valid split do not
-// count, so the search goes on), thresholds at midpoints between consecutive distinct values, depth-
-// first growth. Regression is classification with one "class" whose per-row amount is w * y instead
-// of w: scikit-learn's split proxies then coincide (sum_left^2 / w_left + sum_right^2 / w_right) and the
-// leaf value total / weight is the weighted mean. Features are pre-ranked into integer codes, so a node's split search either fills a
-// class histogram indexed by code (large nodes) or sorts packed (code, row) keys (small nodes). All
-// buffers belong to the builder and are reused for every node and tree: no allocation per split.
+// error for regression (the data carries `values`), a fresh random feature subset at every node
+// (drawn without replacement; features without a valid split do not count, so the search goes on),
+// thresholds at midpoints between consecutive distinct values, depth-first growth. Regression is
+// classification with one "class" whose per-row amount is w * y instead of w: scikit-learn's split
+// proxies then coincide (sum_left^2 / w_left + sum_right^2 / w_right) and the leaf value total / weight
+// is the weighted mean. Features are pre-ranked into integer codes, so a node's split search either
+// fills a class histogram indexed by code (large nodes) or sorts packed (code, row) keys (small nodes).
+// All buffers belong to the builder and are reused for every node and tree: no allocation per split.
 
 export interface TreeOptions {
   /** null: grow until pure or too small. */
@@ -37,6 +38,8 @@ export class TreeBuilder {
   private readonly y: Int32Array;
   /** Regression targets; null for classification. */
   private readonly values: Float64Array | null;
+  /** What a row adds to its slot per unit of weight: its target (regression) or 1 (exact, so classification sums are unchanged). */
+  private readonly amount: Float64Array;
   private readonly codes: Int32Array;
   private readonly distinct: readonly Float64Array[];
   // scratch
@@ -70,6 +73,7 @@ export class TreeBuilder {
     this.nClasses = data.nClasses;
     this.y = data.y;
     this.values = data.values ?? null;
+    this.amount = data.values ?? new Float64Array(this.nRows).fill(1);
     this.codes = coded.codes;
     this.distinct = coded.distinct;
     const maxDistinct = Math.max(1, ...coded.distinct.map((d) => d.length));
@@ -229,7 +233,7 @@ export class TreeBuilder {
     const hist = this.hist;
     const histCount = this.histCount;
     const histWeight = this.histWeight;
-    const values = this.values;
+    const amount = this.amount;
     const nCodes = this.distinct[f]!.length;
     hist.fill(0, 0, nCodes * C);
     histCount.fill(0, 0, nCodes);
@@ -238,7 +242,7 @@ export class TreeBuilder {
       const s = this.samples[i]!;
       const code = this.codes[base + s]!;
       const w = weight[s]!;
-      hist[code * C + this.y[s]!]! += values ? w * values[s]! : w;
+      hist[code * C + this.y[s]!]! += w * amount[s]!;
       histWeight[code]! += w;
       histCount[code]!++;
     }
@@ -297,7 +301,7 @@ export class TreeBuilder {
         }
       }
       const w = weight[s]!;
-      left[this.y[s]!]! += this.values ? w * this.values[s]! : w;
+      left[this.y[s]!]! += w * this.amount[s]!;
       wLeft += w;
       nLeft++;
       previous = code;
