@@ -1,13 +1,14 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../core/atomic.js';
 import { UsageError } from '../core/errors.js';
 import type { CheckoutReport } from '../pipeline/checkout.js';
 import { checkoutOutputs } from '../pipeline/repro.js';
-import { MLOPS_DIR } from '../pipeline/workspace.js';
+import { MLOPS_DIR } from '../project/config.js';
 import { acquireRepoLock } from '../pipeline/repo-lock.js';
-import { trackingConfig } from '../tracking/config.js';
+import type { Project } from '../project/project.js';
+import { trackingFolder } from './run.js';
 import type { Run } from '../tracking/store.js';
 import { SAVED_DIR } from './record.js';
 import { experimentRuns, findExperiment } from './runs.js';
@@ -28,15 +29,17 @@ const PROTECTED = new Set(['.git', MLOPS_DIR, '.dvc']);
  * file and uncached outputs from the record, then its cached outputs from the cache. Holds the repo
  * lock so no repro runs meanwhile.
  */
-export async function applyExperiment(root: string, ref: string, options: { file?: string; onWait: (pid: number) => void }): Promise<ApplyResult> {
-  const run = findExperiment(await experimentRuns(root), ref);
+export async function applyExperiment(project: Project, ref: string, options: { file?: string; onWait: (pid: number) => void }): Promise<ApplyResult> {
+  const { root } = project;
+  const run = findExperiment(await experimentRuns(project), ref);
   const saved = join(artifactsDir(run), SAVED_DIR);
-  const tracking = relative(root, trackingConfig(root).dir).split(sep).join('/');
+  const tracking = (await trackingFolder(project)) ?? '';
   const files = (await savedFiles(saved, run)).filter((rel) => tracking === '' || !(rel === tracking || rel.startsWith(`${tracking}/`)));
-  const release = await acquireRepoLock(join(root, MLOPS_DIR), options.onWait);
+  project.ensureMlopsDir();
+  const release = await acquireRepoLock(project.mlopsDir, options.onWait);
   try {
     for (const rel of files) await writeFileAtomic(join(root, rel), await readFile(join(saved, rel)));
-    const checkout = await checkoutOutputs(root, { file: options.file, lockHeld: true }, () => {});
+    const checkout = await checkoutOutputs(project, { file: options.file, lockHeld: true }, () => {});
     return { run, written: files, checkout };
   } finally {
     release();

@@ -8,6 +8,7 @@ import { UsageError } from '../core/errors.js';
 import { keyProblem, validateValueLength } from '../tracking/keys.js';
 import { paramText, withTrackedRun } from '../tracking/tracked-run.js';
 import type { RunEndStatus } from '../tracking/run.js';
+import type { Project } from '../project/project.js';
 
 export const EXPERIMENT_TAG = 'mlops.kind';
 export const EXPERIMENT_KIND = 'experiment';
@@ -86,12 +87,12 @@ export interface RecordRequest {
  * `exp apply` needs to bring it back: its params files, its lock file and its uncached outputs (the
  * cached ones are in the cache, by the lock file's hashes).
  */
-export async function recordExperiment(pipeline: Pipeline, request: RecordRequest): Promise<string> {
+export async function recordExperiment(project: Project, pipeline: Pipeline, request: RecordRequest): Promise<string> {
   const metrics = await metricEntries(pipeline);
   checkRecordable('metric', metrics);
   const root = pipeline.root;
   // withTrackedRun ends the run FAILED if recording fails part-way; end() keeps the first status given.
-  return withTrackedRun({ root, stageName: 'exp', runName: request.name, params: asRecord(request.params) }, async (run) => {
+  return withTrackedRun({ project, stageName: 'exp', runName: request.name, params: asRecord(request.params) }, async (run) => {
     await run.setTags({ [EXPERIMENT_TAG]: EXPERIMENT_KIND, [OVERRIDES_TAG]: request.overrides.join(' ') });
     await run.logMetrics(asRecord(metrics) as Record<string, number>);
     for (const rel of savedFiles(pipeline)) {

@@ -1,12 +1,12 @@
 import { UsageError } from '../core/errors.js';
-import { openStore } from '../tracking/open.js';
+import type { Project } from '../project/project.js';
 import type { Run } from '../tracking/store.js';
 import { EXPERIMENT_KIND, EXPERIMENT_TAG } from './record.js';
 
 /** The project's recorded experiments (active runs tagged as experiments), newest first. */
-export async function experimentRuns(root: string): Promise<Run[]> {
-  const { store, config } = openStore(root);
-  const experiment = await store.getExperimentByName(config.experiment);
+export async function experimentRuns(project: Project): Promise<Run[]> {
+  const { store, experiment: name } = await project.tracking();
+  const experiment = await store.getExperimentByName(name);
   if (!experiment) return [];
   const { runs } = await store.searchRuns({
     experimentIds: [experiment.experiment_id],
@@ -30,10 +30,10 @@ export function findExperiment(runs: readonly Run[], ref: string): Run {
 }
 
 /** `exp remove`: MLflow's soft delete of each named experiment; all are found before any is removed. */
-export async function removeExperiments(root: string, refs: readonly string[]): Promise<Run[]> {
-  const runs = await experimentRuns(root);
+export async function removeExperiments(project: Project, refs: readonly string[]): Promise<Run[]> {
+  const runs = await experimentRuns(project);
   const found = [...new Map(refs.map((ref) => findExperiment(runs, ref)).map((r) => [r.info.run_id, r])).values()];
-  const { store } = openStore(root);
+  const { store } = await project.tracking();
   for (const run of found) await store.deleteRun(run.info.run_id);
   return found;
 }

@@ -2,6 +2,7 @@ import { UsageError } from '../core/errors.js';
 import { own } from '../core/flatten.js';
 import { baselineReaders } from '../metrics/tree.js';
 import { loadPipeline } from '../pipeline/load.js';
+import type { Project } from '../project/project.js';
 import { GIT_COMMIT_TAG } from '../tracking/git-tags.js';
 import type { RunStatus } from '../tracking/store.js';
 import { paramText } from '../tracking/tracked-run.js';
@@ -33,7 +34,8 @@ const stamp = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice
  * outside git belong to no commit and are always listed; `allCommits` also lists those of commits
  * not on the branch, last.
  */
-export async function experimentRows(root: string, options: { file?: string; allCommits?: boolean } = {}): Promise<ExpRow[]> {
+export async function experimentRows(project: Project, options: { file?: string; allCommits?: boolean } = {}): Promise<ExpRow[]> {
+  const { root } = project;
   const pipeline = loadPipeline(root, options.file);
   const asText = (values: { params: Record<string, unknown>; metrics: Record<string, number> }) => ({
     // Params as the recorded runs hold them (MLflow's text form), so equal values compare equal.
@@ -43,7 +45,7 @@ export async function experimentRows(root: string, options: { file?: string; all
   const rows: ExpRow[] = [
     { name: 'workspace', kind: 'workspace', run_id: null, rev: null, created: null, state: null, overrides: '', ...asText(await treeValues(pipeline)) },
   ];
-  const runs = await experimentRuns(root);
+  const runs = await experimentRuns(project);
   const byCommit = new Map<string, typeof runs>();
   for (const run of runs) {
     const commit = run.tags[GIT_COMMIT_TAG] ?? '';

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
-import { projectRoot } from '../../core/root.js';
-import { fileOption, jobs, printJsonLazy, reproduceFromCli } from './repro.js';
+import { fileOption, jsonOption, mdOption } from '../options.js';
+import { openProject, projectOptions } from '../project.js';
+import { jobs, printJsonLazy, reproduceFromCli } from './repro.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -19,11 +20,15 @@ export function register(program: Command): void {
     .option('-j, --jobs <n>', 'stages to run at once when the graph allows', jobs, 1)
     .option('--no-run-cache', 'always run the command instead of restoring outputs seen before')
     .action(async (targets: string[], opts: { setParam: string[]; name?: string; file?: string; temp?: boolean; force?: boolean; jobs: number; runCache: boolean }) => {
-      const { runExperiment } = await import('../../exp/run.js');
+      const [{ runExperiment }, { Project }] = await Promise.all([import('../../exp/run.js'), import('../../project/project.js')]);
       const { runId, ok } = await runExperiment(
-        projectRoot(),
+        await openProject(),
         { overrides: opts.setParam, name: opts.name, file: opts.file, temp: opts.temp },
-        { reproduce: (root) => reproduceFromCli(targets, { ...opts, root, lockHeld: true }), onWait: waitingFor },
+        {
+          reproduce: (project) => reproduceFromCli(project, targets, { ...opts, lockHeld: true }),
+          open: (root) => Project.open(root, projectOptions()),
+          onWait: waitingFor,
+        },
       );
       process.stdout.write(`experiment recorded as run ${runId}${ok ? '' : ' (FAILED)'}\n`);
       if (!ok) process.exitCode = 1;
@@ -33,9 +38,9 @@ export function register(program: Command): void {
     .command('show')
     .description('the workspace, the baseline commit and its experiments, with their metrics and params')
     .addOption(fileOption())
-    .addOption(new Option('--json', 'print JSON').conflicts(['csv', 'md']))
+    .addOption(jsonOption().conflicts(['csv', 'md']))
     .addOption(new Option('--csv', 'print CSV (missing values empty)').conflicts(['md']))
-    .option('--md', 'print a markdown table')
+    .addOption(mdOption())
     .option('-A, --all-commits', 'every commit of the current branch as a baseline, with its experiments')
     .option('--only-changed', 'only the columns whose values differ between rows')
     .option('--drop <regex>', 'hide the columns whose names match')
@@ -48,7 +53,7 @@ export function register(program: Command): void {
       drop?: string; keep?: string; sortBy?: string; sortOrder: 'asc' | 'desc'; precision: number;
     }) => {
       const { experimentRows, expTable } = await import('../../exp/show.js');
-      const rows = await experimentRows(projectRoot(), { file: opts.file, allCommits: opts.allCommits });
+      const rows = await experimentRows(await openProject(), { file: opts.file, allCommits: opts.allCommits });
       if (opts.json) return printJsonLazy(rows);
       const table = expTable(rows, { ...opts, missing: opts.csv ? '' : '-', tree: !opts.csv });
       const { fitTable, markdownTable, terminalWidth, textTable } = await import('../table.js');
@@ -69,7 +74,7 @@ export function register(program: Command): void {
     .addOption(fileOption())
     .action(async (ref: string, opts: { file?: string }) => {
       const { applyExperiment } = await import('../../exp/apply.js');
-      const result = await applyExperiment(projectRoot(), ref, { file: opts.file, onWait: waitingFor });
+      const result = await applyExperiment(await openProject(), ref, { file: opts.file, onWait: waitingFor });
       for (const f of result.checkout.failed) process.stderr.write(`error: ${f.path}: ${f.message}\n`);
       process.stdout.write(
         `applied ${result.run.info.run_name} (${result.run.info.run_id}): ${result.written.length} file(s) from the record, ` +
@@ -85,7 +90,7 @@ export function register(program: Command): void {
     .argument('<experiments...>', 'run ids (or unique prefixes) or experiment names')
     .action(async (refs: string[]) => {
       const { removeExperiments } = await import('../../exp/runs.js');
-      for (const run of await removeExperiments(projectRoot(), refs)) process.stdout.write(`removed ${run.info.run_name} (${run.info.run_id})\n`);
+      for (const run of await removeExperiments(await openProject(), refs)) process.stdout.write(`removed ${run.info.run_name} (${run.info.run_id})\n`);
     });
 }
 

@@ -2,7 +2,9 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { DEFAULT_PRECISION } from '../../metrics/report.js';
 import type { Snapshot } from '../../metrics/collect.js';
+import { fileOption, jsonOption, mdOption } from '../options.js';
 import { printJson } from '../output.js';
+import { openProject } from '../project.js';
 
 // `metrics show|diff` and `params diff`, DVC's commands of the same names. Files come from
 // the pipeline (stage metrics/params/plots and the top-level lists) unless given explicitly.
@@ -13,9 +15,6 @@ interface OutputFlags {
   file?: string;
 }
 
-const pipelineOption = () => new Option('-f, --file <pipeline>', 'pipeline file (default pipeline.yaml in the project root)');
-const jsonOption = () => new Option('--json', 'print JSON');
-const mdOption = () => new Option('--md', 'print a markdown table (for CI job summaries)').conflicts('json');
 const precisionOption = () =>
   new Option('--precision <n>', 'decimal places for floats in tables').default(DEFAULT_PRECISION).argParser((value) => {
     const n = Number(value);
@@ -52,12 +51,8 @@ async function printShowTable(snapshot: Snapshot, flags: { md?: boolean; precisi
 type DiffFlags = OutputFlags & { all?: boolean; targets?: string[]; precision?: number };
 
 async function diffCommand(kind: 'metrics' | 'params', aRev: string | undefined, bRev: string | undefined, flags: DiffFlags): Promise<void> {
-  const [{ projectRoot }, { diffValues }, { diffTable }] = await Promise.all([
-    import('../../core/root.js'),
-    import('../../metrics/compare.js'),
-    import('../../metrics/report.js'),
-  ]);
-  const root = projectRoot();
+  const [{ diffValues }, { diffTable }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
+  const { root } = await openProject();
   const files = flags.targets?.length ? flags.targets : await declaredFiles(kind, root, flags.file);
   const metrics = kind === 'metrics';
   const { labels, result } = await diffValues(root, kind, files, { a: aRev, b: bRev, all: flags.all });
@@ -77,7 +72,7 @@ function diffSubcommand(parent: Command, kind: 'metrics' | 'params', defaultFile
     .argument('[a_rev]', 'old revision', 'HEAD')
     .argument('[b_rev]', "new revision ('workspace' for the files on disk)", 'workspace')
     .option('--targets <files...>', `${kind} files to compare (default: ${defaultFiles})`)
-    .addOption(pipelineOption())
+    .addOption(fileOption())
     .addOption(jsonOption())
     .addOption(mdOption())
     .option('--all', `include unchanged ${kind}`)
@@ -91,18 +86,14 @@ export function register(program: Command): void {
     .command('show')
     .description('the metrics files (or the given ones) with their flattened keys')
     .argument('[targets...]', 'metrics files (default: every metrics file the pipeline declares)')
-    .addOption(pipelineOption())
+    .addOption(fileOption())
     .addOption(jsonOption())
     .addOption(mdOption())
     .option('-A, --all-commits', 'one table per commit of the current branch, newest first')
     .addOption(precisionOption())
     .action(async (targets: string[], flags: OutputFlags & { allCommits?: boolean; precision: number }) => {
-      const [{ projectRoot }, { showValues }, { snapshotJson }] = await Promise.all([
-        import('../../core/root.js'),
-        import('../../metrics/compare.js'),
-        import('../../metrics/report.js'),
-      ]);
-      const root = projectRoot();
+      const [{ showValues }, { snapshotJson }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
+      const { root } = await openProject();
       const files = targets.length ? targets : await declaredFiles('metrics', root, flags.file);
       const trees = await showValues(root, files, flags.allCommits);
       if (flags.json) {

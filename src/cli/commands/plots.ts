@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { fileOption } from './repro.js';
+import { fileOption } from '../options.js';
+import { openProject } from '../project.js';
 
 // `plots show`, DVC's command of the same name: one offline HTML page of the pipeline's plots, the
 // built-in stages' reports it declares, and a metric across runs.
@@ -14,16 +15,16 @@ export function register(program: Command): void {
     .addOption(fileOption())
     .option('--metric <key>', 'metric drawn across runs (default: the one most runs logged)')
     .action(async (flags: { out: string; file?: string; metric?: string }) => {
-      const [{ existsSync }, { join }, { projectRoot }, { loadPipeline, PIPELINE_FILES }, { declaredPaths, pipelinePlots }, { writePlots }] =
+      const [{ existsSync }, { join }, { loadPipeline, PIPELINE_FILES }, { declaredPaths, pipelinePlots }, { writePlots }] =
         await Promise.all([
           import('node:fs'),
           import('node:path'),
-          import('../../core/root.js'),
           import('../../pipeline/load.js'),
           import('../../plots/defined.js'),
           import('../../plots/build.js'),
         ]);
-      const root = projectRoot();
+      const project = await openProject();
+      const { root } = project;
       // Without a pipeline file the built-in reports and runs are still worth a page.
       const hasPipeline = flags.file !== undefined || PIPELINE_FILES.some((f) => existsSync(join(root, f)));
       const pipeline = hasPipeline ? loadPipeline(root, flags.file) : undefined;
@@ -31,6 +32,7 @@ export function register(program: Command): void {
         defs: pipeline ? pipelinePlots(pipeline) : [],
         declared: pipeline ? declaredPaths(pipeline) : undefined,
         metric: flags.metric,
+        tracking: await project.tracking(),
       });
       for (const s of page.skipped) process.stderr.write(`note: skipped ${s.skipped}: ${s.reason}\n`);
       process.stdout.write(`${page.file}: ${page.charts.length} chart(s)\n`);
