@@ -42,7 +42,7 @@ stages:
 function graph(t: { after(fn: () => void): void }) {
   const dir = tempDir(t);
   writeFiles(dir, { 'pipeline.yaml': PIPELINE });
-  return buildGraph(loadPipeline(dir));
+  return buildGraph([loadPipeline(dir)]);
 }
 const names = (stages: readonly { name: string }[]) => stages.map((s) => s.name);
 
@@ -84,7 +84,7 @@ test('select: a foreach group name selects every generated stage; file:name and 
   const g = graph(t);
   assert.deepEqual(names(g.select(['split'], { singleItem: true })), ['split@eu', 'split@us']);
   assert.deepEqual(names(g.select(['split@us'])), ['prepare', 'split@us']);
-  assert.deepEqual(names(g.select([`${g.pipeline.file}:train`], { singleItem: true })), ['train']);
+  assert.deepEqual(names(g.select([`${g.pipelines[0]!.file}:train`], { singleItem: true })), ['train']);
   assert.deepEqual(names(g.select(['pipeline.yaml:report'], { singleItem: true })), ['report']);
   assert.deepEqual(names(g.select(['pipeline.yaml'], { singleItem: true })), names(g.order));
 });

@@ -1,25 +1,45 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CheckoutReport } from './checkout.js';
+import { join, posix } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import { displayPath } from '../core/display.js';
+import { cwdRel, defaultFileOf } from './address.js';
+import type { CheckoutOptions, CheckoutReport } from './checkout.js';
 import type { Emit, ExecutorEvent } from './events.js';
 import type { ReproOptions, StageResult } from './executor.js';
+import type { GcOptions } from './gc.js';
 import { buildGraph } from './graph.js';
-import { openFull, openSnapshot, saveSnapshot, SnapshotMiss } from './open.js';
+import { openFull, openSnapshot, saveSnapshot, SnapshotMiss, type OpenRequest } from './open.js';
 import { changeReasons, readInputs } from './status.js';
 import type { Workspace } from './workspace.js';
 
-export interface Selection {
-  /** The pipeline file (`-f`), relative to root; default pipeline.yaml, else dvc.yaml. */
-  readonly file?: string;
+export interface Selection extends OpenRequest {
+  /** Stages (`name`, `group`, `path/dvc.yaml:name`) or pipeline files, named from `cwd`. */
   readonly targets?: readonly string[];
+  /**
+   * Without targets: every stage of every pipeline (`repro -P`, `status`, `checkout`), instead of the
+   * current folder's pipeline file and what it needs (`repro`).
+   */
+  readonly allPipelines?: boolean;
   readonly downstream?: boolean;
   readonly singleItem?: boolean;
 }
 
 function select(ws: Workspace, selection: Selection) {
-  const graph = buildGraph(ws.pipeline);
-  const stages = graph.select([...(selection.targets ?? [])], { downstream: selection.downstream, singleItem: selection.singleItem });
-  return { stages, upstream: (name: string) => graph.upstream(name).map((s) => s.name) };
+  const graph = buildGraph(ws.pipelines);
+  const here = cwdRel(ws.root, selection.cwd);
+  let targets = [...(selection.targets ?? [])];
+  if (targets.length === 0 && !selection.allPipelines) {
+    // DVC's default target: the pipeline file of the current folder (or the one named by --file).
+    const own = selection.file !== undefined ? ws.pipelines[0]?.fileRel : defaultFileOf(ws.pipelines, here);
+    if (own === undefined) {
+      throw new ConfigError('no pipeline.yaml or dvc.yaml here (name a stage as path/to/dvc.yaml:stage, or use -P for every pipeline)', {
+        file: displayPath(selection.cwd),
+      });
+    }
+    targets = [posix.relative(here, own)];
+  }
+  const stages = graph.select(targets, { downstream: selection.downstream, singleItem: selection.singleItem, cwdRel: here });
+  return { stages, upstream: (address: string) => graph.upstream(address).map((s) => s.address) };
 }
 
 /**
@@ -37,67 +57,73 @@ export async function repro(root: string, request: Selection & ReproOptions, emi
   }
   // Only a run that may execute something loads the executor (and execa, when a stage really runs).
   const { reproduce } = await import('./executor.js');
-  return withWorkspace(root, request.file, emit, { lock: !request.dry }, async (ws) => {
+  return withWorkspace(root, request, emit, { lock: !request.dry }, async (ws, walked) => {
     const { stages, upstream } = select(ws, request);
+    // A missing param stops the run before any stage (DVC fails only when it reaches the stage).
+    if (!request.dry) ws.params.require(stages.filter((s) => !s.frozen), ws.pipelines);
     const results = await reproduce(ws, stages, upstream, request, emit);
-    await saveSnapshot(root, request.file, ws);
+    if (ws.pipelines.some((p) => p.stages.length > 0)) await saveSnapshot(root, request, ws, walked);
     return results;
   });
 }
 
 /** The no-op fast path: every selected stage up to date by the snapshot; undefined otherwise. */
 async function allUpToDate(root: string, selection: Selection) {
-  const ws = openSnapshot(root, selection.file);
+  const ws = await openSnapshot(root, selection);
   // Another repro is changing things: wait for it the normal way.
   if (!ws || existsSync(join(ws.mlopsDir, 'repro.lock'))) return undefined;
-  const { stages } = select(ws, selection);
   const events: ExecutorEvent[] = [];
   try {
+    const { stages } = select(ws, selection);
     for (const stage of stages) {
       if ((await changeReasons(ws, stage, await readInputs(ws, stage))).length > 0) return undefined;
-      events.push({ type: 'stage-done', stage: stage.name, outcome: stage.frozen ? 'frozen' : 'up-to-date', reasons: [] });
+      events.push({ type: 'stage-done', stage: stage.address, outcome: stage.frozen ? 'frozen' : 'up-to-date', reasons: [] });
     }
+    await ws.state.save();
+    return { events, results: new Map<string, StageResult>(stages.map((s) => [s.address, 'ok'])) };
   } catch (error) {
-    if (error instanceof SnapshotMiss) return undefined;
+    // Anything unusual (a target the snapshot cannot resolve, a params file it did not keep) is
+    // answered by the full parse, which reports it properly.
+    if (error instanceof SnapshotMiss || error instanceof ConfigError) return undefined;
     throw error;
   }
-  await ws.state.save();
-  return { events, results: new Map<string, StageResult>(stages.map((s) => [s.name, 'ok'])) };
 }
 
 /** `mlops checkout`: restores outputs; waits for a running repro, which may be writing them. */
-export async function checkoutOutputs(root: string, selection: Selection, emit: Emit): Promise<CheckoutReport> {
+export async function checkoutOutputs(root: string, selection: Selection & CheckoutOptions, emit: Emit): Promise<CheckoutReport> {
   const { checkout } = await import('./checkout.js');
-  return withWorkspace(root, selection.file, emit, { lock: true }, (ws) => checkout(ws, select(ws, selection).stages));
+  return withWorkspace(root, selection, emit, { lock: true }, (ws) => checkout(ws, select(ws, selection).stages, selection));
 }
 
 /** `mlops gc`: waits for a running repro, whose new objects are not in any lock file yet. */
-export async function gc(root: string, options: { file?: string; dry?: boolean }, emit: Emit): Promise<string[]> {
+export async function gc(root: string, request: OpenRequest & GcOptions, emit: Emit): Promise<string[]> {
   const { collectGarbage } = await import('./gc.js');
-  return withWorkspace(root, options.file, emit, { lock: true }, (ws) => collectGarbage(ws, options));
+  return withWorkspace(root, request, emit, { lock: true }, (ws) => collectGarbage(ws, request));
 }
 
 /**
  * Runs `task` on a fully parsed workspace, holding the repo lock when `lock` is set. Having waited for
- * another run, it parses again: that run has just rewritten the lock file.
+ * another run, it parses again: that run has just rewritten the lock file. A project without a single
+ * stage writes nothing (no lock, no `.mlops/`).
  */
 async function withWorkspace<T>(
   root: string,
-  file: string | undefined,
+  request: OpenRequest,
   emit: Emit,
   { lock }: { lock: boolean },
-  task: (ws: Workspace) => Promise<T>,
+  task: (ws: Workspace, walked: readonly string[]) => Promise<T>,
 ): Promise<T> {
-  const ws = await openFull(root, file);
-  if (!lock) return task(ws);
+  const opened = await openFull(root, request);
+  if (!lock || opened.ws.pipelines.every((p) => p.stages.length === 0)) return task(opened.ws, opened.walked);
   const { acquireRepoLock } = await import('./repo-lock.js');
   let waited = false;
-  const release = await acquireRepoLock(ws.mlopsDir, (pid) => {
+  const release = await acquireRepoLock(opened.ws.mlopsDir, (pid) => {
     waited = true;
     emit({ type: 'waiting-for-lock', pid });
   });
   try {
-    return await task(waited ? await openFull(root, file) : ws);
+    const { ws, walked } = waited ? await openFull(root, request) : opened;
+    return await task(ws, walked);
   } finally {
     release();
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
-import type { LockEntry, LockedPath } from './lockfile.js';
+import type { LockEntry, LockedFile } from './lockfile.js';
 import type { Stage } from './model.js';
 import type { ObjectStore } from '../cache/odb.js';
 
@@ -26,7 +26,7 @@ export class RunCache {
   }
 
   /** The outputs recorded for this input combination whose objects are all still in the cache. */
-  lookup(entry: LockEntry): readonly LockedPath[] | undefined {
+  lookup(entry: LockEntry): readonly LockedFile[] | undefined {
     const dir = this.entryDir(entry);
     if (!existsSync(dir)) return undefined;
     const candidates = readdirSync(dir)
@@ -35,7 +35,7 @@ export class RunCache {
       .sort((a, b) => b.mtime - a.mtime);
     for (const { name } of candidates) {
       try {
-        const outs = (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { outs: LockedPath[] }).outs;
+        const outs = (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { outs: LockedFile[] }).outs;
         if (outs.every((o) => this.odb.hasComplete(o.md5))) return outs;
       } catch {
         // an unreadable entry is skipped; the stage simply runs

@@ -1,9 +1,17 @@
 import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { projectRoot } from '../../core/root.js';
 import type { Emit } from '../../pipeline/events.js';
 
-export const fileOption = () => new Option('-f, --file <file>', 'pipeline file (default pipeline.yaml, else dvc.yaml)');
+/** A long option only: `-f` is `--force` in DVC, and here. */
+export const fileOption = () => new Option('--file <file>', 'only this pipeline file (default: every pipeline.yaml / dvc.yaml of the project)');
+
+/** Where a command looks from: the project root, the current folder, and `--file` made absolute. */
+export function scope(file: string | undefined): { root: string; cwd: string; file?: string } {
+  const cwd = process.cwd();
+  return { root: projectRoot(), cwd, ...(file === undefined ? {} : { file: resolve(cwd, file) }) };
+}
 
 export function jobs(value: string): number {
   const n = Number(value);
@@ -13,6 +21,7 @@ export function jobs(value: string): number {
 
 export interface ReproCliOptions {
   file?: string;
+  allPipelines?: boolean;
   downstream?: boolean;
   singleItem?: boolean;
   force?: boolean;
@@ -21,18 +30,21 @@ export interface ReproCliOptions {
   jobs: number;
   runCache: boolean;
   json?: boolean;
+  quiet?: boolean;
 }
 
 /** `mlops repro` as the CLI runs it (also under `exp run`); true when every selected stage succeeded. */
 export async function reproduceFromCli(targets: string[], opts: ReproCliOptions): Promise<boolean> {
   const { repro } = await import('../../pipeline/repro.js');
   const { launcherDir } = await import('../launcher.js');
-  const logger = await stageLogger(Boolean(opts.json), opts.jobs > 1);
+  const logger = await stageLogger(Boolean(opts.json), opts.jobs > 1, Boolean(opts.quiet));
+  const { root, ...where } = scope(opts.file);
   const results = await repro(
-    projectRoot(),
+    root,
     {
-      file: opts.file,
+      ...where,
       targets,
+      allPipelines: opts.allPipelines,
       downstream: opts.downstream,
       singleItem: opts.singleItem,
       force: opts.force,
@@ -41,7 +53,7 @@ export async function reproduceFromCli(targets: string[], opts: ReproCliOptions)
       jobs: opts.jobs,
       runCache: opts.runCache,
       launcherDir: launcherDir(),
-      stdio: opts.json || opts.jobs > 1 ? 'pipe' : 'inherit',
+      stdio: opts.json || opts.quiet || opts.jobs > 1 ? 'pipe' : 'inherit',
     },
     logger.emit,
   );
@@ -53,15 +65,17 @@ export function register(program: Command): void {
   program
     .command('repro')
     .description('run the stages whose command, deps, params or outs changed, in dependency order')
-    .argument('[targets...]', 'stages (or foreach/matrix groups) to reproduce, with what they depend on')
+    .argument('[targets...]', "stages ('name', 'path/dvc.yaml:name') or pipeline files; default: this folder's pipeline file")
     .addOption(fileOption())
-    .option('--force', 'run the selected stages even if nothing changed')
+    .option('-f, --force', 'run the selected stages even if nothing changed')
+    .option('-s, --single-item', 'run only the targets, not what they depend on')
+    .option('-P, --all-pipelines', 'every pipeline of the project')
     .option('--dry', 'print what would run and why, without running')
     .option('--downstream', 'also run the stages that depend on the targets')
-    .option('--single-item', 'run only the targets, not what they depend on')
     .option('-k, --keep-going', 'after a failure, go on with stages that do not depend on it')
     .option('-j, --jobs <n>', 'stages to run at once when the graph allows', jobs, 1)
     .option('--no-run-cache', 'always run the command instead of restoring outputs seen before')
+    .option('-q, --quiet', 'print only errors')
     .option('--json', 'print a JSON report of every stage at the end')
     .action(async (targets: string[], opts: ReproCliOptions) => {
       if (!(await reproduceFromCli(targets, opts))) process.exitCode = 1;
@@ -69,53 +83,87 @@ export function register(program: Command): void {
 
   program
     .command('status')
-    .description('show which stages would run and why, without running them')
-    .argument('[targets...]', 'stages to check')
+    .description('show which stages would run and why, without running them (default: every pipeline)')
+    .argument('[targets...]', "stages ('name', 'path/dvc.yaml:name') or pipeline files to check")
     .addOption(fileOption())
+    .option('-q, --quiet', 'print nothing; exit 1 if anything changed, 0 if up to date')
     .option('--json', 'print JSON')
-    .action(async (targets: string[], opts) => {
+    .action(async (targets: string[], opts: { file?: string; quiet?: boolean; json?: boolean }) => {
       const { repro } = await import('../../pipeline/repro.js');
       const { describeReason } = await import('../../pipeline/status.js');
       const changed: Record<string, string[]> = {};
-      await repro(projectRoot(), { file: opts.file, targets, dry: true }, (e) => {
+      const { root, ...where } = scope(opts.file);
+      await repro(root, { ...where, targets, allPipelines: true, dry: true }, (e) => {
         if (e.type === 'stage-done' && e.outcome === 'would-run') changed[e.stage] = e.reasons.map(describeReason);
       });
+      const upToDate = Object.keys(changed).length === 0;
+      if (opts.quiet) {
+        if (!upToDate) process.exitCode = 1;
+        return;
+      }
       if (opts.json) return printJsonLazy(changed);
       for (const [stage, reasons] of Object.entries(changed)) process.stdout.write(`${stage}: changed (${reasons.join('; ')})\n`);
-      if (Object.keys(changed).length === 0) process.stdout.write('Data and pipelines are up to date.\n');
+      if (upToDate) process.stdout.write('Data and pipelines are up to date.\n');
     });
 
   program
     .command('checkout')
-    .description('restore the outputs recorded in the lock file from the cache')
-    .argument('[targets...]', 'stages whose outputs to restore')
+    .description('restore the outputs recorded in the lock files from the cache (default: every pipeline)')
+    .argument('[targets...]', 'stages or pipeline files whose outputs to restore')
     .addOption(fileOption())
+    .option('-f, --force', 'overwrite outputs modified in the workspace')
+    .option('-q, --quiet', 'print only errors')
     .option('--json', 'print JSON')
-    .action(async (targets: string[], opts) => {
+    .action(async (targets: string[], opts: { file?: string; force?: boolean; quiet?: boolean; json?: boolean }) => {
       const { checkoutOutputs } = await import('../../pipeline/repro.js');
-      const report = await checkoutOutputs(projectRoot(), { file: opts.file, targets }, await waitingNotice());
+      const { root, ...where } = scope(opts.file);
+      const report = await checkoutOutputs(root, { ...where, targets, allPipelines: true, singleItem: true, force: opts.force }, await waitingNotice());
       if (opts.json) await printJsonLazy(report);
       else {
-        for (const p of report.restored) process.stdout.write(`restored ${p}\n`);
         for (const f of report.failed) process.stderr.write(`error: ${f.path}: ${f.message}\n`);
-        process.stdout.write(`${report.restored.length} restored, ${report.unchanged.length} unchanged, ${report.failed.length} failed\n`);
+        if (!opts.quiet) {
+          for (const p of report.restored) process.stdout.write(`restored ${p}\n`);
+          process.stdout.write(`${report.restored.length} restored, ${report.unchanged.length} unchanged, ${report.failed.length} failed\n`);
+        }
       }
       if (report.failed.length) process.exitCode = 1;
     });
 
   program
     .command('gc')
-    .description('remove cache objects that the lock file no longer references')
+    .description('remove cache objects that no lock file of the project references')
     .addOption(fileOption())
+    .option('-w, --workspace', "keep what the workspace's lock files reference (the default, as DVC's -w)")
+    .option('-f, --force', 'do not ask for confirmation')
     .option('--dry', 'list what would be removed')
+    .option('-q, --quiet', 'print only errors')
     .option('--json', 'print JSON')
-    .action(async (opts) => {
+    .action(async (opts: { file?: string; force?: boolean; dry?: boolean; quiet?: boolean; json?: boolean }) => {
+      if (!opts.dry && !opts.force) await confirmGc();
       const { gc } = await import('../../pipeline/repro.js');
-      const removed = await gc(projectRoot(), { file: opts.file, dry: opts.dry }, await waitingNotice());
+      const { root, ...where } = scope(opts.file);
+      const removed = await gc(root, { ...where, dry: opts.dry }, await waitingNotice());
       if (opts.json) return printJsonLazy({ removed, dry: Boolean(opts.dry) });
+      if (opts.quiet) return;
       for (const md5 of removed) process.stdout.write(`${opts.dry ? 'would remove' : 'removed'} ${md5}\n`);
       process.stdout.write(`${removed.length} object(s) ${opts.dry ? 'would be ' : ''}removed\n`);
     });
+}
+
+/** DVC's question before gc; without a terminal to ask on, -f is required. */
+async function confirmGc(): Promise<void> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new UsageError('gc removes cache objects and needs a confirmation: run it on a terminal, or pass -f/--force');
+  }
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    process.stderr.write('WARNING: This will remove all cache except items used in the workspace of the current repo.\n');
+    const answer = (await rl.question('Are you sure you want to proceed? [y/n] ')).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') throw new UsageError('gc cancelled');
+  } finally {
+    rl.close();
+  }
 }
 
 /** checkout and gc only report waiting for a running repro; on stderr, as their stdout may be JSON. */
@@ -129,13 +177,18 @@ export async function printJsonLazy(value: unknown): Promise<void> {
   printJson(value);
 }
 
-async function stageLogger(json: boolean, parallel: boolean): Promise<{ emit: Emit; finish(): Promise<void> | void }> {
+async function stageLogger(json: boolean, parallel: boolean, quiet: boolean): Promise<{ emit: Emit; finish(): Promise<void> | void }> {
   if (json) {
     const { jsonLogger } = await import('../loggers/json.js');
     const logger = jsonLogger();
     return { emit: logger.emit, finish: () => printJsonLazy(logger.document()) };
   }
   const { textLogger } = await import('../loggers/text.js');
+  if (quiet) {
+    // Failures still say why, on stderr; everything else is silent.
+    const errors = textLogger({ prefixOutput: false, out: process.stderr });
+    return { emit: (e) => void (e.type === 'stage-failed' && errors.emit(e)), finish: () => undefined };
+  }
   const logger = textLogger({ prefixOutput: parallel });
   return { emit: logger.emit, finish: () => void process.stdout.write(`${logger.summary()}\n`) };
 }
