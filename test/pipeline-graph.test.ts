@@ -93,7 +93,7 @@ test('select: an unknown target is a ConfigError with a did-you-mean', (t) => {
   const g = graph(t);
   assert.throws(() => g.select(['trian']), (e: unknown) => e instanceof ConfigError && /no stage named 'trian' \(did you mean 'train'\?\)/.test(e.message));
   assert.throws(() => g.select(['splitt']), /did you mean 'split'\?/);
-  assert.throws(() => g.select(['other.yaml:train']), /target names 'other\.yaml'/);
+  assert.throws(() => g.select(['other.yaml:train']), /no pipeline file 'other\.yaml' in the project/);
 });
 
 test('a longer cycle is reported with every stage on it', (t) => {

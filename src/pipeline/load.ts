@@ -62,7 +62,8 @@ export interface ProjectFiles {
  * across files, no cycle across files. Stages are named relative to `cwd` (see Stage.address).
  */
 export function loadProject(root: string, cwd: string, { file }: ProjectFiles = {}): { pipelines: Pipeline[]; walked: string[] } {
-  const collected = file === undefined ? collectPipelineFiles(root) : { files: [relative(root, file).split(sep).join('/')], dirs: [], ignoreFiles: [] };
+  const only = file === undefined ? undefined : relative(root, findPipelineFile(root, file)).split(sep).join('/');
+  const collected = only === undefined ? collectPipelineFiles(root) : { files: [only], dirs: [], ignoreFiles: [] };
   for (const ignore of collected.ignoreFiles) recordSource(ignore);
   const parsed = collected.files.map((rel) => parsePipelineFile(root, join(root, rel)));
   const pipelines = addressed(parsed, root, cwd, file === undefined ? undefined : collected.files[0]);
