@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
-import type { LockEntry, LockedFile } from './lockfile.js';
+import { lockedKey, type LockEntry, type LockedFile } from './lockfile.js';
 import type { Stage } from './model.js';
 import type { ObjectStore } from '../cache/odb.js';
 
@@ -51,7 +51,7 @@ export class RunCache {
 
   private entryDir(entry: LockEntry): string {
     const key = sha256(
-      JSON.stringify({ cmd: entry.cmd, deps: (entry.deps ?? []).map((d) => [d.path, d.md5]), params: entry.params ?? {} }),
+      JSON.stringify({ cmd: entry.cmd, deps: (entry.deps ?? []).map((d) => [d.path, lockedKey(d)]), params: entry.params ?? {} }),
     );
     return join(this.dir, key.slice(0, 2), key);
   }
