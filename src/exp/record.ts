@@ -1,4 +1,5 @@
 import { loadPipeline } from '../pipeline/load.js';
+import { recordLockFiles } from './kept-objects.js';
 import { metricsFiles, paramsFiles, readSnapshot, type Snapshot } from '../metrics/collect.js';
 import { workspaceReader } from '../metrics/tree.js';
 import { DEFAULT_PARAMS_FILE } from '../params/params.js';
@@ -77,6 +78,7 @@ export async function recordExperiment(
   return withTrackedRun({ root, stageName: 'exp', runName: options.name, params: asRecord(params) }, async (run) => {
     await run.setTags({ [EXPERIMENT_TAG]: EXPERIMENT_KIND, [OVERRIDES_TAG]: options.overrides.join(' ') });
     await run.logMetrics(asRecord(metrics) as Record<string, number>);
+    await recordLockFiles(root, run); // what gc keeps for this experiment
     await run.end(options.status);
     return run.runId;
   });

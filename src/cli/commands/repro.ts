@@ -134,15 +134,17 @@ export function register(program: Command): void {
     .description('remove cache objects that no lock file of the project references')
     .addOption(fileOption())
     .option('-w, --workspace', "keep what the workspace's lock files reference (the default, as DVC's -w)")
+    .option('--no-experiments', "also remove objects only recorded experiments' lock files reference")
     .option('-f, --force', 'do not ask for confirmation')
     .option('--dry', 'list what would be removed')
     .option('-q, --quiet', 'print only errors')
     .option('--json', 'print JSON')
-    .action(async (opts: { file?: string; force?: boolean; dry?: boolean; quiet?: boolean; json?: boolean }) => {
+    .action(async (opts: { file?: string; force?: boolean; dry?: boolean; quiet?: boolean; json?: boolean; experiments: boolean }) => {
       if (!opts.dry && !opts.force) await confirmGc();
       const { gc } = await import('../../pipeline/repro.js');
       const { root, ...where } = scope(opts.file);
-      const removed = await gc(root, { ...where, dry: opts.dry }, await waitingNotice());
+      const keep = opts.experiments ? [async () => (await import('../../exp/kept-objects.js')).experimentObjects(root)] : [];
+      const removed = await gc(root, { ...where, dry: opts.dry, keep }, await waitingNotice());
       if (opts.json) return printJsonLazy({ removed, dry: Boolean(opts.dry) });
       if (opts.quiet) return;
       for (const md5 of removed) process.stdout.write(`${opts.dry ? 'would remove' : 'removed'} ${md5}\n`);
