@@ -249,11 +249,11 @@ const cases: Case[] = [
     message: /Cannot interpolate data of type 'list'/,
   },
   {
-    name: 'a list holding a mapping interpolated into cmd',
-    files: { 'params.yaml': 'x: [1, {a: 2}]\n', 'pipeline.yaml': stage('    cmd: echo ${x}\n') },
+    name: 'a dict whose list holds a mapping, interpolated into cmd',
+    files: { 'params.yaml': 'x: {a: [1, {b: 2}]}\n', 'pipeline.yaml': stage('    cmd: echo ${x}\n') },
     line: 3,
     key: 'stages.train.cmd',
-    message: /Cannot interpolate nested iterable/,
+    message: /Cannot interpolate nested iterable in 'a'/,
   },
   {
     name: 'a params file in a format the engine cannot read',

@@ -29,8 +29,6 @@ export interface StageGraph {
    * to the root); no targets means every stage.
    */
   select(targets: readonly string[], options?: SelectOptions & { cwdRel?: string }): Stage[];
-  /** Every stage of a pipeline file (root-relative). */
-  stagesOf(fileRel: string): Stage[];
 }
 
 export function buildGraph(pipelines: readonly Pipeline[]): StageGraph {
@@ -74,12 +72,10 @@ export function buildGraph(pipelines: readonly Pipeline[]): StageGraph {
     return name;
   };
 
-  const stagesOf = (fileRel: string) => order.filter((s) => s.file === fileRel);
   return {
     pipelines,
     order,
     edges,
-    stagesOf,
     upstream: (name, transitive = false) => sorted(transitive ? closure([known(name)], up) : up.get(known(name))!),
     downstream: (name, transitive = false) => sorted(transitive ? closure([known(name)], down) : down.get(known(name))!),
     select(targets, options = {}) {

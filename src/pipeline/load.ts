@@ -22,22 +22,22 @@ import { buildStage } from './parse/stage.js';
 
 export { PIPELINE_FILES };
 
-/** Absolute path of the pipeline file: `file` (relative to `base`) when given, else the folder's default. */
-export function findPipelineFile(root: string, file?: string, base = root): string {
+/** Absolute path of the pipeline file: `file` (absolute, or relative to root) when given, else the root's default. */
+export function findPipelineFile(root: string, file?: string): string {
   if (file !== undefined) {
-    const abs = resolve(base, file);
+    const abs = resolve(root, file);
     if (!existsSync(abs)) throw new ConfigError('pipeline file not found', { file: displayPath(abs) });
     const rel = relative(root, abs);
     if (rel.startsWith('..') || resolve(root, rel) !== abs) throw new ConfigError(`pipeline file is outside the project '${displayPath(root)}'`, { file: displayPath(abs) });
     return abs;
   }
   for (const name of PIPELINE_FILES) {
-    const candidate = join(base, name);
+    const candidate = join(root, name);
     // Recorded even when absent: a pipeline.yaml created beside dvc.yaml takes over from it.
     recordSource(candidate);
     if (existsSync(candidate)) return candidate;
   }
-  throw new ConfigError(`no ${PIPELINE_FILES.join(' or ')} here (use --file FILE to name another)`, { file: displayPath(base) });
+  throw new ConfigError(`no ${PIPELINE_FILES.join(' or ')} here (use --file FILE to name another)`, { file: displayPath(root) });
 }
 
 /** `pipeline.yaml` -> `pipeline.lock`, `dvc.yaml` -> `dvc.lock`, `X.yaml` -> `X.lock`, beside it. */
