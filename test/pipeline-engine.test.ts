@@ -1,4 +1,4 @@
-// The engine in-process: repro() with a recording event sink and stage commands the test controls
+// The engine in-process: repro() on a Project opened in the test, with a recording event sink and stage commands the test controls
 // (each exits with the code written in a control file), across two pipeline files.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ExecutorEvent } from '../src/pipeline/events.js';
 import { repro } from '../src/pipeline/repro.js';
+import { Project } from '../src/project/project.js';
 import { gitInit, tempDir, writeFiles } from './helpers.js';
 
 /** A stage that writes its output, then exits with the code in `control/<name>`. */
@@ -27,7 +28,7 @@ function project(t: { after(fn: () => void): void }): string {
 
 async function run(dir: string, options: Parameters<typeof repro>[1]) {
   const events: ExecutorEvent[] = [];
-  const results = await repro(dir, { stdio: 'pipe', ...options }, (e) => events.push(e));
+  const results = await repro(Project.open(dir, { cwd: options.cwd }), { stdio: 'pipe', ...options }, (e) => events.push(e));
   const summary = events.filter((e) => e.type !== 'stage-output').map((e) => `${e.type === 'stage-done' ? e.outcome : e.type} ${'stage' in e ? e.stage : ''}`);
   return { results: Object.fromEntries(results), summary, events };
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { collectPipelineFiles } from '../pipeline/collect.js';
 import { lockFileFor } from '../pipeline/load.js';
 import { readLockFile } from '../pipeline/lockfile-read.js';
-import { openStore } from '../tracking/open.js';
+import type { Project } from '../project/project.js';
 import { EXPERIMENT_KIND, EXPERIMENT_TAG } from './record.js';
 
 export const LOCKS_ARTIFACT_DIR = 'mlops-locks';
@@ -22,9 +22,9 @@ export async function recordLockFiles(root: string, run: { logArtifact(localPath
 }
 
 /** Every cache object (md5) named by the lock files recorded by the project's experiments. */
-export async function experimentObjects(root: string): Promise<string[]> {
-  const { store } = openStore(root);
-  const experimentIds = (await store.listExperiments('all')).map((e) => e.experiment_id);
+export async function experimentObjects(project: Project): Promise<string[]> {
+  const { store } = await project.tracking();
+  const experimentIds = (await store.listExperiments('all')).map((experiment) => experiment.experiment_id);
   if (experimentIds.length === 0) return [];
   const { runs } = await store.searchRuns({ experimentIds, view: 'all' });
   const md5s: string[] = [];

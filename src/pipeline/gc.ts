@@ -38,7 +38,7 @@ export async function collectGarbage(ws: Workspace, { dry = false, keep = [] }: 
       .filter((name) => name.endsWith('.lock'))
       .map((name) => join(dir, name))
       .filter((path) => !open.has(path))
-      .map(readLockFile),
+      .map((path) => readLockFile(path)),
   );
   for (const lock of [...ws.lock.byFile().values(), ...beside]) {
     for (const [, entry] of lock.entries()) for (const out of entry.outs ?? []) add(out.md5);

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, posix, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { readYamlFile, recordSource, type YamlSource } from '../core/yaml.js';
+import { ReadRecorder, readYamlFile, type YamlSource } from '../core/yaml.js';
 import { displayPath } from '../core/display.js';
 import { DEFAULT_PARAMS_FILE } from '../params/params.js';
 import { addressed } from './address.js';
@@ -23,7 +23,7 @@ import { buildStage } from './parse/stage.js';
 export { PIPELINE_FILES };
 
 /** Absolute path of the pipeline file: `file` (absolute, or relative to root) when given, else the root's default. */
-export function findPipelineFile(root: string, file?: string): string {
+export function findPipelineFile(root: string, file?: string, reads = new ReadRecorder()): string {
   if (file !== undefined) {
     const abs = resolve(root, file);
     if (!existsSync(abs)) throw new ConfigError('pipeline file not found', { file: displayPath(abs) });
@@ -34,7 +34,7 @@ export function findPipelineFile(root: string, file?: string): string {
   for (const name of PIPELINE_FILES) {
     const candidate = join(root, name);
     // Recorded even when absent: a pipeline.yaml created beside dvc.yaml takes over from it.
-    recordSource(candidate);
+    reads.record(candidate);
     if (existsSync(candidate)) return candidate;
   }
   throw new ConfigError(`no ${PIPELINE_FILES.join(' or ')} here (use --file FILE to name another)`, { file: displayPath(root) });
@@ -45,9 +45,12 @@ export function lockFileFor(file: string): string {
   return join(dirname(file), `${basename(file, extname(file))}.lock`);
 }
 
-/** One pipeline file (the root's default when `file` is not given), its paths relative to `root`. */
-export function loadPipeline(root: string, file?: string): Pipeline {
-  const pipeline = parsePipelineFile(root, findPipelineFile(root, file));
+/**
+ * One pipeline file (the root's default when `file` is not given), its paths relative to `root`;
+ * `reads` records every file it depended on (for a snapshot of the result).
+ */
+export function loadPipeline(root: string, file?: string, reads = new ReadRecorder()): Pipeline {
+  const pipeline = parsePipelineFile(root, findPipelineFile(root, file, reads), reads);
   buildGraph([pipeline]); // refuses cycles now, before anything runs
   return pipeline;
 }
@@ -61,26 +64,26 @@ export interface ProjectFiles {
  * Every pipeline of the project (or only `file`), checked as one graph: no output declared twice
  * across files, no cycle across files. Stages are named relative to `cwd` (see Stage.address).
  */
-export function loadProject(root: string, cwd: string, { file }: ProjectFiles = {}): { pipelines: Pipeline[]; walked: string[] } {
-  const only = file === undefined ? undefined : relative(root, findPipelineFile(root, file)).split(sep).join('/');
+export function loadProject(root: string, cwd: string, { file }: ProjectFiles = {}, reads = new ReadRecorder()): { pipelines: Pipeline[]; walked: string[] } {
+  const only = file === undefined ? undefined : relative(root, findPipelineFile(root, file, reads)).split(sep).join('/');
   const collected = only === undefined ? collectPipelineFiles(root) : { files: [only], dirs: [], ignoreFiles: [] };
-  for (const ignore of collected.ignoreFiles) recordSource(ignore);
-  const parsed = collected.files.map((rel) => parsePipelineFile(root, join(root, rel)));
+  for (const ignore of collected.ignoreFiles) reads.record(ignore);
+  const parsed = collected.files.map((rel) => parsePipelineFile(root, join(root, rel), reads));
   const pipelines = addressed(parsed, root, cwd, file === undefined ? undefined : collected.files[0]);
   checkAcrossFiles(pipelines);
   buildGraph(pipelines); // refuses cycles (across files too) now, before anything runs
   return { pipelines, walked: collected.dirs };
 }
 
-function parsePipelineFile(root: string, path: string): Pipeline {
-  const source = readYamlFile(path);
+function parsePipelineFile(root: string, path: string, reads: ReadRecorder): Pipeline {
+  const source = readYamlFile(path, reads);
   const top = source.value === null ? {} : mapping(source.value, source, [], 'a mapping at the top level');
   checkKeys(top, TOP_KEYS, source, [], 'top-level');
   const base = dirname(path);
   const fileRel = relative(root, path).split(sep).join('/');
   const dirRel = posix.dirname(fileRel);
 
-  const context = Context.empty();
+  const context = Context.empty(reads);
   context.loadDefault(base, DEFAULT_PARAMS_FILE);
   if (top.vars !== undefined) context.loadVars(root, dirRel, top.vars, source, ['vars'], 'vars');
 
@@ -90,7 +93,7 @@ function parsePipelineFile(root: string, path: string): Pipeline {
     .map((template) => buildStage(template, root, dirRel, fileRel, source));
   const lockFile = lockFileFor(path);
   checkOutputs(built, root, source, [fileRel, posix.join(dirRel, basename(lockFile))]);
-  checkParams(built, root, source);
+  checkParams(built, root, source, reads);
 
   return {
     file: path,

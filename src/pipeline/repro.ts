@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, ConflictError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import { cwdRel, defaultFileOf } from './address.js';
 import type { CheckoutOptions, CheckoutReport } from './checkout.js';
@@ -10,7 +10,7 @@ import type { GcOptions } from './gc.js';
 import { buildGraph } from './graph.js';
 import { openFull, openSnapshot, saveSnapshot, SnapshotMiss, type OpenRequest } from './open.js';
 import { changeReasons, readInputs } from './status.js';
-import type { Workspace } from './workspace.js';
+import type { PipelineHost, Workspace } from './workspace.js';
 
 export interface Selection extends OpenRequest {
   /** Stages (`name`, `group`, `path/dvc.yaml:name`) or pipeline files, named from `cwd`. */
@@ -47,9 +47,9 @@ function select(ws: Workspace, selection: Selection) {
  * (a second one waits). A run in which nothing changed is answered from the snapshot of the last full
  * parse; anything that would run goes through a full parse and validation first.
  */
-export async function repro(root: string, request: Selection & ReproOptions, emit: Emit): Promise<Map<string, StageResult>> {
+export async function repro(host: PipelineHost, request: Selection & ReproOptions, emit: Emit): Promise<Map<string, StageResult>> {
   if (!request.force) {
-    const unchanged = await allUpToDate(root, request);
+    const unchanged = await allUpToDate(host, request);
     if (unchanged) {
       for (const event of unchanged.events) emit(event);
       return unchanged.results;
@@ -57,19 +57,22 @@ export async function repro(root: string, request: Selection & ReproOptions, emi
   }
   // Only a run that may execute something loads the executor (and execa, when a stage really runs).
   const { reproduce } = await import('./executor.js');
-  return withWorkspace(root, request, emit, { lock: !request.dry }, async (ws, walked) => {
+  return withWorkspace(host, request, emit, { lock: !request.dry }, async (ws, walked) => {
     const { stages, upstream } = select(ws, request);
     // A missing param stops the run before any stage (DVC fails only when it reaches the stage).
     if (!request.dry) ws.params.require(stages.filter((s) => !s.frozen), ws.pipelines);
     const results = await reproduce(ws, stages, upstream, request, emit);
-    if (ws.pipelines.some((p) => p.stages.length > 0)) await saveSnapshot(root, request, ws, walked);
+    if (ws.pipelines.some((p) => p.stages.length > 0)) {
+      host.ensureMlopsDir();
+      await saveSnapshot(request, ws, walked);
+    }
     return results;
   });
 }
 
 /** The no-op fast path: every selected stage up to date by the snapshot; undefined otherwise. */
-async function allUpToDate(root: string, selection: Selection) {
-  const ws = await openSnapshot(root, selection);
+async function allUpToDate(host: PipelineHost, selection: Selection) {
+  const ws = openSnapshot(host, selection);
   // Another repro is changing things: wait for it the normal way.
   if (!ws || existsSync(join(ws.mlopsDir, 'repro.lock'))) return undefined;
   const events: ExecutorEvent[] = [];
@@ -90,15 +93,17 @@ async function allUpToDate(root: string, selection: Selection) {
 }
 
 /** `mlops checkout`: restores outputs; waits for a running repro, which may be writing them. */
-export async function checkoutOutputs(root: string, selection: Selection & CheckoutOptions, emit: Emit): Promise<CheckoutReport> {
+export async function checkoutOutputs(host: PipelineHost, selection: Selection & CheckoutOptions, emit: Emit): Promise<CheckoutReport> {
   const { checkout } = await import('./checkout.js');
-  return withWorkspace(root, selection, emit, { lock: true }, (ws) => checkout(ws, select(ws, selection).stages, selection));
+  return withWorkspace(host, selection, emit, { lock: true }, (ws) => checkout(ws, select(ws, selection).stages, selection));
 }
 
 /** `mlops gc`: waits for a running repro, whose new objects are not in any lock file yet. */
-export async function gc(root: string, request: OpenRequest & GcOptions, emit: Emit): Promise<string[]> {
+export async function gc(host: PipelineHost, request: OpenRequest & GcOptions, emit: Emit): Promise<string[]> {
+  // Objects of `dvc add`ed data are in no pipeline's lock file: collecting here would delete them.
+  if (host.cacheOwner) throw new ConflictError(`the cache is ${host.cacheOwner}'s, shared with it: run '${host.cacheOwner.toLowerCase()} gc', which knows every object it references`);
   const { collectGarbage } = await import('./gc.js');
-  return withWorkspace(root, request, emit, { lock: true }, (ws) => collectGarbage(ws, request));
+  return withWorkspace(host, request, emit, { lock: true }, (ws) => collectGarbage(ws, request));
 }
 
 /**
@@ -107,14 +112,15 @@ export async function gc(root: string, request: OpenRequest & GcOptions, emit: E
  * stage writes nothing (no lock, no `.mlops/`).
  */
 async function withWorkspace<T>(
-  root: string,
+  host: PipelineHost,
   request: OpenRequest,
   emit: Emit,
   { lock }: { lock: boolean },
   task: (ws: Workspace, walked: readonly string[]) => Promise<T>,
 ): Promise<T> {
-  const opened = await openFull(root, request);
+  const opened = await openFull(host, request);
   if (!lock || opened.ws.pipelines.every((p) => p.stages.length === 0)) return task(opened.ws, opened.walked);
+  host.ensureMlopsDir();
   const { acquireRepoLock } = await import('./repo-lock.js');
   let waited = false;
   const release = await acquireRepoLock(opened.ws.mlopsDir, (pid) => {
@@ -122,7 +128,7 @@ async function withWorkspace<T>(
     emit({ type: 'waiting-for-lock', pid });
   });
   try {
-    const { ws, walked } = waited ? await openFull(root, request) : opened;
+    const { ws, walked } = waited ? await openFull(host, request) : opened;
     return await task(ws, walked);
   } finally {
     release();

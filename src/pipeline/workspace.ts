@@ -1,14 +1,26 @@
 import { join } from 'node:path';
-import { ObjectStore } from '../cache/odb.js';
+import type { ObjectStore } from '../cache/odb.js';
 import { StateStore } from '../cache/state.js';
 import { hashPath, type Hashed } from '../cache/tree.js';
 import { FailureError } from '../core/errors.js';
+import type { ReadRecorder } from '../core/yaml.js';
 import type { Locks } from './lockfile.js';
 import type { PathRef, Pipeline } from './model.js';
 import type { ParamsReader } from './params-values.js';
 import { isWithin } from './parse/paths.js';
 
-export const MLOPS_DIR = '.mlops';
+/** What the pipeline engine takes from the project it runs in (a Project, or a test's own). */
+export interface PipelineHost {
+  readonly root: string;
+  /** The project's `.mlops/` folder: state, snapshot, repo lock. */
+  readonly mlopsDir: string;
+  readonly cache: ObjectStore;
+  readonly runCacheDir: string;
+  /** The tool whose cache this is, when it is shared (DVC's): only that tool knows every object it needs. */
+  readonly cacheOwner?: string;
+  /** Creates `.mlops/` (with its .gitignore) before the first write into it. */
+  ensureMlopsDir(): void;
+}
 
 /** An http(s) dependency's fingerprint as DVC records it: the ETag, else Last-Modified and size. */
 export interface HttpFingerprint {
@@ -28,17 +40,23 @@ export class Workspace {
   readonly mlopsDir: string;
   readonly state: StateStore;
   readonly odb: ObjectStore;
+  readonly runCacheDir: string;
+  readonly root: string;
   private readonly hashed = new Map<string, { result: Promise<DepHashed | null>; entries: boolean }>();
 
   constructor(
-    readonly root: string,
     readonly pipelines: readonly Pipeline[],
     readonly lock: Locks,
     readonly params: ParamsReader,
+    host: PipelineHost,
+    /** The files this workspace was parsed from (none when it came from the snapshot). */
+    readonly reads?: ReadRecorder,
   ) {
-    this.mlopsDir = join(root, MLOPS_DIR);
+    this.root = host.root;
+    this.mlopsDir = host.mlopsDir;
     this.state = StateStore.load(this.mlopsDir);
-    this.odb = new ObjectStore(join(this.mlopsDir, 'cache'));
+    this.odb = host.cache;
+    this.runCacheDir = host.runCacheDir;
   }
 
   abs(rel: string): string {

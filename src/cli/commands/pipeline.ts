@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { fileOption, scope } from './repro.js';
+import { fileOption, jsonOption } from '../options.js';
+import { openProject } from '../project.js';
+import { scope } from './repro.js';
 
 interface StagesOptions {
   file?: string;
@@ -25,7 +27,7 @@ export function register(program: Command): void {
     command
       .addOption(fileOption())
       .option('-A, --all', 'every stage of every pipeline of the project')
-      .option('--json', 'print JSON')
+      .addOption(jsonOption())
       .action(listStages);
 
   stagesCommand(program.command('stages').description("list the expanded stages of this folder's pipeline file"));
@@ -38,7 +40,7 @@ export function register(program: Command): void {
     .addOption(fileOption())
     .option('--mermaid', 'print a Mermaid flowchart')
     .option('--dot', 'print Graphviz dot')
-    .option('--json', 'print JSON {stages, edges}')
+    .addOption(jsonOption('print JSON {stages, edges}'))
     .action(async (target: string | undefined, options: { file?: string; mermaid?: boolean; dot?: boolean; json?: boolean }) => {
       if ([options.mermaid, options.dot, options.json].filter(Boolean).length > 1) {
         throw new UsageError('choose one of --mermaid, --dot and --json');
@@ -58,7 +60,8 @@ async function load(file: string | undefined) {
     import('../../pipeline/graph.js'),
     import('../../pipeline/address.js'),
   ]);
-  const { root, cwd, file: abs } = scope(file);
-  const { pipelines } = loadProject(root, cwd, { file: abs });
-  return { graph: buildGraph(pipelines), here: cwdRel(root, cwd) };
+  const project = await openProject();
+  const { cwd, file: abs } = scope(project, file);
+  const { pipelines } = loadProject(project.root, cwd, { file: abs });
+  return { graph: buildGraph(pipelines), here: cwdRel(project.root, cwd) };
 }

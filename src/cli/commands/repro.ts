@@ -1,16 +1,14 @@
-import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { projectRoot } from '../../core/root.js';
+import type { OpenRequest } from '../../pipeline/open.js';
+import type { Project } from '../../project/project.js';
 import type { Emit } from '../../pipeline/events.js';
+import { fileOption, jsonOption } from '../options.js';
+import { openProject } from '../project.js';
 
-/** A long option only: `-f` is `--force` in DVC, and here. */
-export const fileOption = () => new Option('--file <file>', 'only this pipeline file (default: every pipeline.yaml / dvc.yaml of the project)');
-
-/** Where a command looks from: the project root, the current folder, and `--file` made absolute. */
-export function scope(file: string | undefined): { root: string; cwd: string; file?: string } {
-  const cwd = process.cwd();
-  return { root: projectRoot(), cwd, ...(file === undefined ? {} : { file: resolve(cwd, file) }) };
+/** Where a pipeline command looks from: the current folder, and `--file` made absolute. */
+export function scope(project: Project, file: string | undefined): OpenRequest {
+  return { cwd: project.cwd, ...(file === undefined ? {} : { file: project.fromCwd(file) }) };
 }
 
 export function jobs(value: string): number {
@@ -34,15 +32,14 @@ export interface ReproCliOptions {
 }
 
 /** `mlops repro` as the CLI runs it (also under `exp run`); true when every selected stage succeeded. */
-export async function reproduceFromCli(targets: string[], opts: ReproCliOptions): Promise<boolean> {
+export async function reproduceFromCli(project: Project, targets: string[], opts: ReproCliOptions): Promise<boolean> {
   const { repro } = await import('../../pipeline/repro.js');
   const { launcherDir } = await import('../launcher.js');
   const logger = await stageLogger(Boolean(opts.json), opts.jobs > 1, Boolean(opts.quiet));
-  const { root, ...where } = scope(opts.file);
   const results = await repro(
-    root,
+    project,
     {
-      ...where,
+      ...scope(project, opts.file),
       targets,
       allPipelines: opts.allPipelines,
       downstream: opts.downstream,
@@ -76,9 +73,9 @@ export function register(program: Command): void {
     .option('-j, --jobs <n>', 'stages to run at once when the graph allows', jobs, 1)
     .option('--no-run-cache', 'always run the command instead of restoring outputs seen before')
     .option('-q, --quiet', 'print only errors')
-    .option('--json', 'print a JSON report of every stage at the end')
+    .addOption(jsonOption('print a JSON report of every stage at the end'))
     .action(async (targets: string[], opts: ReproCliOptions) => {
-      if (!(await reproduceFromCli(targets, opts))) process.exitCode = 1;
+      if (!(await reproduceFromCli(await openProject(), targets, opts))) process.exitCode = 1;
     });
 
   program
@@ -87,13 +84,13 @@ export function register(program: Command): void {
     .argument('[targets...]', "stages ('name', 'path/dvc.yaml:name') or pipeline files to check")
     .addOption(fileOption())
     .option('-q, --quiet', 'print nothing; exit 1 if anything changed, 0 if up to date')
-    .option('--json', 'print JSON')
+    .addOption(jsonOption())
     .action(async (targets: string[], opts: { file?: string; quiet?: boolean; json?: boolean }) => {
       const { repro } = await import('../../pipeline/repro.js');
       const { describeReason } = await import('../../pipeline/status.js');
       const changed: Record<string, string[]> = {};
-      const { root, ...where } = scope(opts.file);
-      await repro(root, { ...where, targets, allPipelines: true, dry: true }, (e) => {
+      const project = await openProject();
+      await repro(project, { ...scope(project, opts.file), targets, allPipelines: true, dry: true }, (e) => {
         if (e.type === 'stage-done' && e.outcome === 'would-run') changed[e.stage] = e.reasons.map(describeReason);
       });
       const upToDate = Object.keys(changed).length === 0;
@@ -113,11 +110,11 @@ export function register(program: Command): void {
     .addOption(fileOption())
     .option('-f, --force', 'overwrite outputs modified in the workspace')
     .option('-q, --quiet', 'print only errors')
-    .option('--json', 'print JSON')
+    .addOption(jsonOption())
     .action(async (targets: string[], opts: { file?: string; force?: boolean; quiet?: boolean; json?: boolean }) => {
       const { checkoutOutputs } = await import('../../pipeline/repro.js');
-      const { root, ...where } = scope(opts.file);
-      const report = await checkoutOutputs(root, { ...where, targets, allPipelines: true, singleItem: true, force: opts.force }, await waitingNotice());
+      const project = await openProject();
+      const report = await checkoutOutputs(project, { ...scope(project, opts.file), targets, allPipelines: true, singleItem: true, force: opts.force }, await waitingNotice());
       if (opts.json) await printJsonLazy(report);
       else {
         for (const f of report.failed) process.stderr.write(`error: ${f.path}: ${f.message}\n`);
@@ -138,13 +135,13 @@ export function register(program: Command): void {
     .option('-f, --force', 'do not ask for confirmation')
     .option('--dry', 'list what would be removed')
     .option('-q, --quiet', 'print only errors')
-    .option('--json', 'print JSON')
+    .addOption(jsonOption())
     .action(async (opts: { file?: string; force?: boolean; dry?: boolean; quiet?: boolean; json?: boolean; experiments: boolean }) => {
       if (!opts.dry && !opts.force) await confirmGc();
       const { gc } = await import('../../pipeline/repro.js');
-      const { root, ...where } = scope(opts.file);
-      const keep = opts.experiments ? [async () => (await import('../../exp/kept-objects.js')).experimentObjects(root)] : [];
-      const removed = await gc(root, { ...where, dry: opts.dry, keep }, await waitingNotice());
+      const project = await openProject();
+      const keep = opts.experiments ? [async () => (await import('../../exp/kept-objects.js')).experimentObjects(project)] : [];
+      const removed = await gc(project, { ...scope(project, opts.file), dry: opts.dry, keep }, await waitingNotice());
       if (opts.json) return printJsonLazy({ removed, dry: Boolean(opts.dry) });
       if (opts.quiet) return;
       for (const md5 of removed) process.stdout.write(`${opts.dry ? 'would remove' : 'removed'} ${md5}\n`);

@@ -4,10 +4,10 @@
 // it before running anything (see ../params-values.ts).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readsAsYaml, readYamlFile, recordSource, type YamlSource } from '../../core/yaml.js';
+import { readsAsYaml, readYamlFile, type ReadRecorder, type YamlSource } from '../../core/yaml.js';
 import type { BuiltStage } from './stage.js';
 
-export function checkParams(built: readonly BuiltStage[], root: string, source: YamlSource): void {
+export function checkParams(built: readonly BuiltStage[], root: string, source: YamlSource, reads: ReadRecorder): void {
   const checked = new Set<string>();
   for (const b of built) {
     for (const spec of b.stage.params) {
@@ -17,8 +17,8 @@ export function checkParams(built: readonly BuiltStage[], root: string, source: 
       if (checked.has(abs)) continue;
       checked.add(abs);
       // Read even when tracked whole: a YAML error in it must stop the run before it starts.
-      if (existsSync(abs)) readYamlFile(abs);
-      else recordSource(abs); // its appearance later matters to a cached parse
+      if (existsSync(abs)) readYamlFile(abs, reads);
+      else reads.record(abs); // its appearance later matters to a cached parse
     }
   }
 }
