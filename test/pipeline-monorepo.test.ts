@@ -71,6 +71,11 @@ test('targets as DVC names them: a stage of this folder, path/dvc.yaml:stage, a 
   assert.equal(forced.code, 0, forced.stderr);
   assert.deepEqual(ran(dir), ['prep', 'use', 'prep']);
 
+  // A folder without a pipeline file takes the nearest one above it: here the root's.
+  const fromData = await runMlops(['repro', '--dry'], { cwd: join(dir, 'data') });
+  assert.equal(fromData.code, 0, fromData.stderr);
+  assert.match(fromData.stdout, /^\.\.\/dvc\.yaml:top: would run/m);
+  assert.doesNotMatch(fromData.stdout, /prep: would run/);
   const stagesHere = await runMlops(['stages', '--json'], { cwd: join(dir, 'sub/b') });
   assert.deepEqual(Object.keys(JSON.parse(stagesHere.stdout).stages), ['use']);
   const stageList = await runMlops(['stage', 'list', '--all', '--json'], { cwd: join(dir, 'sub/b') });

@@ -1,6 +1,6 @@
 // Finds every pipeline file of a project: `pipeline.yaml` and `dvc.yaml` anywhere under the root,
 // except in the tool's and git's own folders and what `.dvcignore` / `.mlopsignore` exclude.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { IGNORE_FILES, IgnoreRules } from './ignore.js';
 
 export const PIPELINE_FILES = ['pipeline.yaml', 'dvc.yaml'] as const;
@@ -23,8 +23,15 @@ export function collectPipelineFiles(root: string): Collected {
   const out: Collected = { files: [], dirs: [], ignoreFiles: [] };
   const walk = (rel: string) => {
     const abs = rel ? `${root}/${rel}` : root;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch (error) {
+      // A folder we may not read holds no pipeline of ours (DVC skips it too).
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') return;
+      throw error;
+    }
     out.dirs.push(abs);
-    const entries = readdirSync(abs, { withFileTypes: true });
     const names = new Set(entries.map((e) => e.name));
     for (const name of IGNORE_FILES) {
       if (!names.has(name)) continue;

@@ -29,10 +29,11 @@ function select(ws: Workspace, selection: Selection) {
   const here = cwdRel(ws.root, selection.cwd);
   let targets = [...(selection.targets ?? [])];
   if (targets.length === 0 && !selection.allPipelines) {
-    // DVC's default target: the pipeline file of the current folder (or the one named by --file).
-    const own = selection.file !== undefined ? ws.pipelines[0]?.fileRel : defaultFileOf(ws.pipelines, here);
+    // DVC's default target: the pipeline file of the current folder (or the one named by --file). A
+    // folder without one (data/, src/) takes the nearest one above it, up to the root.
+    const own = selection.file !== undefined ? ws.pipelines[0]?.fileRel : nearestFile(ws, here);
     if (own === undefined) {
-      throw new ConfigError('no pipeline.yaml or dvc.yaml here (name a stage as path/to/dvc.yaml:stage, or use -P for every pipeline)', {
+      throw new ConfigError('no pipeline.yaml or dvc.yaml here or above (name a stage as path/to/dvc.yaml:stage, or use -P for every pipeline)', {
         file: displayPath(selection.cwd),
       });
     }
@@ -40,6 +41,13 @@ function select(ws: Workspace, selection: Selection) {
   }
   const stages = graph.select(targets, { downstream: selection.downstream, singleItem: selection.singleItem, cwdRel: here });
   return { stages, upstream: (address: string) => graph.upstream(address).map((s) => s.address) };
+}
+
+function nearestFile(ws: Workspace, dirRel: string): string | undefined {
+  for (let dir = dirRel; ; dir = posix.dirname(dir)) {
+    const own = defaultFileOf(ws.pipelines, dir);
+    if (own !== undefined || dir === '.') return own;
+  }
 }
 
 /**
@@ -98,10 +106,11 @@ export async function checkoutOutputs(host: PipelineHost, selection: Selection &
   return withWorkspace(host, selection, emit, { lock: true }, (ws) => checkout(ws, select(ws, selection).stages, selection));
 }
 
-/** `mlops gc`: waits for a running repro, whose new objects are not in any lock file yet. */
-export async function gc(host: PipelineHost, request: OpenRequest & GcOptions, emit: Emit): Promise<string[]> {
+/** `mlops gc`: asks `confirm` first; waits for a running repro, whose new objects are not in any lock file yet. */
+export async function gc(host: PipelineHost, request: OpenRequest & GcOptions & { confirm?: () => Promise<void> }, emit: Emit): Promise<string[]> {
   // Objects of `dvc add`ed data are in no pipeline's lock file: collecting here would delete them.
   if (host.cacheOwner) throw new ConflictError(`the cache is ${host.cacheOwner}'s, shared with it: run '${host.cacheOwner.toLowerCase()} gc', which knows every object it references`);
+  await request.confirm?.(); // the user's go-ahead (or a refusal), once gc is known to be possible
   const { collectGarbage } = await import('./gc.js');
   return withWorkspace(host, request, emit, { lock: true }, (ws) => collectGarbage(ws, request));
 }

@@ -137,11 +137,11 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'print only errors')
     .addOption(jsonOption())
     .action(async (opts: { file?: string; force?: boolean; dry?: boolean; quiet?: boolean; json?: boolean; experiments: boolean }) => {
-      if (!opts.dry && !opts.force) await confirmGc();
       const { gc } = await import('../../pipeline/repro.js');
       const project = await openProject();
       const keep = opts.experiments ? [async () => (await import('../../exp/kept-objects.js')).experimentObjects(project)] : [];
-      const removed = await gc(project, { ...scope(project, opts.file), dry: opts.dry, keep }, await waitingNotice());
+      const confirm = opts.dry || opts.force ? undefined : confirmGc;
+      const removed = await gc(project, { ...scope(project, opts.file), dry: opts.dry, keep, confirm }, await waitingNotice());
       if (opts.json) return printJsonLazy({ removed, dry: Boolean(opts.dry) });
       if (opts.quiet) return;
       for (const md5 of removed) process.stdout.write(`${opts.dry ? 'would remove' : 'removed'} ${md5}\n`);
