@@ -108,7 +108,7 @@ test('bad input: a missing declared file warns, a malformed one is exit 2 naming
   assert.equal(missing.stderr, 'warning: not found: reports/nothing.json\n');
   assert.match(missing.stdout, /^Path\s+a\nreports\/metrics.json\s+1\n$/);
 
-  const noPipeline = await runMlops(['metrics', 'show', '-f', 'nope.yaml'], { cwd: dir });
+  const noPipeline = await runMlops(['metrics', 'show', '--file', 'nope.yaml'], { cwd: dir });
   assert.equal(noPipeline.code, 2);
   assert.match(noPipeline.stderr, /nope\.yaml: pipeline file not found/);
 });

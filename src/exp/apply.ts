@@ -39,7 +39,7 @@ export async function applyExperiment(project: Project, ref: string, options: { 
   const release = await acquireRepoLock(project.mlopsDir, options.onWait);
   try {
     for (const rel of files) await writeFileAtomic(join(root, rel), await readFile(join(saved, rel)));
-    const checkout = await checkoutOutputs(project, { file: options.file, lockHeld: true }, () => {});
+    const checkout = await checkoutOutputs(project, { cwd: project.cwd, ...(options.file === undefined ? {} : { file: project.fromCwd(options.file) }), lockHeld: true }, () => {});
     return { run, written: files, checkout };
   } finally {
     release();

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import type { Pipeline } from '../pipeline/model.js';
+import { recordLockFiles } from './kept-objects.js';
 import { metricsFiles, paramsFiles, readSnapshot, type Snapshot } from '../metrics/collect.js';
 import { workspaceReader, type TreeReader } from '../metrics/tree.js';
 import { DEFAULT_PARAMS_FILE } from '../params/params.js';
@@ -99,6 +100,7 @@ export async function recordExperiment(project: Project, pipeline: Pipeline, req
       const folder = dirname(rel);
       await run.logArtifact(`${root}/${rel}`, folder === '.' ? SAVED_DIR : `${SAVED_DIR}/${folder}`);
     }
+    await recordLockFiles(project.root, run); // what gc keeps for this experiment
     await run.end(request.status);
     return run.runId;
   });
