@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { CheckoutReport } from './checkout.js';
 import type { Emit, ExecutorEvent } from './events.js';
 import type { ReproOptions, StageResult } from './executor.js';
+import type { RepoLock } from './repo-lock.js';
 import { buildGraph } from './graph.js';
 import { openFull, openSnapshot, saveSnapshot, SnapshotMiss } from './open.js';
 import { changeReasons, readInputs } from './status.js';
@@ -37,9 +38,9 @@ export async function repro(root: string, request: Selection & ReproOptions, emi
   }
   // Only a run that may execute something loads the executor (and execa, when a stage really runs).
   const { reproduce } = await import('./executor.js');
-  return withWorkspace(root, request.file, emit, { lock: !request.dry }, async (ws) => {
+  return withWorkspace(root, request.file, emit, { lock: !request.dry }, async (ws, lock) => {
     const { stages, upstream } = select(ws, request);
-    const results = await reproduce(ws, stages, upstream, request, emit);
+    const results = await reproduce(ws, stages, upstream, { ...request, groups: lock }, emit);
     await saveSnapshot(root, request.file, ws);
     return results;
   });
@@ -86,19 +87,19 @@ async function withWorkspace<T>(
   file: string | undefined,
   emit: Emit,
   { lock }: { lock: boolean },
-  task: (ws: Workspace) => Promise<T>,
+  task: (ws: Workspace, lock?: RepoLock) => Promise<T>,
 ): Promise<T> {
   const ws = await openFull(root, file);
   if (!lock) return task(ws);
   const { acquireRepoLock } = await import('./repo-lock.js');
   let waited = false;
-  const release = await acquireRepoLock(ws.mlopsDir, (pid) => {
+  const repoLock = await acquireRepoLock(ws.mlopsDir, (wait) => {
     waited = true;
-    emit({ type: 'waiting-for-lock', pid });
+    emit({ type: 'waiting-for-lock', ...wait });
   });
   try {
-    return await task(waited ? await openFull(root, file) : ws);
+    return await task(waited ? await openFull(root, file) : ws, repoLock);
   } finally {
-    release();
+    repoLock.release();
   }
 }

@@ -47,6 +47,7 @@ export function register(program: Command): void {
       if (!isStageMode(flags)) return check();
       const { withTrackedRun } = await import('../../tracking/tracked-run.js');
       const { projectRoot } = await import('../../core/root.js');
-      await withTrackedRun({ root: projectRoot(), stageName: 'drift' }, check);
+      const { stageRunId } = await import('../output.js');
+      await withTrackedRun({ root: projectRoot(), stageName: 'drift', runId: stageRunId() }, check);
     });
 }

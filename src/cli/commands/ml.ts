@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { TrackedRun } from '../../tracking/run.js';
 import { projectRoot } from '../../core/root.js';
-import { interactive, printJson, withSpinner } from '../output.js';
+import { interactive, printJson, stageRunId, withSpinner } from '../output.js';
 import { markdownTable, textTable } from '../table.js';
 
 // The built-in ML stages: prepare, train, evaluate, predict. Domain code is imported inside each
@@ -9,10 +9,13 @@ import { markdownTable, textTable } from '../table.js';
 
 const fixed = (v: number) => v.toFixed(4);
 
-/** Runs a built-in stage inside a tracked run: FINISHED, or FAILED when it throws (a failed gate too). */
+/**
+ * Runs a built-in stage inside a tracked run: FINISHED, or FAILED when it throws (a failed gate too).
+ * As a pipeline stage's cmd, it logs into that stage's run rather than a second one.
+ */
 async function tracked<T>(stageName: string, fn: (run: TrackedRun) => Promise<T>): Promise<T> {
   const { withTrackedRun } = await import('../../tracking/tracked-run.js');
-  return withTrackedRun({ root: projectRoot(), stageName }, fn);
+  return withTrackedRun({ root: projectRoot(), stageName, runId: stageRunId() }, fn);
 }
 const paramText = (params: object) =>
   Object.entries(params)

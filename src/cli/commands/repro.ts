@@ -27,6 +27,7 @@ export interface ReproCliOptions {
 export async function reproduceFromCli(targets: string[], opts: ReproCliOptions): Promise<boolean> {
   const { repro } = await import('../../pipeline/repro.js');
   const { launcherDir } = await import('../launcher.js');
+  const { stageTracker } = await import('../../tracking/stage-runs.js');
   const logger = await stageLogger(Boolean(opts.json), opts.jobs > 1);
   const results = await repro(
     projectRoot(),
@@ -41,6 +42,7 @@ export async function reproduceFromCli(targets: string[], opts: ReproCliOptions)
       jobs: opts.jobs,
       runCache: opts.runCache,
       launcherDir: launcherDir(),
+      tracker: stageTracker(projectRoot()),
       stdio: opts.json || opts.jobs > 1 ? 'pipe' : 'inherit',
     },
     logger.emit,
