@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { currentProcess, processAlive, type ProcessRef } from './process.js';
 
 // A lock is a file that appears whole or not at all: its content (the owner) is written to a temp file
 // first and hard-linked to the lock's name, which fails if the lock exists. Taking over a stale lock is
@@ -58,5 +60,36 @@ function clearStaleMutex(mutex: string): void {
     if (Date.now() - statSync(mutex).mtimeMs > TAKEOVER_STALE_MS) rmdirSync(mutex);
   } catch {
     // gone meanwhile: its holder finished
+  }
+}
+
+/**
+ * Runs `fn` holding the lock `file` (short critical sections: a read-modify-write of one small file).
+ * A lock whose owner process is gone is taken over.
+ */
+export async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const me = JSON.stringify(currentProcess());
+  for (;;) {
+    if (tryCreateLock(file, me)) break;
+    const text = readLock(file);
+    if (text === undefined) continue;
+    if (!ownerAlive(text)) removeStaleLock(file, text);
+    else await sleep(LOCK_POLL_MS);
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+const LOCK_POLL_MS = 10;
+
+function ownerAlive(text: string): boolean {
+  try {
+    const owner = JSON.parse(text) as ProcessRef;
+    return Number.isInteger(owner.pid) && processAlive(owner) !== false;
+  } catch {
+    return false; // unreadable: never written whole by us, so left by something else
   }
 }

@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '../core/atomic.js';
+import { withFileLock } from '../core/file-lock.js';
 import { UsageError, didYouMean } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from './config.js';
@@ -19,6 +20,9 @@ import {
   type CreateRunOptions, type Experiment, type Metric, type Run, type RunInfo, type RunStatus,
   type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
 } from './store.js';
+
+/** Beside meta.yaml while it is rewritten; MLflow ignores other files in a run folder. */
+const META_LOCK_FILE = 'meta.yaml.lock';
 
 /**
  * MLflow's local folder store (`mlruns/`), file for file: experiments are folders holding meta.yaml and
@@ -198,10 +202,18 @@ export class FileStore implements TrackingStore {
     );
   }
 
-  private async updateRunInfo(runId: string, change: Partial<RunInfo>, deletedTime: number | null = null): Promise<void> {
-    const run = this.lazyRun(runId);
-    const info = this.readInfo(run);
-    await this.writeRunMeta(run.dir, { ...info, ...change }, deletedTime);
+  /**
+   * A read-modify-write of meta.yaml under a per-run lock, so that two processes (a run ending while
+   * `runs delete` marks it) never lose each other's change; deleted_time is kept unless given.
+   */
+  private async updateRunInfo(runId: string, change: (info: RunInfo) => Partial<RunInfo>, deletedTime?: number): Promise<void> {
+    const { dir } = this.lazyRun(runId);
+    await withFileLock(join(dir, META_LOCK_FILE), async () => {
+      const run = this.lazyRun(runId); // read again, inside the lock
+      const info = this.readInfo(run);
+      const previous = files.readMetaFile(join(dir, files.META_FILE))?.deleted_time;
+      await this.writeRunMeta(dir, { ...info, ...change(info) }, deletedTime ?? (typeof previous === 'number' ? previous : null));
+    });
   }
 
   async logParams(runId: string, params: Record<string, string>): Promise<void> {
@@ -245,7 +257,7 @@ export class FileStore implements TrackingStore {
     for (const [key, value] of Object.entries(tags)) await writeFileAtomic(join(run.dir, files.TAGS_DIR, key), value);
     // MLflow keeps meta.yaml's run_name in step with the mlflow.runName tag.
     const name = tags['mlflow.runName'];
-    if (name !== undefined) await this.updateRunInfo(runId, { run_name: name });
+    if (name !== undefined) await this.updateRunInfo(runId, () => ({ run_name: name }));
   }
 
   async logArtifact(runId: string, localPath: string, artifactPath = ''): Promise<void> {
@@ -257,14 +269,15 @@ export class FileStore implements TrackingStore {
   }
 
   async setStatus(runId: string, status: RunStatus, endTime: number | null = null): Promise<void> {
-    await this.updateRunInfo(runId, { status, end_time: endTime });
+    await this.updateRunInfo(runId, () => ({ status, end_time: endTime }));
   }
 
   /** MLflow's soft delete: lifecycle_stage `deleted` and a deleted_time; the files stay until gc. */
   async deleteRun(runId: string): Promise<void> {
-    const info = this.readInfo(this.lazyRun(runId));
-    if (info.lifecycle_stage === 'deleted') throw new UsageError(`run '${runId}' is already deleted`);
-    await this.updateRunInfo(runId, { lifecycle_stage: 'deleted' }, Date.now());
+    await this.updateRunInfo(runId, (info) => {
+      if (info.lifecycle_stage === 'deleted') throw new UsageError(`run '${runId}' is already deleted`);
+      return { lifecycle_stage: 'deleted' };
+    }, Date.now());
   }
 
   // ---- runs: reading

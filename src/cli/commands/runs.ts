@@ -57,11 +57,23 @@ export function register(program: Command): void {
 
   runs
     .command('delete')
-    .description("mark a run deleted (MLflow's soft delete: lifecycle_stage deleted; hidden from list)")
-    .argument('<run-id>')
-    .action(async (runId: string) => {
+    .description("mark runs deleted (MLflow's soft delete: lifecycle_stage deleted; hidden from list)")
+    .argument('<run-ids...>')
+    .action(async (runIds: string[]) => {
       const { deleteRunCommand } = await import('../runs-view.js');
-      await deleteRunCommand(runId);
+      await deleteRunCommand(runIds);
+    });
+
+  runs
+    .command('close')
+    .description('end RUNNING runs whose process is gone (killed, crashed); listings show them as DEAD')
+    .argument('[run-ids...]')
+    .option('--stale', 'close every dead run of the experiment')
+    .option('--experiment <name>', 'with --stale: experiment name or id (default: the project\'s)')
+    .option('--status <status>', 'the status they end with: KILLED, FAILED or FINISHED', 'KILLED')
+    .action(async (runIds: string[], opts: { stale?: boolean; experiment?: string; status: string }) => {
+      const { closeRunsCommand } = await import('../runs-view.js');
+      await closeRunsCommand(runIds, opts);
     });
 
   program
