@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 // Who owns a lock or a run: a pid alone is not enough, as pids are reused (pid 1 after a container
@@ -35,14 +35,23 @@ export function currentProcess(): ProcessRef {
 export function processAlive(ref: ProcessRef): boolean | undefined {
   if (ref.host !== undefined && ref.host !== hostname()) return undefined;
   if (!signalReaches(ref.pid)) return false;
-  if (ref.start === undefined) return true;
-  const now = processStartTime(ref.pid);
-  return now === undefined || now === ref.start;
+  const fields = statFields(ref.pid);
+  if (fields === undefined) return true; // no /proc: the signal test is all there is
+  return fields[0] !== 'Z' && (ref.start === undefined || fields[19] === ref.start);
 }
 
-/** Whether any process of the group `pgid` still exists. */
+/**
+ * Whether any live process of the group `pgid` still exists. A zombie (dead, not yet reaped: some
+ * container init processes never reap) does not count, so /proc is scanned where there is one.
+ */
 export function groupAlive(pgid: number): boolean {
-  return signalReaches(-pgid);
+  if (!existsSync('/proc/self/stat')) return signalReaches(-pgid);
+  if (!signalReaches(-pgid)) return false;
+  return readdirSync('/proc').some((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    const fields = statFields(Number(entry));
+    return fields !== undefined && fields[0] !== 'Z' && Number(fields[2]) === pgid;
+  });
 }
 
 function signalReaches(target: number): boolean {
