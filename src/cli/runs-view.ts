@@ -4,6 +4,7 @@ import { displayPath } from '../core/display.js';
 import { compareRunData, type ComparedKey } from '../tracking/compare.js';
 import { filterEntities, parseFilter, type Entity } from '../tracking/filter.js';
 import { closeRefusal, isDead, shownStatus } from '../tracking/liveness.js';
+import { keyMetrics, nestRuns, type RunGroup } from '../tracking/nesting.js';
 import { openStore } from '../tracking/open.js';
 import { parseOrderBy } from '../tracking/order-by.js';
 import type { Run, RunStatus, SkippedRun } from '../tracking/store.js';
@@ -36,7 +37,11 @@ function entityValue(run: Run, e: Entity): string | number | undefined {
   return undefined; // attributes already have their own columns
 }
 
-export async function listRuns(opts: { experiment?: string; filter?: string; orderBy: string[]; max: number; deleted?: boolean; json?: boolean }): Promise<void> {
+/** Nested runs shown under each parent by default; `--flat` (or `--json`) lists them all. */
+const NESTED_SHOWN = 10;
+const KEY_METRIC_COLUMNS = 4;
+
+export async function listRuns(opts: { experiment?: string; filter?: string; orderBy: string[]; max: number; deleted?: boolean; json?: boolean; flat?: boolean }): Promise<void> {
   const { store, config } = openStore(projectRoot());
   const experiment = opts.experiment ? await store.resolveExperiment(opts.experiment) : await store.getExperimentByName(config.experiment);
   // Parse before reading anything, so a malformed filter fails fast even on an empty folder.
@@ -59,14 +64,25 @@ export async function listRuns(opts: { experiment?: string; filter?: string; ord
   } else if (runs.length === 0) {
     process.stdout.write('no runs\n');
   } else {
-    const header = ['RUN ID', 'NAME', 'STAGE', 'STATUS', 'START (UTC)', ...extra.map((e) => `${e.kind}s.${e.key}`)];
-    const rows = runs.map((r) => [
-      r.info.run_id, r.info.run_name, r.tags[STAGE_TAG] ?? '-', shownStatus(r), time(r.info.start_time),
-      ...extra.map((e) => cell(entityValue(r, e))),
-    ]);
-    process.stdout.write(colourRows(textTable(header, rows), runs.map((r) => statusColour(shownStatus(r)))));
+    const rows = opts.flat ? runs.map((run) => ({ run, name: run.info.run_name })) : nestedRows(nestRuns(runs, opts.orderBy.length > 0));
+    const shown = rows.flatMap((r) => (r.run ? [r.run] : []));
+    const metricKeys = keyMetrics(shown, KEY_METRIC_COLUMNS, new Set(extra.filter((e) => e.kind === 'metric').map((e) => e.key)));
+    const header = ['RUN ID', 'NAME', 'STAGE', 'STATUS', 'START (UTC)', ...extra.map((e) => `${e.kind}s.${e.key}`), ...metricKeys];
+    const table = rows.map(({ run: r, name }) => (r
+      ? [r.info.run_id, name, r.tags[STAGE_TAG] ?? '-', shownStatus(r), time(r.info.start_time), ...extra.map((e) => cell(entityValue(r, e))), ...metricKeys.map((k) => cell(r.metrics[k]))]
+      : ['', name, '', '', '', ...extra.map(() => ''), ...metricKeys.map(() => '')]));
+    process.stdout.write(colourRows(textTable(header, table), rows.map(({ run }) => (run ? statusColour(shownStatus(run)) : color.dim))));
   }
   reportSkipped(skipped);
+}
+
+/** Table rows: each top-level run, then its first nested runs indented, then how many more there are. */
+function nestedRows(groups: RunGroup[]): { run?: Run; name: string }[] {
+  return groups.flatMap(({ run, children }) => [
+    { run, name: run.info.run_name },
+    ...children.slice(0, NESTED_SHOWN).map((child) => ({ run: child, name: `  ${child.info.run_name}` })),
+    ...(children.length > NESTED_SHOWN ? [{ name: `  ... ${children.length - NESTED_SHOWN} more nested runs (--flat lists all)` }] : []),
+  ]);
 }
 
 function statusColour(status: string): (text: string) => string {

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '../core/atomic.js';
+import { storeArtifact } from './artifact-objects.js';
 import { withFileLock } from '../core/file-lock.js';
 import { UsageError, didYouMean } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
@@ -32,7 +33,14 @@ const META_LOCK_FILE = 'meta.yaml.lock';
 export class FileStore implements TrackingStore {
   private readonly runDirs = new Map<string, { dir: string; experimentId: string }>();
 
-  constructor(readonly root: string) {}
+  /**
+   * `objectsDir`: where artifacts are kept once per content (see artifact-objects.ts), outside the
+   * tracking folder so that it keeps MLflow's exact layout; without it, artifacts are plain copies.
+   */
+  constructor(
+    readonly root: string,
+    private readonly objectsDir?: string,
+  ) {}
 
   // ---- experiments
 
@@ -265,7 +273,7 @@ export class FileStore implements TrackingStore {
     const target = posix.normalize(artifactPath.replace(/\\/g, '/'));
     if (target.startsWith('..') || target.startsWith('/')) throw new UsageError(`artifact path '${artifactPath}' must stay inside the run's artifacts`);
     if (!existsSync(localPath)) throw new UsageError(`artifact '${displayPath(localPath)}' not found`);
-    await copyInto(localPath, join(run.dir, files.ARTIFACTS_DIR, target === '.' ? '' : target, basename(localPath)));
+    await storeArtifact(this.objectsDir, localPath, join(run.dir, files.ARTIFACTS_DIR, target === '.' ? '' : target, basename(localPath)));
   }
 
   async setStatus(runId: string, status: RunStatus, endTime: number | null = null): Promise<void> {
@@ -325,14 +333,5 @@ function checkParamUnchanged(run: LazyRun, key: string, value: string): void {
   const current = run.param(key);
   if (current !== undefined && current !== value) {
     throw new UsageError(`param '${key}' of run ${run.runId} was logged as '${current}'; a param cannot change (logged again as '${value}')`);
-  }
-}
-
-/** Copies a file or a folder, each file written atomically. */
-async function copyInto(source: string, target: string): Promise<void> {
-  if (statSync(source).isDirectory()) {
-    for (const entry of await readdir(source)) await copyInto(join(source, entry), join(target, entry));
-  } else {
-    await writeFileAtomic(target, await readFile(source));
   }
 }

@@ -41,18 +41,18 @@ export function register(program: Command): void {
     .option('--json', 'print the CV results as JSON')
     .option('--md', 'print the CV results as a markdown table')
     .action(async (opts: { json?: boolean; md?: boolean }) => {
-      const { trainGridSearch } = await import('../../ml/train.js');
+      const { candidateName, trainGridSearch } = await import('../../ml/train.js');
       const { PATHS } = await import('../../ml/paths.js');
       const started = Date.now();
       const summary = await tracked('train', (run) =>
         withSpinner('train: starting workers', (update) =>
         trainGridSearch(projectRoot(), {
           run,
-          onCandidate: (done, total, r) => {
+          onCandidate: (done, total, index, r) => {
             const elapsed = (Date.now() - started) / 1000;
             const eta = Math.round((elapsed / done) * (total - done));
             if (interactive) update(`train: ${done}/${total} candidates, ETA ${eta}s`);
-            else if (!opts.json && !opts.md) console.log(`candidate ${done}/${total}: ${paramText(r.params)}: ${fixed(r.mean_score)} ± ${fixed(r.std_score)}`);
+            else if (!opts.json && !opts.md) console.log(`${candidateName(index)}: ${paramText(r.params)}: ${fixed(r.mean_score)} ± ${fixed(r.std_score)} (${done}/${total} done)`);
           },
         }),
         ),

@@ -28,8 +28,9 @@ export function register(program: Command): void {
     .option('--order-by <clause>', "e.g. 'metrics.f1 DESC' (repeatable or comma-separated; ASC by default)", collect)
     .option('--max <n>', "at most this many runs (MLflow's search default)", positiveInt, DEFAULT_MAX_RUNS)
     .option('--deleted', 'list deleted runs instead')
-    .option('--json', 'JSON: a list of runs, each with run_id, info, params, metrics, tags')
-    .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; max: number; deleted?: boolean; json?: boolean }) => {
+    .option('--flat', 'list nested runs (grid candidates) as rows of their own instead of under their parent')
+    .option('--json', 'JSON: a list of runs (nested ones too), each with run_id, info, dead, params, metrics, tags')
+    .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; max: number; deleted?: boolean; flat?: boolean; json?: boolean }) => {
       const { listRuns } = await import('../runs-view.js');
       await listRuns({ ...opts, orderBy: opts.orderBy ?? [] });
     });
