@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { currentProcess, groupAlive, processAlive } from '../src/core/process.js';
 import { FileStore } from '../src/tracking/file-store.js';
 import { startRun } from '../src/tracking/tracked-run.js';
@@ -36,6 +37,8 @@ test('repro killed with -9 mid-stage: the next repro waits for the stage it left
   t.after(() => {
     try { process.kill(-orphan, 'SIGKILL'); } catch { /* already gone */ }
   });
+  // The group is recorded right after the spawn; on a loaded machine the stage may print first.
+  while (!readFileSync(join(dir, '.mlops/repro.lock'), 'utf8').includes(`"pgid":${orphan}`)) await sleep(20);
   first.child.kill('SIGKILL');
   await first.closed;
   assert.ok(groupAlive(orphan), 'the stage outlives a repro killed with -9');
@@ -49,12 +52,19 @@ test('repro killed with -9 mid-stage: the next repro waits for the stage it left
   assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'fresh\n');
 });
 
-test('a lock held by a reused pid (same pid, another process start time) is taken over at once', async (t) => {
+test('the lock of a repro killed with -9, its pid now reused by another process (pid 1), is taken over at once', async (t) => {
   const dir = tempDir(t);
-  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n' });
-  mkdirSync(join(dir, '.mlops'), { recursive: true });
+  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  a:\n    cmd: echo $$ > group.pid; echo up-$((6*7)); sleep 30; echo a > a.txt\n    outs: [a.txt]\n' });
+  const killed = startRepro(dir);
+  await killed.saw('up-42');
+  killed.child.kill('SIGKILL');
+  await killed.closed;
+  process.kill(-Number(readFileSync(join(dir, 'group.pid'), 'utf8')), 'SIGKILL'); // no stage left running
   // pid 1 is alive, but it is not the process that took this lock.
-  writeFileSync(join(dir, '.mlops/repro.lock'), JSON.stringify({ pid: 1, start: '0', host: currentProcess().host }));
+  const lockFile = join(dir, '.mlops/repro.lock');
+  const text = readFileSync(lockFile, 'utf8');
+  writeFileSync(lockFile, text.startsWith('{') ? JSON.stringify({ ...JSON.parse(text), pid: 1 }) : '1');
+  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n' });
   const repro = startRepro(dir);
   const timer = setTimeout(() => repro.child.kill('SIGKILL'), 20_000);
   const code = await repro.closed;
