@@ -78,8 +78,8 @@ evaluate:
   summary.search.candidates.forEach((c, i) => {
     const child = train.children[i]!;
     assert.deepEqual(child.params, c.params);
-    assert.deepEqual(child.metric('accuracy').map((m) => [m.value, m.step]), c.fold_scores.map((s, fold) => [s, fold]), 'one step per fold');
-    assert.equal(child.metric('accuracy_mean')[0]!.value, c.mean_score);
+    assert.deepEqual(child.metric('cv_accuracy').map((m) => [m.value, m.step]), c.fold_scores.map((s, fold) => [s, fold]), 'one step per fold');
+    assert.deepEqual(child.metric('accuracy').map((m) => m.value), [c.mean_score], 'the scoring metric is the CV mean');
     assert.equal(child.metric('accuracy_std')[0]!.value, c.std_score);
     assert.equal(child.status, 'FINISHED');
   });

@@ -29,10 +29,6 @@ export function interruptedBy(): NodeJS.Signals | undefined {
   return interrupted;
 }
 
-export function exitCodeForSignal(signal: NodeJS.Signals): number {
-  return EXIT_CODES[signal as (typeof SIGNALS)[number]] ?? 128;
-}
-
 function handle(signal: (typeof SIGNALS)[number]): void {
   if (interrupted) process.exit(EXIT_CODES[interrupted]);
   interrupted = signal;

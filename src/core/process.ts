@@ -22,7 +22,7 @@ function statFields(pid: number): string[] | undefined {
 }
 
 /** Field 22 of /proc/PID/stat (index 19 after the name). */
-export function processStartTime(pid: number): string | undefined {
+function processStartTime(pid: number): string | undefined {
   return statFields(pid)?.[19];
 }
 

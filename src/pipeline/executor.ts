@@ -11,7 +11,7 @@ import { changeReasons, describeReason, lockCmd, readInputs, type ChangeReason, 
 import type { Workspace } from './workspace.js';
 
 /** After Ctrl-C or SIGTERM is passed on to a stage, how long it may take to end before it is killed. */
-export const STAGE_GRACE_MS = 10_000;
+const STAGE_GRACE_MS = 10_000;
 
 /** Records each stage that runs (experiment tracking); the pipeline code knows only this interface. */
 export interface StageTracker {
@@ -193,7 +193,6 @@ async function recordOutputs(
   ws: Workspace, stage: Stage, entry: LockEntry, runCache: RunCache | undefined,
   fail: (reason: FailureReason, message: string) => Outcome,
 ): Promise<Outcome> {
-
   const outs: LockedPath[] = [];
   for (const out of stage.outs) {
     const hashed = await ws.hash(out.rel, { forStorage: out.cache });

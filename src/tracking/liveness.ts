@@ -8,10 +8,14 @@ import { HOST_TAG, PID_TAG, PROCESS_START_TAG } from './tracked-run.js';
  * never judged dead.
  */
 export function isDead(run: Run): boolean {
-  if (run.info.status !== 'RUNNING') return false;
+  return run.info.status === 'RUNNING' && ownerAlive(run) === false;
+}
+
+/** Whether the process that started the run lives; undefined when that cannot be told. */
+function ownerAlive(run: Run): boolean | undefined {
   const pid = Number(run.tags[PID_TAG]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  return processAlive({ pid, host: run.tags[HOST_TAG], start: run.tags[PROCESS_START_TAG] }) === false;
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return processAlive({ pid, host: run.tags[HOST_TAG], start: run.tags[PROCESS_START_TAG] });
 }
 
 /** The status a listing shows: DEAD for a RUNNING run whose process is gone. */
@@ -22,7 +26,5 @@ export function shownStatus(run: Run): RunStatus | 'DEAD' {
 /** Why a run cannot be closed, or undefined when it can (it is RUNNING, and not by a live process here). */
 export function closeRefusal(run: Run): string | undefined {
   if (run.info.status !== 'RUNNING') return `it has already ended (${run.info.status})`;
-  const pid = Number(run.tags[PID_TAG]);
-  const alive = Number.isInteger(pid) && pid > 0 && processAlive({ pid, host: run.tags[HOST_TAG], start: run.tags[PROCESS_START_TAG] }) === true;
-  return alive ? `its process (pid ${pid}) is still running; stop it, or it ends the run itself` : undefined;
+  return ownerAlive(run) ? `its process (pid ${run.tags[PID_TAG]}) is still running; stop it, or it ends the run itself` : undefined;
 }

@@ -5,7 +5,7 @@ import { FileStore } from './file-store.js';
 import { openStore } from './open.js';
 
 /** What `mlops log` writes to: one existing run, named by id, in the store a tracking URI names. */
-export interface LogTarget {
+interface LogTarget {
   logParams(params: Record<string, string>): Promise<void>;
   logMetric(key: string, value: number, step: number): Promise<void>;
   setTags(tags: Record<string, string>): Promise<void>;

@@ -1,10 +1,10 @@
 import { pathToFileURL } from 'node:url';
 import type { StageRun, StageTracker } from '../pipeline/executor.js';
 
-export const CMD_TAG = 'mlops.cmd';
-export const REASONS_TAG = 'mlops.reasons';
-export const EXIT_CODE_TAG = 'mlops.exit_code';
-export const DURATION_TAG = 'mlops.duration_s';
+const CMD_TAG = 'mlops.cmd';
+const REASONS_TAG = 'mlops.reasons';
+const EXIT_CODE_TAG = 'mlops.exit_code';
+const DURATION_TAG = 'mlops.duration_s';
 
 /**
  * Every pipeline stage that runs is a tracked run (its cmd, stage name, why it ran, duration, exit code),

@@ -170,6 +170,6 @@ export async function withTrackedRun<T>(options: StartRunOptions, fn: (run: Trac
 }
 
 /** How an interrupted run ends: FAILED on Ctrl-C, as MLflow records a KeyboardInterrupt; KILLED otherwise. */
-export function signalStatus(signal: NodeJS.Signals): RunEndStatus {
+function signalStatus(signal: NodeJS.Signals): RunEndStatus {
   return signal === 'SIGINT' ? 'FAILED' : 'KILLED';
 }

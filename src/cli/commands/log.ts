@@ -14,7 +14,7 @@ async function runFromEnv() {
 
 function number(what: string, text: string): number {
   const value = Number(text);
-  if (text.trim() === '' || Number.isNaN(value) && text.trim().toLowerCase() !== 'nan') throw new UsageError(`${what} must be a number, not '${text}'`);
+  if (text.trim() === '' || (Number.isNaN(value) && text.trim().toLowerCase() !== 'nan')) throw new UsageError(`${what} must be a number, not '${text}'`);
   return value;
 }
 
