@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { currentProcess, groupAlive, processAlive } from '../src/core/process.js';
+import { Project } from '../src/project/project.js';
 import { FileStore } from '../src/tracking/file-store.js';
 import { startRun } from '../src/tracking/tracked-run.js';
 import { MLOPS_BIN, runMlops, tempDir, writeFiles } from './helpers.js';
@@ -99,7 +100,8 @@ test('every run records its process; runs whose process is gone show as DEAD and
   const dir = tempDir(t);
   const script = `
     import { startRun } from ${JSON.stringify(new URL('../src/tracking/tracked-run.js', import.meta.url).href)};
-    const run = await startRun({ root: ${JSON.stringify(dir)}, stageName: 'train' });
+    import { Project } from ${JSON.stringify(new URL('../src/project/project.js', import.meta.url).href)};
+    const run = await startRun({ project: Project.open(${JSON.stringify(dir)}), stageName: 'train' });
     process.stdout.write(run.runId + '\\n');
     setTimeout(() => {}, 60000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -134,8 +136,8 @@ test('every run records its process; runs whose process is gone show as DEAD and
 
 test('runs delete on a running run: the run ending afterwards keeps deleted_time; delete takes several ids', async (t) => {
   const dir = tempDir(t);
-  const first = await startRun({ root: dir, stageName: 'train' });
-  const second = await startRun({ root: dir, stageName: 'train' });
+  const first = await startRun({ project: Project.open(dir), stageName: 'train' });
+  const second = await startRun({ project: Project.open(dir), stageName: 'train' });
   const r = await runMlops(['runs', 'delete', first.runId, second.runId], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   await first.end('FINISHED');
@@ -147,7 +149,7 @@ test('runs delete on a running run: the run ending afterwards keeps deleted_time
   assert.equal((await store.getRun(second.runId)).info.lifecycle_stage, 'deleted');
   await second.end('FINISHED');
   // An unknown id among several: nothing is deleted.
-  const third = await startRun({ root: dir, stageName: 'train' });
+  const third = await startRun({ project: Project.open(dir), stageName: 'train' });
   const bad = await runMlops(['runs', 'delete', third.runId, 'f'.repeat(32)], { cwd: dir });
   assert.equal(bad.code, 2);
   assert.equal((await store.getRun(third.runId)).info.lifecycle_stage, 'active');

@@ -1,16 +1,15 @@
 import { ConfigError, UsageError } from '../core/errors.js';
-import { projectRoot } from '../core/root.js';
 import { displayPath } from '../core/display.js';
 import { compareRunData, type ComparedKey } from '../tracking/compare.js';
 import { filterEntities, parseFilter, type Entity } from '../tracking/filter.js';
 import { closeRefusal, isDead, shownStatus } from '../tracking/liveness.js';
 import { keyMetrics, nestRuns, type RunGroup } from '../tracking/nesting.js';
-import { openStore } from '../tracking/open.js';
 import { parseOrderBy } from '../tracking/order-by.js';
-import type { Run, RunStatus, SkippedRun } from '../tracking/store.js';
+import { resolveExperiment, type Run, type RunStatus, type SkippedRun } from '../tracking/store.js';
 import { STAGE_TAG } from '../tracking/tracked-run.js';
 import { color } from './color.js';
 import { interactive, printJson } from './output.js';
+import { projectTracking } from './project.js';
 import { textTable } from './table.js';
 
 // Printing for the runs and experiments commands; every decision about runs lives in src/tracking/.
@@ -42,8 +41,8 @@ const NESTED_SHOWN = 10;
 const KEY_METRIC_COLUMNS = 4;
 
 export async function listRuns(opts: { experiment?: string; filter?: string; orderBy: string[]; max: number; deleted?: boolean; json?: boolean; flat?: boolean }): Promise<void> {
-  const { store, config } = openStore(projectRoot());
-  const experiment = opts.experiment ? await store.resolveExperiment(opts.experiment) : await store.getExperimentByName(config.experiment);
+  const { store, experiment: defaultExperiment, shown } = await projectTracking();
+  const experiment = opts.experiment ? await resolveExperiment(store, opts.experiment, shown) : await store.getExperimentByName(defaultExperiment);
   // Parse before reading anything, so a malformed filter fails fast even on an empty folder.
   const extra = [...filterEntities(parseFilter(opts.filter ?? '')), ...parseOrderBy(opts.orderBy).map((k) => k.entity)].filter(
     (e, i, all) => e.kind !== 'attribute' && all.findIndex((o) => o.kind === e.kind && o.key === e.key) === i,
@@ -101,7 +100,7 @@ function colourRows(table: string, colours: readonly (((text: string) => string)
 }
 
 export async function showRun(runId: string, opts: { json?: boolean }): Promise<void> {
-  const { store } = openStore(projectRoot());
+  const { store } = await projectTracking();
   const run = await store.getRun(runId);
   const history = Object.fromEntries(
     await Promise.all(Object.keys(run.metrics).sort().map(async (key) => [key, await store.getMetricHistory(runId, key)] as const)),
@@ -131,7 +130,7 @@ export async function showRun(runId: string, opts: { json?: boolean }): Promise<
 }
 
 export async function compareRunsCommand(runIds: string[], opts: { onlyDiff?: boolean; json?: boolean }): Promise<void> {
-  const { store } = openStore(projectRoot());
+  const { store } = await projectTracking();
   const runs: Run[] = [];
   for (const id of runIds) runs.push(await store.getRun(id));
   const comparison = compareRunData(runs);
@@ -153,7 +152,7 @@ export async function compareRunsCommand(runIds: string[], opts: { onlyDiff?: bo
 }
 
 export async function deleteRunCommand(runIds: string[]): Promise<void> {
-  const { store } = openStore(projectRoot());
+  const { store } = await projectTracking();
   for (const id of runIds) await store.getRun(id); // every id checked before any is deleted
   for (const id of runIds) {
     await store.deleteRun(id);
@@ -165,7 +164,7 @@ export async function deleteRunCommand(runIds: string[]): Promise<void> {
 export async function closeRunsCommand(runIds: string[], opts: { stale?: boolean; experiment?: string; status: string }): Promise<void> {
   if (runIds.length === 0 && !opts.stale) throw new UsageError('name the runs to close, or use --stale to close every run whose process is gone');
   if (!['FAILED', 'KILLED', 'FINISHED'].includes(opts.status)) throw new UsageError(`--status must be FAILED, KILLED or FINISHED, not '${opts.status}'`);
-  const { store, config } = openStore(projectRoot());
+  const { store, experiment: defaultExperiment, shown } = await projectTracking();
   const runs: Run[] = [];
   for (const id of runIds) runs.push(await store.getRun(id));
   for (const run of runs) {
@@ -173,7 +172,7 @@ export async function closeRunsCommand(runIds: string[], opts: { stale?: boolean
     if (refusal) throw new UsageError(`run ${run.info.run_id} cannot be closed: ${refusal}`);
   }
   if (opts.stale) {
-    const experiment = opts.experiment ? await store.resolveExperiment(opts.experiment) : await store.getExperimentByName(config.experiment);
+    const experiment = opts.experiment ? await resolveExperiment(store, opts.experiment, shown) : await store.getExperimentByName(defaultExperiment);
     const { runs: found } = await store.searchRuns({ experimentIds: experiment ? [experiment.experiment_id] : [], filter: "attributes.status = 'RUNNING'", orderBy: [], maxResults: Number.MAX_SAFE_INTEGER, view: 'active' });
     runs.push(...found.filter((r) => isDead(r) && !runIds.includes(r.info.run_id)));
   }
@@ -185,7 +184,7 @@ export async function closeRunsCommand(runIds: string[], opts: { stale?: boolean
 }
 
 export async function listExperimentsCommand(opts: { deleted?: boolean; json?: boolean }): Promise<void> {
-  const { store } = openStore(projectRoot());
+  const { store } = await projectTracking();
   const experiments = await store.listExperiments(opts.deleted ? 'all' : 'active');
   if (opts.json) {
     printJson(experiments);

@@ -16,7 +16,7 @@ export async function collectGarbage(ws: Workspace, { dry = false } = {}): Promi
     .filter((name) => name.endsWith('.lock'))
     .map((name) => join(ws.pipeline.root, name))
     .filter((path) => path !== ws.pipeline.lockFile)
-    .map(readLockFile);
+    .map((path) => readLockFile(path));
   for (const [, entry] of [ws.lock, ...locks].flatMap((lock) => lock.entries())) {
     for (const out of entry.outs ?? []) {
       keep.add(out.md5);

@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import type { StageRun, StageTracker } from '../pipeline/executor.js';
+import type { Project } from '../project/project.js';
 
 const CMD_TAG = 'mlops.cmd';
 const REASONS_TAG = 'mlops.reasons';
@@ -12,23 +13,24 @@ const DURATION_TAG = 'mlops.duration_s';
  * MLFLOW_RUN_ID and MLFLOW_EXPERIMENT_NAME. So `mlflow.log_metric` in a user's Python stage, `mlops log`
  * in a shell stage and built-in stages (`mlops train` as a cmd) all log into the stage's run.
  */
-export function stageTracker(root: string): StageTracker {
+export function stageTracker(project: Project): StageTracker {
   return {
     async start(stage): Promise<StageRun> {
       // Loaded only when a stage really runs, so a no-op repro stays fast.
-      const { trackingConfig } = await import('./config.js');
-      const { startRun } = await import('./tracked-run.js');
-      const config = trackingConfig(root);
+      const [{ startRun }, { parseStoreUri }] = await Promise.all([import('./tracked-run.js'), import('../project/stores.js')]);
+      const tracking = await project.tracking();
+      const location = parseStoreUri(tracking.uri, project.root);
       const run = await startRun({
-        root,
+        project,
         stageName: stage.name,
         tags: { 'mlflow.source.name': stage.cmd, [CMD_TAG]: stage.cmd, [REASONS_TAG]: stage.reasons.join('; ') },
       });
       return {
         env: {
-          MLFLOW_TRACKING_URI: pathToFileURL(config.dir).href,
+          // A folder store as a file: URI (MLflow reads a relative path from the stage's own folder).
+          MLFLOW_TRACKING_URI: location.scheme === 'file' ? pathToFileURL(location.path).href : tracking.uri,
           MLFLOW_RUN_ID: run.runId,
-          MLFLOW_EXPERIMENT_NAME: config.experiment,
+          MLFLOW_EXPERIMENT_NAME: tracking.experiment,
         },
         async end({ status, exitCode, durationMs }) {
           await run.setTags({ [DURATION_TAG]: (durationMs / 1000).toFixed(3), ...(exitCode === undefined ? {} : { [EXIT_CODE_TAG]: String(exitCode) }) });

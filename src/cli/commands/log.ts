@@ -7,9 +7,10 @@ import { UsageError } from '../../core/errors.js';
 async function runFromEnv() {
   const runId = process.env.MLFLOW_RUN_ID;
   if (!runId) throw new UsageError('MLFLOW_RUN_ID is not set: mlops log works inside a pipeline stage (mlops repro sets it) or with MLFLOW_RUN_ID exported');
-  const { logTarget } = await import('../../tracking/log-target.js');
-  const { projectRoot } = await import('../../core/root.js');
-  return logTarget(runId, process.env.MLFLOW_TRACKING_URI, () => projectRoot());
+  const [{ logTarget }, { openProject }] = await Promise.all([import('../../tracking/log-target.js'), import('../project.js')]);
+  const project = await openProject(); // its tracking store honours MLFLOW_TRACKING_URI
+  const { store } = await project.tracking();
+  return { ...(await logTarget(store, runId)), project };
 }
 
 function number(what: string, text: string): number {
@@ -48,5 +49,8 @@ export function register(program: Command): void {
     .argument('<path>', 'a file or folder to store with the run')
     .argument('[artifact-path]', 'folder inside the run\'s artifacts')
     .description('store a file or folder in the run\'s artifacts')
-    .action(async (path: string, artifactPath: string | undefined) => (await runFromEnv()).logArtifact(path, artifactPath));
+    .action(async (path: string, artifactPath: string | undefined) => {
+      const target = await runFromEnv();
+      await target.logArtifact(target.project.fromCwd(path), artifactPath);
+    });
 }

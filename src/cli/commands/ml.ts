@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import type { Project } from '../../project/project.js';
 import type { TrackedRun } from '../../tracking/run.js';
-import { projectRoot } from '../../core/root.js';
+import { jsonOption, mdOption } from '../options.js';
 import { interactive, printJson, stageRunId, withSpinner } from '../output.js';
+import { openProject, pipelineStage } from '../project.js';
 import { markdownTable, textTable } from '../table.js';
 
 // The built-in ML stages: prepare, train, evaluate, predict. Domain code is imported inside each
@@ -11,11 +13,12 @@ const fixed = (v: number) => v.toFixed(4);
 
 /**
  * Runs a built-in stage inside a tracked run: FINISHED, or FAILED when it throws (a failed gate too).
- * As a pipeline stage's cmd, it logs into that stage's run rather than a second one.
+ * As a pipeline stage's cmd, it logs into that stage's run (MLFLOW_RUN_ID) rather than a second one.
  */
-async function tracked<T>(stageName: string, fn: (run: TrackedRun) => Promise<T>): Promise<T> {
+export async function tracked<T>(stageName: string, fn: (run: TrackedRun, project: Project) => Promise<T>): Promise<T> {
   const { withTrackedRun } = await import('../../tracking/tracked-run.js');
-  return withTrackedRun({ root: projectRoot(), stageName, runId: stageRunId() }, fn);
+  const project = await openProject();
+  return withTrackedRun({ project, stageName, pipelineStage: pipelineStage(), runId: stageRunId() }, (run) => fn(run, project));
 }
 const paramText = (params: object) =>
   Object.entries(params)
@@ -29,7 +32,7 @@ export function register(program: Command): void {
     .action(async () => {
       const { prepare } = await import('../../ml/prepare.js');
       const { PATHS } = await import('../../ml/paths.js');
-      const s = await tracked('prepare', (run) => withSpinner('prepare: reading data', () => prepare(projectRoot(), run)));
+      const s = await tracked('prepare', (run, project) => withSpinner('prepare: reading data', () => prepare(project.root, run)));
       const dropped = s.droppedRows ? `, ${s.droppedRows} rows dropped (missing values)` : '';
       console.log(`prepared ${s.trainRows} train and ${s.testRows} test rows, ${s.features} features, ${s.classes.length} classes${dropped}`);
       console.log(`wrote ${PATHS.train}, ${PATHS.test}, ${PATHS.transform}`);
@@ -38,15 +41,15 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('grid search with stratified k-fold CV (params.yaml train:), refit the best, save the model')
-    .option('--json', 'print the CV results as JSON')
-    .option('--md', 'print the CV results as a markdown table')
+    .addOption(jsonOption('print the CV results as JSON'))
+    .addOption(mdOption('print the CV results as a markdown table'))
     .action(async (opts: { json?: boolean; md?: boolean }) => {
       const { candidateName, trainGridSearch } = await import('../../ml/train.js');
       const { PATHS } = await import('../../ml/paths.js');
       const started = Date.now();
-      const summary = await tracked('train', (run) =>
+      const summary = await tracked('train', (run, project) =>
         withSpinner('train: starting workers', (update) =>
-        trainGridSearch(projectRoot(), {
+        trainGridSearch(project.root, {
           run,
           onCandidate: (done, total, index, r) => {
             const elapsed = (Date.now() - started) / 1000;
@@ -71,13 +74,13 @@ export function register(program: Command): void {
   program
     .command('evaluate')
     .description('test-set metrics, confusion matrix and feature importance; exit 1 when a threshold gate fails')
-    .option('--json', 'print the metrics as JSON')
-    .option('--md', 'print the metrics as a markdown table')
+    .addOption(jsonOption('print the metrics as JSON'))
+    .addOption(mdOption('print the metrics as a markdown table'))
     .action(async (opts: { json?: boolean; md?: boolean }) => {
       const { evaluate, gateFailure, GATE_METRICS } = await import('../../ml/evaluate.js');
       const { PATHS } = await import('../../ml/paths.js');
-      await tracked('evaluate', async (run) => {
-        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(projectRoot(), run));
+      await tracked('evaluate', async (run, project) => {
+        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(project.root, run));
         if (opts.json) printJson({ ...metrics, failed_gates: failed });
         else {
           const rows = GATE_METRICS.map((m) => [m, fixed(metrics[m])]);
