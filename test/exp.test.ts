@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runMlops, tempDir, writeFiles } from './helpers.js';
@@ -49,7 +49,9 @@ test('exp run with a metric key MLflow cannot store: one line naming the file, e
   });
   const r = await runMlops(['exp', 'run', '-n', 'odd'], { cwd: dir });
   assert.equal(r.code, 2, r.stdout + r.stderr);
-  assert.equal(existsSync(join(dir, 'mlruns')), false, 'no run left RUNNING or half-recorded');
+  // The pipeline's stage ran (a tracked run of its own, FINISHED); no experiment run was recorded.
+  const runs = JSON.parse((await runMlops(['runs', 'list', '--json'], { cwd: dir })).stdout) as { info: { status: string }; tags: Record<string, string> }[];
+  assert.ok(runs.every((run) => run.info.status === 'FINISHED' && run.tags['mlops.kind'] !== 'experiment'), 'no run left RUNNING or half-recorded');
   assert.equal(r.stderr, "error: metrics.json: metric 'acc@1' cannot be recorded as an MLflow run: names may only contain letters, digits, _ - . / and spaces\n");
 });
 

@@ -152,3 +152,18 @@ test('no change: empty JSON object, and a note instead of an empty table', async
   assert.equal(text.stdout, '');
   assert.match(text.stderr, /no metrics changed between HEAD and HEAD/);
 });
+
+test('metrics diff and params diff before the first commit compare against nothing, as DVC does', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, WORKSPACE);
+  execFileSync('git', ['init', '-q'], { cwd: dir });
+  const metrics = await runMlops(['metrics', 'diff', '--json', ...TARGETS], { cwd: dir });
+  assert.equal(metrics.code, 0, metrics.stderr);
+  assert.equal(JSON.parse(metrics.stdout)['reports/metrics.json'].accuracy.new, 0.9);
+  assert.equal(JSON.parse(metrics.stdout)['reports/metrics.json'].accuracy.old, null);
+  const params = await runMlops(['params', 'diff', '--targets', 'params.yaml', '--json'], { cwd: dir });
+  assert.equal(params.code, 0, params.stderr);
+  assert.equal(JSON.parse(params.stdout)['params.yaml']['train.n_estimators'].new, 300);
+  const unknown = await runMlops(['metrics', 'diff', 'v1', ...TARGETS], { cwd: dir });
+  assert.equal(unknown.code, 2, 'a revision other than HEAD still has to exist');
+});

@@ -46,7 +46,7 @@ test('prepare -> train -> evaluate -> predict on the example layout', async (t) 
 
   const tr = await runMlops(['train'], { cwd: dir });
   assert.equal(tr.code, 0, tr.stderr);
-  assert.match(tr.stdout, /^candidate 1\/2: /m, 'plain progress lines off a terminal');
+  assert.match(tr.stdout, /^candidate-[01]: .* \(1\/2 done\)$/m, 'plain progress lines off a terminal, named by grid place');
   const cv = JSON.parse(read(dir, 'reports/cv_results.json'));
   assert.equal(cv.candidates.length, 2);
   assert.deepEqual(cv.candidates.map((c: { params: unknown }) => c.params), [{ max_depth: 6, n_estimators: 15 }, { max_depth: null, n_estimators: 15 }]);

@@ -78,8 +78,8 @@ evaluate:
   summary.search.candidates.forEach((c, i) => {
     const child = train.children[i]!;
     assert.deepEqual(child.params, c.params);
-    assert.deepEqual(child.metric('accuracy').map((m) => [m.value, m.step]), c.fold_scores.map((s, fold) => [s, fold]), 'one step per fold');
-    assert.equal(child.metric('accuracy_mean')[0]!.value, c.mean_score);
+    assert.deepEqual(child.metric('cv_accuracy').map((m) => [m.value, m.step]), c.fold_scores.map((s, fold) => [s, fold]), 'one step per fold');
+    assert.deepEqual(child.metric('accuracy').map((m) => m.value), [c.mean_score], 'the scoring metric is the CV mean');
     assert.equal(child.metric('accuracy_std')[0]!.value, c.std_score);
     assert.equal(child.status, 'FINISHED');
   });
@@ -128,8 +128,10 @@ test('through the CLI, the train run holds one nested run per candidate with its
   for (const id of children) {
     const c = cv.candidates[Number(tag(id, 'mlflow.runName')!.split('-')[1])];
     assert.equal(file(id, 'params/max_depth'), String(c.params.max_depth));
-    const folds = file(id, 'metrics/f1_macro')!.trim().split('\n').map((line) => line.split(' ').slice(1).map(Number));
+    const folds = file(id, 'metrics/cv_f1_macro')!.trim().split('\n').map((line) => line.split(' ').slice(1).map(Number));
     assert.deepEqual(folds, c.fold_scores.map((s: number, fold: number) => [s, fold]), 'one line per fold: score, step = fold');
+    const scored = file(id, 'metrics/f1_macro')!.trim().split('\n');
+    assert.deepEqual(scored.map((line) => Number(line.split(' ')[1])), [c.mean_score], 'f1_macro, the scoring metric, is the CV mean');
     assert.equal(status(id), '3');
   }
   assert.equal(tag(parent, 'best_candidate'), `candidate-${cv.best_index}`);
@@ -144,11 +146,11 @@ test('Ctrl-C during the grid search stops the workers at once: the train run end
   const exit = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('close', (code, signal) => resolve(signal ?? code)));
   // once the first candidate is done the workers are busy with the rest
   let stdout = '';
-  const started = new Promise<void>((resolve) => child.stdout.on('data', (d) => (stdout += d).includes('candidate 1/40') && resolve()));
+  const started = new Promise<void>((resolve) => child.stdout.on('data', (d) => (stdout += d).includes('(1/40 done)') && resolve()));
   await Promise.race([started, exit]);
   const interrupted = Date.now();
   child.kill('SIGINT');
-  assert.equal(await exit, 'SIGINT', stderr);
+  assert.equal(await exit, 130, stderr);
   assert.ok(Date.now() - interrupted < 5000, 'no wait for the running fits');
   assert.ok(!existsSync(join(dir, 'models/model.json')));
   const trainRuns = runIds().filter((id) => tag(id, 'mlops.stage') === 'train');

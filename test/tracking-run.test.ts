@@ -142,13 +142,13 @@ function trackedChild(root: string): { ready: Promise<string>; exit: Promise<Nod
   return { ready, exit, kill: (s) => child.kill(s) };
 }
 
-test('Ctrl-C marks the run FAILED and SIGTERM KILLED; the process still ends by the signal', async (t) => {
+test('Ctrl-C marks the run FAILED and SIGTERM KILLED; the process then exits 130 or 143', async (t) => {
   const root = tempDir(t);
-  for (const [signal, status] of [['SIGINT', 'FAILED'], ['SIGTERM', 'KILLED']] as const) {
+  for (const [signal, status, code] of [['SIGINT', 'FAILED', 130], ['SIGTERM', 'KILLED', 143]] as const) {
     const child = trackedChild(root);
     const runId = await child.ready;
     child.kill(signal);
-    assert.equal(await child.exit, signal);
+    assert.equal(await child.exit, code);
     const run = await runOf(root, runId);
     assert.equal(run.info.status, status, signal);
     assert.ok(run.info.end_time !== null);

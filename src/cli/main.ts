@@ -41,6 +41,11 @@ function exitCodeFor(error: unknown): number {
     process.stderr.write(`error: ${error.message}\n`);
     return EXIT_CODE[error.kind];
   }
+  const system = systemError(error);
+  if (system) {
+    process.stderr.write(`error: ${system}\n`);
+    return EXIT_CODE.failed;
+  }
   process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return EXIT_CODE.failed;
 }
@@ -48,4 +53,21 @@ function exitCodeFor(error: unknown): number {
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+// What the machine refused, wherever it happens (a full disk while recording a run, a read-only folder):
+// the user's to fix, so one line naming the file rather than a stack trace.
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+};
+
+function systemError(error: unknown): string | undefined {
+  const { code, path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  const what = code ? SYSTEM_ERRORS[code] : undefined;
+  if (!what) return undefined;
+  return `${path ? `${path}: ` : ''}${what}${syscall ? ` (${syscall})` : ''}`;
 }

@@ -6,7 +6,8 @@ export async function withSpinner<T>(text: string, task: (update: (text: string)
   // A terminal that reports no width (some `script` sessions) makes ora redraw forever: no spinner there.
   if (!interactive || !process.stdout.columns) return task(() => {});
   const { default: ora } = await import('ora');
-  const spinner = ora(text).start();
+  // discardStdin would put the terminal in raw mode, where Ctrl-C is a byte, not SIGINT.
+  const spinner = ora({ text, discardStdin: false }).start();
   try {
     const result = await task((t) => (spinner.text = t));
     spinner.stop();
@@ -19,4 +20,9 @@ export async function withSpinner<T>(text: string, task: (update: (text: string)
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The run a pipeline stage runs in (MLflow's MLFLOW_RUN_ID, set by repro), if any. */
+export function stageRunId(): string | undefined {
+  return process.env.MLFLOW_RUN_ID || undefined;
 }

@@ -1,9 +1,11 @@
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import { compareRunData, type ComparedKey } from '../tracking/compare.js';
 import { filterEntities, parseFilter, type Entity } from '../tracking/filter.js';
+import { closeRefusal, isDead, shownStatus } from '../tracking/liveness.js';
+import { keyMetrics, nestRuns, type RunGroup } from '../tracking/nesting.js';
 import { parseOrderBy } from '../tracking/order-by.js';
-import { resolveExperiment, type Run, type SkippedRun } from '../tracking/store.js';
+import { resolveExperiment, type Run, type RunStatus, type SkippedRun } from '../tracking/store.js';
 import { STAGE_TAG } from '../tracking/tracked-run.js';
 import { color } from './color.js';
 import { interactive, printJson } from './output.js';
@@ -17,7 +19,7 @@ const number = (v: number) => (Number.isInteger(v) ? String(v) : String(Number(v
 const cell = (v: string | number | null | undefined) => (v === undefined || v === null ? '-' : typeof v === 'number' ? number(v) : v);
 
 function runJson(run: Run) {
-  return { run_id: run.info.run_id, info: run.info, params: run.params, metrics: run.metrics, tags: run.tags };
+  return { run_id: run.info.run_id, info: run.info, dead: isDead(run), params: run.params, metrics: run.metrics, tags: run.tags };
 }
 
 /** Unreadable runs: one line each on stderr, then exit 2 after the rest has been printed. */
@@ -34,7 +36,11 @@ function entityValue(run: Run, e: Entity): string | number | undefined {
   return undefined; // attributes already have their own columns
 }
 
-export async function listRuns(opts: { experiment?: string; filter?: string; orderBy: string[]; max: number; deleted?: boolean; json?: boolean }): Promise<void> {
+/** Nested runs shown under each parent by default; `--flat` (or `--json`) lists them all. */
+const NESTED_SHOWN = 10;
+const KEY_METRIC_COLUMNS = 4;
+
+export async function listRuns(opts: { experiment?: string; filter?: string; orderBy: string[]; max: number; deleted?: boolean; json?: boolean; flat?: boolean }): Promise<void> {
   const { store, experiment: defaultExperiment, shown } = await projectTracking();
   const experiment = opts.experiment ? await resolveExperiment(store, opts.experiment, shown) : await store.getExperimentByName(defaultExperiment);
   // Parse before reading anything, so a malformed filter fails fast even on an empty folder.
@@ -57,14 +63,25 @@ export async function listRuns(opts: { experiment?: string; filter?: string; ord
   } else if (runs.length === 0) {
     process.stdout.write('no runs\n');
   } else {
-    const header = ['RUN ID', 'NAME', 'STAGE', 'STATUS', 'START (UTC)', ...extra.map((e) => `${e.kind}s.${e.key}`)];
-    const rows = runs.map((r) => [
-      r.info.run_id, r.info.run_name, r.tags[STAGE_TAG] ?? '-', r.info.status, time(r.info.start_time),
-      ...extra.map((e) => cell(entityValue(r, e))),
-    ]);
-    process.stdout.write(colourRows(textTable(header, rows), runs.map((r) => statusColour(r.info.status))));
+    const rows = opts.flat ? runs.map((run) => ({ run, name: run.info.run_name })) : nestedRows(nestRuns(runs, opts.orderBy.length > 0));
+    const shown = rows.flatMap((r) => (r.run ? [r.run] : []));
+    const metricKeys = keyMetrics(shown, KEY_METRIC_COLUMNS, new Set(extra.filter((e) => e.kind === 'metric').map((e) => e.key)));
+    const header = ['RUN ID', 'NAME', 'STAGE', 'STATUS', 'START (UTC)', ...extra.map((e) => `${e.kind}s.${e.key}`), ...metricKeys];
+    const table = rows.map(({ run: r, name }) => (r
+      ? [r.info.run_id, name, r.tags[STAGE_TAG] ?? '-', shownStatus(r), time(r.info.start_time), ...extra.map((e) => cell(entityValue(r, e))), ...metricKeys.map((k) => cell(r.metrics[k]))]
+      : ['', name, '', '', '', ...extra.map(() => ''), ...metricKeys.map(() => '')]));
+    process.stdout.write(colourRows(textTable(header, table), rows.map(({ run }) => (run ? statusColour(shownStatus(run)) : color.dim))));
   }
   reportSkipped(skipped);
+}
+
+/** Table rows: each top-level run, then its first nested runs indented, then how many more there are. */
+function nestedRows(groups: RunGroup[]): { run?: Run; name: string }[] {
+  return groups.flatMap(({ run, children }) => [
+    { run, name: run.info.run_name },
+    ...children.slice(0, NESTED_SHOWN).map((child) => ({ run: child, name: `  ${child.info.run_name}` })),
+    ...(children.length > NESTED_SHOWN ? [{ name: `  ... ${children.length - NESTED_SHOWN} more nested runs (--flat lists all)` }] : []),
+  ]);
 }
 
 function statusColour(status: string): (text: string) => string {
@@ -95,7 +112,7 @@ export async function showRun(runId: string, opts: { json?: boolean }): Promise<
   const { info } = run;
   const lines = [
     `run ${info.run_id}  ${info.run_name}`,
-    `  status ${statusText(info.status)}  experiment ${info.experiment_id}  user ${info.user_id}  ${info.lifecycle_stage}`,
+    `  status ${statusText(shownStatus(run))}${isDead(run) ? ' (RUNNING, but its process is gone: mlops runs close)' : ''}  experiment ${info.experiment_id}  user ${info.user_id}  ${info.lifecycle_stage}`,
     `  start ${time(info.start_time)}  end ${time(info.end_time) || '-'}`,
     `  artifacts ${info.artifact_uri}`,
     '',
@@ -134,10 +151,36 @@ export async function compareRunsCommand(runIds: string[], opts: { onlyDiff?: bo
   process.stdout.write(rows.length ? colourRows(table, rows.map((r) => (r.differs ? color.yellow : undefined))) : 'no differences\n');
 }
 
-export async function deleteRunCommand(runId: string): Promise<void> {
+export async function deleteRunCommand(runIds: string[]): Promise<void> {
   const { store } = await projectTracking();
-  await store.deleteRun(runId);
-  process.stdout.write(`deleted run ${runId}\n`);
+  for (const id of runIds) await store.getRun(id); // every id checked before any is deleted
+  for (const id of runIds) {
+    await store.deleteRun(id);
+    process.stdout.write(`deleted run ${id}\n`);
+  }
+}
+
+/** Ends RUNNING runs whose process is gone: the named ones, or with `stale` every dead one of the experiment. */
+export async function closeRunsCommand(runIds: string[], opts: { stale?: boolean; experiment?: string; status: string }): Promise<void> {
+  if (runIds.length === 0 && !opts.stale) throw new UsageError('name the runs to close, or use --stale to close every run whose process is gone');
+  if (!['FAILED', 'KILLED', 'FINISHED'].includes(opts.status)) throw new UsageError(`--status must be FAILED, KILLED or FINISHED, not '${opts.status}'`);
+  const { store, experiment: defaultExperiment, shown } = await projectTracking();
+  const runs: Run[] = [];
+  for (const id of runIds) runs.push(await store.getRun(id));
+  for (const run of runs) {
+    const refusal = closeRefusal(run);
+    if (refusal) throw new UsageError(`run ${run.info.run_id} cannot be closed: ${refusal}`);
+  }
+  if (opts.stale) {
+    const experiment = opts.experiment ? await resolveExperiment(store, opts.experiment, shown) : await store.getExperimentByName(defaultExperiment);
+    const { runs: found } = await store.searchRuns({ experimentIds: experiment ? [experiment.experiment_id] : [], filter: "attributes.status = 'RUNNING'", orderBy: [], maxResults: Number.MAX_SAFE_INTEGER, view: 'active' });
+    runs.push(...found.filter((r) => isDead(r) && !runIds.includes(r.info.run_id)));
+  }
+  for (const run of runs) {
+    await store.setStatus(run.info.run_id, opts.status as RunStatus, Date.now());
+    process.stdout.write(`closed run ${run.info.run_id} (${opts.status})\n`);
+  }
+  if (runs.length === 0) process.stdout.write('no stale runs\n');
 }
 
 export async function listExperimentsCommand(opts: { deleted?: boolean; json?: boolean }): Promise<void> {

@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { CheckoutReport } from '../pipeline/checkout.js';
 import { checkoutOutputs } from '../pipeline/repro.js';
 import { MLOPS_DIR } from '../project/config.js';
-import { acquireRepoLock } from '../pipeline/repo-lock.js';
+import { acquireRepoLock, type LockWait } from '../pipeline/repo-lock.js';
 import type { Project } from '../project/project.js';
 import { trackingFolder } from './run.js';
 import type { Run } from '../tracking/store.js';
@@ -29,20 +29,20 @@ const PROTECTED = new Set(['.git', MLOPS_DIR, '.dvc']);
  * file and uncached outputs from the record, then its cached outputs from the cache. Holds the repo
  * lock so no repro runs meanwhile.
  */
-export async function applyExperiment(project: Project, ref: string, options: { file?: string; onWait: (pid: number) => void }): Promise<ApplyResult> {
+export async function applyExperiment(project: Project, ref: string, options: { file?: string; onWait: (wait: LockWait) => void }): Promise<ApplyResult> {
   const { root } = project;
   const run = findExperiment(await experimentRuns(project), ref);
   const saved = join(artifactsDir(run), SAVED_DIR);
   const tracking = (await trackingFolder(project)) ?? '';
   const files = (await savedFiles(saved, run)).filter((rel) => tracking === '' || !(rel === tracking || rel.startsWith(`${tracking}/`)));
   project.ensureMlopsDir();
-  const release = await acquireRepoLock(project.mlopsDir, options.onWait);
+  const lock = await acquireRepoLock(project.mlopsDir, options.onWait);
   try {
     for (const rel of files) await writeFileAtomic(join(root, rel), await readFile(join(saved, rel)));
     const checkout = await checkoutOutputs(project, { cwd: project.cwd, ...(options.file === undefined ? {} : { file: project.fromCwd(options.file) }), lockHeld: true }, () => {});
     return { run, written: files, checkout };
   } finally {
-    release();
+    lock.release();
   }
 }
 

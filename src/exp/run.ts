@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { loadPipeline } from '../pipeline/load.js';
-import { acquireRepoLock } from '../pipeline/repo-lock.js';
+import { acquireRepoLock, type LockWait } from '../pipeline/repo-lock.js';
 import { configPath, MLOPS_DIR, setConfig } from '../project/config.js';
 import type { Project } from '../project/project.js';
 import { parseStoreUri } from '../project/stores.js';
@@ -26,7 +26,7 @@ export interface ExpRunHooks {
   /** Opens the project at another root (the temporary copy) as the command opened its own. */
   open(root: string): Project;
   /** Another command holds the repo lock: this one waits for it. */
-  onWait(pid: number): void;
+  onWait(wait: LockWait): void;
 }
 
 export interface ExpRunResult {
@@ -62,13 +62,13 @@ export async function runExperiment(project: Project, request: ExpRunRequest, ho
   }
 }
 
-async function holdingLock<T>(project: Project, onWait: (pid: number) => void, task: () => Promise<T>): Promise<T> {
+async function holdingLock<T>(project: Project, onWait: (wait: LockWait) => void, task: () => Promise<T>): Promise<T> {
   project.ensureMlopsDir();
-  const release = await acquireRepoLock(project.mlopsDir, onWait);
+  const lock = await acquireRepoLock(project.mlopsDir, onWait);
   try {
     return await task();
   } finally {
-    release();
+    lock.release();
   }
 }
 

@@ -73,7 +73,14 @@ function commitReader(git: SimpleGit, label: string, sha: string, title?: string
 export async function revisionReader(root: string, rev: string): Promise<TreeReader> {
   if (rev === WORKSPACE) return workspaceReader(root);
   const git = await gitAt(root);
+  // Before the first commit HEAD names nothing yet: as DVC does, compare against no files at all.
+  if (rev === 'HEAD' && !(await hasCommits(git))) return { label: rev, read: async () => null };
   return commitReader(git, rev, await resolveCommit(git, rev));
+}
+
+async function hasCommits(git: SimpleGit): Promise<boolean> {
+  const sha = await git.revparse(['--verify', 'HEAD^{commit}']).catch(() => '');
+  return sha.trim() !== '' || (await git.raw(['rev-list', '-n', '1', '--all'])).trim() !== '';
 }
 
 /** One reader per commit of the current branch, newest first, labelled by short hash. */

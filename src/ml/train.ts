@@ -67,7 +67,8 @@ function checkTask(config: TrainConfig, reader: SectionReader, dataset: Dataset)
 
 export interface TrainOptions {
   readonly run?: TrackedRun;
-  readonly onCandidate?: (done: number, total: number, result: CandidateSummary) => void;
+  /** `index` is the candidate's place in the grid, as in its name (candidateName) and cv_results.json. */
+  readonly onCandidate?: (done: number, total: number, index: number, result: CandidateSummary) => void;
 }
 
 export interface TrainSummary {
@@ -98,7 +99,7 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
     seed: config.seed,
     engine: config.engine,
     workers: config.workers,
-    onCandidate: (done, total, _index, result) => options.onCandidate?.(done, total, result),
+    onCandidate: options.onCandidate,
   });
   const best = candidates[search.bestIndex]!;
   const bestScore = search.candidates[search.bestIndex]!.mean_score;
@@ -132,16 +133,26 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
   return { search, bestParams: best.params, bestScore, scoring, candidates: candidates.length, folds: config.cvFolds };
 }
 
+/** A grid candidate's name: its place in the grid (cv_results.json's index), in the train log and in its run. */
+export function candidateName(index: number): string {
+  return `candidate-${index}`;
+}
+
+/**
+ * One nested run per candidate, in grid order. Its `<scoring>` metric is the CV mean, the number it was
+ * ranked by (so `--order-by metrics.f1_macro` ranks candidates as the search did); the fold scores are
+ * the steps of `cv_<scoring>`.
+ */
 async function logTraining(run: TrackedRun, root: string, scoring: Scoring, search: SearchResult, bestScore: number): Promise<void> {
   for (const [i, c] of search.candidates.entries()) {
-    const child = await run.startChild(`candidate-${i}`);
+    const child = await run.startChild(candidateName(i));
     await child.logParams(c.params);
-    for (const [fold, s] of c.fold_scores.entries()) await child.logMetric(scoring, s, fold);
-    await child.logMetrics({ [`${scoring}_mean`]: c.mean_score, [`${scoring}_std`]: c.std_score, rank: c.rank, mean_fit_time: c.mean_fit_time });
+    for (const [fold, s] of c.fold_scores.entries()) await child.logMetric(`cv_${scoring}`, s, fold);
+    await child.logMetrics({ [scoring]: c.mean_score, [`${scoring}_std`]: c.std_score, rank: c.rank, mean_fit_time: c.mean_fit_time });
     await child.end('FINISHED');
   }
   await run.logMetrics({ [`best_cv_${scoring}`]: bestScore });
-  await run.setTags({ best_candidate: `candidate-${search.bestIndex}` });
+  await run.setTags({ best_candidate: candidateName(search.bestIndex) });
   await run.logArtifact(join(root, PATHS.model));
   await run.logArtifact(join(root, PATHS.cvResults));
 }

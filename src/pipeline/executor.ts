@@ -1,12 +1,29 @@
 import { rm } from 'node:fs/promises';
 import { delimiter } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { interruptedBy, onInterrupt } from '../core/interrupt.js';
 import type { Emit, FailureReason } from './events.js';
 import { syncGitignore } from './gitignore.js';
 import { lockedPath, type LockEntry, type LockedFile, type LockedPath } from './lockfile.js';
 import { cmdText, type Stage } from './model.js';
 import { RunCache } from './runcache.js';
-import { changeReasons, lockCmd, readInputs, type ChangeReason, type StageInputs } from './status.js';
+import type { RepoLock } from './repo-lock.js';
+import { changeReasons, describeReason, lockCmd, readInputs, type ChangeReason, type StageInputs } from './status.js';
 import type { Workspace } from './workspace.js';
+
+/** After Ctrl-C or SIGTERM is passed on to a stage, how long it may take to end before it is killed. */
+const STAGE_GRACE_MS = 10_000;
+
+/** Records each stage that runs (experiment tracking); the pipeline code knows only this interface. */
+export interface StageTracker {
+  start(stage: { name: string; cmd: string; reasons: readonly string[] }): Promise<StageRun>;
+}
+
+export interface StageRun {
+  /** Variables naming the run (MLFLOW_RUN_ID...), put in the stage's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  end(result: { status: 'FINISHED' | 'FAILED' | 'KILLED'; exitCode?: number; durationMs: number }): Promise<void>;
+}
 
 export interface ReproOptions {
   /** Run every selected stage, changed or not, and bypass the run-cache. */
@@ -23,6 +40,9 @@ export interface ReproOptions {
   readonly launcherDir?: string;
   /** 'inherit' hands the terminal to the stage; 'pipe' streams its output through events. */
   readonly stdio?: 'inherit' | 'pipe';
+  /** Where each running stage's process group is recorded (the repo lock). */
+  readonly groups?: Pick<RepoLock, 'addGroup' | 'removeGroup'>;
+  readonly tracker?: StageTracker;
 }
 
 export type StageResult = 'ok' | 'failed' | 'skipped';
@@ -97,14 +117,14 @@ async function runOne(
   emit: Emit,
   changedUpstream: readonly string[],
 ): Promise<Outcome> {
-  const fail = (reason: FailureReason, message: string, exitCode?: number): Outcome => {
-    emit({ type: 'stage-failed', stage: stage.address, reason, message, ...(exitCode === undefined ? {} : { exitCode }) });
-    return 'failed';
-  };
   const inputs = await readInputs(ws, stage);
   const reasons: ChangeReason[] = options.force
     ? [{ type: 'forced' }]
     : [...changedUpstream.map((u): ChangeReason => ({ type: 'upstream-changed', stage: u })), ...(await changeReasons(ws, stage, inputs))];
+  const fail = (reason: FailureReason, message: string, exitCode?: number): Outcome => {
+    emit({ type: 'stage-failed', stage: stage.address, reason, message, reasons, ...(exitCode === undefined ? {} : { exitCode }) });
+    return 'failed';
+  };
   if (reasons.length === 0) {
     emit({ type: 'stage-done', stage: stage.address, outcome: stage.frozen ? 'frozen' : 'up-to-date', reasons });
     return 'done';
@@ -132,15 +152,55 @@ async function runOne(
     ws.forget(out.rel);
     if (!out.persist) await rm(ws.abs(out.rel), { recursive: true, force: true });
   }
+  const started = Date.now();
+  const run = await options.tracker?.start({ name: stage.address, cmd: cmdText(stage), reasons: reasons.map(describeReason) });
+  const endRun = async (status: 'FINISHED' | 'FAILED' | 'KILLED', exitCode?: number) =>
+    run?.end({ status, durationMs: Date.now() - started, ...(exitCode === undefined ? {} : { exitCode }) });
+  const finishing = (async (): Promise<Outcome> => {
+    const outcome = await runCommands(ws, stage, options, emit, run?.env ?? {});
+    if (outcome.failure) {
+      const { reason, message, exitCode, status } = outcome.failure;
+      await endRun(status, exitCode);
+      return fail(reason, message, exitCode);
+    }
+    const finished = await recordOutputs(ws, stage, entry, runCache, fail);
+    await endRun(finished === 'done' ? 'FINISHED' : 'FAILED', 0);
+    if (finished === 'done') emit({ type: 'stage-done', stage: stage.address, outcome: 'ran', reasons });
+    return finished;
+  })();
+  // Interrupted, the process exits only once the stopped stage's run is recorded.
+  const unregister = onInterrupt(() => finishing.then(() => undefined, () => undefined));
+  try {
+    return await finishing;
+  } finally {
+    unregister();
+  }
+}
+
+interface CommandsOutcome {
+  failure?: { reason: FailureReason; message: string; exitCode?: number; status: 'FAILED' | 'KILLED' };
+}
+
+/** The stage's commands in order, until one fails. */
+async function runCommands(ws: Workspace, stage: Stage, options: ReproOptions, emit: Emit, env: Readonly<Record<string, string>>): Promise<CommandsOutcome> {
   for (const cmd of stage.cmd) {
-    const result = await runCommand(ws, stage, cmd, options, emit);
-    if (result.spawnError) return fail('spawn-error', result.spawnError);
+    const result = await runCommand(ws, stage, cmd, options, emit, env);
+    if (result.spawnError) return { failure: { reason: 'spawn-error', message: result.spawnError, status: 'FAILED' } };
+    const signal = interruptedBy();
+    if (signal) return { failure: { reason: 'interrupted', message: `interrupted by ${signal}`, exitCode: result.exitCode, status: signal === 'SIGINT' ? 'FAILED' : 'KILLED' } };
     if (result.exitCode !== 0) {
       const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-      return fail('exit-non-zero', `command '${cmd}' ${how}`, result.exitCode);
+      return { failure: { reason: 'exit-non-zero', message: `command '${cmd}' ${how}`, exitCode: result.exitCode, status: 'FAILED' } };
     }
   }
+  return {};
+}
 
+/** Hashes and caches the outputs, and records the stage in the lock file and the run-cache. */
+async function recordOutputs(
+  ws: Workspace, stage: Stage, entry: LockEntry, runCache: RunCache | undefined,
+  fail: (reason: FailureReason, message: string) => Outcome,
+): Promise<Outcome> {
   const outs: LockedFile[] = [];
   for (const out of stage.outs) {
     const hashed = await ws.hash(out.rel, { forStorage: out.cache });
@@ -157,7 +217,6 @@ async function runOne(
   if (runCache && RunCache.applies(stage)) await runCache.save(done);
   await ws.state.save();
   await syncGitignore(ws.root, stage.outs);
-  emit({ type: 'stage-done', stage: stage.address, outcome: 'ran', reasons });
   return 'done';
 }
 
@@ -200,9 +259,17 @@ interface CommandResult {
   spawnError?: string;
 }
 
-async function runCommand(ws: Workspace, stage: Stage, cmd: string, options: ReproOptions, emit: Emit): Promise<CommandResult> {
+/**
+ * One command in its own process group, so that Ctrl-C or SIGTERM to repro reaches every process of
+ * the stage (a shell's children too): the signal is passed on to the group, which gets STAGE_GRACE_MS to
+ * end before SIGKILL. The group is recorded in the repo lock while it runs, so a repro killed with -9
+ * does not let the next one start beside a stage still writing its outputs.
+ */
+async function runCommand(
+  ws: Workspace, stage: Stage, cmd: string, options: ReproOptions, emit: Emit, runEnv: Readonly<Record<string, string>>,
+): Promise<CommandResult> {
   const { execa } = await import('execa'); // only when a stage really runs: keeps no-op runs fast
-  const env: Record<string, string> = { MLOPS_ROOT: ws.root, MLOPS_STAGE: stage.name };
+  const env: Record<string, string> = { ...runEnv, MLOPS_ROOT: ws.root, MLOPS_STAGE: stage.name };
   if (options.launcherDir) env.PATH = `${options.launcherDir}${delimiter}${process.env.PATH ?? ''}`;
   const inherit = options.stdio === 'inherit';
   const child = execa(cmd, {
@@ -210,7 +277,8 @@ async function runCommand(ws: Workspace, stage: Stage, cmd: string, options: Rep
     cwd: ws.abs(stage.wdirRel),
     env,
     reject: false,
-    stdin: inherit ? 'inherit' : 'ignore',
+    detached: true, // a process group of its own; it may not read the terminal (stdin), as a background job
+    stdin: 'ignore',
     stdout: inherit ? 'inherit' : 'pipe',
     stderr: inherit ? 'inherit' : 'pipe',
     buffer: false,
@@ -219,7 +287,34 @@ async function runCommand(ws: Workspace, stage: Stage, cmd: string, options: Rep
     child.stdout?.on('data', (chunk: Buffer) => emit({ type: 'stage-output', stage: stage.address, stream: 'stdout', chunk: chunk.toString() }));
     child.stderr?.on('data', (chunk: Buffer) => emit({ type: 'stage-output', stage: stage.address, stream: 'stderr', chunk: chunk.toString() }));
   }
-  const result = await child;
-  if (result.exitCode === undefined && !result.signal) return { spawnError: result.shortMessage };
-  return { exitCode: result.exitCode ?? 1, signal: result.signal };
+  const pgid = child.pid;
+  const ended = child.then(() => undefined, () => undefined);
+  if (pgid !== undefined) options.groups?.addGroup({ pgid, stage: stage.name });
+  const stopOnInterrupt = onInterrupt(async (signal) => {
+    if (pgid === undefined) return;
+    signalGroup(pgid, signal);
+    if (await Promise.race([ended.then(() => true), sleep(STAGE_GRACE_MS).then(() => false)])) return;
+    signalGroup(pgid, 'SIGKILL');
+    await ended;
+  });
+  try {
+    const result = await child;
+    if (result.exitCode === undefined && !result.signal) return { spawnError: result.shortMessage };
+    return { exitCode: result.exitCode ?? 1, signal: result.signal };
+  } finally {
+    stopOnInterrupt();
+    if (pgid !== undefined) {
+      // The shell has exited; anything it left in the background of its group goes with it.
+      signalGroup(pgid, 'SIGKILL');
+      options.groups?.removeGroup(pgid);
+    }
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group has already ended
+  }
 }

@@ -7,6 +7,7 @@ import type { CheckoutOptions, CheckoutReport } from './checkout.js';
 import type { Emit, ExecutorEvent } from './events.js';
 import type { ReproOptions, StageResult } from './executor.js';
 import type { GcOptions } from './gc.js';
+import type { RepoLock } from './repo-lock.js';
 import { buildGraph } from './graph.js';
 import { openFull, openSnapshot, saveSnapshot, SnapshotMiss, type OpenRequest } from './open.js';
 import { changeReasons, readInputs } from './status.js';
@@ -67,11 +68,11 @@ export async function repro(host: PipelineHost, request: Selection & ReproOption
   }
   // Only a run that may execute something loads the executor (and execa, when a stage really runs).
   const { reproduce } = await import('./executor.js');
-  return withWorkspace(host, request, emit, { lock: !request.dry && !request.lockHeld }, async (ws, walked) => {
+  return withWorkspace(host, request, emit, { lock: !request.dry && !request.lockHeld }, async (ws, walked, lock) => {
     const { stages, upstream } = select(ws, request);
     // A missing param stops the run before any stage (DVC fails only when it reaches the stage).
     if (!request.dry) ws.params.require(stages.filter((s) => !s.frozen), ws.pipelines);
-    const results = await reproduce(ws, stages, upstream, request, emit);
+    const results = await reproduce(ws, stages, upstream, { ...request, groups: lock }, emit);
     if (ws.pipelines.some((p) => p.stages.length > 0)) {
       host.ensureMlopsDir();
       await saveSnapshot(request, ws, walked);
@@ -127,21 +128,21 @@ async function withWorkspace<T>(
   request: OpenRequest,
   emit: Emit,
   { lock }: { lock: boolean },
-  task: (ws: Workspace, walked: readonly string[]) => Promise<T>,
+  task: (ws: Workspace, walked: readonly string[], lock?: RepoLock) => Promise<T>,
 ): Promise<T> {
   const opened = await openFull(host, request);
   if (!lock || opened.ws.pipelines.every((p) => p.stages.length === 0)) return task(opened.ws, opened.walked);
   host.ensureMlopsDir();
   const { acquireRepoLock } = await import('./repo-lock.js');
   let waited = false;
-  const release = await acquireRepoLock(opened.ws.mlopsDir, (pid) => {
+  const repoLock = await acquireRepoLock(opened.ws.mlopsDir, (wait) => {
     waited = true;
-    emit({ type: 'waiting-for-lock', pid });
+    emit({ type: 'waiting-for-lock', ...wait });
   });
   try {
     const { ws, walked } = waited ? await openFull(host, request) : opened;
-    return await task(ws, walked);
+    return await task(ws, walked, repoLock);
   } finally {
-    release();
+    repoLock.release();
   }
 }

@@ -1,6 +1,7 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../core/errors.js';
+import { MLOPS_DIR } from './config.js';
 import type { TrackingStore } from '../tracking/store.js';
 
 /** A store URI taken apart: its scheme, and for `file:` (or a plain path) the absolute folder. */
@@ -11,7 +12,8 @@ export interface StoreLocation {
   readonly path: string;
 }
 
-export type StoreOpener<T> = (location: StoreLocation) => T | Promise<T>;
+/** Opens a store; `root` is the project's (a folder store keeps its artifact objects in its .mlops/). */
+export type StoreOpener<T> = (location: StoreLocation, root: string) => T | Promise<T>;
 
 // `sqlite:`, `postgresql+psycopg2:`... A one-letter "scheme" is a Windows drive, i.e. a path.
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]+):/;
@@ -43,7 +45,7 @@ export class StoreRegistry<T> {
     if (!opener) {
       throw new UsageError(`${this.what} URI '${uri}': unsupported scheme '${location.scheme}:' (supported: ${this.schemes().map((s) => `${s}:`).join(', ')} or a plain path)`);
     }
-    return opener(location);
+    return opener(location, root);
   }
 }
 
@@ -60,5 +62,5 @@ export function parseStoreUri(uri: string, root: string): StoreLocation {
 
 /** The tracking stores this build can open. */
 export const TRACKING_STORES = new StoreRegistry<TrackingStore>('tracking store', {
-  file: async (location) => new (await import('../tracking/file-store.js')).FileStore(location.path),
+  file: async (location, root) => new (await import('../tracking/file-store.js')).FileStore(location.path, join(root, MLOPS_DIR, 'artifacts')),
 });

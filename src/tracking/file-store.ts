@@ -1,9 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '../core/atomic.js';
+import { storeArtifact } from './artifact-objects.js';
+import { withFileLock } from '../core/file-lock.js';
 import { ConflictError, NotFoundError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from './config.js';
@@ -20,6 +22,9 @@ import {
   type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
 } from './store.js';
 
+/** Beside meta.yaml while it is rewritten; MLflow ignores other files in a run folder. */
+const META_LOCK_FILE = 'meta.yaml.lock';
+
 /**
  * MLflow's local folder store (`mlruns/`), file for file: experiments are folders holding meta.yaml and
  * tags/, runs are folders holding meta.yaml, params/, metrics/, tags/ and artifacts/. Reads never create
@@ -28,7 +33,14 @@ import {
 export class FileStore implements TrackingStore {
   private readonly runDirs = new Map<string, { dir: string; experimentId: string }>();
 
-  constructor(readonly root: string) {}
+  /**
+   * `objectsDir`: where artifacts are kept once per content (see artifact-objects.ts), outside the
+   * tracking folder so that it keeps MLflow's exact layout; without it, artifacts are plain copies.
+   */
+  constructor(
+    readonly root: string,
+    private readonly objectsDir?: string,
+  ) {}
 
   // ---- experiments
 
@@ -190,10 +202,18 @@ export class FileStore implements TrackingStore {
     );
   }
 
-  private async updateRunInfo(runId: string, change: Partial<RunInfo>, deletedTime: number | null = null): Promise<void> {
-    const run = this.lazyRun(runId);
-    const info = this.readInfo(run);
-    await this.writeRunMeta(run.dir, { ...info, ...change }, deletedTime);
+  /**
+   * A read-modify-write of meta.yaml under a per-run lock, so that two processes (a run ending while
+   * `runs delete` marks it) never lose each other's change; deleted_time is kept unless given.
+   */
+  private async updateRunInfo(runId: string, change: (info: RunInfo) => Partial<RunInfo>, deletedTime?: number): Promise<void> {
+    const { dir } = this.lazyRun(runId);
+    await withFileLock(join(dir, META_LOCK_FILE), async () => {
+      const run = this.lazyRun(runId); // read again, inside the lock
+      const info = this.readInfo(run);
+      const previous = files.readMetaFile(join(dir, files.META_FILE))?.deleted_time;
+      await this.writeRunMeta(dir, { ...info, ...change(info) }, deletedTime ?? (typeof previous === 'number' ? previous : null));
+    });
   }
 
   async logParams(runId: string, params: Record<string, string>): Promise<void> {
@@ -237,7 +257,7 @@ export class FileStore implements TrackingStore {
     for (const [key, value] of Object.entries(tags)) await writeFileAtomic(join(run.dir, files.TAGS_DIR, key), value);
     // MLflow keeps meta.yaml's run_name in step with the mlflow.runName tag.
     const name = tags['mlflow.runName'];
-    if (name !== undefined) await this.updateRunInfo(runId, { run_name: name });
+    if (name !== undefined) await this.updateRunInfo(runId, () => ({ run_name: name }));
   }
 
   async logArtifact(runId: string, localPath: string, artifactPath = ''): Promise<void> {
@@ -245,18 +265,19 @@ export class FileStore implements TrackingStore {
     const target = posix.normalize(artifactPath.replace(/\\/g, '/'));
     if (target.startsWith('..') || target.startsWith('/')) throw new UsageError(`artifact path '${artifactPath}' must stay inside the run's artifacts`);
     if (!existsSync(localPath)) throw new NotFoundError(`artifact '${displayPath(localPath)}' not found`);
-    await copyInto(localPath, join(run.dir, files.ARTIFACTS_DIR, target === '.' ? '' : target, basename(localPath)));
+    await storeArtifact(this.objectsDir, localPath, join(run.dir, files.ARTIFACTS_DIR, target === '.' ? '' : target, basename(localPath)));
   }
 
   async setStatus(runId: string, status: RunStatus, endTime: number | null = null): Promise<void> {
-    await this.updateRunInfo(runId, { status, end_time: endTime });
+    await this.updateRunInfo(runId, () => ({ status, end_time: endTime }));
   }
 
   /** MLflow's soft delete: lifecycle_stage `deleted` and a deleted_time; the files stay until gc. */
   async deleteRun(runId: string): Promise<void> {
-    const info = this.readInfo(this.lazyRun(runId));
-    if (info.lifecycle_stage === 'deleted') throw new ConflictError(`run '${runId}' is already deleted`);
-    await this.updateRunInfo(runId, { lifecycle_stage: 'deleted' }, Date.now());
+    await this.updateRunInfo(runId, (info) => {
+      if (info.lifecycle_stage === 'deleted') throw new ConflictError(`run '${runId}' is already deleted`);
+      return { lifecycle_stage: 'deleted' };
+    }, Date.now());
   }
 
   // ---- runs: reading
@@ -304,14 +325,5 @@ function checkParamUnchanged(run: LazyRun, key: string, value: string): void {
   const current = run.param(key);
   if (current !== undefined && current !== value) {
     throw new ConflictError(`param '${key}' of run ${run.runId} was logged as '${current}'; a param cannot change (logged again as '${value}')`);
-  }
-}
-
-/** Copies a file or a folder, each file written atomically. */
-async function copyInto(source: string, target: string): Promise<void> {
-  if (statSync(source).isDirectory()) {
-    for (const entry of await readdir(source)) await copyInto(join(source, entry), join(target, entry));
-  } else {
-    await writeFileAtomic(target, await readFile(source));
   }
 }

@@ -1,5 +1,8 @@
 import { userInfo } from 'node:os';
+import { UsageError } from '../core/errors.js';
 import { flatten } from '../core/flatten.js';
+import { onInterrupt } from '../core/interrupt.js';
+import { currentProcess } from '../core/process.js';
 import { gitTags } from './git-tags.js';
 import type { Project } from '../project/project.js';
 import type { RunEndStatus, TrackedRun } from './run.js';
@@ -7,6 +10,16 @@ import type { TrackingStore } from './store.js';
 
 export const STAGE_TAG = 'mlops.stage';
 export const PARENT_RUN_TAG = 'mlflow.parentRunId';
+/** Which process owns a RUNNING run: when it is gone, the run is dead (see liveness.ts). */
+export const PID_TAG = 'mlops.pid';
+export const HOST_TAG = 'mlops.host';
+export const PROCESS_START_TAG = 'mlops.process_start';
+
+/** The tags naming this process as a run's owner. */
+export function ownerTags(): Record<string, string> {
+  const me = currentProcess();
+  return { [PID_TAG]: String(me.pid), [HOST_TAG]: me.host ?? '', ...(me.start ? { [PROCESS_START_TAG]: me.start } : {}) };
+}
 
 export interface StartRunOptions {
   /** The project: its root (git tags) and tracking store and experiment. */
@@ -18,6 +31,10 @@ export interface StartRunOptions {
   runName?: string;
   /** Logged as params, flattened to dotted keys. */
   params?: Record<string, unknown>;
+  /** MLflow's MLFLOW_RUN_ID: log into this existing run (a pipeline stage's) instead of a new one. */
+  runId?: string;
+  /** Tags for a new run beyond the standard ones. */
+  tags?: Record<string, string>;
 }
 
 /** MLflow's value for mlflow.user: the login name, as Python's getpass.getuser() finds it. */
@@ -110,9 +127,12 @@ export async function startRun(options: StartRunOptions): Promise<TrackedRun> {
     'mlflow.source.type': 'LOCAL',
     [STAGE_TAG]: stage,
     ...(await gitTags(options.project.root)),
+    ...ownerTags(),
+    ...options.tags,
   };
-  const experimentId = await store.getOrCreateExperiment(experiment);
-  const run = await createTrackedRun(store, experimentId, options.runName ?? defaultRunName(stage), contextTags);
+  const run = options.runId
+    ? await attach(store, options.runId, contextTags)
+    : await createTrackedRun(store, await store.getOrCreateExperiment(experiment), options.runName ?? defaultRunName(stage), contextTags);
   try {
     if (options.params) await run.logParams(options.params);
   } catch (error) {
@@ -122,23 +142,23 @@ export async function startRun(options: StartRunOptions): Promise<TrackedRun> {
   return run;
 }
 
+/** The run a pipeline stage's environment names; its nested runs get this process's context tags. */
+async function attach(store: TrackingStore, runId: string, contextTags: Record<string, string>): Promise<StoreTrackedRun> {
+  const { info } = await store.getRun(runId).catch(() => {
+    throw new UsageError(`MLFLOW_RUN_ID '${runId}': no such run in the project's tracking folder`);
+  });
+  if (info.status !== 'RUNNING') throw new UsageError(`MLFLOW_RUN_ID '${runId}': the run has already ended (${info.status})`);
+  return new StoreTrackedRun(store, runId, info.experiment_id, contextTags);
+}
+
 /**
  * Runs `fn` inside a tracked run: FINISHED when it returns, FAILED when it throws (the error goes on),
- * FAILED on Ctrl-C (as MLflow's `with start_run()` records an interrupt) and KILLED on SIGTERM, after
- * which the signal is raised again so the process ends as it would have.
+ * FAILED on Ctrl-C (as MLflow's `with start_run()` records an interrupt) and KILLED on SIGTERM, before
+ * the process exits 130 or 143.
  */
 export async function withTrackedRun<T>(options: StartRunOptions, fn: (run: TrackedRun) => Promise<T>): Promise<T> {
   const run = await startRun(options);
-  const onSignal = (signal: NodeJS.Signals) => {
-    removeHandlers();
-    void run.end(signal === 'SIGINT' ? 'FAILED' : 'KILLED').finally(() => process.kill(process.pid, signal));
-  };
-  const removeHandlers = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const removeHandlers = onInterrupt((signal) => run.end(signalStatus(signal)));
   try {
     const result = await fn(run);
     await run.end('FINISHED');
@@ -149,4 +169,9 @@ export async function withTrackedRun<T>(options: StartRunOptions, fn: (run: Trac
   } finally {
     removeHandlers();
   }
+}
+
+/** How an interrupted run ends: FAILED on Ctrl-C, as MLflow records a KeyboardInterrupt; KILLED otherwise. */
+function signalStatus(signal: NodeJS.Signals): RunEndStatus {
+  return signal === 'SIGINT' ? 'FAILED' : 'KILLED';
 }

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import type { LockWait } from '../../pipeline/repo-lock.js';
 import { fileOption, jsonOption, mdOption } from '../options.js';
 import { openProject, projectOptions } from '../project.js';
 import { jobs, printJsonLazy, reproduceFromCli } from './repro.js';
@@ -94,6 +95,7 @@ export function register(program: Command): void {
     });
 }
 
-function waitingFor(pid: number): void {
-  process.stderr.write(`waiting for another mlops repro in this project to finish (pid ${pid})...\n`);
+function waitingFor({ pid, orphan }: LockWait): void {
+  const what = orphan ? `stage '${orphan.stage}' left running by a killed repro (process group ${orphan.pgid})` : `another mlops repro in this project to finish (pid ${pid})`;
+  process.stderr.write(`waiting for ${what}...\n`);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as drift } from './drift.js';
 import { register as exp } from './exp.js';
+import { register as log } from './log.js';
 import { register as metrics } from './metrics.js';
 import { register as ml } from './ml.js';
 import { register as pipeline } from './pipeline.js';
@@ -11,7 +12,7 @@ import { register as runs } from './runs.js';
 
 // Each command group registers itself from its own file; action handlers import their domain modules
 // lazily so `mlops --help` loads none of the heavy libraries.
-const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, ml, drift, metrics, plots, runs];
+const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, ml, drift, metrics, plots, runs, log];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);

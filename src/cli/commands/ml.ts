@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Project } from '../../project/project.js';
 import type { TrackedRun } from '../../tracking/run.js';
 import { jsonOption, mdOption } from '../options.js';
-import { interactive, printJson, withSpinner } from '../output.js';
+import { interactive, printJson, stageRunId, withSpinner } from '../output.js';
 import { openProject, pipelineStage } from '../project.js';
 import { markdownTable, textTable } from '../table.js';
 
@@ -11,11 +11,14 @@ import { markdownTable, textTable } from '../table.js';
 
 const fixed = (v: number) => v.toFixed(4);
 
-/** Runs a built-in stage inside a tracked run: FINISHED, or FAILED when it throws (a failed gate too). */
+/**
+ * Runs a built-in stage inside a tracked run: FINISHED, or FAILED when it throws (a failed gate too).
+ * As a pipeline stage's cmd, it logs into that stage's run (MLFLOW_RUN_ID) rather than a second one.
+ */
 export async function tracked<T>(stageName: string, fn: (run: TrackedRun, project: Project) => Promise<T>): Promise<T> {
   const { withTrackedRun } = await import('../../tracking/tracked-run.js');
   const project = await openProject();
-  return withTrackedRun({ project, stageName, pipelineStage: pipelineStage() }, (run) => fn(run, project));
+  return withTrackedRun({ project, stageName, pipelineStage: pipelineStage(), runId: stageRunId() }, (run) => fn(run, project));
 }
 const paramText = (params: object) =>
   Object.entries(params)
@@ -42,18 +45,18 @@ export function register(program: Command): void {
     .addOption(jsonOption('print the CV results as JSON'))
     .addOption(mdOption('print the CV results as a markdown table'))
     .action(async (opts: { json?: boolean; md?: boolean }) => {
-      const { trainGridSearch } = await import('../../ml/train.js');
+      const { candidateName, trainGridSearch } = await import('../../ml/train.js');
       const { PATHS } = await import('../../ml/paths.js');
       const started = Date.now();
       const summary = await tracked('train', (run, project) =>
         withSpinner('train: starting workers', (update) =>
         trainGridSearch(project.root, {
           run,
-          onCandidate: (done, total, r) => {
+          onCandidate: (done, total, index, r) => {
             const elapsed = (Date.now() - started) / 1000;
             const eta = Math.round((elapsed / done) * (total - done));
             if (interactive) update(`train: ${done}/${total} candidates, ETA ${eta}s`);
-            else if (!opts.json && !opts.md) console.log(`candidate ${done}/${total}: ${paramText(r.params)}: ${fixed(r.mean_score)} ± ${fixed(r.std_score)}`);
+            else if (!opts.json && !opts.md) console.log(`${candidateName(index)}: ${paramText(r.params)}: ${fixed(r.mean_score)} ± ${fixed(r.std_score)} (${done}/${total} done)`);
           },
         }),
         ),

@@ -37,6 +37,7 @@ export interface ReproCliOptions {
 export async function reproduceFromCli(project: Project, targets: string[], opts: ReproCliOptions): Promise<boolean> {
   const { repro } = await import('../../pipeline/repro.js');
   const { launcherDir } = await import('../launcher.js');
+  const { stageTracker } = await import('../../tracking/stage-runs.js');
   const logger = await stageLogger(Boolean(opts.json), opts.jobs > 1, Boolean(opts.quiet));
   const results = await repro(
     project,
@@ -53,6 +54,7 @@ export async function reproduceFromCli(project: Project, targets: string[], opts
       jobs: opts.jobs,
       runCache: opts.runCache,
       launcherDir: launcherDir(),
+      tracker: stageTracker(project),
       stdio: opts.json || opts.quiet || opts.jobs > 1 ? 'pipe' : 'inherit',
     },
     logger.emit,

@@ -28,8 +28,9 @@ export function register(program: Command): void {
     .option('--order-by <clause>', "e.g. 'metrics.f1 DESC' (repeatable or comma-separated; ASC by default)", collect)
     .option('--max <n>', "at most this many runs (MLflow's search default)", positiveInt, DEFAULT_MAX_RUNS)
     .option('--deleted', 'list deleted runs instead')
-    .option('--json', 'JSON: a list of runs, each with run_id, info, params, metrics, tags')
-    .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; max: number; deleted?: boolean; json?: boolean }) => {
+    .option('--flat', 'list nested runs (grid candidates) as rows of their own instead of under their parent')
+    .option('--json', 'JSON: a list of runs (nested ones too), each with run_id, info, dead, params, metrics, tags')
+    .action(async (opts: { experiment?: string; filter?: string; orderBy?: string[]; max: number; deleted?: boolean; flat?: boolean; json?: boolean }) => {
       const { listRuns } = await import('../runs-view.js');
       await listRuns({ ...opts, orderBy: opts.orderBy ?? [] });
     });
@@ -57,11 +58,23 @@ export function register(program: Command): void {
 
   runs
     .command('delete')
-    .description("mark a run deleted (MLflow's soft delete: lifecycle_stage deleted; hidden from list)")
-    .argument('<run-id>')
-    .action(async (runId: string) => {
+    .description("mark runs deleted (MLflow's soft delete: lifecycle_stage deleted; hidden from list)")
+    .argument('<run-ids...>')
+    .action(async (runIds: string[]) => {
       const { deleteRunCommand } = await import('../runs-view.js');
-      await deleteRunCommand(runId);
+      await deleteRunCommand(runIds);
+    });
+
+  runs
+    .command('close')
+    .description('end RUNNING runs whose process is gone (killed, crashed); listings show them as DEAD')
+    .argument('[run-ids...]')
+    .option('--stale', 'close every dead run of the experiment')
+    .option('--experiment <name>', 'with --stale: experiment name or id (default: the project\'s)')
+    .option('--status <status>', 'the status they end with: KILLED, FAILED or FINISHED', 'KILLED')
+    .action(async (runIds: string[], opts: { stale?: boolean; experiment?: string; status: string }) => {
+      const { closeRunsCommand } = await import('../runs-view.js');
+      await closeRunsCommand(runIds, opts);
     });
 
   program

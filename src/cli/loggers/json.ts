@@ -30,7 +30,8 @@ export function jsonLogger() {
       case 'stage-failed':
         stages[event.stage] = {
           status: 'failed',
-          reasons: [],
+          reasons: event.reasons.map(describeReason),
+          changes: [...event.reasons],
           message: event.message,
           ...(event.exitCode === undefined ? {} : { exit_code: event.exitCode }),
         };

@@ -25,6 +25,10 @@ export function textLogger(options: { prefixOutput: boolean; out?: NodeJS.Writab
   const emit = (event: ExecutorEvent): void => {
     switch (event.type) {
       case 'waiting-for-lock':
+        if (event.orphan) {
+          const { pgid, stage } = event.orphan;
+          return void line(color.yellow(`waiting for stage '${stage}' left running by a killed repro (process group ${pgid}; kill -- -${pgid} stops it)...`));
+        }
         return void line(color.yellow(`waiting for another mlops repro in this project to finish (pid ${event.pid})...`));
       case 'stage-start':
         line(`${color.bold(event.stage)}: running${why(event.reasons)}`);
