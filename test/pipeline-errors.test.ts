@@ -228,6 +228,36 @@ const cases: Case[] = [
     message: /output '\.mlops\/cache' would overwrite '\.mlops'/,
   },
   {
+    name: 'the tracking folder as an output (repro would delete every run; issue 9.10)',
+    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - mlruns\n') },
+    line: 5,
+    message: /output 'mlruns' would overwrite 'mlruns'/,
+  },
+  {
+    name: 'an output inside DVC\'s folder',
+    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - .dvc/config\n') },
+    line: 5,
+    message: /output '\.dvc\/config' would overwrite '\.dvc'/,
+  },
+  {
+    name: 'the params file as an output (issue 9.10)',
+    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - params.yaml\n') },
+    line: 5,
+    message: /output 'params\.yaml' would overwrite 'params\.yaml'/,
+  },
+  {
+    name: 'a folder holding a stage\'s params file as an output',
+    files: { 'pipeline.yaml': stage('    cmd: x\n    params:\n      - conf/p.yaml:\n          - lr\n    outs:\n      - conf\n'), 'conf/p.yaml': 'lr: 1\n' },
+    line: 8,
+    message: /output 'conf' would overwrite 'conf\/p\.yaml'/,
+  },
+  {
+    name: 'the other pipeline file as an output',
+    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - dvc.lock\n') },
+    line: 5,
+    message: /output 'dvc\.lock' would overwrite 'dvc\.lock'/,
+  },
+  {
     name: 'a wdir outside the project',
     files: { 'pipeline.yaml': stage('    cmd: x\n    wdir: ../elsewhere\n') },
     line: 4,

@@ -56,7 +56,8 @@ export function loadPipeline(root: string, file?: string): Pipeline {
     .flatMap(([name, raw]) => expandStage(name, raw, context, source))
     .map((template) => buildStage(template, base, source));
   const lockFile = lockFileFor(path);
-  checkOutputs(built, base, source, [basename(path), basename(lockFile)]);
+  const pipelineFiles = [...new Set([basename(path), ...PIPELINE_FILES])].flatMap((f) => [f, basename(lockFileFor(f))]);
+  checkOutputs(built, base, source, pipelineFiles);
   checkParams(built, base, source);
 
   const pipeline: Pipeline = {
