@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { pathSignature } from '../core/signature.js';
 import type { LockEntry } from './lockfile.js';
@@ -9,7 +9,7 @@ import type { Pipeline } from './model.js';
 // the last full run parsed (the expanded pipeline, the lock, the params files' contents) with the
 // signature of every file it came from; while none of them changed, a run starts from it instead.
 
-const VERSION = 1;
+const VERSION = 2;
 
 export interface Snapshot {
   readonly pipeline: Pipeline;
@@ -17,11 +17,15 @@ export interface Snapshot {
   readonly params: Record<string, unknown>;
 }
 
+// Every path in the file is relative to the root, and the root it was taken under is recorded: a copy
+// of the project (cp -a, a backup, a CI cache) must never answer from the original's files.
 interface SnapshotFile extends Snapshot {
   readonly version: number;
+  /** The absolute root the snapshot was taken under; under any other root it is not used. */
+  readonly root: string;
   /** The pipeline file as asked for (`-f`), '' for the default. */
   readonly requested: string;
-  /** Absolute path -> signature (or 'absent') of every file the snapshot was derived from. */
+  /** Path relative to the root -> signature (or 'absent') of every file the snapshot was derived from. */
   readonly sources: Record<string, string>;
 }
 
@@ -37,9 +41,13 @@ export function readSnapshot(root: string, requested: string | undefined): Snaps
   } catch {
     return undefined;
   }
-  if (file.version !== VERSION || file.requested !== (requested ?? '')) return undefined;
-  for (const [source, signature] of Object.entries(file.sources)) if (pathSignature(source) !== signature) return undefined;
-  return { pipeline: file.pipeline, lock: file.lock, params: file.params };
+  if (file.version !== VERSION || file.root !== root || file.requested !== (requested ?? '')) return undefined;
+  for (const [source, signature] of Object.entries(file.sources)) {
+    if (isAbsolute(source) || pathSignature(join(root, source)) !== signature) return undefined;
+  }
+  const { pipeline } = file;
+  const rooted = { ...pipeline, root: join(root, pipeline.root), file: join(root, pipeline.file), lockFile: join(root, pipeline.lockFile) };
+  return { pipeline: rooted, lock: file.lock, params: file.params };
 }
 
 export async function writeSnapshot(
@@ -48,6 +56,15 @@ export async function writeSnapshot(
   snapshot: Snapshot,
   sources: ReadonlyMap<string, string>,
 ): Promise<void> {
-  const file: SnapshotFile = { version: VERSION, requested: requested ?? '', sources: Object.fromEntries(sources), ...snapshot };
+  const rel = (path: string) => relative(root, path);
+  const { pipeline } = snapshot;
+  const file: SnapshotFile = {
+    ...snapshot,
+    version: VERSION,
+    root,
+    requested: requested ?? '',
+    sources: Object.fromEntries([...sources].map(([path, signature]) => [rel(path), signature])),
+    pipeline: { ...pipeline, root: rel(pipeline.root), file: rel(pipeline.file), lockFile: rel(pipeline.lockFile) },
+  };
   await writeFileAtomic(snapshotFile(root), JSON.stringify(file));
 }
