@@ -2,7 +2,7 @@
 // entry, a run folder, a top-level plot) may make us read or write outside the project or the store.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runMlops, tempDir, writeFiles } from './helpers.js';
@@ -89,3 +89,23 @@ test('the run-cache never restores through a crafted manifest', async (t) => {
 function readdirNames(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
+
+test('top-level plots may not embed a file from outside the project, however they name it', async (t) => {
+  const base = tempDir(t);
+  const project = join(base, 'p');
+  writeFiles(base, { 'secret.csv': 'a,b\n1,31337\n2,31338\n' });
+  writeFiles(project, { 'pipeline.yaml': 'plots:\n  - ../secret.csv\n' });
+  const plain = await runMlops(['plots', 'show'], { cwd: project });
+  assert.equal(plain.code, 2, plain.stderr);
+  assert.match(plain.stderr, /pipeline\.yaml:2: 'plots\.0': '\.\.\/secret\.csv' is outside the project/);
+  assert.ok(!existsSync(join(project, 'mlops_plots')));
+
+  symlinkSync(base, join(project, 'up'));
+  writeFiles(project, {
+    'pipeline.yaml': 'plots:\n  - ../secret.csv: {x: a, y: b}\n  - chart: {x: a, y: {../secret.csv: b}}\n  - up/secret.csv\n',
+  });
+  const r = await runMlops(['plots', 'show'], { cwd: project });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr.match(/outside the project/g)?.length, 3, r.stderr);
+  assert.doesNotMatch(readFileSync(join(project, 'mlops_plots', 'index.html'), 'utf8'), /31337/);
+});

@@ -14,7 +14,7 @@ import { expandStage, resolveAt } from './parse/expand.js';
 import { checkOutputs } from './parse/outputs.js';
 import { checkParams } from './parse/params-check.js';
 import { joinRel } from './parse/paths.js';
-import { checkFlags, checkKeys, list, mapping, string, stringList, TOP_KEYS, TOP_PLOT_PROPS, type YamlPath } from './parse/schema.js';
+import { checkFlags, checkKeys, list, mapping, stringList, TOP_KEYS, TOP_PLOT_PROPS, type YamlPath } from './parse/schema.js';
 import { buildStage } from './parse/stage.js';
 
 export const PIPELINE_FILES = ['pipeline.yaml', 'dvc.yaml'] as const;
@@ -88,7 +88,10 @@ function topLevelPlots(raw: unknown, context: Context, source: YamlSource): TopL
   const plots = list(resolveAt(raw, context, 'value', source, ['plots']), source, ['plots']);
   return plots.flatMap((entry, i): TopLevelPlot[] => {
     const at: YamlPath = ['plots', i];
-    if (typeof entry === 'string') return [{ id: string(entry, source, at), props: {} }];
+    if (typeof entry === 'string') {
+      if (joinRel('.', entry) === null) throw source.error(at, `'${entry}' is outside the project`);
+      return [{ id: entry, props: {} }];
+    }
     return Object.entries(mapping(entry, source, at, 'a path or an {id: properties} mapping')).map(([id, props]) => {
       const p = props === null ? {} : mapping(props, source, [...at, id], 'a mapping of plot properties');
       checkFlags(p, TOP_PLOT_PROPS, source, [...at, id], 'plot');
