@@ -109,3 +109,20 @@ test('top-level plots may not embed a file from outside the project, however the
   assert.equal(r.stderr.match(/outside the project/g)?.length, 3, r.stderr);
   assert.doesNotMatch(readFileSync(join(project, 'mlops_plots', 'index.html'), 'utf8'), /31337/);
 });
+
+test('a run folder that is a symlink out of mlruns/ is neither shown nor deleted through', async (t) => {
+  const base = tempDir(t);
+  const project = join(base, 'p');
+  const runId = 'a'.repeat(32);
+  const meta = `artifact_uri: x\nend_time: 2\nentry_point_name: ''\nexperiment_id: '0'\nlifecycle_stage: active\nrun_id: ${runId}\nrun_name: outside\nrun_uuid: ${runId}\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1\nstatus: 3\ntags: []\nuser_id: u\n`;
+  writeFiles(base, { [`outside/${runId}/meta.yaml`]: meta, [`outside/${runId}/params/secret`]: 'hunter2' });
+  writeFiles(project, { 'mlruns/0/meta.yaml': "artifact_location: x\nexperiment_id: '0'\nlifecycle_stage: active\nname: Default\n" });
+  symlinkSync(join(base, 'outside', runId), join(project, 'mlruns/0', runId));
+  const show = await runMlops(['runs', 'show', runId], { cwd: project });
+  assert.equal(show.code, 2, show.stdout);
+  assert.doesNotMatch(show.stdout, /hunter2/);
+  assert.match(show.stderr, /no run with id/);
+  const del = await runMlops(['runs', 'delete', runId], { cwd: project });
+  assert.equal(del.code, 2);
+  assert.equal(readFileSync(join(base, 'outside', runId, 'meta.yaml'), 'utf8'), meta);
+});
