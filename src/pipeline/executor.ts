@@ -123,7 +123,15 @@ async function runOne(
   }
 
   emit({ type: 'stage-start', stage: stage.name, reasons, cmd: cmdText(stage) });
-  for (const out of stage.outs) if (!out.persist) await rm(ws.abs(out.rel), { recursive: true, force: true });
+  for (const out of stage.outs.filter((o) => !o.persist)) {
+    try {
+      await rm(ws.abs(out.rel), { recursive: true, force: true });
+    } catch (error) {
+      // Read-only or immutable (chattr +i) outputs; node's rm then reports a misleading ENOTDIR.
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      return fail('output-error', `could not remove the old output '${out.path}' before running (${code}): is it read-only or immutable?`);
+    }
+  }
   for (const cmd of stage.cmd) {
     const result = await runCommand(ws, stage, cmd, options, emit);
     if (result.spawnError) return fail('spawn-error', result.spawnError);
