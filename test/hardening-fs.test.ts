@@ -2,7 +2,7 @@
 // Immutability needs root (chattr +i); as another user, or on a file system without it, the tests skip.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runMlops, tempDir, writeFiles } from './helpers.js';
@@ -55,4 +55,39 @@ test('a read-only .mlops is one error line naming the file, not an EPERM stack t
     }
   });
   if (!done) t.skip(NO_CHATTR);
+});
+
+test('broken and looping symlinks in a dep or output folder: one located line, exit 2; other links count as their targets (issue 9.7)', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'd/a.txt': 'a\n',
+    'e/b.txt': 'b\n',
+    'pipeline.yaml': 'stages:\n  s:\n    cmd: ls -L d > out/list.txt\n    deps: [d]\n    outs: [out]\n',
+  });
+  symlinkSync('a.txt', join(dir, 'd/alias.txt'));
+  symlinkSync('../e', join(dir, 'd/e'));
+  const ok = await runMlops(['repro'], { cwd: dir });
+  assert.equal(ok.code, 1, 'out/ does not exist before the command: the stage fails cleanly');
+  writeFileSync(join(dir, 'pipeline.yaml'), 'stages:\n  s:\n    cmd: mkdir -p out && ls -L d > out/list.txt\n    deps: [d]\n    outs: [out]\n');
+  assert.equal((await runMlops(['repro'], { cwd: dir })).code, 0);
+  writeFileSync(join(dir, 'e/b.txt'), 'changed\n');
+  assert.match((await runMlops(['status'], { cwd: dir })).stdout, /dep 'd' modified/, 'a change behind a folder link is seen');
+
+  const cases: [string, string, RegExp][] = [
+    ['d/broken', 'nowhere', /^error: d\/broken: a broken symlink \(to 'nowhere'\)\n$/],
+    ['d/self', 'self', /^error: d\/self: a broken symlink \(to 'self'\)\n$/],
+    ['d/up', '..', /^error: d\/up: a symlink to '[^']+', a folder that contains it: following it would loop\n$/],
+    ['e/back', '../d', /^error: d\/e\/back: a symlink to '[^']+', a folder that contains it: following it would loop\n$/],
+    ['out/up', '..', /^error: out\/up: a symlink to '[^']+', a folder that contains it: following it would loop\n$/],
+  ];
+  for (const [link, target, message] of cases) {
+    symlinkSync(target, join(dir, link));
+    for (const command of ['status', 'repro']) {
+      const r = await runMlops([command], { cwd: dir });
+      assert.equal(r.code, 2, `${command} with ${link}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, message, `${command} with ${link}`);
+    }
+    unlinkSync(join(dir, link));
+  }
+  assert.equal((await runMlops(['repro'], { cwd: dir })).code, 0);
 });

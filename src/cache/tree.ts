@@ -1,4 +1,6 @@
-import { readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { displayPath } from '../core/display.js';
+import { EXIT_USAGE, MlopsError } from '../core/errors.js';
 import { createHash } from 'node:crypto';
 import { md5File, md5Text } from './hash.js';
 import type { StateStore } from './state.js';
@@ -97,23 +99,53 @@ interface Listed {
   stat: FileStat;
 }
 
-/** Every file below `dir` (following links to files), sorted by POSIX relative path. */
+/** A symlink below a hashed folder that cannot be followed: dangling, or leading back into an ancestor. */
+export class LinkError extends MlopsError {
+  constructor(link: string, problem: string) {
+    super(`${displayPath(link)}: ${problem}`, EXIT_USAGE);
+  }
+}
+
+/**
+ * Every file below `dir`, sorted by POSIX relative path. Links are followed as DVC does (a link counts
+ * as what it points to), except a folder link into the folder itself or an ancestor, which would loop.
+ */
 function listFiles(dir: string): Listed[] {
   const out: Listed[] = [];
+  // Real paths of the folders walked through links so far (and the root): a link to any of them, or
+  // to a folder holding one, would walk the same files again, forever.
+  const chain: string[] = [realpathSync(dir)];
   const walk = (absDir: string, relDir: string) => {
     for (const entry of readdirSync(absDir, { withFileTypes: true })) {
       const abs = `${absDir}/${entry.name}`; // plain concatenation: path.join normalises on every call
       const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(abs, rel);
       else if (entry.isFile() || entry.isSymbolicLink()) {
-        const stat = statSync(abs);
-        if (stat.isDirectory()) walk(abs, rel);
-        else out.push({ abs, rel, stat: { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size } });
+        const stat = entry.isFile() ? statSync(abs) : linkTarget(abs);
+        if (!stat.isDirectory()) out.push({ abs, rel, stat: { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size } });
+        else {
+          const real = realpathSync(abs);
+          const loops = [...chain, realpathSync(absDir)].some((d) => d === real || d.startsWith(`${real}/`));
+          if (loops) throw new LinkError(abs, `a symlink to '${displayPath(real)}', a folder that contains it: following it would loop`);
+          chain.push(real);
+          walk(abs, rel);
+          chain.pop();
+        }
       }
     }
   };
   walk(dir, '');
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+function linkTarget(link: string): Stats {
+  try {
+    return statSync(link);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') throw new LinkError(link, `a broken symlink (to '${readlinkSync(link)}')`);
+    throw error;
+  }
 }
 
 /** DVC's manifest text: Python's json.dumps of sorted `{md5, relpath}` entries (ASCII-escaped). */
