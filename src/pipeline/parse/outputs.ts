@@ -12,9 +12,12 @@ import type { BuiltStage } from './stage.js';
  */
 const OWNED_DIRS = ['.mlops', '.dvc', '.git', 'mlruns'];
 
-/** `keep`: root-relative files no output may be or contain (pipeline and lock files); params files are added. */
+/**
+ * `files`: root-relative files no output may be or contain (pipeline and lock files). Nor may one be
+ * params.yaml, or a params file of its own stage; a params file another stage writes is DVC's way of
+ * passing tuned values downstream, and stays allowed.
+ */
 export function checkOutputs(built: readonly BuiltStage[], root: string, source: YamlSource, files: readonly string[]): void {
-  const keep = [...files, DEFAULT_PARAMS_FILE, ...built.flatMap((b) => b.stage.params.map((p) => p.rel))];
   const owners = new Map<string, string>();
   for (const b of built) {
     const { stage } = b;
@@ -23,6 +26,7 @@ export function checkOutputs(built: readonly BuiltStage[], root: string, source:
       if (seenDeps.has(dep.rel)) throw source.error(b.deps[i]!, `'${dep.path}' is listed more than once${b.suffix}`);
       seenDeps.add(dep.rel);
     }
+    const keep = [...files, DEFAULT_PARAMS_FILE, ...stage.params.map((p) => p.rel)];
     for (const [i, out] of stage.outs.entries()) {
       const at = b.outs[i]!;
       const covered = keep.find((k) => isWithin(k, out.rel)) ?? OWNED_DIRS.find((d) => isWithin(out.rel, d) || isWithin(d, out.rel));
