@@ -4,7 +4,7 @@ import { EXIT_USAGE, MlopsError } from '../core/errors.js';
 import { createHash } from 'node:crypto';
 import { md5File, md5Text } from './hash.js';
 import type { StateStore } from './state.js';
-import { statSignature, type FileStat } from '../core/signature.js';
+import { settled, statSignature, type FileStat } from '../core/signature.js';
 
 /** The hash of a file, or of a directory through its manifest (DVC's `<md5>.dir`). */
 export interface HashInfo {
@@ -38,6 +38,7 @@ const PARALLEL_READS = 8;
  * result carries no entries (enough to compare with a lock file); storing a directory needs them.
  */
 export async function hashPath(abs: string, state: StateStore, { entries = true } = {}): Promise<Hashed | null> {
+  const seenAt = Date.now(); // before any stat: see core/signature's `settled`
   let stat: Stats;
   try {
     stat = statSync(abs);
@@ -49,7 +50,7 @@ export async function hashPath(abs: string, state: StateStore, { entries = true 
     const known = state.lookupRoot(abs, signature);
     if (known) return { info: known };
     const info = { md5: await md5File(abs, stat.size), size: stat.size };
-    state.recordRoot(abs, signature, info);
+    state.recordRoot(abs, signature, info, settled(stat, seenAt));
     return { info };
   }
 
@@ -72,7 +73,7 @@ export async function hashPath(abs: string, state: StateStore, { entries = true 
   const worker = async () => {
     while (next < pending.length) {
       const i = pending[next++]!;
-      hashes[i] = await hashFile(files[i]!.abs, files[i]!.stat, state);
+      hashes[i] = await hashFile(files[i]!.abs, files[i]!.stat, state, seenAt);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, pending.length) }, worker));
@@ -80,15 +81,15 @@ export async function hashPath(abs: string, state: StateStore, { entries = true 
   const list = files.map((f, i) => ({ md5: hashes[i]!, relpath: f.rel, size: f.stat.size }));
   const size = list.reduce((sum, e) => sum + e.size, 0);
   const info = { md5: `${md5Text(manifestJson(list))}.dir`, size, nfiles: list.length };
-  state.recordRoot(abs, signature, info);
+  state.recordRoot(abs, signature, info, files.every((f) => settled(f.stat, seenAt)));
   return { info, entries: list };
 }
 
-async function hashFile(abs: string, stat: FileStat, state: StateStore): Promise<string> {
+async function hashFile(abs: string, stat: FileStat, state: StateStore, seenAt: number): Promise<string> {
   const known = state.lookup(abs, stat);
   if (known) return known;
   const md5 = await md5File(abs, stat.size);
-  state.record(abs, stat, md5);
+  state.record(abs, stat, md5, seenAt);
   return md5;
 }
 
@@ -122,7 +123,7 @@ function listFiles(dir: string): Listed[] {
       if (entry.isDirectory()) walk(abs, rel);
       else if (entry.isFile() || entry.isSymbolicLink()) {
         const stat = entry.isFile() ? statSync(abs) : linkTarget(abs);
-        if (!stat.isDirectory()) out.push({ abs, rel, stat: { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size } });
+        if (!stat.isDirectory()) out.push({ abs, rel, stat: { ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size } });
         else {
           const real = realpathSync(abs);
           const loops = [...chain, realpathSync(absDir)].some((d) => d === real || d.startsWith(`${real}/`));

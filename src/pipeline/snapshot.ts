@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
-import { pathSignature } from '../core/signature.js';
+import { pathSignature, UNSETTLED } from '../core/signature.js';
 import type { LockEntry } from './lockfile.js';
 import type { Pipeline } from './model.js';
 
@@ -43,7 +43,7 @@ export function readSnapshot(root: string, requested: string | undefined): Snaps
   }
   if (file.version !== VERSION || file.root !== root || file.requested !== (requested ?? '')) return undefined;
   for (const [source, signature] of Object.entries(file.sources)) {
-    if (isAbsolute(source) || pathSignature(join(root, source)) !== signature) return undefined;
+    if (signature === UNSETTLED || isAbsolute(source) || pathSignature(join(root, source)) !== signature) return undefined;
   }
   const { pipeline } = file;
   const rooted = { ...pipeline, root: join(root, pipeline.root), file: join(root, pipeline.file), lockFile: join(root, pipeline.lockFile) };
