@@ -258,6 +258,27 @@ const cases: Case[] = [
     message: /output 'dvc\.lock' would overwrite 'dvc\.lock'/,
   },
   {
+    name: 'a matrix of 8.1 million stages is refused before it is expanded (issue 9.15)',
+    files: { 'pipeline.yaml': 'stages:\n  m:\n    matrix:\n' + ['a', 'b', 'c', 'd', 'e'].map((k) => `      ${k}: [${Array.from({ length: 24 }, (_, i) => i).join(', ')}]\n`).join('') + '    cmd: echo ${item.a}\n' },
+    line: 3,
+    key: 'stages.m.matrix',
+    message: /matrix expands to 7,962,624 stages; at most 10,000 are allowed/,
+  },
+  {
+    name: 'a foreach over more items than the stage limit',
+    files: { 'pipeline.yaml': `stages:\n  f:\n    foreach: [${Array.from({ length: 10_001 }, (_, i) => i).join(', ')}]\n    do:\n      cmd: echo \${item}\n` },
+    line: 3,
+    key: 'stages.f.foreach',
+    message: /foreach expands to 10,001 stages; at most 10,000 are allowed/,
+  },
+  {
+    name: 'several expansions that together pass the stage limit',
+    files: { 'pipeline.yaml': `stages:\n${['a', 'b', 'c'].map((n) => `  ${n}:\n    foreach: [${Array.from({ length: 4000 }, (_, i) => i).join(', ')}]\n    do:\n      cmd: echo \${item}\n`).join('')}` },
+    line: 1,
+    key: 'stages',
+    message: /the pipeline defines 12,000 stages; at most 10,000 are allowed/,
+  },
+  {
     name: 'a wdir outside the project',
     files: { 'pipeline.yaml': stage('    cmd: x\n    wdir: ../elsewhere\n') },
     line: 4,

@@ -10,7 +10,7 @@ import { DEFAULT_PARAMS_FILE } from '../params/params.js';
 import { buildGraph } from './graph.js';
 import type { Pipeline, TopLevelPlot } from './model.js';
 import { Context } from './parse/context.js';
-import { expandStage, resolveAt } from './parse/expand.js';
+import { expandStage, MAX_STAGES, resolveAt } from './parse/expand.js';
 import { checkOutputs } from './parse/outputs.js';
 import { checkParams } from './parse/params-check.js';
 import { joinRel } from './parse/paths.js';
@@ -52,9 +52,11 @@ export function loadPipeline(root: string, file?: string): Pipeline {
   if (top.vars !== undefined) context.loadVars(base, '.', top.vars, source, ['vars'], 'vars');
 
   const stages = top.stages === undefined ? {} : mapping(top.stages, source, ['stages'], 'a mapping of stage names to definitions');
-  const built = Object.entries(stages)
-    .flatMap(([name, raw]) => expandStage(name, raw, context, source))
-    .map((template) => buildStage(template, base, source));
+  const templates = Object.entries(stages).flatMap(([name, raw]) => expandStage(name, raw, context, source));
+  if (templates.length > MAX_STAGES) {
+    throw source.error(['stages'], `the pipeline defines ${templates.length.toLocaleString('en-US')} stages; at most ${MAX_STAGES.toLocaleString('en-US')} are allowed`);
+  }
+  const built = templates.map((template) => buildStage(template, base, source));
   const lockFile = lockFileFor(path);
   const pipelineFiles = [...new Set([basename(path), ...PIPELINE_FILES])].flatMap((f) => [f, basename(lockFileFor(f))]);
   checkOutputs(built, base, source, pipelineFiles);
