@@ -2,7 +2,7 @@
 // Immutability needs root (chattr +i); as another user, or on a file system without it, the tests skip.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runMlops, tempDir, writeFiles } from './helpers.js';
@@ -90,4 +90,37 @@ test('broken and looping symlinks in a dep or output folder: one located line, e
     unlinkSync(join(dir, link));
   }
   assert.equal((await runMlops(['repro'], { cwd: dir })).code, 0);
+});
+
+test('temp files of killed writers are cleaned: beside an output by checkout and repro, in the cache by gc (issue 9.11)', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'in.txt': 'x\n', 'pipeline.yaml': 'stages:\n  s:\n    cmd: cp in.txt out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n' });
+  assert.equal((await runMlops(['repro'], { cwd: dir })).code, 0);
+  const dead = execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).trim(); // exited
+  const objectDir = join(dir, '.mlops/cache/files/md5', readdirSync(join(dir, '.mlops/cache/files/md5'))[0]!);
+  const planted = {
+    workspace: join(dir, `out.txt.tmp-${dead}-0badf00d`),
+    object: join(objectDir, `${'0'.repeat(30)}.tmp-${dead}-0badf00d`),
+    state: join(dir, `.mlops/state-files.json.tmp-${dead}-0badf00d`),
+    live: join(objectDir, `${'1'.repeat(30)}.tmp-${process.pid}-0badf00d`), // its writer still runs: kept
+  };
+  for (const path of Object.values(planted)) {
+    writeFileSync(path, 'half-written');
+    chmodSync(path, 0o444);
+  }
+  rmSync(join(dir, 'out.txt'));
+  assert.equal((await runMlops(['checkout'], { cwd: dir })).code, 0);
+  assert.ok(!existsSync(planted.workspace), 'checkout removes the half-copied output');
+
+  const dry = await runMlops(['gc', '--dry'], { cwd: dir });
+  assert.match(dry.stdout, /would remove cache\/files\/md5\/.*\.tmp-\d+-0badf00d\n/);
+  assert.ok(existsSync(planted.object));
+  assert.equal((await runMlops(['gc'], { cwd: dir })).code, 0);
+  assert.ok(!existsSync(planted.object) && !existsSync(planted.state), 'gc removes stale temps in .mlops');
+  assert.ok(existsSync(planted.live), "a live writer's temp file stays");
+
+  writeFileSync(planted.workspace, 'half-written');
+  writeFileSync(join(dir, 'in.txt'), 'y\n');
+  assert.equal((await runMlops(['repro'], { cwd: dir })).code, 0);
+  assert.ok(!existsSync(planted.workspace), 'repro removes it before the stage writes its output');
 });

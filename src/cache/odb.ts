@@ -1,8 +1,7 @@
 import { constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { writeFileAtomic } from '../core/atomic.js';
+import { basename, dirname, join } from 'node:path';
+import { isStaleTemp, removeStaleTemps, tempName, writeFileAtomic } from '../core/atomic.js';
 import { ConfigError } from '../core/errors.js';
 import { md5File, md5Text } from './hash.js';
 import { isDirHash, manifestJson, type Hashed } from './tree.js';
@@ -106,8 +105,15 @@ export class ObjectStore {
       : [{ path: dest, md5 }];
     for (const f of files) await this.verify(f.md5);
     await rm(dest, { recursive: true, force: true });
+    await removeStaleTemps(dest);
     for (const f of files) await copyOut(this.pathOf(f.md5), f.path);
     return files;
+  }
+
+  /** Temp files of writers that were killed, as paths relative to the cache folder (objects and run-cache). */
+  staleTemps(): string[] {
+    if (!existsSync(this.cacheDir)) return [];
+    return (readdirSync(this.cacheDir, { recursive: true }) as string[]).filter((rel) => isStaleTemp(basename(rel)));
   }
 
   /** Every object name in the store. */
@@ -142,7 +148,7 @@ export function isSafeRelpath(path: unknown): path is string {
 // Copy-on-write clone where the file system offers it, a plain copy otherwise; always via a temp name.
 async function copyInto(src: string, dest: string, mode: number): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
-  const temp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = tempName(dest);
   try {
     await copyFile(src, temp, constants.COPYFILE_FICLONE);
     await chmod(temp, mode);

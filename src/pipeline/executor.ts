@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { removeStaleTemps } from '../core/atomic.js';
 import { delimiter } from 'node:path';
 import type { Emit, FailureReason } from './events.js';
 import { lockedPath, type LockEntry, type LockedPath } from './lockfile.js';
@@ -126,6 +127,7 @@ async function runOne(
   for (const out of stage.outs.filter((o) => !o.persist)) {
     try {
       await rm(ws.abs(out.rel), { recursive: true, force: true });
+      await removeStaleTemps(ws.abs(out.rel)); // a killed checkout's half-copied `<out>.tmp-<pid>-*`
     } catch (error) {
       // Read-only or immutable (chattr +i) outputs; node's rm then reports a misleading ENOTDIR.
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;

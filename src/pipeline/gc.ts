@@ -1,5 +1,7 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { isStaleTemp } from '../core/atomic.js';
 import { isDirHash } from '../cache/tree.js';
 import { readLockFile } from './lockfile-read.js';
 import type { Workspace } from './workspace.js';
@@ -7,8 +9,8 @@ import type { Workspace } from './workspace.js';
 /**
  * Removes cache objects that no lock file of the project references: every `*.lock` beside the pipeline
  * file counts, since pipelines picked with `-f` share the project's cache. (The run-cache may point at
- * removed objects; its entries then stop restoring and the stage simply runs, as with DVC.) Returns what
- * was (or, dry, would be) removed.
+ * removed objects; its entries then stop restoring and the stage simply runs, as with DVC.) Stale temp
+ * files of killed runs go too. Returns what was (or, dry, would be) removed.
  */
 export async function collectGarbage(ws: Workspace, { dry = false } = {}): Promise<string[]> {
   const keep = new Set<string>();
@@ -31,5 +33,11 @@ export async function collectGarbage(ws: Workspace, { dry = false } = {}): Promi
   }
   const garbage = ws.odb.list().filter((md5) => !keep.has(md5));
   if (!dry) for (const md5 of garbage) await ws.odb.remove(md5);
-  return garbage;
+  // Half-copied objects and run-cache entries of killed runs, listed by their path in the cache.
+  const temps = [
+    ...ws.odb.staleTemps().map((rel) => join(ws.odb.cacheDir, rel)),
+    ...(existsSync(ws.mlopsDir) ? readdirSync(ws.mlopsDir) : []).filter(isStaleTemp).map((name) => join(ws.mlopsDir, name)),
+  ];
+  if (!dry) for (const path of temps) await rm(path, { force: true });
+  return [...garbage, ...temps.map((path) => relative(ws.mlopsDir, path))];
 }
