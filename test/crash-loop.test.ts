@@ -10,22 +10,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { MLOPS_BIN, PROJECT_ROOT, runMlops, tempDir, writeFiles } from './helpers.js';
+import { MLOPS_BIN, PROJECT_ROOT, runMlops, seededRandom, tempDir, writeFiles } from './helpers.js';
 import { validateMlruns } from './tracking-validator.js';
 
 const ITERATIONS = 20;
 const SEED = 9;
-
-/** Small deterministic generator (mulberry32), so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const storeUrl = new URL('dist/src/tracking/file-store.js', `file://${PROJECT_ROOT}/`).href;
 const PROJECT = {
@@ -128,7 +117,7 @@ async function checkComplete(dir: string, value: number, label: string): Promise
 test(`repro killed ${ITERATIONS} times at random moments never damages the lock, the cache, the runs or the outputs`, async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, { ...PROJECT, 'in.txt': '0\n' });
-  const next = random(SEED);
+  const next = seededRandom(SEED);
   const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGINT'];
   let value = 0;
   for (let i = 1; i <= ITERATIONS; i++) {
