@@ -110,7 +110,7 @@ test('temp files of killed writers are cleaned: beside an output by checkout and
   assert.ok(!existsSync(planted.workspace), 'checkout removes the half-copied output');
 
   const dry = await runMlops(['gc', '--dry'], { cwd: dir });
-  assert.match(dry.stdout, /would remove cache\/files\/md5\/.*\.tmp-\d+-0badf00d\n/);
+  assert.match(dry.stdout, /would remove \.mlops\/cache\/files\/md5\/.*\.tmp-\d+-0badf00d\n/);
   assert.ok(existsSync(planted.object));
   assert.equal((await runMlops(['gc'], { cwd: dir })).code, 0);
   assert.ok(!existsSync(planted.object) && !existsSync(planted.state), 'gc removes stale temps in .mlops');

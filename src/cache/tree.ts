@@ -1,6 +1,6 @@
 import { readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { displayPath } from '../core/display.js';
-import { EXIT_USAGE, MlopsError } from '../core/errors.js';
+import { MlopsError } from '../core/errors.js';
 import { createHash } from 'node:crypto';
 import { md5File, md5Text } from './hash.js';
 import type { StateStore } from './state.js';
@@ -103,7 +103,7 @@ interface Listed {
 /** A symlink below a hashed folder that cannot be followed: dangling, or leading back into an ancestor. */
 export class LinkError extends MlopsError {
   constructor(link: string, problem: string) {
-    super(`${displayPath(link)}: ${problem}`, EXIT_USAGE);
+    super(`${displayPath(link)}: ${problem}`, 'invalid');
   }
 }
 

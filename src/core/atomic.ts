@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -25,6 +25,12 @@ export function isStaleTemp(name: string): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/** Stale temp files anywhere under `dir` (absolute paths); none when it does not exist. */
+export function staleTempsUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((rel) => isStaleTemp(basename(rel))).map((rel) => join(dir, rel));
 }
 
 /** Removes the stale temp files of writes to `path` (siblings named `<name>.tmp-<pid>-<hex>`). */

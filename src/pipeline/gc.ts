@@ -1,7 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { isStaleTemp } from '../core/atomic.js';
+import { dirname, join, relative } from 'node:path';
+import { staleTempsUnder } from '../core/atomic.js';
 import { isDirHash } from '../cache/tree.js';
 import { readLockFile } from './lockfile-read.js';
 import type { Workspace } from './workspace.js';
@@ -18,7 +18,7 @@ export async function collectGarbage(ws: Workspace, { dry = false } = {}): Promi
     .filter((name) => name.endsWith('.lock'))
     .map((name) => join(ws.pipeline.root, name))
     .filter((path) => path !== ws.pipeline.lockFile)
-    .map(readLockFile);
+    .map((path) => readLockFile(path));
   for (const [, entry] of [ws.lock, ...locks].flatMap((lock) => lock.entries())) {
     for (const out of entry.outs ?? []) {
       keep.add(out.md5);
@@ -33,11 +33,8 @@ export async function collectGarbage(ws: Workspace, { dry = false } = {}): Promi
   }
   const garbage = ws.odb.list().filter((md5) => !keep.has(md5));
   if (!dry) for (const md5 of garbage) await ws.odb.remove(md5);
-  // Half-copied objects and run-cache entries of killed runs, listed by their path in the cache.
-  const temps = [
-    ...ws.odb.staleTemps().map((rel) => join(ws.odb.cacheDir, rel)),
-    ...(existsSync(ws.mlopsDir) ? readdirSync(ws.mlopsDir) : []).filter(isStaleTemp).map((name) => join(ws.mlopsDir, name)),
-  ];
+  // Half-copied objects, run-cache entries and state files of killed runs, listed by their path.
+  const temps = [...new Set([...ws.odb.staleTemps(), ...staleTempsUnder(ws.runCacheDir), ...staleTempsUnder(ws.mlopsDir)])];
   if (!dry) for (const path of temps) await rm(path, { force: true });
-  return [...garbage, ...temps.map((path) => relative(ws.mlopsDir, path))];
+  return [...garbage, ...temps.map((path) => relative(dirname(ws.mlopsDir), path))];
 }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { pathSignature, UNSETTLED } from '../core/signature.js';
 import type { LockEntry } from './lockfile.js';
@@ -29,11 +29,13 @@ interface SnapshotFile extends Snapshot {
   readonly sources: Record<string, string>;
 }
 
-const snapshotFile = (root: string) => join(root, '.mlops', 'snapshot.json');
+const snapshotFile = (mlopsDir: string) => join(mlopsDir, 'snapshot.json');
+/** The project root: `.mlops/` always sits there. */
+const rootOf = (mlopsDir: string) => dirname(mlopsDir);
 
 /** The snapshot, when it was made for this pipeline file and none of its sources changed since. */
-export function readSnapshot(root: string, requested: string | undefined): Snapshot | undefined {
-  const path = snapshotFile(root);
+export function readSnapshot(mlopsDir: string, requested: string | undefined): Snapshot | undefined {
+  const path = snapshotFile(mlopsDir);
   if (!existsSync(path)) return undefined;
   let file: SnapshotFile;
   try {
@@ -41,6 +43,7 @@ export function readSnapshot(root: string, requested: string | undefined): Snaps
   } catch {
     return undefined;
   }
+  const root = rootOf(mlopsDir);
   if (file.version !== VERSION || file.root !== root || file.requested !== (requested ?? '')) return undefined;
   for (const [source, signature] of Object.entries(file.sources)) {
     if (signature === UNSETTLED || isAbsolute(source) || pathSignature(join(root, source)) !== signature) return undefined;
@@ -51,11 +54,12 @@ export function readSnapshot(root: string, requested: string | undefined): Snaps
 }
 
 export async function writeSnapshot(
-  root: string,
+  mlopsDir: string,
   requested: string | undefined,
   snapshot: Snapshot,
   sources: ReadonlyMap<string, string>,
 ): Promise<void> {
+  const root = rootOf(mlopsDir);
   const rel = (path: string) => relative(root, path);
   const { pipeline } = snapshot;
   const file: SnapshotFile = {
@@ -66,5 +70,5 @@ export async function writeSnapshot(
     sources: Object.fromEntries([...sources].map(([path, signature]) => [rel(path), signature])),
     pipeline: { ...pipeline, root: rel(pipeline.root), file: rel(pipeline.file), lockFile: rel(pipeline.lockFile) },
   };
-  await writeFileAtomic(snapshotFile(root), JSON.stringify(file));
+  await writeFileAtomic(snapshotFile(mlopsDir), JSON.stringify(file));
 }

@@ -1,18 +1,21 @@
 import type { Command } from 'commander';
+import type { Project } from '../../project/project.js';
 import type { TrackedRun } from '../../tracking/run.js';
-import { projectRoot } from '../../core/root.js';
+import { jsonOption, mdOption } from '../options.js';
 import { interactive, printJson, withSpinner } from '../output.js';
+import { openProject, pipelineStage } from '../project.js';
 import { markdownTable, textTable } from '../table.js';
 
 // The built-in ML stages: prepare, train, evaluate, predict. Domain code is imported inside each
-// action so that `mlops --help` loads none of it (danfojs-node alone costs over a second).
+// action so that `mlops --help` loads none of it.
 
 const fixed = (v: number) => v.toFixed(4);
 
 /** Runs a built-in stage inside a tracked run: FINISHED, or FAILED when it throws (a failed gate too). */
-async function tracked<T>(stageName: string, fn: (run: TrackedRun) => Promise<T>): Promise<T> {
+export async function tracked<T>(stageName: string, fn: (run: TrackedRun, project: Project) => Promise<T>): Promise<T> {
   const { withTrackedRun } = await import('../../tracking/tracked-run.js');
-  return withTrackedRun({ root: projectRoot(), stageName }, fn);
+  const project = await openProject();
+  return withTrackedRun({ project, stageName, pipelineStage: pipelineStage() }, (run) => fn(run, project));
 }
 const paramText = (params: object) =>
   Object.entries(params)
@@ -26,24 +29,25 @@ export function register(program: Command): void {
     .action(async () => {
       const { prepare } = await import('../../ml/prepare.js');
       const { PATHS } = await import('../../ml/paths.js');
-      const s = await tracked('prepare', (run) => withSpinner('prepare: reading data', () => prepare(projectRoot(), run)));
+      const s = await tracked('prepare', (run, project) => withSpinner('prepare: reading data', () => prepare(project.root, run)));
       const dropped = s.droppedRows ? `, ${s.droppedRows} rows dropped (missing values)` : '';
-      console.log(`prepared ${s.trainRows} train and ${s.testRows} test rows, ${s.features} features, ${s.classes.length} classes${dropped}`);
-      console.log(`wrote ${PATHS.train}, ${PATHS.test}, ${PATHS.transform}`);
+      const target = s.task === 'regression' ? 'a numeric target (regression)' : `${s.classes.length} classes`;
+      console.log(`prepared ${s.trainRows} train and ${s.testRows} test rows, ${s.features} features, ${target}${dropped}`);
+      console.log(`wrote ${PATHS.train}, ${PATHS.test}, ${PATHS.rawTrain}, ${PATHS.rawTest}, ${PATHS.transform}`);
     });
 
   program
     .command('train')
-    .description('grid search with stratified k-fold CV (params.yaml train:), refit the best, save the model')
-    .option('--json', 'print the CV results as JSON')
-    .option('--md', 'print the CV results as a markdown table')
+    .description('grid search with k-fold CV (params.yaml train:), refit the best, save the model')
+    .addOption(jsonOption('print the CV results as JSON'))
+    .addOption(mdOption('print the CV results as a markdown table'))
     .action(async (opts: { json?: boolean; md?: boolean }) => {
       const { trainGridSearch } = await import('../../ml/train.js');
       const { PATHS } = await import('../../ml/paths.js');
       const started = Date.now();
-      const summary = await tracked('train', (run) =>
+      const summary = await tracked('train', (run, project) =>
         withSpinner('train: starting workers', (update) =>
-        trainGridSearch(projectRoot(), {
+        trainGridSearch(project.root, {
           run,
           onCandidate: (done, total, r) => {
             const elapsed = (Date.now() - started) / 1000;
@@ -68,16 +72,16 @@ export function register(program: Command): void {
   program
     .command('evaluate')
     .description('test-set metrics, confusion matrix and feature importance; exit 1 when a threshold gate fails')
-    .option('--json', 'print the metrics as JSON')
-    .option('--md', 'print the metrics as a markdown table')
+    .addOption(jsonOption('print the metrics as JSON'))
+    .addOption(mdOption('print the metrics as a markdown table'))
     .action(async (opts: { json?: boolean; md?: boolean }) => {
-      const { evaluate, gateFailure, GATE_METRICS } = await import('../../ml/evaluate.js');
+      const { evaluate, gateFailure, metricsOf } = await import('../../ml/evaluate.js');
       const { PATHS } = await import('../../ml/paths.js');
-      await tracked('evaluate', async (run) => {
-        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(projectRoot(), run));
+      await tracked('evaluate', async (run, project) => {
+        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(project.root, run));
         if (opts.json) printJson({ ...metrics, failed_gates: failed });
         else {
-          const rows = GATE_METRICS.map((m) => [m, fixed(metrics[m])]);
+          const rows = metricsOf(metrics).map((m) => [m, fixed(metrics[m]!)]);
           process.stdout.write(opts.md ? markdownTable(['metric', 'value'], rows) : textTable(['metric', 'value'], rows));
           if (!opts.md) console.log(`wrote ${PATHS.metrics}, ${PATHS.confusion}, ${PATHS.importance}`);
         }
@@ -88,13 +92,17 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description('apply the saved transform and model to a raw CSV')
-    .requiredOption('--model <file>', 'model JSON written by train')
+    .option('--model <file>', 'model JSON written by train (default: the project\'s models/model.json)')
     .requiredOption('--input <csv>', 'rows to predict, with the raw columns')
     .option('--transform <file>', 'transform JSON (default: transform.json beside the model)')
+    .option('--id-column <name>', 'copy this input column, as written, to the first output column')
     .option('--output <csv>', 'write predictions here instead of stdout')
-    .action(async (opts: { model: string; input: string; transform?: string; output?: string }) => {
+    .action(async (opts: { model?: string; input: string; transform?: string; idColumn?: string; output?: string }) => {
       const { predict } = await import('../../ml/predict.js');
-      const csv = await predict(opts);
+      const { resolveModelArgument } = await import('../../ml/paths.js');
+      const project = await openProject();
+      const model = resolveModelArgument(opts.model, { root: project.root, cwd: project.cwd });
+      const csv = await predict({ ...opts, model });
       if (!opts.output) return void process.stdout.write(csv);
       const { writeFileAtomic } = await import('../../core/atomic.js');
       await writeFileAtomic(opts.output, csv);
