@@ -2,6 +2,7 @@
 const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   pipeline: () => import('./pipeline.js'),
   pipelines: () => import('./pipelines.js'),
+  bigdir: () => import('./bigdir.js'),
   ml: () => import('./ml.js'),
   tracking: () => import('./tracking.js'),
   drift: () => import('./drift.js'),

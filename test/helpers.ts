@@ -57,3 +57,14 @@ export function gitInit(dir: string): void {
   git('add', '-A');
   git('commit', '-q', '--allow-empty', '-m', 'initial');
 }
+
+/** A small deterministic generator (mulberry32) in [0, 1): a failing fuzz or crash sequence can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -60,4 +61,22 @@ test('a damaged snapshot is ignored', async (t) => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /a: up to date/);
   assert.deepEqual(runs(dir), ['a']);
+});
+
+test('a copied project checks its own files, not the original\'s (issue 9.1)', async (t) => {
+  const base = tempDir(t);
+  const a = join(base, 'a');
+  writeFiles(a, { 'in.txt': '1\n', 'pipeline.yaml': 'stages:\n  s:\n    cmd: cp in.txt out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n' });
+  await runMlops(['repro'], { cwd: a });
+  const b = join(base, 'b');
+  execFileSync('cp', ['-a', a, b]);
+  writeFileSync(join(b, 'in.txt'), '2\n');
+  assert.match((await runMlops(['status'], { cwd: b })).stdout, /in\.txt/);
+  assert.match((await runMlops(['repro'], { cwd: b })).stdout, /s: running \(dep 'in\.txt' modified\)/);
+  assert.equal(readFileSync(join(b, 'out.txt'), 'utf8'), '2\n');
+  assert.equal(readFileSync(join(a, 'out.txt'), 'utf8'), '1\n');
+  const snapshot = readFileSync(join(b, '.mlops/snapshot.json'), 'utf8');
+  assert.ok(!snapshot.includes(`"${a}/`), 'no path of the original in the copy\'s snapshot');
+  // The original is still answered from its own snapshot.
+  assert.match((await runMlops(['repro'], { cwd: a })).stdout, /s: up to date/);
 });

@@ -150,3 +150,28 @@ test('search through the folder store: filter, IN on run ids, order and max', as
   assert.deepEqual(await search('', ['metrics.f1_macro'], 2), ['r0', 'r1']);
   assert.deepEqual(await search("attributes.run_name LIKE 'r_'", ['attributes.start_time DESC'], 1), ['r3']);
 });
+
+test('LIKE is matched in linear time: a pattern of many % on a long value answers at once (issue 9.14)', () => {
+  const long = fields({ params: { note: 'a'.repeat(3000) } });
+  const verdict = (filter: string) => matches(parseFilter(filter)!, long);
+  // A backtracking regular expression takes hours on these; the wildcard walk is O(pattern x value).
+  assert.equal(verdict("params.note LIKE '%a%a%a%a%a%a%b'"), false);
+  assert.equal(verdict("params.note ILIKE '%A%A%A%A%A%A%'"), true);
+  assert.equal(verdict("params.note LIKE '_%a_'"), true);
+});
+
+test('LIKE semantics: % any run (also empty), _ one character, everything else literal', () => {
+  const cases: [string, string, boolean][] = [
+    ['', '', true], ['', '%', true], ['a', '', false], ['abc', 'a%c', true], ['ac', 'a%c', true], ['abcbc', '%bc', true],
+    ['abcb', '%bc', false], ['a.c', 'a.c', true], ['abc', 'a.c', false], ['a%c', 'a_c', true], ['ab', '_', false], ['aXbXc', 'a%b%c', true],
+    ['mississippi', 'm%iss%pi', true], ['mississippi', 'm%iss%pix', false], ['€x', '_x', true],
+  ];
+  for (const [value, pattern, expected] of cases) {
+    assert.equal(matches(parseFilter(`params.v LIKE '${pattern}'`)!, fields({ params: { v: value } })), expected, `${value} LIKE ${pattern}`);
+  }
+});
+
+test('parentheses nested too deep: one usage error, not a RangeError (issue 9.14)', () => {
+  rejects(`${'('.repeat(3000)}metrics.f1 > 0${')'.repeat(3000)}`, /column 101 \("\("\): parentheses nested more than 100 deep/);
+  assert.ok(parseFilter(`${'('.repeat(100)}metrics.f1 > 0${')'.repeat(100)}`));
+});

@@ -1,8 +1,8 @@
 import { constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { writeFileAtomic } from '../core/atomic.js';
+import { removeStaleTemps, staleTempsUnder, tempName, writeFileAtomic } from '../core/atomic.js';
+import { ConfigError } from '../core/errors.js';
 import { md5File, md5Text } from './hash.js';
 import { isDirHash, manifestJson, type Hashed } from './tree.js';
 
@@ -12,6 +12,9 @@ export class CorruptObjectError extends Error {
     super(`cache object ${md5} is corrupted (${objectPath}); re-run the stage that produced it`);
   }
 }
+
+/** A name or manifest path that would lead outside the store or the output (a crafted lock or manifest). */
+export class UnsafeObjectError extends ConfigError {}
 
 /** A cache object that is not there. */
 export class MissingObjectError extends Error {
@@ -37,6 +40,8 @@ export interface ObjectStore {
   checkout(md5: string, dest: string): Promise<{ path: string; md5: string }[]>;
   /** Every object name in the store. */
   list(): string[];
+  /** Temp files of writers that were killed (absolute paths). */
+  staleTemps(): string[];
   remove(md5: string): Promise<void>;
 }
 
@@ -52,12 +57,14 @@ export class LocalObjectStore implements ObjectStore {
     this.filesDir = join(cacheDir, 'files', 'md5');
   }
 
+  /** Where object `md5` lives; a name that is not an md5 hash (read from a crafted file) is refused. */
   pathOf(md5: string): string {
+    if (!isObjectName(md5)) throw new UnsafeObjectError(`'${String(md5)}' is not a cache object name (an md5 hash)`);
     return join(this.filesDir, md5.slice(0, 2), md5.slice(2));
   }
 
   has(md5: string): boolean {
-    return existsSync(this.pathOf(md5));
+    return isObjectName(md5) && existsSync(this.pathOf(md5));
   }
 
   /** True when the object and, for a directory, its manifest and every file in it are present. */
@@ -89,7 +96,14 @@ export class LocalObjectStore implements ObjectStore {
   readManifest(md5: string): { md5: string; relpath: string }[] {
     const text = readFileSync(this.pathOf(md5), 'utf8');
     if (`${md5Text(text)}.dir` !== md5) throw new CorruptObjectError(md5, this.pathOf(md5));
-    return JSON.parse(text) as { md5: string; relpath: string }[];
+    const entries = JSON.parse(text) as unknown;
+    // The name only proves the text was not damaged, not that it was made by us: check every entry.
+    if (!Array.isArray(entries)) throw new UnsafeObjectError(`cache object ${md5} is not a list of files`);
+    for (const e of entries as { md5: unknown; relpath: unknown }[]) {
+      if (!isObjectName(e?.md5) || isDirHash(e.md5)) throw new UnsafeObjectError(`cache object ${md5} lists a bad object name`);
+      if (!isSafeRelpath(e.relpath)) throw new UnsafeObjectError(`cache object ${md5} lists an unsafe path ${JSON.stringify(e.relpath)}`);
+    }
+    return entries as { md5: string; relpath: string }[];
   }
 
   /** Re-hashes an object; throws when it is missing or its content does not match its name. */
@@ -114,8 +128,13 @@ export class LocalObjectStore implements ObjectStore {
       : [{ path: dest, md5 }];
     for (const f of files) await this.verify(f.md5);
     await rm(dest, { recursive: true, force: true });
+    await removeStaleTemps(dest);
     for (const f of files) await copyOut(this.pathOf(f.md5), f.path);
     return files;
+  }
+
+  staleTemps(): string[] {
+    return staleTempsUnder(this.filesDir);
   }
 
   /** Every object name in the store. */
@@ -135,10 +154,22 @@ export class LocalObjectStore implements ObjectStore {
   }
 }
 
+const OBJECT_NAME = /^[0-9a-f]{32}(\.dir)?$/;
+
+function isObjectName(name: unknown): name is string {
+  return typeof name === 'string' && OBJECT_NAME.test(name);
+}
+
+/** A POSIX path strictly inside a folder: relative, no `.`/`..`/empty segments, no backslash or NUL. */
+export function isSafeRelpath(path: unknown): path is string {
+  if (typeof path !== 'string' || path === '' || path.startsWith('/') || /[\\\0]/.test(path)) return false;
+  return path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
 // Copy-on-write clone where the file system offers it, a plain copy otherwise; always via a temp name.
 async function copyInto(src: string, dest: string, mode: number): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
-  const temp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = tempName(dest);
   try {
     await copyFile(src, temp, constants.COPYFILE_FICLONE);
     await chmod(temp, mode);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
-import type { FileStat } from '../core/signature.js';
+import { settled, type FileStat } from '../core/signature.js';
 import type { HashInfo } from './tree.js';
 
 // Hashes of files already read, keyed by path and checked against (inode, mtime, size): a file whose
@@ -9,7 +9,7 @@ import type { HashInfo } from './tree.js';
 // The paths stages name (files or whole directories) also keep a signature of their stat, or for a
 // directory of its whole listing, so an unchanged one is answered from a small file without loading
 // the per-file table, looking up each file, or rebuilding the manifest.
-type Entry = [ino: number, mtimeMs: number, size: number, md5: string];
+type Entry = [ino: number, mtimeMs: number, ctimeMs: number, size: number, md5: string];
 type RootEntry = [signature: string, md5: string, size: number, nfiles?: number];
 
 function readJson<T>(file: string, empty: T): T {
@@ -42,11 +42,13 @@ export class StateStore {
 
   lookup(path: string, stat: FileStat): string | undefined {
     const e = this.fileEntries()[path];
-    return e && e[0] === stat.ino && e[1] === stat.mtimeMs && e[2] === stat.size ? e[3] : undefined;
+    return e && e[0] === stat.ino && e[1] === stat.mtimeMs && e[2] === stat.ctimeMs && e[3] === stat.size ? e[4] : undefined;
   }
 
-  record(path: string, stat: FileStat, md5: string): void {
-    this.fileEntries()[path] = [stat.ino, stat.mtimeMs, stat.size, md5];
+  /** Remembers a file's hash, unless its stat was taken too soon after a change to trust (core/signature's `settled`). */
+  record(path: string, stat: FileStat, md5: string, seenAt: number): void {
+    if (!settled(stat, seenAt)) return;
+    this.fileEntries()[path] = [stat.ino, stat.mtimeMs, stat.ctimeMs, stat.size, md5];
     this.filesDirty = true;
   }
 
@@ -57,7 +59,9 @@ export class StateStore {
     return r[3] === undefined ? { md5: r[1], size: r[2] } : { md5: r[1], size: r[2], nfiles: r[3] };
   }
 
-  recordRoot(path: string, signature: string, info: HashInfo): void {
+  /** `isSettled`: whether every file the signature covers was settled when its stat was taken. */
+  recordRoot(path: string, signature: string, info: HashInfo, isSettled: boolean): void {
+    if (!isSettled) return;
     this.roots[path] = [signature, info.md5, info.size, ...(info.nfiles === undefined ? [] : [info.nfiles])] as RootEntry;
     this.rootsDirty = true;
   }

@@ -41,13 +41,19 @@ function exitCodeFor(error: unknown): number {
     process.stderr.write(`error: ${error.message}\n`);
     return EXIT_CODE[error.kind];
   }
-  const system = systemError(error);
+  // A full disk, a read-only or immutable file, a permission: the environment's problem, not a bug.
+  const system = systemError(error) ?? (isSystemError(error) ? error.message : undefined);
   if (system) {
     process.stderr.write(`error: ${system}\n`);
     return EXIT_CODE.failed;
   }
   process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return EXIT_CODE.failed;
+}
+
+/** An error from a system call (node names the call and the path in its message). */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
 function version(): string {

@@ -1,7 +1,4 @@
-import { statSync } from 'node:fs';
-import { isDirHash } from '../cache/tree.js';
 import { FailureError } from '../core/errors.js';
-import { statSignature } from '../core/signature.js';
 import { syncGitignore } from './gitignore.js';
 import type { Stage } from './model.js';
 import type { Workspace } from './workspace.js';
@@ -24,7 +21,7 @@ export interface CheckoutOptions {
  */
 export async function checkout(ws: Workspace, stages: readonly Stage[], { force = false }: CheckoutOptions = {}): Promise<CheckoutReport> {
   const report: CheckoutReport = { restored: [], unchanged: [], failed: [] };
-  const todo: { stage: Stage; rel: string; md5: string; size: number }[] = [];
+  const todo: { stage: Stage; rel: string; md5: string }[] = [];
   const modified: string[] = [];
   for (const stage of stages) {
     const locked = new Map((ws.lock.get(stage)?.outs ?? []).map((o) => [o.path, o]));
@@ -37,20 +34,18 @@ export async function checkout(ws: Workspace, stages: readonly Stage[], { force 
         continue;
       }
       if (now !== undefined && !ws.odb.hasComplete(now)) modified.push(out.rel);
-      todo.push({ stage, rel: out.rel, md5: entry.md5, size: entry.size });
+      todo.push({ stage, rel: out.rel, md5: entry.md5 });
     }
   }
   if (modified.length && !force) {
     throw new FailureError(`checkout: modified outputs would be overwritten (their content is not in the cache): ${modified.join(', ')}; use --force to overwrite them`);
   }
-  for (const { stage, rel, md5, size } of todo) {
+  for (const { stage, rel, md5 } of todo) {
     try {
       ws.forget(rel);
-      const written = await ws.odb.checkout(md5, ws.abs(rel));
-      for (const file of written) ws.state.record(file.path, statSync(file.path), file.md5);
-      // Refresh the out's own signature from what was just recorded, so nothing is read twice.
-      if (isDirHash(md5)) await ws.hash(rel);
-      else ws.state.recordRoot(ws.abs(rel), statSignature(statSync(ws.abs(rel))), { md5, size });
+      // Nothing is recorded in the state store: files this fresh are not trusted by their stat yet
+      // (core/signature's `settled`), so the next status reads them once.
+      await ws.odb.checkout(md5, ws.abs(rel));
       await syncGitignore(ws.root, stage.outs.filter((o) => o.rel === rel));
       report.restored.push(rel);
     } catch (error) {

@@ -17,6 +17,7 @@ export type FailureReason =
   | 'spawn-error' // the shell could not be started
   | 'missing-dependency' // a dep does not exist when the stage is about to run
   | 'missing-output' // the command succeeded but did not create a declared output
+  | 'output-error' // an old output could not be removed before the command ran
   | 'cache-error'; // an output could not be stored or restored
 
 export type ExecutorEvent =

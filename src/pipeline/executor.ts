@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { removeStaleTemps } from '../core/atomic.js';
 import { delimiter } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { interruptedBy, onInterrupt } from '../core/interrupt.js';
@@ -150,7 +151,15 @@ async function runOne(
   emit({ type: 'stage-start', stage: stage.address, reasons, cmd: cmdText(stage) });
   for (const out of stage.outs) {
     ws.forget(out.rel);
-    if (!out.persist) await rm(ws.abs(out.rel), { recursive: true, force: true });
+    if (out.persist) continue;
+    try {
+      await rm(ws.abs(out.rel), { recursive: true, force: true });
+      await removeStaleTemps(ws.abs(out.rel)); // a killed checkout's half-copied `<out>.tmp-<pid>-*`
+    } catch (error) {
+      // Read-only or immutable (chattr +i) outputs; node's rm then reports a misleading ENOTDIR.
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      return fail('output-error', `could not remove the old output '${out.path}' before running (${code}): is it read-only or immutable?`);
+    }
   }
   const started = Date.now();
   const run = await options.tracker?.start({ name: stage.address, cmd: cmdText(stage), reasons: reasons.map(describeReason) });

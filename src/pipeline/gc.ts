@@ -1,5 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { staleTempsUnder } from '../core/atomic.js';
 import { isDirHash } from '../cache/tree.js';
 import { readLockFile } from './lockfile-read.js';
 import type { Workspace } from './workspace.js';
@@ -18,7 +20,7 @@ export interface GcOptions {
  * Removes cache objects that nothing references: every pipeline's lock file, every other `*.lock` beside
  * a pipeline file (pipelines picked with `--file` share the project's cache) and the `keep` sources. (The
  * run-cache may point at removed objects; its entries then stop restoring and the stage simply runs, as
- * with DVC.) Returns what was (or, dry, would be) removed.
+ * with DVC.) Stale temp files of killed runs go too. Returns what was (or, dry, would be) removed.
  */
 export async function collectGarbage(ws: Workspace, { dry = false, keep = [] }: GcOptions = {}): Promise<string[]> {
   const kept = new Set<string>();
@@ -46,5 +48,8 @@ export async function collectGarbage(ws: Workspace, { dry = false, keep = [] }: 
   for (const source of keep) for (const md5 of await source()) add(md5);
   const garbage = ws.odb.list().filter((md5) => !kept.has(md5));
   if (!dry) for (const md5 of garbage) await ws.odb.remove(md5);
-  return garbage;
+  // Half-copied objects, run-cache entries and state files of killed runs, listed by their path.
+  const temps = [...new Set([...ws.odb.staleTemps(), ...staleTempsUnder(ws.runCacheDir), ...staleTempsUnder(ws.mlopsDir)])];
+  if (!dry) for (const path of temps) await rm(path, { force: true });
+  return [...garbage, ...temps.map((path) => relative(dirname(ws.mlopsDir), path))];
 }

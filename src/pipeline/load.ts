@@ -13,11 +13,11 @@ import { collectPipelineFiles, PIPELINE_FILES } from './collect.js';
 import { buildGraph } from './graph.js';
 import type { Pipeline, Stage, TopLevelPlot } from './model.js';
 import { Context } from './parse/context.js';
-import { expandStage, resolveAt } from './parse/expand.js';
+import { expandStage, MAX_STAGES, resolveAt } from './parse/expand.js';
 import { checkOutputs } from './parse/outputs.js';
 import { checkParams } from './parse/params-check.js';
 import { joinRel } from './parse/paths.js';
-import { checkFlags, checkKeys, list, mapping, string, stringList, TOP_KEYS, TOP_PLOT_PROPS, type YamlPath } from './parse/schema.js';
+import { checkFlags, checkKeys, list, mapping, stringList, TOP_KEYS, TOP_PLOT_PROPS, type YamlPath } from './parse/schema.js';
 import { buildStage } from './parse/stage.js';
 
 export { PIPELINE_FILES };
@@ -88,11 +88,15 @@ function parsePipelineFile(root: string, path: string, reads: ReadRecorder): Pip
   if (top.vars !== undefined) context.loadVars(root, dirRel, top.vars, source, ['vars'], 'vars');
 
   const stages = top.stages === undefined ? {} : mapping(top.stages, source, ['stages'], 'a mapping of stage names to definitions');
-  const built = Object.entries(stages)
-    .flatMap(([name, raw]) => expandStage(name, raw, context, source))
-    .map((template) => buildStage(template, root, dirRel, fileRel, source));
+  const templates = Object.entries(stages).flatMap(([name, raw]) => expandStage(name, raw, context, source));
+  if (templates.length > MAX_STAGES) {
+    throw source.error(['stages'], `the pipeline defines ${templates.length.toLocaleString('en-US')} stages; at most ${MAX_STAGES.toLocaleString('en-US')} are allowed`);
+  }
+  const built = templates.map((template) => buildStage(template, root, dirRel, fileRel, source));
   const lockFile = lockFileFor(path);
-  checkOutputs(built, root, source, [fileRel, posix.join(dirRel, basename(lockFile))]);
+  // Neither this file, its lock, nor a pipeline file (or lock) that may appear beside it can be an output.
+  const pipelineFiles = [...new Set([basename(path), ...PIPELINE_FILES])].flatMap((f) => [posix.join(dirRel, f), posix.join(dirRel, basename(lockFileFor(f)))]);
+  checkOutputs(built, root, source, pipelineFiles);
   checkParams(built, root, source, reads);
 
   return {
@@ -149,7 +153,10 @@ function topLevelPlots(raw: unknown, context: Context, source: YamlSource): TopL
   const plots = list(resolveAt(raw, context, 'value', source, ['plots']), source, ['plots']);
   return plots.flatMap((entry, i): TopLevelPlot[] => {
     const at: YamlPath = ['plots', i];
-    if (typeof entry === 'string') return [{ id: string(entry, source, at), props: {} }];
+    if (typeof entry === 'string') {
+      if (joinRel('.', entry) === null) throw source.error(at, `'${entry}' is outside the project`);
+      return [{ id: entry, props: {} }];
+    }
     return Object.entries(mapping(entry, source, at, 'a path or an {id: properties} mapping')).map(([id, props]) => {
       const p = props === null ? {} : mapping(props, source, [...at, id], 'a mapping of plot properties');
       checkFlags(p, TOP_PLOT_PROPS, source, [...at, id], 'plot');

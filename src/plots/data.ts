@@ -3,11 +3,16 @@ import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { parseYaml } from '../core/yaml.js';
 import { parseDelimited } from '../metrics/parse.js';
+import { joinRel, symlinkEscape } from '../pipeline/parse/paths.js';
 
 export type Row = Record<string, unknown>;
 
 /** A data file's text, or null when it does not exist (the chart is then skipped, not an error). */
 export function readData(root: string, file: string): string | null {
+  // The page embeds what it reads: a path from the pipeline file may not bring in a file from elsewhere.
+  if (joinRel('.', file) === null || symlinkEscape(root, joinRel('.', file)!)) {
+    throw new ConfigError(`plot data '${file}' is outside the project`);
+  }
   try {
     return readFileSync(join(root, file), 'utf8');
   } catch (error) {

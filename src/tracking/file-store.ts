@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -306,7 +306,8 @@ export class FileStore implements TrackingStore {
     validateRunId(runId);
     let place = this.runDirs.get(runId);
     if (!place) {
-      const found = this.experimentDirs('all').find(({ dir }) => existsSync(join(dir, runId, files.META_FILE)));
+      // A run folder is a real folder: a symlink in mlruns/ is not followed (delete would write through it).
+      const found = this.experimentDirs('all').find(({ dir }) => lstatSync(join(dir, runId), { throwIfNoEntry: false })?.isDirectory() && existsSync(join(dir, runId, files.META_FILE)));
       if (!found) throw new NotFoundError(`no run with id '${runId}' in ${displayPath(this.root)}`);
       place = { dir: join(found.dir, runId), experimentId: found.id };
       this.runDirs.set(runId, place);

@@ -25,7 +25,7 @@ export interface Entity {
 export type Comparison =
   | { entity: Entity; op: '>' | '>=' | '=' | '!=' | '<' | '<='; value: number }
   | { entity: Entity; op: '=' | '!='; value: string }
-  | { entity: Entity; op: 'LIKE' | 'ILIKE'; value: string; pattern: RegExp }
+  | { entity: Entity; op: 'LIKE' | 'ILIKE'; value: string; like: (text: string) => boolean }
   | { entity: Entity; op: 'IN' | 'NOT IN'; value: string[] };
 
 export type FilterExpr = { type: 'and' | 'or'; items: FilterExpr[] } | { type: 'compare'; compare: Comparison };
@@ -65,6 +65,9 @@ function isNumericEntity(entity: Entity): boolean {
   return entity.kind === 'metric' || (entity.kind === 'attribute' && (NUMERIC_ATTRIBUTES as readonly string[]).includes(entity.key));
 }
 
+// Deeper nesting is refused: the parser recurses per level, and no real filter needs more.
+const MAX_NESTING = 100;
+
 export function parseFilter(input: string): FilterExpr | undefined {
   const tokens = tokenize(input);
   let pos = 0;
@@ -83,10 +86,13 @@ export function parseFilter(input: string): FilterExpr | undefined {
   };
   const parseAnd = joined('and', () => parsePrimary());
   const parseOr = joined('or', parseAnd);
+  let depth = 0;
   const parsePrimary = (): FilterExpr => {
     if (peek().kind === '(') {
+      if (++depth > MAX_NESTING) throw filterError(`parentheses nested more than ${MAX_NESTING} deep`, peek());
       next();
       const inner = parseOr();
+      depth--;
       if (peek().kind !== ')') throw filterError("expected ')'", peek());
       next();
       return inner;
@@ -111,7 +117,7 @@ export function parseFilter(input: string): FilterExpr | undefined {
     }
     if (opToken.kind === 'word' && (opToken.value === 'LIKE' || opToken.value === 'ILIKE') && !numeric) {
       const value = expectString(next(), entityToken);
-      return { entity, op: opToken.value, value, pattern: likePattern(value, opToken.value === 'ILIKE') };
+      return { entity, op: opToken.value, value, like: likeMatcher(value, opToken.value === 'ILIKE') };
     }
     const negated = opToken.kind === 'word' && opToken.value === 'NOT' && isWord('IN');
     if (negated) next();
@@ -150,10 +156,33 @@ export function filterEntities(expr: FilterExpr | undefined): Entity[] {
   return expr.type === 'compare' ? [expr.compare.entity] : expr.items.flatMap(filterEntities);
 }
 
-/** SQL LIKE as a regular expression: `%` any run of characters, `_` exactly one. */
-function likePattern(pattern: string, caseInsensitive: boolean): RegExp {
-  const body = pattern.replace(/[.*+?^${}()|[\]\\%_]/g, (c) => (c === '%' ? '[\\s\\S]*' : c === '_' ? '[\\s\\S]' : `\\${c}`));
-  return new RegExp(`^${body}$`, caseInsensitive ? 'i' : '');
+/**
+ * SQL LIKE: `%` any run of characters, `_` exactly one. Matched by the greedy wildcard walk (back up
+ * only to the last `%`), not a regular expression, whose backtracking on `%a%a%a%b` is exponential.
+ */
+function likeMatcher(pattern: string, caseInsensitive: boolean): (text: string) => boolean {
+  const fold = (s: string) => (caseInsensitive ? s.toLowerCase() : s);
+  const p = [...fold(pattern)];
+  return (input) => {
+    const t = [...fold(input)];
+    let [i, j, star, resume] = [0, 0, -1, 0];
+    while (i < t.length) {
+      if (j < p.length && p[j] !== '%' && (p[j] === '_' || p[j] === t[i])) {
+        i++;
+        j++;
+      } else if (j < p.length && p[j] === '%') {
+        star = j++;
+        resume = i;
+      } else if (star >= 0) {
+        j = star + 1;
+        i = ++resume;
+      } else {
+        return false;
+      }
+    }
+    while (p[j] === '%') j++;
+    return j === p.length;
+  };
 }
 
 export function matches(expr: FilterExpr, run: RunFields): boolean {
@@ -191,7 +220,7 @@ function compare(c: Comparison, run: RunFields): boolean {
       return !c.value.includes(String(actual));
     case 'LIKE':
     case 'ILIKE':
-      return c.pattern.test(String(actual));
+      return c.like(String(actual));
     case '=':
       return actual === c.value;
     case '!=':

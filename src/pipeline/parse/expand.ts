@@ -1,6 +1,7 @@
 // One entry under `stages:` becomes one stage, or many through `foreach`/`do` or `matrix`, named the
 // way DVC names them: `build@us` (list of scalars), `build@0` (list of dicts or lists), `build@key`
 // (dict), `build@linux-3.8-dict1` (matrix: the value for scalars, `<name><index>` for dicts/lists).
+import type { ConfigError } from '../../core/errors.js';
 import type { YamlSource } from '../../core/yaml.js';
 import type { Context } from './context.js';
 import { isMapping, resolveDeep, scalarText, TemplateError, type Usage } from './interpolate.js';
@@ -19,6 +20,16 @@ export interface StageTemplate {
 
 const INVALID_NAME = /[@:/\\,]/;
 
+/**
+ * The most stages one pipeline may define, after foreach/matrix expansion: a 5-axis matrix can ask for
+ * millions, which would take minutes to expand and hash before anything useful happened.
+ */
+export const MAX_STAGES = 10_000;
+
+function tooMany(count: number, source: YamlSource, path: YamlPath, what: string): ConfigError {
+  return source.error(path, `${what} expands to ${count.toLocaleString('en-US')} stages; at most ${MAX_STAGES.toLocaleString('en-US')} are allowed`);
+}
+
 export function expandStage(name: string, raw: unknown, context: Context, source: YamlSource): StageTemplate[] {
   const path: YamlPath = ['stages', name];
   if (INVALID_NAME.test(name)) throw source.error(path, `invalid stage name '${name}' (it may not contain @ : / \\ or ,)`);
@@ -29,6 +40,8 @@ export function expandStage(name: string, raw: unknown, context: Context, source
     const template = mapping(body.do, source, [...path, 'do'], 'a stage definition');
     checkKeys(template, STAGE_KEYS, source, [...path, 'do'], 'stage');
     const items = resolveAt(body.foreach, context, 'foreach', source, [...path, 'foreach']);
+    const count = Array.isArray(items) ? items.length : isMapping(items) ? Object.keys(items).length : 0;
+    if (count > MAX_STAGES) throw tooMany(count, source, [...path, 'foreach'], 'foreach');
     return foreachItems(items, source, [...path, 'foreach']).map(([key, item, isDict]) => ({
       name: `${name}@${key}`,
       body: template,
@@ -73,6 +86,8 @@ function matrixItems(raw: unknown, context: Context, source: YamlSource, path: Y
   const matrix = resolveAt(raw, context, 'foreach', source, path);
   if (!isMapping(matrix)) throw source.error(path, `matrix expects a mapping of lists, got ${typeName(matrix)}`);
   if (Object.keys(matrix).length === 0) throw source.error(path, 'matrix is empty');
+  const count = Object.values(matrix).reduce((n: number, values) => n * (Array.isArray(values) ? values.length : 1), 1);
+  if (count > MAX_STAGES) throw tooMany(count, source, path, 'matrix');
   let combos: [string[], Record<string, unknown>][] = [[[], {}]];
   for (const [name, values] of Object.entries(matrix)) {
     if (!Array.isArray(values)) throw source.error([...path, name], `matrix '${name}' expects a list, got ${typeName(values)}`);

@@ -2,14 +2,22 @@
 // leaving the project through a symlink, none covering the tool's own files (a stage's outputs are
 // deleted before it runs), and no path that is both a stage's dep and its out.
 import type { YamlSource } from '../../core/yaml.js';
+import { DEFAULT_PARAMS_FILE } from '../../params/params.js';
 import { isWithin, symlinkEscape } from './paths.js';
 import type { BuiltStage } from './stage.js';
 
-/** Folders the tool and git own: no output may lie inside them. */
-const OWNED_DIRS = ['.mlops', '.git'];
+/**
+ * Folders the tool, DVC and git own, and the default tracking folder: no output may be, contain or
+ * lie inside them (a stage's outputs are deleted before it runs: `outs: [mlruns]` would delete every run).
+ */
+const OWNED_DIRS = ['.mlops', '.dvc', '.git', 'mlruns'];
 
-/** `keep`: root-relative files no output may be or contain (the pipeline and lock files). */
-export function checkOutputs(built: readonly BuiltStage[], root: string, source: YamlSource, keep: readonly string[]): void {
+/**
+ * `files`: root-relative files no output may be or contain (pipeline and lock files). Nor may one be
+ * params.yaml, or a params file of its own stage; a params file another stage writes is DVC's way of
+ * passing tuned values downstream, and stays allowed.
+ */
+export function checkOutputs(built: readonly BuiltStage[], root: string, source: YamlSource, files: readonly string[]): void {
   const owners = new Map<string, string>();
   for (const b of built) {
     const { stage } = b;
@@ -18,6 +26,7 @@ export function checkOutputs(built: readonly BuiltStage[], root: string, source:
       if (seenDeps.has(dep.rel)) throw source.error(b.deps[i]!, `'${dep.path}' is listed more than once${b.suffix}`);
       seenDeps.add(dep.rel);
     }
+    const keep = [...files, DEFAULT_PARAMS_FILE, ...stage.params.map((p) => p.rel)];
     for (const [i, out] of stage.outs.entries()) {
       const at = b.outs[i]!;
       const covered = keep.find((k) => isWithin(k, out.rel)) ?? OWNED_DIRS.find((d) => isWithin(out.rel, d) || isWithin(d, out.rel));
