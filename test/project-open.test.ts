@@ -118,3 +118,13 @@ test('experiment order: MLFLOW_EXPERIMENT_NAME, tracking.experiment, the old par
   assert.match(old, /run-of-from-params/);
   assert.match(old, /notice: params\.yaml: the 'tracking:' section moved/);
 });
+
+test('the root: the nearest .mlops/ or .dvc/, else the git top; a .mlops/ above the git repository is not taken', (t) => {
+  const outer = tempDir(t);
+  writeFiles(outer, { '.mlops/config': '', 'repo/sub/deeper/x.txt': '', 'repo/inner/.dvc/config': '', 'loose/y.txt': '' });
+  const repo = join(outer, 'repo');
+  gitInit(repo);
+  assert.equal(findProjectRoot(join(repo, 'sub', 'deeper')), repo, 'stops at the git top');
+  assert.equal(findProjectRoot(join(repo, 'inner')), join(repo, 'inner'), 'a DVC project inside the repository');
+  assert.equal(findProjectRoot(join(outer, 'loose')), outer, 'no git: the nearest .mlops/ above');
+});

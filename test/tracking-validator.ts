@@ -52,9 +52,16 @@ function validateKeyFolder(dir: string, kind: string, problems: string[]): void 
   }
 }
 
+export const INCOMPLETE_RUN = 'run folder without meta.yaml (killed while being created)';
+
 function validateRun(expDir: string, expId: string, artifactLocation: string, runId: string, problems: string[]): void {
   const dir = join(expDir, runId);
   if (!/^[0-9a-f]{32}$/.test(runId)) problems.push(`${dir}: run folder is not 32 lowercase hex characters`);
+  if (!existsSync(join(dir, 'meta.yaml'))) {
+    // A writer killed while creating the run: meta.yaml is written last, and readers (ours and MLflow's) skip such a folder.
+    problems.push(`${dir}: ${INCOMPLETE_RUN}`);
+    return;
+  }
   const text = readFileSync(join(dir, 'meta.yaml'), 'utf8');
   const m = checkMetaText(join(dir, 'meta.yaml'), text, RUN_FIELDS, ['experiment_id', 'run_id', 'run_uuid'], problems);
   const expect = (ok: boolean, what: string) => ok || problems.push(`${dir}/meta.yaml: ${what}`);
