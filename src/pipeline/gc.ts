@@ -1,11 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDirHash } from '../cache/tree.js';
+import { registeredObjects } from '../registry/content.js';
 import { readLockFile } from './lockfile-read.js';
 import type { Workspace } from './workspace.js';
 
 /**
- * Removes cache objects that no lock file of the project references: every `*.lock` beside the pipeline
+ * Removes cache objects that no lock file of the project and no registered model version references: every `*.lock` beside the pipeline
  * file counts, since pipelines picked with `-f` share the project's cache. (The run-cache may point at
  * removed objects; its entries then stop restoring and the stage simply runs, as with DVC.) Returns what
  * was (or, dry, would be) removed.
@@ -29,6 +30,7 @@ export async function collectGarbage(ws: Workspace, { dry = false } = {}): Promi
       }
     }
   }
+  for (const md5 of await registeredObjects(ws.pipeline.root)) keep.add(md5);
   const garbage = ws.odb.list().filter((md5) => !keep.has(md5));
   if (!dry) for (const md5 of garbage) await ws.odb.remove(md5);
   return garbage;

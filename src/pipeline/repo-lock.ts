@@ -7,11 +7,12 @@ const POLL_MS = 200;
 /**
  * One `repro` at a time per project. A second one waits for the first instead of failing (DVC's
  * "Unable to acquire lock" is a common complaint). The lock file holds the owner's pid; a lock whose
- * owner is gone (kill -9) is taken over, so a crash never wedges the project.
+ * owner is gone (kill -9) is taken over, so a crash never wedges the project. The model registry takes
+ * the same kind of lock under its own file name to serialize alias moves.
  */
-export async function acquireRepoLock(mlopsDir: string, onWait: (pid: number) => void): Promise<() => void> {
+export async function acquireRepoLock(mlopsDir: string, onWait: (pid: number) => void, fileName = 'repro.lock'): Promise<() => void> {
   mkdirSync(mlopsDir, { recursive: true });
-  const file = join(mlopsDir, 'repro.lock');
+  const file = join(mlopsDir, fileName);
   let announced = false;
   for (;;) {
     try {
