@@ -1,7 +1,7 @@
 import { writeFileAtomic } from '../core/atomic.js';
 import { FailureError, UsageError } from '../core/errors.js';
 import { projectRoot } from '../core/root.js';
-import { verifiedFiles } from '../registry/content.js';
+import { DamagedVersionError, verifiedFiles } from '../registry/content.js';
 import { findVersion, promote, rollback, type PromoteOutcome } from '../registry/lifecycle.js';
 import { checkAlias, checkModelName, parseVersion, parseVersionRef } from '../registry/names.js';
 import { openRegistry } from '../registry/open.js';
@@ -56,7 +56,8 @@ async function withIntegrity(version: ModelVersion): Promise<ModelVersion & { in
     await verifiedFiles(openRegistry(projectRoot()).objects, version);
     return { ...version, integrity: 'ok' };
   } catch (error) {
-    return { ...version, integrity: (error as Error).message };
+    if (!(error instanceof DamagedVersionError)) throw error;
+    return { ...version, integrity: `DAMAGED: ${error.detail}` };
   }
 }
 

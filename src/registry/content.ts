@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { FailureError } from '../core/errors.js';
 import { md5File, md5Text } from '../cache/hash.js';
 import { manifestJson } from '../cache/tree.js';
-import type { ObjectStore } from '../cache/odb.js';
+import { CorruptObjectError, MissingObjectError, type ObjectStore } from '../cache/odb.js';
 import { openRegistry } from './open.js';
 import type { ModelVersion, VersionFiles } from './store.js';
 
@@ -30,8 +30,8 @@ export async function storeFiles(objects: ObjectStore, paths: Record<string, str
 
 /** A version whose objects are missing or no longer match their md5: never served or promoted. */
 export class DamagedVersionError extends FailureError {
-  constructor(version: ModelVersion, detail: string) {
-    super(`version ${version.version} of model ${JSON.stringify(version.name)} is damaged: ${detail}; it is not used (register the model again)`);
+  constructor(version: ModelVersion, readonly detail: string) {
+    super(`version ${version.version} of model ${JSON.stringify(version.name)} is damaged (${detail}); it is never served or promoted`);
   }
 }
 
@@ -42,7 +42,9 @@ export async function verifiedFiles(objects: ObjectStore, version: ModelVersion)
     try {
       await objects.verify(md5);
     } catch (error) {
-      throw new DamagedVersionError(version, `${name}: ${(error as Error).message}`);
+      if (error instanceof MissingObjectError) throw new DamagedVersionError(version, `${name} is missing from the cache`);
+      if (error instanceof CorruptObjectError) throw new DamagedVersionError(version, `${name} no longer matches its md5 ${md5}`);
+      throw error;
     }
     out[name] = objects.pathOf(md5);
   }

@@ -159,6 +159,7 @@ export class FileModelRegistry implements ModelRegistry {
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
     checkAlias(alias);
+    this.readModelMeta(name);
     const version = this.aliases(name)[alias];
     if (version === undefined) throw new UnknownAliasError(name, alias);
     return this.getVersion(name, version);

@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { md5File } from '../cache/hash.js';
+import { UsageError } from '../core/errors.js';
 import { MODEL_FILE, TRANSFORM_FILE, verifiedFiles } from './content.js';
 import { findVersion } from './lifecycle.js';
 import { parseModelUri } from './names.js';
@@ -24,4 +28,22 @@ export async function resolveModel(root: string, arg: string): Promise<ResolvedM
   const version = await findVersion(registry, uri.name, uri.ref);
   const files = await verifiedFiles(objects, version);
   return { model: files[MODEL_FILE]!, transform: files[TRANSFORM_FILE]!, version };
+}
+
+/**
+ * `--reference models:/...` for drift: the raw training data the version recorded at registration,
+ * checked against its recorded md5 (a reference that changed since would compare against the wrong data).
+ */
+export async function referenceData(root: string, arg: string): Promise<string> {
+  const uri = parseModelUri(arg);
+  if (!uri) return arg;
+  const { registry } = openRegistry(root);
+  const version = await findVersion(registry, uri.name, uri.ref);
+  const raw = version.lineage.raw_data;
+  if (!raw) throw new UsageError(`${arg}: version ${version.version} recorded no raw training data (prepare.input) at registration`);
+  const path = join(root, raw.path);
+  if (!existsSync(path) || (await md5File(path)) !== raw.md5) {
+    throw new UsageError(`${arg}: ${raw.path} is not the data version ${version.version} was trained on (md5 ${raw.md5}); restore it (mlops checkout) first`);
+  }
+  return path;
 }

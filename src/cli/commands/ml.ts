@@ -14,6 +14,16 @@ async function tracked<T>(stageName: string, fn: (run: TrackedRun) => Promise<T>
   const { withTrackedRun } = await import('../../tracking/tracked-run.js');
   return withTrackedRun({ root: projectRoot(), stageName }, fn);
 }
+/**
+ * The one place a model argument becomes files: a `models:/` URI resolves to the registered version's
+ * verified objects, a path to itself with transform.json beside it (unless a transform is given).
+ */
+async function modelFiles(arg: string, transform?: string): Promise<{ model: string; transform: string }> {
+  const [{ resolveModel }, { dirname, join }] = await Promise.all([import('../../registry/resolve.js'), import('node:path')]);
+  const resolved = await resolveModel(projectRoot(), arg);
+  return { model: resolved.model, transform: transform ?? resolved.transform ?? join(dirname(resolved.model), 'transform.json') };
+}
+
 const paramText = (params: object) =>
   Object.entries(params)
     .map(([k, v]) => `${k}=${v}`)
@@ -68,13 +78,15 @@ export function register(program: Command): void {
   program
     .command('evaluate')
     .description('test-set metrics, confusion matrix and feature importance; exit 1 when a threshold gate fails')
+    .option('--model <uri|file>', 'models:/NAME@ALIAS, models:/NAME/VERSION, models:/NAME/latest or a model JSON (default models/model.json)')
     .option('--json', 'print the metrics as JSON')
     .option('--md', 'print the metrics as a markdown table')
-    .action(async (opts: { json?: boolean; md?: boolean }) => {
+    .action(async (opts: { model?: string; json?: boolean; md?: boolean }) => {
       const { evaluate, gateFailure, GATE_METRICS } = await import('../../ml/evaluate.js');
       const { PATHS } = await import('../../ml/paths.js');
+      const files = opts.model === undefined ? undefined : await modelFiles(opts.model);
       await tracked('evaluate', async (run) => {
-        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(projectRoot(), run));
+        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(projectRoot(), run, files));
         if (opts.json) printJson({ ...metrics, failed_gates: failed });
         else {
           const rows = GATE_METRICS.map((m) => [m, fixed(metrics[m])]);
@@ -88,13 +100,14 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description('apply the saved transform and model to a raw CSV')
-    .requiredOption('--model <file>', 'model JSON written by train')
+    .requiredOption('--model <uri|file>', 'models:/NAME@ALIAS, models:/NAME/VERSION, models:/NAME/latest or a model JSON written by train')
     .requiredOption('--input <csv>', 'rows to predict, with the raw columns')
-    .option('--transform <file>', 'transform JSON (default: transform.json beside the model)')
+    .option('--transform <file>', "transform JSON (default: the registered version's, or transform.json beside the model)")
     .option('--output <csv>', 'write predictions here instead of stdout')
     .action(async (opts: { model: string; input: string; transform?: string; output?: string }) => {
       const { predict } = await import('../../ml/predict.js');
-      const csv = await predict(opts);
+      const files = await modelFiles(opts.model, opts.transform);
+      const csv = await predict({ ...opts, ...files });
       if (!opts.output) return void process.stdout.write(csv);
       const { writeFileAtomic } = await import('../../core/atomic.js');
       await writeFileAtomic(opts.output, csv);
