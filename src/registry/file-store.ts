@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -48,8 +49,10 @@ interface VersionRecord {
 
 export class FileModelRegistry implements ModelRegistry {
   readonly modelsDir: string;
-  private lockDepth = 0;
-  private release?: () => void;
+  /** Set inside `exclusive`: promote holds the lock and calls setAlias, which must not wait for itself. */
+  private readonly holding = new AsyncLocalStorage<true>();
+  /** Callers in this process queue here; the lock file orders them with other processes. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   /** `trackingDir`: the mlruns folder; the registry lives in its `models/` folder, as MLflow's does. */
   constructor(readonly trackingDir: string) {
@@ -57,16 +60,18 @@ export class FileModelRegistry implements ModelRegistry {
   }
 
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    // Re-entrant within this process: promote holds the lock and calls setAlias, which takes it too.
-    if (this.lockDepth === 0) {
-      this.release = await acquireRepoLock(this.modelsDir, () => {}, LOCK);
-    }
-    this.lockDepth++;
-    try {
-      return await fn();
-    } finally {
-      if (--this.lockDepth === 0) this.release?.();
-    }
+    if (this.holding.getStore()) return fn();
+    const run = async () => {
+      const release = await acquireRepoLock(this.modelsDir, () => {}, LOCK);
+      try {
+        return await this.holding.run(true, fn);
+      } finally {
+        release();
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => {});
+    return result;
   }
 
   async listModels(): Promise<RegisteredModel[]> {
@@ -189,6 +194,7 @@ export class FileModelRegistry implements ModelRegistry {
   async deleteAlias(name: string, alias: string, change: AliasChange): Promise<void> {
     checkAlias(alias);
     await this.exclusive(async () => {
+      this.readModelMeta(name);
       const from = this.aliases(name)[alias];
       if (from === undefined) throw new UnknownAliasError(name, alias);
       await rm(join(this.modelDir(name), ALIASES, alias));
