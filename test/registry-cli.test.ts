@@ -76,7 +76,7 @@ test('register, list, show, history: JSON shapes, lineage, and the same content 
   assert.deepEqual(snapshot(dir), before);
 
   const { models } = await json(dir, 'models', 'list', '--json');
-  assert.equal(models.length, 1);
+  assert.equal(models.length, 1, 'one model so far');
   assert.deepEqual([models[0].name, models[0].latest_version, models[0].aliases], ['clf', 1, {}]);
   const shown = await json(dir, 'models', 'show', 'clf', '--json');
   assert.equal(shown.name, 'clf');
@@ -101,6 +101,13 @@ test('register, list, show, history: JSON shapes, lineage, and the same content 
   assert.equal(v.metrics.log_loss, evaluated.log_loss);
   // The files are content-addressed objects in the project's cache.
   assert.equal(readFileSync(join(dir, '.mlops', 'cache', 'files', 'md5', v.files['model.json'].slice(0, 2), v.files['model.json'].slice(2)), 'utf8'), readFileSync(join(dir, 'models', 'model.json'), 'utf8'));
+
+  // The same model taken from the run that logged it: same content, the run as its source.
+  const fromRun = await json(dir, 'models', 'register', 'from_run', '--run', v.run_id, '--json');
+  assert.deepEqual([fromRun.created, fromRun.source, fromRun.content, fromRun.run_id], [true, `runs:/${v.run_id}/model.json`, v.content, v.run_id]);
+  const unknownRun = await runMlops(['models', 'register', 'x', '--run', 'f'.repeat(32)], { cwd: dir });
+  assert.equal(unknownRun.code, 2);
+  assert.match(unknownRun.stderr, /no run with id/);
 
   assert.deepEqual(await json(dir, 'models', 'history', 'clf', '--json'), { events: [] });
   const md = await ok(dir, 'models', 'list', '--md');
