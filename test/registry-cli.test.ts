@@ -279,6 +279,13 @@ test('a damaged version is reported and never promoted or served', async (t) => 
     assert.match(r.stderr, /version 1 of model "clf" is damaged \(model.json no longer matches its md5 [0-9a-f]{32}\); it is never served or promoted/);
   }
   assert.deepEqual((await json(dir, 'models', 'list', '--json')).models[0].aliases, {});
+
+  // A tampered record cannot turn an md5 into a path outside the store: one located error instead.
+  const record = join(dir, 'mlruns', 'models', 'clf', 'version-1', 'mlops-version.json');
+  writeFileSync(record, readFileSync(record, 'utf8').replace(md5, '../../../../etc/passwd'));
+  const tampered = await runMlops(['predict', '--model', 'models:/clf/1', '--input', 'data/raw/obesity.csv'], { cwd: dir });
+  assert.equal(tampered.code, 2);
+  assert.match(tampered.stderr, /mlops-version.json: damaged registry file \(unexpected content\)/);
 });
 
 test('concurrent promotes and rollbacks from separate processes never lose a history entry', async (t) => {

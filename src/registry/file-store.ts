@@ -1,9 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
+import { ConfigError } from '../core/errors.js';
+import { readText } from '../core/files.js';
 import { acquireRepoLock } from '../pipeline/repo-lock.js';
 import { emitMeta, readMeta } from '../tracking/meta-yaml.js';
 import { UnknownAliasError, UnknownModelError, UnknownVersionError } from './errors.js';
@@ -140,8 +142,8 @@ export class FileModelRegistry implements ModelRegistry {
     this.readModelMeta(name);
     const dir = join(this.modelDir(name), `version-${version}`);
     if (!existsSync(join(dir, META)) || this.isDeleted(name, version)) throw new UnknownVersionError(name, version);
-    const meta = readMeta(readFileSync(join(dir, META), 'utf8'));
-    const record = JSON.parse(readFileSync(join(dir, OURS), 'utf8')) as VersionRecord;
+    const meta = readRegistryFile(join(dir, META), readMeta);
+    const record = readRegistryFile(join(dir, OURS), parseRecord);
     const aliases = Object.entries(this.aliases(name))
       .filter(([, v]) => v === version)
       .map(([a]) => a);
@@ -226,7 +228,7 @@ export class FileModelRegistry implements ModelRegistry {
     this.readModelMeta(name);
     const file = join(this.modelDir(name), HISTORY);
     if (!existsSync(file)) return [];
-    return (JSON.parse(readFileSync(file, 'utf8')) as { events: HistoryEvent[] }).events;
+    return readRegistryFile(file, (text) => (JSON.parse(text) as { events: HistoryEvent[] }).events);
   }
 
   private modelDir(name: string): string {
@@ -236,7 +238,7 @@ export class FileModelRegistry implements ModelRegistry {
   private readModelMeta(name: string): Record<string, unknown> {
     const file = join(this.modelDir(name), META);
     if (!existsSync(file)) throw new UnknownModelError(name);
-    return readMeta(readFileSync(file, 'utf8'));
+    return readRegistryFile(file, readMeta);
   }
 
   private versionNumbers(name: string): number[] {
@@ -248,7 +250,7 @@ export class FileModelRegistry implements ModelRegistry {
   }
 
   private isDeleted(name: string, version: number): boolean {
-    const meta = readMeta(readFileSync(join(this.modelDir(name), `version-${version}`, META), 'utf8'));
+    const meta = readRegistryFile(join(this.modelDir(name), `version-${version}`, META), readMeta);
     return meta.current_stage === STAGE_DELETED;
   }
 
@@ -258,7 +260,7 @@ export class FileModelRegistry implements ModelRegistry {
     if (!existsSync(dir)) return {};
     const out: Record<string, number> = {};
     for (const alias of readdirSync(dir).filter((a) => !a.includes('.tmp-')).sort()) {
-      out[alias] = Number(readFileSync(join(dir, alias), 'utf8').trim());
+      out[alias] = readRegistryFile(join(dir, alias), versionText);
     }
     return out;
   }
@@ -283,7 +285,7 @@ export class FileModelRegistry implements ModelRegistry {
 
   private async updateVersionMeta(name: string, version: number, changes: Record<string, string | number>): Promise<void> {
     const file = join(this.modelDir(name), `version-${version}`, META);
-    const meta = readMeta(readFileSync(file, 'utf8')) as Record<string, string | number | null>;
+    const meta = readRegistryFile(file, readMeta) as Record<string, string | number | null>;
     await writeFileAtomic(file, emitMeta({ ...meta, ...changes, aliases: [] }));
   }
 
@@ -326,4 +328,37 @@ function emitModelMeta(fields: { name: string; description: string | null; creat
     ? 'aliases:\n' + emitMeta(Object.fromEntries(entries.map(([a, v]) => [a, String(v)]))).replace(/^/gm, '  ').trimEnd() + '\n'
     : 'aliases: {}\n';
   return block + emitMeta(fields);
+}
+
+/** A registry file parsed; a damaged one is one error naming it (exit 2), not a crash. */
+function readRegistryFile<T>(path: string, parse: (text: string) => T): T {
+  const { file, text } = readText(path);
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new ConfigError(`damaged registry file (${(error as Error).message})`, { file });
+  }
+}
+
+const MD5 = /^[0-9a-f]{32}$/;
+
+/** An alias file's text: the version number, as MLflow writes it. */
+function versionText(text: string): number {
+  if (!/^[1-9]\d*$/.test(text.trim())) throw new Error(`expected a version number, found ${JSON.stringify(text.slice(0, 20))}`);
+  return Number(text.trim());
+}
+
+/**
+ * Our version record, checked: its md5s name objects in the store, so one that is not an md5 (say
+ * `../../x`) must never become a path.
+ */
+function parseRecord(text: string): VersionRecord {
+  const record = JSON.parse(text) as VersionRecord;
+  const ok =
+    record?.format === 'mlops-model-version/1' &&
+    typeof record.content === 'string' && MD5.test(record.content.replace(/\.dir$/, '')) && record.content.endsWith('.dir') &&
+    record.files !== null && typeof record.files === 'object' && Object.values(record.files).every((md5) => typeof md5 === 'string' && MD5.test(md5)) &&
+    record.lineage !== null && typeof record.lineage === 'object' && record.metrics !== null && typeof record.metrics === 'object';
+  if (!ok) throw new Error('unexpected content');
+  return record;
 }

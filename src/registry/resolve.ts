@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { md5File } from '../cache/hash.js';
-import { UsageError } from '../core/errors.js';
+import { ConfigError, UsageError } from '../core/errors.js';
 import { MODEL_FILE, TRANSFORM_FILE, verifiedFiles } from './content.js';
 import { findVersion } from './lifecycle.js';
 import { parseModelUri } from './names.js';
@@ -41,7 +41,10 @@ export async function referenceData(root: string, arg: string): Promise<string> 
   const version = await findVersion(registry, uri.name, uri.ref);
   const raw = version.lineage.raw_data;
   if (!raw) throw new UsageError(`${arg}: version ${version.version} recorded no raw training data (prepare.input) at registration`);
-  const path = join(root, raw.path);
+  const path = resolve(root, raw.path);
+  // The path comes from a registry file: it must not lead outside the project.
+  const inside = relative(root, path);
+  if (inside.startsWith('..') || isAbsolute(inside)) throw new ConfigError(`raw data path ${JSON.stringify(raw.path)} is outside the project`, { key: 'lineage.raw_data.path' });
   if (!existsSync(path) || (await md5File(path)) !== raw.md5) {
     throw new UsageError(`${arg}: ${raw.path} is not the data version ${version.version} was trained on (md5 ${raw.md5}); restore it (mlops checkout) first`);
   }
