@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { storeFiles } from '../src/registry/content.js';
 import { holders, rollback } from '../src/registry/lifecycle.js';
+import { Project } from '../src/project/project.js';
 import { openRegistry } from '../src/registry/open.js';
 import type { HistoryEvent } from '../src/registry/store.js';
 import { tempDir, writeFiles } from './helpers.js';
@@ -22,7 +23,8 @@ test('holders: moves push, rollbacks pop back to their target, a delete clears, 
 
 test('rollback passes over a deleted version, goes one further back each time, then refuses', async (t) => {
   const root = tempDir(t);
-  const { registry, objects } = openRegistry(root);
+  const project = Project.open(root);
+  const { registry, objects } = await openRegistry(project);
   for (const n of [1, 2, 3, 4]) {
     writeFiles(root, { [`m${n}/model.json`]: `{"n": ${n}}` });
     const stored = await storeFiles(objects, { 'model.json': join(root, `m${n}/model.json`) });
@@ -30,8 +32,8 @@ test('rollback passes over a deleted version, goes one further back each time, t
     await registry.setAlias('clf', 'champion', n, { action: 'promote', user: 'u', reason: `p${n}` });
   }
   await registry.deleteVersion('clf', 3, { action: 'delete', user: 'u', reason: 'bad' }); // held champion before 4: passed over
-  assert.deepEqual(await rollback(root, { name: 'clf', alias: 'champion', user: 'u' }), { from: 4, to: 2 });
-  assert.deepEqual(await rollback(root, { name: 'clf', alias: 'champion', user: 'u' }), { from: 2, to: 1 });
-  await assert.rejects(rollback(root, { name: 'clf', alias: 'champion', user: 'u' }), /no earlier version held champion/);
+  assert.deepEqual(await rollback(project, { name: 'clf', alias: 'champion', user: 'u' }), { from: 4, to: 2 });
+  assert.deepEqual(await rollback(project, { name: 'clf', alias: 'champion', user: 'u' }), { from: 2, to: 1 });
+  await assert.rejects(rollback(project, { name: 'clf', alias: 'champion', user: 'u' }), /no earlier version held champion/);
   assert.equal((await registry.getModel('clf')).aliases.champion, 1);
 });
