@@ -10,7 +10,7 @@ import { readRawCsv } from '../src/ml/raw.js';
 import { gridSearch } from '../src/ml/search.js';
 import { stratifiedSplit } from '../src/ml/split.js';
 import { applyTransform, fitTransform, inferKinds } from '../src/ml/transform.js';
-import { OBESITY_CSV } from '../test/helpers.js';
+import { OBESITY_CSV } from './util.js';
 
 // Our grid search against scikit-learn's GridSearchCV(n_jobs=2) on the real UCI obesity data: the same
 // 80% training rows, in the same order (so StratifiedKFold gives both the same folds), the same

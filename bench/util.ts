@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 /** The checkout (benches run from dist/bench/). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MLOPS_BIN = join(PROJECT_ROOT, 'bin', 'mlops');
+/** The real UCI obesity data the team shares beside the checkout (the ml suite reads it in place). */
+export const OBESITY_CSV = resolve(PROJECT_ROOT, '..', 'shared', 'data', 'obesity.csv');
 
 /** Wall time of one run of a command, in milliseconds; throws if it fails. */
 export function timeCommand(file: string, args: string[], cwd: string, env: Record<string, string> = {}): number {

@@ -4,7 +4,7 @@ import { chmodSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { md5File, md5Text } from '../src/cache/hash.js';
-import { CorruptObjectError, ObjectStore } from '../src/cache/odb.js';
+import { CorruptObjectError, LocalObjectStore } from '../src/cache/odb.js';
 import { StateStore } from '../src/cache/state.js';
 import { hashPath, manifestJson } from '../src/cache/tree.js';
 import { tempDir, writeFiles } from './helpers.js';
@@ -65,7 +65,7 @@ test('the state store skips re-reading a file whose inode, mtime and size are un
 test('objects are stored under files/md5/ab/cdef, read-only, and checked out as editable copies', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, { 'out/x.txt': 'x', 'out/y/z.txt': 'z' });
-  const odb = new ObjectStore(join(dir, 'cache'));
+  const odb = new LocalObjectStore(join(dir, 'cache'));
   const hashed = (await hashPath(join(dir, 'out'), StateStore.load(join(dir, '.mlops'))))!;
   await odb.add(join(dir, 'out'), hashed);
   const xObject = join(dir, 'cache', 'files', 'md5', md5Text('x').slice(0, 2), md5Text('x').slice(2));
@@ -83,7 +83,7 @@ test('objects are stored under files/md5/ab/cdef, read-only, and checked out as 
 test('checkout refuses a corrupted object and leaves the workspace as it was', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, { 'model.bin': 'weights' });
-  const odb = new ObjectStore(join(dir, 'cache'));
+  const odb = new LocalObjectStore(join(dir, 'cache'));
   const hashed = (await hashPath(join(dir, 'model.bin'), StateStore.load(join(dir, '.mlops'))))!;
   await odb.add(join(dir, 'model.bin'), hashed);
   const object = odb.pathOf(hashed.info.md5);

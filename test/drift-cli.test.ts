@@ -107,7 +107,7 @@ const BAD: [string, Record<string, string>, string[], RegExp][] = [
   ['a bad --test', {}, ['--test', 'kss'], /^error: --test: expected one of auto, ks, chi2 \(did you mean 'ks'\?\)/],
   ['a bad --threshold', {}, ['--threshold', '5'], /^error: --threshold: expected a number between 0 and 1/],
   ['a bad --correction', {}, ['--correction', 'holm'], /^error: --correction: expected one of none, bonferroni, fdr/],
-  ['--json with --md', {}, ['--json', '--md'], /^error: --json and --md are alternatives/],
+  ['--json with --md', {}, ['--json', '--md'], /^error: option '--md' cannot be used with option '--json'$/],
   ['--reference without --current', {}, ['--current'], /^error: --reference and --current go together/],
 ];
 

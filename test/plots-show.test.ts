@@ -193,12 +193,12 @@ test('plots show: a bad definition or malformed data costs its own chart only, w
   assert.match(r.stdout, /: 1 chart\(s\)\n$/);
 });
 
-test('plots show reads runs where the other tracking commands do: tracking.dir as a file: URI', async (t) => {
+test('plots show reads runs where the other tracking commands do: tracking.uri as a file: URI', async (t) => {
   const dir = tempDir(t);
   const store = join(dir, 'elsewhere');
   const runs = { 'mlruns/0/meta.yaml': "experiment_id: '0'\nname: Default\nlifecycle_stage: active\n", ...run('a'.repeat(32), 'only', 1_700_000_000_000, [0.75]) };
   writeFiles(dir, {
-    'params.yaml': `tracking:\n  dir: ${pathToFileURL(store).href}\n`,
+    '.mlops/config': `[tracking]\n    uri = ${pathToFileURL(store).href}\n`,
     ...Object.fromEntries(Object.entries(runs).map(([path, text]) => [path.replace(/^mlruns\//, 'elsewhere/'), text])),
   });
   const r = await runMlops(['plots', 'show'], { cwd: dir });

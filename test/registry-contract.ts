@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EXIT_USAGE, MlopsError } from '../src/core/errors.js';
+import { MlopsError } from '../src/core/errors.js';
 import type { Lineage, ModelRegistry, NewVersion } from '../src/registry/store.js';
 
 // The behaviour every ModelRegistry implementation must have, written once against the interface: the
@@ -21,11 +21,11 @@ function version(content: string, extra: Partial<NewVersion> = {}): NewVersion {
 
 const change = (reason: string) => ({ action: 'alias' as const, user: 'alice', reason });
 
-/** Rejects with a usage error (exit 2) whose message matches. */
+/** Rejects with an error the user must fix (bad input or an unknown name: exit 2) whose message matches. */
 async function usageError(promise: Promise<unknown>, message: RegExp): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof MlopsError, String(error));
-    assert.equal(error.exitCode, EXIT_USAGE);
+    assert.ok(['invalid', 'not-found'].includes(error.kind), error.kind);
     assert.match(error.message, message);
     return true;
   });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
+import { Project } from '../src/project/project.js';
 import { predictionLogPath, startServer, type RunningServer, type ServeOptions } from '../src/serve/server.js';
 import { MLOPS_BIN, gitInit, runMlops, writeFiles } from './helpers.js';
 
@@ -59,7 +60,7 @@ before(async () => {
 });
 
 async function serve(t: { after(fn: () => Promise<void>): void }, options: Partial<ServeOptions> = {}): Promise<RunningServer> {
-  const server = await startServer({ root: dir, model: 'models:/clf@champion', host: '127.0.0.1', port: 0, bodyLimit: 1024 * 1024, accessLog: false, version: 'test', warn: () => {}, ...options });
+  const server = await startServer({ project: Project.open(dir), model: 'models:/clf@champion', host: '127.0.0.1', port: 0, bodyLimit: 1024 * 1024, accessLog: false, version: 'test', warn: () => {}, ...options });
   t.after(() => server.close());
   return server;
 }
@@ -201,7 +202,7 @@ test('/metrics: requests by route and status, latency, rows and classes, model i
 test('the prediction log holds every predicted row, raw, written by close', async (t) => {
   // Other tests' servers log to the same file: this test picks its own rows by request id.
   const server = await serve(t);
-  const path = predictionLogPath(dir);
+  const path = predictionLogPath(Project.open(dir));
   const before = readLines(path).length;
   const answers = await Promise.all(records.map((r) => call(server, '/predict', r)));
   await server.close();
@@ -245,13 +246,13 @@ test('mlops serve as a process: ready, answers, SIGTERM stops it cleanly (exit 0
   const response = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_records: records }) });
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { predictions: expected });
-  const before = readLines(predictionLogPath(dir)).length;
+  const before = readLines(predictionLogPath(Project.open(dir))).length;
   const id = 'sigterm-test-request';
   await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify(records[0]) });
   child.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
   assert.match(stderr, /stopped\n$/);
-  assert.ok(readLines(predictionLogPath(dir)).slice(before).some((l) => l.request_id === id), 'the last request is in the log after SIGTERM');
+  assert.ok(readLines(predictionLogPath(Project.open(dir))).slice(before).some((l) => l.request_id === id), 'the last request is in the log after SIGTERM');
   // Not on a terminal: structured JSON access logs on stdout.
   const access = stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(access.some((l) => l.reqId === id && l.res?.statusCode === 200));

@@ -17,7 +17,7 @@ interface RunJson {
 /** A project with four finished runs of a grid search in the 'forest' experiment. */
 async function project(t: { after(fn: () => void): void }): Promise<{ root: string; ids: string[]; store: FileStore }> {
   const root = tempDir(t);
-  writeFiles(root, { 'params.yaml': 'tracking:\n  experiment: forest\n' });
+  writeFiles(root, { '.mlops/config': '[tracking]\n    experiment = forest\n' });
   const store = new FileStore(join(root, 'mlruns'));
   const experimentId = await store.getOrCreateExperiment('forest');
   const ids: string[] = [];

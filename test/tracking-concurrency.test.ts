@@ -18,10 +18,11 @@ function writer(root: string, sharedRunId: string, name: string): Promise<number
   const script = `
     import { FileStore } from ${dist('file-store.js')};
     import { startRun } from ${dist('tracked-run.js')};
+    import { Project } from ${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'project', 'project.js')).href)};
     const store = new FileStore(${JSON.stringify(join(root, 'mlruns'))});
     const work = [];
     for (let i = 0; i < ${RUNS}; i++) {
-      work.push(startRun({ root: ${JSON.stringify(root)}, stageName: '${name}', runName: '${name}-' + i })
+      work.push(startRun({ project: Project.open(${JSON.stringify(root)}), stageName: '${name}', runName: '${name}-' + i })
         .then(async (run) => { await run.logMetric('score', i); await run.end('FINISHED'); }));
     }
     for (let i = 0; i < ${LINES}; i++) {
@@ -35,7 +36,7 @@ function writer(root: string, sharedRunId: string, name: string): Promise<number
 
 test('two processes logging to the same run and experiment at once lose nothing', async (t) => {
   const root = tempDir(t);
-  writeFiles(root, { 'params.yaml': 'tracking:\n  experiment: shared\n' });
+  writeFiles(root, { '.mlops/config': '[tracking]\n    experiment = shared\n' });
   const store = new FileStore(join(root, 'mlruns'));
   const shared = await store.createRun({ experimentId: await store.getOrCreateExperiment('Default'), runName: 'shared', userId: 'u' });
 

@@ -94,7 +94,7 @@ test('AND binds tighter than OR; parentheses group; keywords in any case', () =>
 });
 
 function rejects(filter: string, message: RegExp): void {
-  assert.throws(() => parseFilter(filter), (error: unknown) => error instanceof UsageError && error.exitCode === 2 && message.test(error.message), filter);
+  assert.throws(() => parseFilter(filter), (error: unknown) => error instanceof UsageError && error.kind === 'invalid' && message.test(error.message), filter);
 }
 
 test('a malformed filter is a usage error naming the column and the offending token', () => {

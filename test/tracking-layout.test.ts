@@ -6,13 +6,14 @@ import { parse } from 'yaml';
 import { FileStore } from '../src/tracking/file-store.js';
 import { emitMeta, readMeta } from '../src/tracking/meta-yaml.js';
 import { startRun, withTrackedRun } from '../src/tracking/tracked-run.js';
+import { Project } from '../src/project/project.js';
 import { tempDir, writeFiles } from './helpers.js';
 import { filesUnder, validateMlruns } from './tracking-validator.js';
 
 test('runs written through startRun, children, artifacts, a failure and a delete satisfy every layout rule', async (t) => {
   const root = tempDir(t);
-  writeFiles(root, { 'params.yaml': 'tracking:\n  experiment: grid search\n', 'model/model.json': '{"trees": []}', 'report.txt': 'ok' });
-  const run = await startRun({ root, stageName: 'train', params: { train: { max_depth: 10, criterion: "gini's", grid: [1, 2] } } });
+  writeFiles(root, { '.mlops/config': '[tracking]\n    experiment = grid search\n', 'model/model.json': '{"trees": []}', 'report.txt': 'ok' });
+  const run = await startRun({ project: Project.open(root), stageName: 'train', params: { train: { max_depth: 10, criterion: "gini's", grid: [1, 2] } } });
   await run.logMetric('f1_macro', 0.93);
   await run.logMetric('f1_macro', 1, 1);
   await run.logMetrics({ 'cv/fold_score': 0.5, 'weird value': NaN, big: 1e21, small: 1e-7 }, 2);
@@ -24,7 +25,7 @@ test('runs written through startRun, children, artifacts, a failure and a delete
   await child.logMetric('cv_score', 0.8, 0);
   await child.end('FINISHED');
   await run.end('FINISHED');
-  await assert.rejects(withTrackedRun({ root, stageName: 'evaluate' }, async () => { throw new Error('boom'); }), /boom/);
+  await assert.rejects(withTrackedRun({ project: Project.open(root), stageName: 'evaluate' }, async () => { throw new Error('boom'); }), /boom/);
 
   const { store, dir } = { store: new FileStore(join(root, 'mlruns')), dir: join(root, 'mlruns') };
   await store.deleteRun(child.runId);
@@ -51,7 +52,7 @@ test('runs written through startRun, children, artifacts, a failure and a delete
 
 test('keys MLflow could not read are refused and nothing is written', async (t) => {
   const root = tempDir(t);
-  const run = await startRun({ root, stageName: 'train' });
+  const run = await startRun({ project: Project.open(root), stageName: 'train' });
   const store = new FileStore(join(root, 'mlruns'));
   const before = filesUnder(join(root, 'mlruns')).sort();
   for (const bad of ['../escape', 'a//b', 'x/', '/abs', 'a/./b', '.', '', 'semi;colon', 'é', 'k'.repeat(251)]) {
@@ -69,7 +70,7 @@ test('keys MLflow could not read are refused and nothing is written', async (t) 
 
 test('a param keeps its first value: the same value again is fine, another is refused', async (t) => {
   const root = tempDir(t);
-  const run = await startRun({ root, stageName: 'train', params: { depth: 3 } });
+  const run = await startRun({ project: Project.open(root), stageName: 'train', params: { depth: 3 } });
   await run.logParams({ depth: 3 });
   await assert.rejects(run.logParams({ depth: 5 }), /param 'depth' .* was logged as '3'; a param cannot change/);
   assert.equal((await new FileStore(join(root, 'mlruns')).getRun(run.runId)).params.depth, '3');

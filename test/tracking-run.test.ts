@@ -6,9 +6,11 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { FileStore } from '../src/tracking/file-store.js';
 import { startRun, withTrackedRun } from '../src/tracking/tracked-run.js';
+import { Project } from '../src/project/project.js';
 import { gitInit, PROJECT_ROOT, tempDir, writeFiles } from './helpers.js';
 
 const TRACKED_RUN_JS = pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'tracking', 'tracked-run.js')).href;
+const PROJECT_JS = pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'project', 'project.js')).href;
 
 async function runOf(root: string, runId: string, dir = join(root, 'mlruns')) {
   return new FileStore(dir).getRun(runId);
@@ -17,7 +19,7 @@ async function runOf(root: string, runId: string, dir = join(root, 'mlruns')) {
 test('withTrackedRun: RUNNING while fn runs, FINISHED after, FAILED (error re-thrown) when fn throws', async (t) => {
   const root = tempDir(t);
   let id = '';
-  const value = await withTrackedRun({ root, stageName: 'train', runName: 'ok' }, async (run) => {
+  const value = await withTrackedRun({ project: Project.open(root), stageName: 'train', runName: 'ok' }, async (run) => {
     id = run.runId;
     const during = await runOf(root, run.runId);
     assert.equal(during.info.status, 'RUNNING');
@@ -33,7 +35,7 @@ test('withTrackedRun: RUNNING while fn runs, FINISHED after, FAILED (error re-th
   let failedId = '';
   let childId = '';
   await assert.rejects(
-    withTrackedRun({ root, stageName: 'train' }, async (run) => {
+    withTrackedRun({ project: Project.open(root), stageName: 'train' }, async (run) => {
       failedId = run.runId;
       childId = (await run.startChild('candidate')).runId;
       throw new Error('training diverged');
@@ -45,16 +47,14 @@ test('withTrackedRun: RUNNING while fn runs, FINISHED after, FAILED (error re-th
 
   const store = new FileStore(join(root, 'mlruns'));
   const before = new Set((await store.searchRuns({ experimentIds: ['0'] })).runs.map((r) => r.info.run_id));
-  await assert.rejects(withTrackedRun({ root, stageName: 'train', params: { 'bad//key': 1 } }, async () => 0), /invalid param name/);
+  await assert.rejects(withTrackedRun({ project: Project.open(root), stageName: 'train', params: { 'bad//key': 1 } }, async () => 0), /invalid param name/);
   const added = (await store.searchRuns({ experimentIds: ['0'] })).runs.filter((r) => !before.has(r.info.run_id));
   assert.deepEqual(added.map((r) => r.info.status), ['FAILED'], 'a run whose params cannot be stored does not stay RUNNING');
 });
 
-test('standard tags: user, source, stage (MLOPS_STAGE wins), no git tags outside a repository', async (t) => {
+test('standard tags: user, source, stage (the pipeline stage wins), no git tags outside a repository', async (t) => {
   const root = tempDir(t);
-  process.env.MLOPS_STAGE = 'train_big';
-  t.after(() => delete process.env.MLOPS_STAGE);
-  const run = await startRun({ root, stageName: 'train', params: { train: { n_estimators: 300 } } });
+  const run = await startRun({ project: Project.open(root), stageName: 'train', pipelineStage: 'train_big', params: { train: { n_estimators: 300 } } });
   await run.end('FINISHED');
   const { tags, params, info } = await runOf(root, run.runId);
   assert.equal(tags['mlops.stage'], 'train_big');
@@ -73,7 +73,7 @@ test('git tags from a real repository: commit, branch, dirty state (untracked fi
   writeFiles(root, { 'params.yaml': 'train: {}\n' });
   gitInit(root);
   const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-  const clean = await startRun({ root, stageName: 'train' });
+  const clean = await startRun({ project: Project.open(root), stageName: 'train' });
   await clean.end('FINISHED');
   const tags = (await runOf(root, clean.runId)).tags;
   assert.equal(tags['mlflow.source.git.commit'], head);
@@ -81,13 +81,13 @@ test('git tags from a real repository: commit, branch, dirty state (untracked fi
   assert.equal(tags['mlops.git.dirty'], 'false', 'the untracked mlruns/ folder does not make the tree dirty');
 
   writeFileSync(join(root, 'params.yaml'), 'train: {n_estimators: 5}\n');
-  const dirty = await startRun({ root, stageName: 'train' });
+  const dirty = await startRun({ project: Project.open(root), stageName: 'train' });
   assert.equal((await runOf(root, dirty.runId)).tags['mlops.git.dirty'], 'true');
 });
 
 test('nested runs: children carry mlflow.parentRunId and the parent context tags', async (t) => {
   const root = tempDir(t);
-  const parent = await startRun({ root, stageName: 'train', runName: 'grid-search' });
+  const parent = await startRun({ project: Project.open(root), stageName: 'train', runName: 'grid-search' });
   const children = [];
   for (const depth of [5, 10]) {
     const child = await parent.startChild(`max_depth=${depth}`);
@@ -108,29 +108,31 @@ test('nested runs: children carry mlflow.parentRunId and the parent context tags
   }
 });
 
-test('tracking location: MLOPS_TRACKING_DIR, else params.yaml tracking.dir and tracking.experiment', async (t) => {
+test('tracking location: the URI the caller passes, else the old params.yaml tracking.dir and tracking.experiment (with one notice)', async (t) => {
   const root = tempDir(t);
   writeFiles(root, { 'params.yaml': 'tracking:\n  dir: out/tracking\n  experiment: forest\n' });
-  const run = await startRun({ root, stageName: 'train' });
+  const notices: string[] = [];
+  const run = await startRun({ project: Project.open(root, { notice: (line) => notices.push(line) }), stageName: 'train' });
   const store = new FileStore(join(root, 'out', 'tracking'));
   const experiment = (await store.getExperimentByName('forest'))!;
   assert.equal((await store.getRun(run.runId)).info.experiment_id, experiment.experiment_id);
+  assert.equal(notices.length, 1);
+  assert.match(notices[0]!, /params\.yaml: the 'tracking:' section moved to \.mlops\/config/);
 
   const elsewhere = tempDir(t);
-  process.env.MLOPS_TRACKING_DIR = elsewhere;
-  t.after(() => delete process.env.MLOPS_TRACKING_DIR);
-  const moved = await startRun({ root, stageName: 'train' });
+  const moved = await startRun({ project: Project.open(root, { env: { uri: elsewhere } }), stageName: 'train' });
   assert.equal((await new FileStore(elsewhere).getRun(moved.runId)).info.run_id, moved.runId);
 
   writeFiles(root, { 'params.yaml': 'tracking:\n  experiment: [not, a, name]\n' });
-  await assert.rejects(startRun({ root, stageName: 'train' }), /params\.yaml:2: 'tracking\.experiment': expected a non-empty string/);
+  await assert.rejects(startRun({ project: Project.open(root), stageName: 'train' }), /params\.yaml:2: 'tracking\.experiment': expected a non-empty string/);
 });
 
 /** Starts a child process that runs a tracked stage until signalled; resolves with its run id. */
 function trackedChild(root: string): { ready: Promise<string>; exit: Promise<NodeJS.Signals | number | null>; kill(s: NodeJS.Signals): void } {
   const script = `
     import { withTrackedRun } from ${JSON.stringify(TRACKED_RUN_JS)};
-    await withTrackedRun({ root: ${JSON.stringify(root)}, stageName: 'train' }, async (run) => {
+    import { Project } from ${JSON.stringify(PROJECT_JS)};
+    await withTrackedRun({ project: Project.open(${JSON.stringify(root)}), stageName: 'train' }, async (run) => {
       process.stdout.write(run.runId + '\\n');
       await new Promise((resolve) => setTimeout(resolve, 30000));
     });`;

@@ -21,11 +21,31 @@ export class MissingObjectError extends Error {
 }
 
 /**
+ * A content-addressed store of file and directory objects: the project's local cache today; a
+ * remote (push/pull) is another implementation, not a change to the commands.
+ */
+export interface ObjectStore {
+  has(md5: string): boolean;
+  /** True when the object and, for a directory, its manifest and every file in it are present. */
+  hasComplete(md5: string): boolean;
+  /** Stores the file or directory at `abs`, already hashed as `hashed`. */
+  add(abs: string, hashed: Hashed): Promise<void>;
+  readManifest(md5: string): { md5: string; relpath: string }[];
+  /** Re-hashes an object; throws when it is missing or its content does not match its name. */
+  verify(md5: string): Promise<void>;
+  /** Restores object `md5` at `dest`; returns the files written with their hashes. */
+  checkout(md5: string, dest: string): Promise<{ path: string; md5: string }[]>;
+  /** Every object name in the store. */
+  list(): string[];
+  remove(md5: string): Promise<void>;
+}
+
+/**
  * Content-addressed objects in DVC's layout: `<cache>/files/md5/ab/cdef...`; a directory is stored as its
  * files plus a `.dir` object holding the manifest. Objects are copied in through a temp file and renamed,
  * and made read-only, so a kill at any moment never leaves a truncated object under a valid name.
  */
-export class ObjectStore {
+export class LocalObjectStore implements ObjectStore {
   readonly filesDir: string;
 
   constructor(readonly cacheDir: string) {

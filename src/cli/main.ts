@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EXIT_FAILED, EXIT_USAGE, MlopsError } from '../core/errors.js';
+import { MlopsError, type ErrorKind } from '../core/errors.js';
 import { registerCommands } from './commands/index.js';
 
 /** Parses arguments, runs one command, and maps every error to one line and an exit code. */
@@ -23,14 +23,26 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * The one place error kinds become exit codes: 0 ok, 1 a stage or gate failed, 2 usage or
+ * configuration (bad input, a named thing missing or in the way), 130 interrupted.
+ */
+export const EXIT_CODE: Readonly<Record<ErrorKind, number>> = {
+  invalid: 2,
+  'not-found': 2,
+  conflict: 2,
+  failed: 1,
+  interrupted: 130,
+};
+
 function exitCodeFor(error: unknown): number {
-  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE; // commander printed it
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODE.invalid; // commander printed it
   if (error instanceof MlopsError) {
     process.stderr.write(`error: ${error.message}\n`);
-    return error.exitCode;
+    return EXIT_CODE[error.kind];
   }
   process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  return EXIT_FAILED;
+  return EXIT_CODE.failed;
 }
 
 function version(): string {

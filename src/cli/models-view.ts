@@ -1,6 +1,6 @@
 import { writeFileAtomic } from '../core/atomic.js';
-import { FailureError, UsageError } from '../core/errors.js';
-import { projectRoot } from '../core/root.js';
+import { ConflictError, FailureError, UsageError } from '../core/errors.js';
+import { openProject } from './project.js';
 import { DamagedVersionError, verifiedFiles } from '../registry/content.js';
 import { findVersion, promote, rollback, type PromoteOutcome } from '../registry/lifecycle.js';
 import { checkAlias, checkModelName, parseVersion, parseVersionRef } from '../registry/names.js';
@@ -33,9 +33,9 @@ const aliasText = (aliases: Record<string, number>) =>
     .join(', ');
 
 export async function registerCommand(name: string, opts: { path?: string; run?: string; alias?: string; description?: string; output?: string; json?: boolean }): Promise<void> {
-  const root = projectRoot();
+  const project = await openProject();
   const { version, created } = await withSpinner('registering: scoring the model on the test data', () =>
-    registerModel(root, { name, path: opts.path, runId: opts.run, alias: opts.alias, description: opts.description, user: userName() }),
+    registerModel(project, { name, path: opts.path, runId: opts.run, alias: opts.alias, description: opts.description, user: userName() }),
   );
   if (opts.output) await writeFileAtomic(opts.output, JSON.stringify({ name, version: version.version, created, content: version.content }, null, 2) + '\n');
   if (opts.json) return printJson({ created, ...version });
@@ -45,7 +45,7 @@ export async function registerCommand(name: string, opts: { path?: string; run?:
 
 export async function listCommand(opts: FormatFlags): Promise<void> {
   oneFormat(opts);
-  const models = await openRegistry(projectRoot()).registry.listModels();
+  const models = await (await openRegistry(await openProject())).registry.listModels();
   if (opts.json) return printJson({ models });
   table(opts, ['name', 'latest', 'aliases', 'description'], models.map((m) => [m.name, vText(m.latest_version), aliasText(m.aliases), m.description ?? '']));
 }
@@ -53,7 +53,7 @@ export async function listCommand(opts: FormatFlags): Promise<void> {
 /** A version as shown: with whether its objects still match their md5. */
 async function withIntegrity(version: ModelVersion): Promise<ModelVersion & { integrity: string }> {
   try {
-    await verifiedFiles(openRegistry(projectRoot()).objects, version);
+    await verifiedFiles((await openRegistry(await openProject())).objects, version);
     return { ...version, integrity: 'ok' };
   } catch (error) {
     if (!(error instanceof DamagedVersionError)) throw error;
@@ -63,7 +63,7 @@ async function withIntegrity(version: ModelVersion): Promise<ModelVersion & { in
 
 export async function showCommand(name: string, versionArg: string | undefined, opts: FormatFlags): Promise<void> {
   oneFormat(opts);
-  const { registry } = openRegistry(projectRoot());
+  const { registry } = (await openRegistry(await openProject()));
   const model = await registry.getModel(name);
   const picked = versionArg === undefined ? await registry.listVersions(name) : [await findVersion(registry, name, parseVersionRef(versionArg))];
   const versions = await Promise.all(picked.map(withIntegrity));
@@ -91,7 +91,7 @@ export async function showCommand(name: string, versionArg: string | undefined, 
 export async function historyCommand(name: string, opts: FormatFlags & { alias?: string }): Promise<void> {
   oneFormat(opts);
   if (opts.alias !== undefined) checkAlias(opts.alias);
-  const events = (await openRegistry(projectRoot()).registry.history(name)).filter((e) => opts.alias === undefined || e.alias === opts.alias);
+  const events = (await (await openRegistry(await openProject())).registry.history(name)).filter((e) => opts.alias === undefined || e.alias === opts.alias);
   if (opts.json) return printJson({ events });
   const rows = events.map((e: HistoryEvent) => [e.time, e.action, e.alias, vText(e.from), vText(e.to), e.user, e.reason]);
   table(opts, ['time', 'action', 'alias', 'from', 'to', 'user', 'reason'], rows);
@@ -129,8 +129,9 @@ function headlineOf(name: string, alias: string, outcome: Exclude<PromoteOutcome
 
 export async function promoteCommand(name: string, version: string, opts: FormatFlags & { alias: string; dryRun?: boolean; force?: boolean; reason?: string }): Promise<void> {
   oneFormat(opts);
+  const project = await openProject();
   const outcome = await withSpinner('promote: scoring on the current test data', () =>
-    promote(projectRoot(), { name: checkModelName(name), ref: parseVersionRef(version), alias: opts.alias, dryRun: opts.dryRun, force: opts.force, reason: opts.reason, user: userName() }),
+    promote(project, { name: checkModelName(name), ref: parseVersionRef(version), alias: opts.alias, dryRun: opts.dryRun, force: opts.force, reason: opts.reason, user: userName() }),
   );
   if (outcome.kind === 'noop') {
     const line = `${name} ${opts.alias} already points at v${outcome.version}; nothing to do`;
@@ -147,13 +148,13 @@ export async function promoteCommand(name: string, version: string, opts: Format
 }
 
 export async function rollbackCommand(name: string, opts: { alias: string; json?: boolean }): Promise<void> {
-  const { from, to } = await rollback(projectRoot(), { name: checkModelName(name), alias: opts.alias, user: userName() });
+  const { from, to } = await rollback(await openProject(), { name: checkModelName(name), alias: opts.alias, user: userName() });
   if (opts.json) return printJson({ alias: opts.alias, from, to });
   console.log(`rolled back ${name} ${opts.alias}: v${from} -> v${to}`);
 }
 
 export async function aliasCommand(name: string, args: string[], opts: { delete?: boolean }): Promise<void> {
-  const { registry } = openRegistry(projectRoot());
+  const { registry } = (await openRegistry(await openProject()));
   const change = { action: 'alias' as const, user: userName(), reason: 'set by hand (mlops models alias)' };
   if (opts.delete) {
     if (args.length !== 1) throw new UsageError('usage: mlops models alias NAME ALIAS --delete');
@@ -170,13 +171,13 @@ export async function aliasCommand(name: string, args: string[], opts: { delete?
 }
 
 export async function deleteCommand(name: string, versionArg: string | undefined, opts: { force?: boolean }): Promise<void> {
-  const { registry } = openRegistry(projectRoot());
+  const { registry } = (await openRegistry(await openProject()));
   await registry.exclusive(async () => {
     const aliases = Object.entries((await registry.getModel(name)).aliases);
     const version = versionArg === undefined ? undefined : parseVersion(versionArg);
     if (version !== undefined) await registry.getVersion(name, version);
     const held = aliases.filter(([, v]) => version === undefined || v === version).map(([a, v]) => `${a} (v${v})`);
-    if (held.length && !opts.force) throw new UsageError(`refused: ${held.join(', ')} still point${held.length === 1 ? 's' : ''} at it; move the alias first or use --force`);
+    if (held.length && !opts.force) throw new ConflictError(`refused: ${held.join(', ')} still point${held.length === 1 ? 's' : ''} at it; move the alias first or use --force`);
     if (version === undefined) {
       await registry.deleteModel(name);
       return console.log(`deleted model ${name}`);
@@ -189,6 +190,6 @@ export async function deleteCommand(name: string, versionArg: string | undefined
 export async function describeCommand(name: string, args: string[]): Promise<void> {
   if (args.length < 1 || args.length > 2) throw new UsageError('usage: mlops models describe NAME [VERSION] TEXT');
   const version = args.length === 2 ? parseVersion(args[0]!) : null;
-  await openRegistry(projectRoot()).registry.setDescription(name, version, args.at(-1)!);
+  await (await openRegistry(await openProject())).registry.setDescription(name, version, args.at(-1)!);
   console.log(`described ${name}${version === null ? '' : ` v${version}`}`);
 }

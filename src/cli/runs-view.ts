@@ -1,14 +1,13 @@
 import { ConfigError } from '../core/errors.js';
-import { projectRoot } from '../core/root.js';
 import { displayPath } from '../core/display.js';
 import { compareRunData, type ComparedKey } from '../tracking/compare.js';
 import { filterEntities, parseFilter, type Entity } from '../tracking/filter.js';
-import { openStore } from '../tracking/open.js';
 import { parseOrderBy } from '../tracking/order-by.js';
-import type { Run, SkippedRun } from '../tracking/store.js';
+import { resolveExperiment, type Run, type SkippedRun } from '../tracking/store.js';
 import { STAGE_TAG } from '../tracking/tracked-run.js';
 import { color } from './color.js';
 import { interactive, printJson } from './output.js';
+import { projectTracking } from './project.js';
 import { textTable } from './table.js';
 
 // Printing for the runs and experiments commands; every decision about runs lives in src/tracking/.
@@ -36,8 +35,8 @@ function entityValue(run: Run, e: Entity): string | number | undefined {
 }
 
 export async function listRuns(opts: { experiment?: string; filter?: string; orderBy: string[]; max: number; deleted?: boolean; json?: boolean }): Promise<void> {
-  const { store, config } = openStore(projectRoot());
-  const experiment = opts.experiment ? await store.resolveExperiment(opts.experiment) : await store.getExperimentByName(config.experiment);
+  const { store, experiment: defaultExperiment, shown } = await projectTracking();
+  const experiment = opts.experiment ? await resolveExperiment(store, opts.experiment, shown) : await store.getExperimentByName(defaultExperiment);
   // Parse before reading anything, so a malformed filter fails fast even on an empty folder.
   const extra = [...filterEntities(parseFilter(opts.filter ?? '')), ...parseOrderBy(opts.orderBy).map((k) => k.entity)].filter(
     (e, i, all) => e.kind !== 'attribute' && all.findIndex((o) => o.kind === e.kind && o.key === e.key) === i,
@@ -84,7 +83,7 @@ function colourRows(table: string, colours: readonly (((text: string) => string)
 }
 
 export async function showRun(runId: string, opts: { json?: boolean }): Promise<void> {
-  const { store } = openStore(projectRoot());
+  const { store } = await projectTracking();
   const run = await store.getRun(runId);
   const history = Object.fromEntries(
     await Promise.all(Object.keys(run.metrics).sort().map(async (key) => [key, await store.getMetricHistory(runId, key)] as const)),
@@ -114,7 +113,7 @@ export async function showRun(runId: string, opts: { json?: boolean }): Promise<
 }
 
 export async function compareRunsCommand(runIds: string[], opts: { onlyDiff?: boolean; json?: boolean }): Promise<void> {
-  const { store } = openStore(projectRoot());
+  const { store } = await projectTracking();
   const runs: Run[] = [];
   for (const id of runIds) runs.push(await store.getRun(id));
   const comparison = compareRunData(runs);
@@ -136,13 +135,13 @@ export async function compareRunsCommand(runIds: string[], opts: { onlyDiff?: bo
 }
 
 export async function deleteRunCommand(runId: string): Promise<void> {
-  const { store } = openStore(projectRoot());
+  const { store } = await projectTracking();
   await store.deleteRun(runId);
   process.stdout.write(`deleted run ${runId}\n`);
 }
 
 export async function listExperimentsCommand(opts: { deleted?: boolean; json?: boolean }): Promise<void> {
-  const { store } = openStore(projectRoot());
+  const { store } = await projectTracking();
   const experiments = await store.listExperiments(opts.deleted ? 'all' : 'active');
   if (opts.json) {
     printJson(experiments);

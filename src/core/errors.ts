@@ -1,12 +1,28 @@
-/** Exit codes shared by every command: 0 ok, 1 a stage or gate failed, 2 usage or configuration error. */
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
+/**
+ * What went wrong, independent of how it is reported: the CLI maps a kind to an exit code
+ * (src/cli/main.ts) and a server would map it to an HTTP status (`HTTP_STATUS`).
+ * - `invalid`: bad input (arguments, a config or pipeline file, data) that the user must fix
+ * - `not-found`: something named does not exist (a run, an experiment, a file asked for)
+ * - `conflict`: the request clashes with the current state (it exists already, it is deleted)
+ * - `failed`: the work itself failed (a stage, a quality gate, a drift check)
+ * - `interrupted`: stopped by a signal
+ */
+export type ErrorKind = 'invalid' | 'not-found' | 'conflict' | 'failed' | 'interrupted';
 
-/** An error the CLI prints as one line and turns into an exit code. */
+/** The HTTP status a server answers for each kind. */
+export const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  failed: 500,
+  interrupted: 503,
+};
+
+/** An error of a known kind: the CLI prints its message as one line. */
 export class MlopsError extends Error {
   constructor(
     message: string,
-    readonly exitCode: number,
+    readonly kind: ErrorKind,
   ) {
     super(message);
     this.name = new.target.name;
@@ -20,27 +36,41 @@ export interface Location {
   key?: string;
 }
 
-/** Bad configuration or input data: `file:line: key: message`, exit 2, nothing written. */
+/** Bad configuration or input data: `file:line: key: message`, nothing written. */
 export class ConfigError extends MlopsError {
   constructor(
     readonly detail: string,
     readonly where: Location = {},
   ) {
-    super(formatLocated(detail, where), EXIT_USAGE);
+    super(formatLocated(detail, where), 'invalid');
   }
 }
 
-/** Bad command-line usage: exit 2. */
+/** Bad command-line usage. */
 export class UsageError extends MlopsError {
   constructor(message: string) {
-    super(message, EXIT_USAGE);
+    super(message, 'invalid');
   }
 }
 
-/** A stage, a quality gate or a drift check failed: exit 1. */
+/** Something named that does not exist: a run, an experiment, a file asked for. */
+export class NotFoundError extends MlopsError {
+  constructor(message: string) {
+    super(message, 'not-found');
+  }
+}
+
+/** The request clashes with what is there: it exists already, or it is deleted. */
+export class ConflictError extends MlopsError {
+  constructor(message: string) {
+    super(message, 'conflict');
+  }
+}
+
+/** A stage, a quality gate or a drift check failed. */
 export class FailureError extends MlopsError {
   constructor(message: string) {
-    super(message, EXIT_FAILED);
+    super(message, 'failed');
   }
 }
 

@@ -19,20 +19,28 @@ export interface YamlSource {
 const MAX_ALIASES = 100;
 
 /**
- * Every file this process's parsing depended on (each YAML file read, and each file whose mere
- * presence or absence mattered), with its signature taken before use: a cache of what was parsed
- * (the no-op snapshot) is valid only while all of them still have that signature.
+ * Every file one parse depended on (each YAML file read, and each file whose mere presence or
+ * absence mattered), with its signature taken before use: a cache of what was parsed (the no-op
+ * snapshot) is valid only while all of them still have that signature. One per parse, owned by it.
  */
-export const yamlReads = new Map<string, string>();
+export class ReadRecorder {
+  private readonly files = new Map<string, string>();
 
-/** Records a file that a parse depends on without reading it (say, one whose absence matters). */
-export function recordSource(file: string): void {
-  const abs = resolve(file);
-  if (!yamlReads.has(abs)) yamlReads.set(abs, pathSignature(abs));
+  /** Records a file the parse depends on, read or not (say, one whose absence matters). */
+  record(file: string): void {
+    const abs = resolve(file);
+    if (!this.files.has(abs)) this.files.set(abs, pathSignature(abs));
+  }
+
+  /** Absolute path -> signature (or 'absent') as first seen. */
+  signatures(): Map<string, string> {
+    return new Map(this.files);
+  }
 }
 
-export function readYamlFile(file: string): YamlSource {
-  recordSource(file);
+/** Parses a YAML file, recording it in `reads` when the caller keeps a cache of what it parsed. */
+export function readYamlFile(file: string, reads?: ReadRecorder): YamlSource {
+  reads?.record(file);
   const { file: shown, text } = readText(file);
   return parseYaml(text, shown);
 }

@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
-import { projectRoot } from '../core/root.js';
 import { loadParamsSection } from '../params/params.js';
 import { configFromFlags, configFromParams, type DriftConfig, type DriftFlags } from './config.js';
 import { detectDrift, type DriftReport } from './detect.js';
@@ -15,11 +14,10 @@ export interface DriftRun {
 
 /**
  * One drift check: from the flags when --reference/--current are given, else from params.yaml's
- * `drift:` section (the pipeline stage). Writes the JSON report when one is configured.
+ * `drift:` section of the project at `root` (the pipeline stage). Writes the JSON report when one is configured.
  */
-export async function runDrift(flags: DriftFlags, run?: TrackedRun): Promise<DriftRun> {
+export async function runDrift(root: string, flags: DriftFlags, run?: TrackedRun): Promise<DriftRun> {
   const stage = isStageMode(flags);
-  const root = projectRoot();
   const config = stage ? configFromParams(loadParamsSection(root, 'drift'), root, flags) : configFromFlags(flags);
   const show = (path: string) => (stage ? relative(root, path) || path : path);
   const [reference, current] = await Promise.all([readTable(config.reference, show(config.reference)), readTable(config.current, show(config.current))]);

@@ -6,6 +6,7 @@ import { UsageError } from '../core/errors.js';
 import { keyProblem, validateValueLength } from '../tracking/keys.js';
 import { paramText, withTrackedRun } from '../tracking/tracked-run.js';
 import type { RunEndStatus } from '../tracking/run.js';
+import type { Project } from '../project/project.js';
 
 export const EXPERIMENT_TAG = 'mlops.kind';
 export const EXPERIMENT_KIND = 'experiment';
@@ -67,14 +68,14 @@ function checkRecordable(kind: 'param' | 'metric', entries: readonly KeyedValue[
 
 /** Records one experiment as a run in the tracking folder, so MLflow's tools see it too. */
 export async function recordExperiment(
-  root: string,
+  project: Project,
   options: { name?: string; overrides: readonly string[]; status: RunEndStatus; file?: string },
 ): Promise<string> {
-  const { params, metrics } = await workspaceEntries(root, options.file);
+  const { params, metrics } = await workspaceEntries(project.root, options.file);
   checkRecordable('param', params);
   checkRecordable('metric', metrics);
   // withTrackedRun ends the run FAILED if recording fails part-way; end() keeps the first status given.
-  return withTrackedRun({ root, stageName: 'exp', runName: options.name, params: asRecord(params) }, async (run) => {
+  return withTrackedRun({ project, stageName: 'exp', runName: options.name, params: asRecord(params) }, async (run) => {
     await run.setTags({ [EXPERIMENT_TAG]: EXPERIMENT_KIND, [OVERRIDES_TAG]: options.overrides.join(' ') });
     await run.logMetrics(asRecord(metrics) as Record<string, number>);
     await run.end(options.status);

@@ -1,5 +1,5 @@
 import { UsageError } from '../core/errors.js';
-import { openStore } from '../tracking/open.js';
+import type { Project } from '../project/project.js';
 import { paramText } from '../tracking/tracked-run.js';
 import { EXPERIMENT_KIND, EXPERIMENT_TAG, OVERRIDES_TAG, workspaceValues } from './record.js';
 
@@ -14,15 +14,15 @@ export interface ExpRow {
   readonly metrics: Record<string, number>;
 }
 
-export async function experimentRows(root: string, file?: string): Promise<ExpRow[]> {
-  const workspace = await workspaceValues(root, file);
+export async function experimentRows(project: Project, file?: string): Promise<ExpRow[]> {
+  const workspace = await workspaceValues(project.root, file);
   // Params as the recorded runs hold them (MLflow's text form), so equal values compare equal.
   const params = Object.fromEntries(Object.entries(workspace.params).map(([k, v]) => [k, paramText(v)]));
   const rows: ExpRow[] = [{ name: 'workspace', run_id: null, created: null, status: '', overrides: '', params, metrics: workspace.metrics }];
-  const { store, config } = openStore(root);
-  const experiment = await store.getExperimentByName(config.experiment);
+  const tracking = await project.tracking();
+  const experiment = await tracking.store.getExperimentByName(tracking.experiment);
   if (!experiment) return rows;
-  const { runs } = await store.searchRuns({
+  const { runs } = await tracking.store.searchRuns({
     experimentIds: [experiment.experiment_id],
     filter: `tags.\`${EXPERIMENT_TAG}\` = '${EXPERIMENT_KIND}'`,
     orderBy: ['attributes.start_time DESC'],

@@ -37,7 +37,7 @@ export async function reproduce(
   const results = new Map<string, StageResult>();
   const selected = new Set(stages.map((s) => s.name));
   const wouldRun = new Set<string>(); // for --dry: stages downstream of these would run too
-  const runCache = options.runCache === false ? undefined : new RunCache(ws.odb.cacheDir, ws.odb);
+  const runCache = options.runCache === false ? undefined : new RunCache(ws.runCacheDir, ws.odb);
   const running = new Map<string, Promise<void>>();
   const pending = [...stages];
   const jobs = Math.max(1, options.jobs ?? 1);

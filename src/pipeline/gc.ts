@@ -1,23 +1,29 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDirHash } from '../cache/tree.js';
-import { registeredObjects } from '../registry/content.js';
 import { readLockFile } from './lockfile-read.js';
 import type { Workspace } from './workspace.js';
 
+/** What gc is told to keep besides the lock files' objects: the registered model versions' files. */
+export interface GcOptions {
+  dry?: boolean;
+  /** Asked under the repo lock, so it sees what was registered up to the moment objects go. */
+  keep?: () => Promise<Iterable<string>>;
+}
+
 /**
- * Removes cache objects that no lock file of the project and no registered model version references: every `*.lock` beside the pipeline
- * file counts, since pipelines picked with `-f` share the project's cache. (The run-cache may point at
- * removed objects; its entries then stop restoring and the stage simply runs, as with DVC.) Returns what
- * was (or, dry, would be) removed.
+ * Removes cache objects that no lock file of the project references (nor `keep`): every `*.lock` beside
+ * the pipeline file counts, since pipelines picked with `-f` share the project's cache. (The run-cache may
+ * point at removed objects; its entries then stop restoring and the stage simply runs, as with DVC.)
+ * Returns what was (or, dry, would be) removed.
  */
-export async function collectGarbage(ws: Workspace, { dry = false } = {}): Promise<string[]> {
+export async function collectGarbage(ws: Workspace, { dry = false, keep: alsoKeep }: GcOptions = {}): Promise<string[]> {
   const keep = new Set<string>();
   const locks = readdirSync(ws.pipeline.root)
     .filter((name) => name.endsWith('.lock'))
     .map((name) => join(ws.pipeline.root, name))
     .filter((path) => path !== ws.pipeline.lockFile)
-    .map(readLockFile);
+    .map((path) => readLockFile(path));
   for (const [, entry] of [ws.lock, ...locks].flatMap((lock) => lock.entries())) {
     for (const out of entry.outs ?? []) {
       keep.add(out.md5);
@@ -30,7 +36,7 @@ export async function collectGarbage(ws: Workspace, { dry = false } = {}): Promi
       }
     }
   }
-  for (const md5 of await registeredObjects(ws.pipeline.root)) keep.add(md5);
+  for (const md5 of (await alsoKeep?.()) ?? []) keep.add(md5);
   const garbage = ws.odb.list().filter((md5) => !keep.has(md5));
   if (!dry) for (const md5 of garbage) await ws.odb.remove(md5);
   return garbage;

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { readYamlFile, recordSource, type YamlSource } from '../core/yaml.js';
+import { ReadRecorder, readYamlFile, type YamlSource } from '../core/yaml.js';
 import { displayPath } from '../core/display.js';
 import { DEFAULT_PARAMS_FILE } from '../params/params.js';
 import { buildGraph } from './graph.js';
@@ -20,7 +20,7 @@ import { buildStage } from './parse/stage.js';
 export const PIPELINE_FILES = ['pipeline.yaml', 'dvc.yaml'] as const;
 
 /** Absolute path of the pipeline file: `file` (relative to root) when given, else the first default. */
-export function findPipelineFile(root: string, file?: string): string {
+export function findPipelineFile(root: string, file?: string, reads = new ReadRecorder()): string {
   if (file !== undefined) {
     const abs = resolve(root, file);
     if (!existsSync(abs)) throw new ConfigError('pipeline file not found', { file: displayPath(abs) });
@@ -29,7 +29,7 @@ export function findPipelineFile(root: string, file?: string): string {
   for (const name of PIPELINE_FILES) {
     const candidate = join(root, name);
     // Recorded even when absent: a pipeline.yaml created beside dvc.yaml takes over from it.
-    recordSource(candidate);
+    reads.record(candidate);
     if (existsSync(candidate)) return candidate;
   }
   throw new ConfigError(`no ${PIPELINE_FILES.join(' or ')} here (use -f FILE to name another)`, { file: displayPath(root) });
@@ -40,14 +40,15 @@ export function lockFileFor(file: string): string {
   return join(dirname(file), `${basename(file, extname(file))}.lock`);
 }
 
-export function loadPipeline(root: string, file?: string): Pipeline {
-  const path = findPipelineFile(root, file);
-  const source = readYamlFile(path);
+/** Parses the pipeline; `reads` records every file it depended on (for a snapshot of the result). */
+export function loadPipeline(root: string, file?: string, reads = new ReadRecorder()): Pipeline {
+  const path = findPipelineFile(root, file, reads);
+  const source = readYamlFile(path, reads);
   const top = source.value === null ? {} : mapping(source.value, source, [], 'a mapping at the top level');
   checkKeys(top, TOP_KEYS, source, [], 'top-level');
   const base = dirname(path);
 
-  const context = Context.empty();
+  const context = Context.empty(reads);
   context.loadDefault(base, DEFAULT_PARAMS_FILE);
   if (top.vars !== undefined) context.loadVars(base, '.', top.vars, source, ['vars'], 'vars');
 
@@ -57,7 +58,7 @@ export function loadPipeline(root: string, file?: string): Pipeline {
     .map((template) => buildStage(template, base, source));
   const lockFile = lockFileFor(path);
   checkOutputs(built, base, source, [basename(path), basename(lockFile)]);
-  checkParams(built, base, source);
+  checkParams(built, base, source, reads);
 
   const pipeline: Pipeline = {
     file: path,

@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
+import { ConflictError } from '../core/errors.js';
 import { join } from 'node:path';
 import type { CheckoutReport } from './checkout.js';
+import type { GcOptions } from './gc.js';
 import type { Emit, ExecutorEvent } from './events.js';
 import type { ReproOptions, StageResult } from './executor.js';
 import { buildGraph } from './graph.js';
 import { openFull, openSnapshot, saveSnapshot, SnapshotMiss } from './open.js';
 import { changeReasons, readInputs } from './status.js';
-import type { Workspace } from './workspace.js';
+import type { PipelineHost, Workspace } from './workspace.js';
 
 export interface Selection {
   /** The pipeline file (`-f`), relative to root; default pipeline.yaml, else dvc.yaml. */
@@ -27,9 +29,9 @@ function select(ws: Workspace, selection: Selection) {
  * (a second one waits). A run in which nothing changed is answered from the snapshot of the last full
  * parse; anything that would run goes through a full parse and validation first.
  */
-export async function repro(root: string, request: Selection & ReproOptions, emit: Emit): Promise<Map<string, StageResult>> {
+export async function repro(host: PipelineHost, request: Selection & ReproOptions, emit: Emit): Promise<Map<string, StageResult>> {
   if (!request.force) {
-    const unchanged = await allUpToDate(root, request);
+    const unchanged = await allUpToDate(host, request);
     if (unchanged) {
       for (const event of unchanged.events) emit(event);
       return unchanged.results;
@@ -37,17 +39,17 @@ export async function repro(root: string, request: Selection & ReproOptions, emi
   }
   // Only a run that may execute something loads the executor (and execa, when a stage really runs).
   const { reproduce } = await import('./executor.js');
-  return withWorkspace(root, request.file, emit, { lock: !request.dry }, async (ws) => {
+  return withWorkspace(host, request.file, emit, { lock: !request.dry }, async (ws) => {
     const { stages, upstream } = select(ws, request);
     const results = await reproduce(ws, stages, upstream, request, emit);
-    await saveSnapshot(root, request.file, ws);
+    await saveSnapshot(request.file, ws);
     return results;
   });
 }
 
 /** The no-op fast path: every selected stage up to date by the snapshot; undefined otherwise. */
-async function allUpToDate(root: string, selection: Selection) {
-  const ws = openSnapshot(root, selection.file);
+async function allUpToDate(host: PipelineHost, selection: Selection) {
+  const ws = openSnapshot(host, selection.file);
   // Another repro is changing things: wait for it the normal way.
   if (!ws || existsSync(join(ws.mlopsDir, 'repro.lock'))) return undefined;
   const { stages } = select(ws, selection);
@@ -66,15 +68,17 @@ async function allUpToDate(root: string, selection: Selection) {
 }
 
 /** `mlops checkout`: restores outputs; waits for a running repro, which may be writing them. */
-export async function checkoutOutputs(root: string, selection: Selection, emit: Emit): Promise<CheckoutReport> {
+export async function checkoutOutputs(host: PipelineHost, selection: Selection, emit: Emit): Promise<CheckoutReport> {
   const { checkout } = await import('./checkout.js');
-  return withWorkspace(root, selection.file, emit, { lock: true }, (ws) => checkout(ws, select(ws, selection).stages));
+  return withWorkspace(host, selection.file, emit, { lock: true }, (ws) => checkout(ws, select(ws, selection).stages));
 }
 
 /** `mlops gc`: waits for a running repro, whose new objects are not in any lock file yet. */
-export async function gc(root: string, options: { file?: string; dry?: boolean }, emit: Emit): Promise<string[]> {
+export async function gc(host: PipelineHost, options: { file?: string } & GcOptions, emit: Emit): Promise<string[]> {
+  // Objects of `dvc add`ed data are in no pipeline's lock file: collecting here would delete them.
+  if (host.cacheOwner) throw new ConflictError(`the cache is ${host.cacheOwner}'s, shared with it: run '${host.cacheOwner.toLowerCase()} gc', which knows every object it references`);
   const { collectGarbage } = await import('./gc.js');
-  return withWorkspace(root, options.file, emit, { lock: true }, (ws) => collectGarbage(ws, options));
+  return withWorkspace(host, options.file, emit, { lock: true }, (ws) => collectGarbage(ws, options));
 }
 
 /**
@@ -82,14 +86,15 @@ export async function gc(root: string, options: { file?: string; dry?: boolean }
  * another run, it parses again: that run has just rewritten the lock file.
  */
 async function withWorkspace<T>(
-  root: string,
+  host: PipelineHost,
   file: string | undefined,
   emit: Emit,
   { lock }: { lock: boolean },
   task: (ws: Workspace) => Promise<T>,
 ): Promise<T> {
-  const ws = await openFull(root, file);
+  const ws = await openFull(host, file);
   if (!lock) return task(ws);
+  host.ensureMlopsDir();
   const { acquireRepoLock } = await import('./repo-lock.js');
   let waited = false;
   const release = await acquireRepoLock(ws.mlopsDir, (pid) => {
@@ -97,7 +102,7 @@ async function withWorkspace<T>(
     emit({ type: 'waiting-for-lock', pid });
   });
   try {
-    return await task(waited ? await openFull(root, file) : ws);
+    return await task(waited ? await openFull(host, file) : ws);
   } finally {
     release();
   }

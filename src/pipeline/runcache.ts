@@ -9,14 +9,13 @@ import type { ObjectStore } from '../cache/odb.js';
 /**
  * The run-cache remembers the outputs of every (cmd, deps, params) combination that ran, so going back
  * to an earlier combination restores its outputs instead of running again. Entries live at
- * `<cache>/runs/<key[:2]>/<key>/<sha256 of the value>`; the newest entry wins.
+ * `<run-cache dir>/<key[:2]>/<key>/<sha256 of the value>` (`<cache>/runs` by default); the newest entry wins.
  */
 export class RunCache {
-  private readonly dir: string;
-
-  constructor(cacheDir: string, private readonly odb: ObjectStore) {
-    this.dir = join(cacheDir, 'runs');
-  }
+  constructor(
+    private readonly dir: string,
+    private readonly odb: ObjectStore,
+  ) {}
 
   /** Stages whose results depend on more than their inputs, or that keep state, are never cached. */
   static applies(stage: Stage): boolean {

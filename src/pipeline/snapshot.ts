@@ -25,11 +25,11 @@ interface SnapshotFile extends Snapshot {
   readonly sources: Record<string, string>;
 }
 
-const snapshotFile = (root: string) => join(root, '.mlops', 'snapshot.json');
+const snapshotFile = (mlopsDir: string) => join(mlopsDir, 'snapshot.json');
 
 /** The snapshot, when it was made for this pipeline file and none of its sources changed since. */
-export function readSnapshot(root: string, requested: string | undefined): Snapshot | undefined {
-  const path = snapshotFile(root);
+export function readSnapshot(mlopsDir: string, requested: string | undefined): Snapshot | undefined {
+  const path = snapshotFile(mlopsDir);
   if (!existsSync(path)) return undefined;
   let file: SnapshotFile;
   try {
@@ -43,11 +43,11 @@ export function readSnapshot(root: string, requested: string | undefined): Snaps
 }
 
 export async function writeSnapshot(
-  root: string,
+  mlopsDir: string,
   requested: string | undefined,
   snapshot: Snapshot,
   sources: ReadonlyMap<string, string>,
 ): Promise<void> {
   const file: SnapshotFile = { version: VERSION, requested: requested ?? '', sources: Object.fromEntries(sources), ...snapshot };
-  await writeFileAtomic(snapshotFile(root), JSON.stringify(file));
+  await writeFileAtomic(snapshotFile(mlopsDir), JSON.stringify(file));
 }

@@ -6,12 +6,15 @@ import type { Chart, ChartResult } from './chart.js';
 import { definedChart, plotFiles, type PlotDef } from './defined.js';
 import { renderHtml, type SkippedChart } from './html.js';
 import { runsChart } from './runs.js';
+import type { Tracking } from '../project/tracking.js';
 
 export interface PlotsOptions {
   /** The pipeline's plot definitions (stage `plots:` outputs and top-level `plots:`). */
   defs?: readonly PlotDef[];
   /** Metric drawn across runs (default: the one most runs logged). */
   metric?: string;
+  /** Where runs are recorded, for the runs chart (none: no runs chart). */
+  tracking?: Tracking;
 }
 
 export interface PlotsPage {
@@ -38,12 +41,13 @@ async function attempt(what: string, draw: () => ChartResult | Promise<ChartResu
 /** Every chart for the project: the pipeline's definitions, then the built-in reports and the runs chart. */
 export async function collectCharts(root: string, options: PlotsOptions = {}): Promise<PlotsPage> {
   const defs = options.defs ?? [];
+  const { tracking } = options;
   const defined = new Set(defs.flatMap(plotFiles));
   const results = await Promise.all([
     ...defs.map((def) => attempt(`plot '${def.id}'`, () => definedChart(root, def))),
     // A built-in report the pipeline already defines a plot for is not drawn twice.
     ...BUILTIN.filter(([file]) => !defined.has(file)).map(([, what, draw]) => attempt(what, () => draw(root))),
-    attempt('metric across runs', () => runsChart(root, options.metric)),
+    ...(tracking ? [attempt('metric across runs', () => runsChart(tracking, options.metric))] : []),
   ]);
   return {
     charts: results.flatMap((r) => ('chart' in r ? [r.chart] : [])),

@@ -1,17 +1,13 @@
-import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
-import { openStore } from '../tracking/open.js';
+import type { Tracking } from '../project/tracking.js';
 import { PARENT_RUN_TAG } from '../tracking/tracked-run.js';
 import type { ChartResult } from './chart.js';
 
 /** One metric (default: the one most runs have) across the experiment's runs, in the order they started. */
-export async function runsChart(root: string, metric?: string): Promise<ChartResult> {
-  const { store, config } = openStore(root);
-  const { dir, experiment } = config;
+export async function runsChart(tracking: Tracking, metric?: string): Promise<ChartResult> {
+  const { store, experiment, shown } = tracking;
   const what = `${metric ?? 'metric'} across runs`;
-  if (!existsSync(dir)) return { skipped: what, reason: `${dir} not found` };
   const found = await store.getExperimentByName(experiment);
-  if (!found) return { skipped: what, reason: `no experiment named '${experiment}' in ${dir}` };
+  if (!found) return { skipped: what, reason: `no experiment named '${experiment}' in ${shown}` };
   // A run that cannot be read is left out of the chart, as it is of `runs list`; so are grid-search children.
   const { runs: all } = await store.searchRuns({ experimentIds: [found.experiment_id], orderBy: ['attributes.start_time ASC'] });
   const runs = all.filter((r) => r.tags[PARENT_RUN_TAG] === undefined);
@@ -26,7 +22,7 @@ export async function runsChart(root: string, metric?: string): Promise<ChartRes
       title: `${key} across runs (experiment '${experiment}')`,
       xLabel: 'run (oldest first)',
       yLabel: key,
-      source: relative(root, dir) || dir,
+      source: shown,
       series: [{ name: key, points: withKey.map((r, i) => ({ x: i + 1, y: r.metrics[key]!, label: `${r.info.run_name || r.info.run_id} (${r.info.run_id.slice(0, 8)})` })) }],
     },
   };

@@ -3,7 +3,8 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { FailureError } from '../core/errors.js';
 import { md5File, md5Text } from '../cache/hash.js';
 import { manifestJson } from '../cache/tree.js';
-import { CorruptObjectError, MissingObjectError, type ObjectStore } from '../cache/odb.js';
+import { CorruptObjectError, MissingObjectError, type LocalObjectStore } from '../cache/odb.js';
+import type { Project } from '../project/project.js';
 import { openRegistry } from './open.js';
 import type { ModelVersion, VersionFiles } from './store.js';
 
@@ -15,7 +16,7 @@ export const MODEL_FILE = 'model.json';
 export const TRANSFORM_FILE = 'transform.json';
 
 /** Copies the files (name -> local path) into the store; returns their md5s and the content id. */
-export async function storeFiles(objects: ObjectStore, paths: Record<string, string>): Promise<{ content: string; files: VersionFiles }> {
+export async function storeFiles(objects: LocalObjectStore, paths: Record<string, string>): Promise<{ content: string; files: VersionFiles }> {
   const entries = [];
   for (const relpath of Object.keys(paths).sort()) {
     const md5 = await md5File(paths[relpath]!);
@@ -36,7 +37,7 @@ export class DamagedVersionError extends FailureError {
 }
 
 /** The paths of a version's files in the store, each re-hashed first. */
-export async function verifiedFiles(objects: ObjectStore, version: ModelVersion): Promise<Record<string, string>> {
+export async function verifiedFiles(objects: LocalObjectStore, version: ModelVersion): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [name, md5] of Object.entries(version.files)) {
     try {
@@ -55,8 +56,8 @@ export async function verifiedFiles(objects: ObjectStore, version: ModelVersion)
  * Every object the project's registered versions reference (files and manifests): `gc` keeps them, so
  * a registered model survives the pipeline moving on. Deleted versions keep nothing.
  */
-export async function registeredObjects(root: string): Promise<Set<string>> {
-  const { registry } = openRegistry(root);
+export async function registeredObjects(project: Project): Promise<Set<string>> {
+  const { registry } = await openRegistry(project);
   const keep = new Set<string>();
   for (const model of await registry.listModels()) {
     for (const v of await registry.listVersions(model.name)) for (const md5 of [v.content, ...Object.values(v.files)]) keep.add(md5);

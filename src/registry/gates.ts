@@ -6,7 +6,7 @@ import { GATE_METRICS, gateResults, readThresholds, scoreOnTest, type Gate, type
 import { readModelFile } from '../ml/model-file.js';
 import { PATHS } from '../ml/paths.js';
 import { DEFAULT_PARAMS_FILE, loadParamsSection } from '../params/params.js';
-import type { ObjectStore } from '../cache/odb.js';
+import type { LocalObjectStore } from '../cache/odb.js';
 import { MODEL_FILE, verifiedFiles } from './content.js';
 import type { ModelVersion } from './store.js';
 
@@ -60,14 +60,14 @@ export interface GateReport {
 }
 
 /** Scores a version on the current test data; a damaged version throws DamagedVersionError first. */
-async function scoreVersion(root: string, objects: ObjectStore, version: ModelVersion): Promise<Record<GateMetric, number>> {
+async function scoreVersion(root: string, objects: LocalObjectStore, version: ModelVersion): Promise<Record<GateMetric, number>> {
   const files = await verifiedFiles(objects, version);
   const { metrics } = scoreOnTest(await readModelFile(files[MODEL_FILE]!), join(root, PATHS.test));
   return Object.fromEntries(GATE_METRICS.map((m) => [m, metrics[m]])) as Record<GateMetric, number>;
 }
 
 export async function gateReport(
-  root: string, objects: ObjectStore, config: RegistryGates, candidate: ModelVersion, alias: string, champion: ModelVersion | undefined,
+  root: string, objects: LocalObjectStore, config: RegistryGates, candidate: ModelVersion, alias: string, champion: ModelVersion | undefined,
 ): Promise<GateReport> {
   const metrics = await scoreVersion(root, objects, candidate);
   const checks: GateCheck[] = gateResults(config.gates, metrics).map((g) => ({

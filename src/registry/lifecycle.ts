@@ -3,6 +3,7 @@ import { verifiedFiles } from './content.js';
 import { UnknownAliasError } from './errors.js';
 import { gateReport, readRegistryGates, type GateReport } from './gates.js';
 import { checkAlias, type VersionRef } from './names.js';
+import type { Project } from '../project/project.js';
 import { openRegistry } from './open.js';
 import type { HistoryEvent, ModelRegistry, ModelVersion } from './store.js';
 
@@ -34,12 +35,13 @@ export type PromoteOutcome =
   | { kind: 'noop'; version: number }
   | { kind: 'moved' | 'dry-run' | 'refused'; version: number; from: number | null; report: GateReport | null };
 
-export async function promote(root: string, options: PromoteOptions): Promise<PromoteOutcome> {
+export async function promote(project: Project, options: PromoteOptions): Promise<PromoteOutcome> {
   checkAlias(options.alias);
   if (options.force && !options.reason?.trim()) throw new UsageError('--force needs --reason TEXT: the history records why the gates were skipped');
   if (options.reason && !options.force) throw new UsageError('--reason goes with --force');
+  const root = project.root;
   const config = readRegistryGates(root);
-  const { registry, objects } = openRegistry(root);
+  const { registry, objects } = await openRegistry(project);
   return registry.exclusive(async () => {
     const candidate = await findVersion(registry, options.name, options.ref);
     const holder = (await registry.getModel(options.name)).aliases[options.alias];
@@ -85,9 +87,9 @@ export function holders(events: readonly HistoryEvent[], alias: string): number[
   return stack;
 }
 
-export async function rollback(root: string, options: { name: string; alias: string; user: string }): Promise<{ from: number; to: number }> {
+export async function rollback(project: Project, options: { name: string; alias: string; user: string }): Promise<{ from: number; to: number }> {
   checkAlias(options.alias);
-  const { registry, objects } = openRegistry(root);
+  const { registry, objects } = await openRegistry(project);
   return registry.exclusive(async () => {
     const current = (await registry.getModel(options.name)).aliases[options.alias];
     if (current === undefined) throw new UnknownAliasError(options.name, options.alias);

@@ -9,8 +9,9 @@ import { GATE_METRICS, scoreOnTest, type GateMetric } from '../ml/evaluate.js';
 import { readModelFile, readTransformFile } from '../ml/model-file.js';
 import { PATHS } from '../ml/paths.js';
 import { DEFAULT_PARAMS_FILE } from '../params/params.js';
+import type { Project } from '../project/project.js';
+import { parseStoreUri } from '../project/stores.js';
 import { GIT_COMMIT_TAG, GIT_DIRTY_TAG, gitTags } from '../tracking/git-tags.js';
-import { openStore } from '../tracking/open.js';
 import type { Run } from '../tracking/store.js';
 import { STAGE_TAG } from '../tracking/tracked-run.js';
 import { MODEL_FILE, TRANSFORM_FILE, storeFiles } from './content.js';
@@ -39,11 +40,12 @@ export interface RegisterResult {
   readonly created: boolean;
 }
 
-export async function registerModel(root: string, options: RegisterOptions): Promise<RegisterResult> {
+export async function registerModel(project: Project, options: RegisterOptions): Promise<RegisterResult> {
+  const { root } = project;
   checkModelName(options.name);
   if (options.alias !== undefined) checkAlias(options.alias);
   if (options.path !== undefined && options.runId !== undefined) throw new UsageError('give --path or --run, not both');
-  const source = options.runId ? await runFiles(root, options.runId) : pathFiles(root, options.path ?? PATHS.model);
+  const source = options.runId ? await runFiles(project, options.runId) : pathFiles(root, options.path ?? PATHS.model);
 
   // Both files must be ours and belong together: a foreign JSON is refused here, not at serving time.
   const saved = await readModelFile(source.model);
@@ -54,7 +56,7 @@ export async function registerModel(root: string, options: RegisterOptions): Pro
   const test = join(root, PATHS.test);
   const metrics = existsSync(test) ? pickGateMetrics(scoreOnTest(saved, test).metrics) : {};
   const modelMd5 = await md5File(source.model);
-  const run = source.run ?? (await trainingRun(root, modelMd5));
+  const run = source.run ?? (await trainingRun(project, modelMd5));
   const git = run ? gitFromTags(run.tags) : gitFromTags(await gitTags(root));
   const lineage: Lineage = {
     source: source.label,
@@ -66,7 +68,7 @@ export async function registerModel(root: string, options: RegisterOptions): Pro
     raw_data: await dataRef(root, rawDataPath(root)),
   };
 
-  const { registry, objects } = openRegistry(root);
+  const { registry, objects } = await openRegistry(project);
   const stored = await storeFiles(objects, { [MODEL_FILE]: source.model, [TRANSFORM_FILE]: source.transform });
   const result = await registry.createVersion(options.name, {
     source: source.label, ...stored, metrics, lineage, description: options.description, user: options.user,
@@ -95,23 +97,23 @@ function pathFiles(root: string, path: string): SourceFiles {
 }
 
 /** The model a run logged (train logs model.json); its transform, if the run logged none, is the project's. */
-async function runFiles(root: string, runId: string): Promise<SourceFiles> {
-  const { store, config } = openStore(root);
+async function runFiles(project: Project, runId: string): Promise<SourceFiles> {
+  const { store, uri } = await project.tracking();
   const run = await store.getRun(runId);
   const artifacts = fileURLToPath(run.info.artifact_uri);
   // artifact_uri comes from a file: it must not lead us outside the tracking folder.
-  const inside = relative(config.dir, artifacts);
-  if (inside.startsWith('..') || isAbsolute(inside)) throw new ConfigError(`the run's artifact_uri points outside ${displayPath(config.dir)}`, { key: 'artifact_uri' });
+  const trackingDir = parseStoreUri(uri, project.root).path;
+  const inside = relative(trackingDir, artifacts);
+  if (inside.startsWith('..') || isAbsolute(inside)) throw new ConfigError(`the run's artifact_uri points outside ${displayPath(trackingDir)}`, { key: 'artifact_uri' });
   const model = join(artifacts, MODEL_FILE);
   if (!existsSync(model)) throw new UsageError(`run ${runId} logged no ${MODEL_FILE} (is it a train run?)`);
   const logged = join(artifacts, TRANSFORM_FILE);
-  return { model, transform: existsSync(logged) ? logged : join(root, PATHS.transform), label: `runs:/${runId}/${MODEL_FILE}`, run };
+  return { model, transform: existsSync(logged) ? logged : join(project.root, PATHS.transform), label: `runs:/${runId}/${MODEL_FILE}`, run };
 }
 
 /** The newest train run that logged exactly this model file. */
-async function trainingRun(root: string, modelMd5: string): Promise<Run | undefined> {
-  const { store } = openStore(root);
-  if (!existsSync(store.root)) return undefined;
+async function trainingRun(project: Project, modelMd5: string): Promise<Run | undefined> {
+  const { store } = await project.tracking();
   const experiments = await store.listExperiments('active');
   const { runs } = await store.searchRuns({
     experimentIds: experiments.map((e) => e.experiment_id),

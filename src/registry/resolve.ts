@@ -5,6 +5,7 @@ import { ConfigError, UsageError } from '../core/errors.js';
 import { MODEL_FILE, TRANSFORM_FILE, verifiedFiles } from './content.js';
 import { findVersion } from './lifecycle.js';
 import { parseModelUri } from './names.js';
+import type { Project } from '../project/project.js';
 import { openRegistry } from './open.js';
 import type { ModelVersion } from './store.js';
 
@@ -21,10 +22,10 @@ export interface ResolvedModel {
  * `models:/NAME/latest`, or a path. A registered version is re-hashed before use, so a damaged one is
  * reported, never used.
  */
-export async function resolveModel(root: string, arg: string): Promise<ResolvedModel> {
+export async function resolveModel(project: Project, arg: string): Promise<ResolvedModel> {
   const uri = parseModelUri(arg);
   if (!uri) return { model: arg };
-  const { registry, objects } = openRegistry(root);
+  const { registry, objects } = await openRegistry(project);
   const version = await findVersion(registry, uri.name, uri.ref);
   const files = await verifiedFiles(objects, version);
   return { model: files[MODEL_FILE]!, transform: files[TRANSFORM_FILE]!, version };
@@ -34,10 +35,11 @@ export async function resolveModel(root: string, arg: string): Promise<ResolvedM
  * `--reference models:/...` for drift: the raw training data the version recorded at registration,
  * checked against its recorded md5 (a reference that changed since would compare against the wrong data).
  */
-export async function referenceData(root: string, arg: string): Promise<string> {
+export async function referenceData(project: Project, arg: string): Promise<string> {
   const uri = parseModelUri(arg);
   if (!uri) return arg;
-  const { registry } = openRegistry(root);
+  const { root } = project;
+  const { registry } = await openRegistry(project);
   const version = await findVersion(registry, uri.name, uri.ref);
   const raw = version.lineage.raw_data;
   if (!raw) throw new UsageError(`${arg}: version ${version.version} recorded no raw training data (prepare.input) at registration`);

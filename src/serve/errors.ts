@@ -1,4 +1,4 @@
-import { ConfigError, EXIT_USAGE, MlopsError } from '../core/errors.js';
+import { ConfigError, HTTP_STATUS, MlopsError } from '../core/errors.js';
 
 /** A request the server refuses: the status and a message safe to send (never a stack trace). */
 export class RequestError extends Error {
@@ -25,7 +25,8 @@ export function httpError(error: unknown): { statusCode: number; message: string
     const { line, key } = error.where;
     return { statusCode: 400, message: badInput(error.detail, { row: line === undefined ? undefined : line - 1, field: key }).message, internal: false };
   }
-  if (error instanceof MlopsError && error.exitCode === EXIT_USAGE) return { statusCode: 400, message: error.message, internal: false };
+  // Every other error of a known kind: its status from the shared table; only a client's kinds say why.
+  if (error instanceof MlopsError && HTTP_STATUS[error.kind] < 500) return { statusCode: HTTP_STATUS[error.kind], message: error.message, internal: false };
   // fastify's own client errors (bad JSON, body too large, unsupported media type) carry a 4xx status.
   const status = (error as { statusCode?: number }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) return { statusCode: status, message: (error as Error).message, internal: false };

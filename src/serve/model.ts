@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { loadPredictor, type Predictor } from '../ml/predict.js';
+import type { Project } from '../project/project.js';
 import { parseModelUri } from '../registry/names.js';
 import { resolveModel } from '../registry/resolve.js';
 
@@ -14,8 +15,8 @@ export interface ServedModel {
 }
 
 /** Resolves a models:/ URI or a path (verified, as `mlops predict` does) and loads it. */
-export async function loadServedModel(root: string, source: string): Promise<ServedModel> {
-  const resolved = await resolveModel(root, source);
+export async function loadServedModel(project: Project, source: string): Promise<ServedModel> {
+  const resolved = await resolveModel(project, source);
   const predictor = await loadPredictor(resolved.model, resolved.transform);
   const name = parseModelUri(source)?.name ?? basename(resolved.model).replace(/\.json$/, '');
   return { name, version: resolved.version?.version, source, predictor };

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { MLOPS_DIR } from '../pipeline/workspace.js';
+import type { Project } from '../project/project.js';
 import { buildApp } from './app.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, type ServedModel } from './model.js';
@@ -7,7 +7,7 @@ import { JsonLinesPredictionLog } from './prediction-log.js';
 import { Scorer } from './scoring.js';
 
 export interface ServeOptions {
-  readonly root: string;
+  readonly project: Project;
   /** A models:/ URI or a model file path. */
   readonly model: string;
   readonly host: string;
@@ -29,12 +29,12 @@ export interface RunningServer {
 }
 
 /** The prediction log's default place: in the project's .mlops/ folder, beside the cache. */
-export const predictionLogPath = (root: string) => join(root, MLOPS_DIR, 'predictions.jsonl');
+export const predictionLogPath = (project: Project) => join(project.mlopsDir, 'predictions.jsonl');
 
 /** Loads the model (so a bad URI fails before listening), then listens. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const model = await loadServedModel(options.root, options.model);
-  const log = new JsonLinesPredictionLog(predictionLogPath(options.root), (e) => options.warn(`prediction log: ${e.message}; will retry`));
+  const model = await loadServedModel(options.project, options.model);
+  const log = new JsonLinesPredictionLog(predictionLogPath(options.project), (e) => options.warn(`prediction log: ${e.message}; will retry`));
   const metrics = new ServerMetrics(() => log.backlog);
   metrics.serving(model);
   const scorer = new Scorer(() => model, metrics, log);

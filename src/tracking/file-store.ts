@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '../core/atomic.js';
-import { UsageError, didYouMean } from '../core/errors.js';
+import { ConflictError, NotFoundError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from './config.js';
 import { isValidExperimentId, validateKey, validateRunId, validateValueLength } from './keys.js';
@@ -38,7 +38,7 @@ export class FileStore implements TrackingStore {
     const existing = await this.getExperimentByName(name);
     if (existing) return existing.experiment_id;
     const deleted = (await this.listExperiments('deleted')).find((e) => e.name === name);
-    if (deleted) throw new UsageError(`experiment '${name}' exists in ${displayPath(join(this.root, files.TRASH_DIR))} (deleted); restore it or remove it first`);
+    if (deleted) throw new ConflictError(`experiment '${name}' exists in ${displayPath(join(this.root, files.TRASH_DIR))} (deleted); restore it or remove it first`);
     const id = this.newExperimentId(name);
     await this.writeExperimentMeta(id, name);
     return id;
@@ -83,7 +83,7 @@ export class FileStore implements TrackingStore {
       const found = this.readExperiment(this.experimentDir(experimentId, view), experimentId);
       if (found) return found;
     }
-    throw new UsageError(`no experiment with id '${experimentId}' in ${displayPath(this.root)}`);
+    throw new NotFoundError(`no experiment with id '${experimentId}' in ${displayPath(this.root)}`);
   }
 
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
@@ -99,14 +99,6 @@ export class FileStore implements TrackingStore {
     return out.sort((a, b) => (b.creation_time ?? 0) - (a.creation_time ?? 0) || a.experiment_id.localeCompare(b.experiment_id));
   }
 
-  /** Resolves `--experiment` given as a name or an id, with a suggestion when it is neither. */
-  async resolveExperiment(nameOrId: string): Promise<Experiment> {
-    const all = await this.listExperiments('active');
-    const found = all.find((e) => e.name === nameOrId) ?? all.find((e) => e.experiment_id === nameOrId);
-    if (found) return found;
-    const hint = didYouMean(nameOrId, all.map((e) => e.name));
-    throw new UsageError(`no experiment named '${nameOrId}' in ${displayPath(this.root)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
-  }
 
   private experimentDir(id: string, view: 'active' | 'deleted'): string {
     return view === 'active' ? join(this.root, id) : join(this.root, files.TRASH_DIR, id);
@@ -152,7 +144,7 @@ export class FileStore implements TrackingStore {
       validateValueLength('tag', key, value);
     }
     const experiment = await this.getExperiment(options.experimentId);
-    if (experiment.lifecycle_stage !== 'active') throw new UsageError(`experiment '${experiment.name}' is deleted`);
+    if (experiment.lifecycle_stage !== 'active') throw new ConflictError(`experiment '${experiment.name}' is deleted`);
     const runId = randomUUID().replace(/-/g, '');
     const dir = join(this.root, options.experimentId, runId);
     const info: RunInfo = {
@@ -252,7 +244,7 @@ export class FileStore implements TrackingStore {
     const run = this.lazyRun(runId);
     const target = posix.normalize(artifactPath.replace(/\\/g, '/'));
     if (target.startsWith('..') || target.startsWith('/')) throw new UsageError(`artifact path '${artifactPath}' must stay inside the run's artifacts`);
-    if (!existsSync(localPath)) throw new UsageError(`artifact '${displayPath(localPath)}' not found`);
+    if (!existsSync(localPath)) throw new NotFoundError(`artifact '${displayPath(localPath)}' not found`);
     await copyInto(localPath, join(run.dir, files.ARTIFACTS_DIR, target === '.' ? '' : target, basename(localPath)));
   }
 
@@ -263,7 +255,7 @@ export class FileStore implements TrackingStore {
   /** MLflow's soft delete: lifecycle_stage `deleted` and a deleted_time; the files stay until gc. */
   async deleteRun(runId: string): Promise<void> {
     const info = this.readInfo(this.lazyRun(runId));
-    if (info.lifecycle_stage === 'deleted') throw new UsageError(`run '${runId}' is already deleted`);
+    if (info.lifecycle_stage === 'deleted') throw new ConflictError(`run '${runId}' is already deleted`);
     await this.updateRunInfo(runId, { lifecycle_stage: 'deleted' }, Date.now());
   }
 
@@ -294,7 +286,7 @@ export class FileStore implements TrackingStore {
     let place = this.runDirs.get(runId);
     if (!place) {
       const found = this.experimentDirs('all').find(({ dir }) => existsSync(join(dir, runId, files.META_FILE)));
-      if (!found) throw new UsageError(`no run with id '${runId}' in ${displayPath(this.root)}`);
+      if (!found) throw new NotFoundError(`no run with id '${runId}' in ${displayPath(this.root)}`);
       place = { dir: join(found.dir, runId), experimentId: found.id };
       this.runDirs.set(runId, place);
     }
@@ -303,7 +295,7 @@ export class FileStore implements TrackingStore {
 
   private readInfo(run: LazyRun): RunInfo {
     const info = run.info();
-    if (!info) throw new UsageError(`no run with id '${run.runId}' in ${displayPath(this.root)}`);
+    if (!info) throw new NotFoundError(`no run with id '${run.runId}' in ${displayPath(this.root)}`);
     return info;
   }
 }
@@ -311,7 +303,7 @@ export class FileStore implements TrackingStore {
 function checkParamUnchanged(run: LazyRun, key: string, value: string): void {
   const current = run.param(key);
   if (current !== undefined && current !== value) {
-    throw new UsageError(`param '${key}' of run ${run.runId} was logged as '${current}'; a param cannot change (logged again as '${value}')`);
+    throw new ConflictError(`param '${key}' of run ${run.runId} was logged as '${current}'; a param cannot change (logged again as '${value}')`);
   }
 }
 

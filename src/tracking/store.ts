@@ -1,6 +1,7 @@
 // The tracking store interface, shaped like MLflow's AbstractStore: the CLI and TrackedRun talk to this,
 // the folder implementation (FileStore) sits behind it, and a SQL store would be another implementation.
 // Entities use MLflow's snake_case field names so they serialise to the JSON MLflow users know.
+import { didYouMean, NotFoundError } from '../core/errors.js';
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -90,6 +91,18 @@ export interface TrackingStore {
   deleteRun(runId: string): Promise<void>;
 
   searchRuns(query: SearchRunsQuery): Promise<SearchRunsResult>;
+}
+
+/**
+ * `--experiment` given as a name or an id, on any store, with a suggestion when it is neither;
+ * `shown` names the store in the message.
+ */
+export async function resolveExperiment(store: TrackingStore, nameOrId: string, shown: string): Promise<Experiment> {
+  const all = await store.listExperiments('active');
+  const found = all.find((e) => e.name === nameOrId) ?? all.find((e) => e.experiment_id === nameOrId);
+  if (found) return found;
+  const hint = didYouMean(nameOrId, all.map((e) => e.name));
+  throw new NotFoundError(`no experiment named '${nameOrId}' in ${shown}${hint ? ` (did you mean '${hint}'?)` : ''}`);
 }
 
 /** meta.yaml stores the status as MLflow's integer enum. */

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { flatten } from '../core/flatten.js';
 import { gitTags } from './git-tags.js';
-import { openStore } from './open.js';
+import type { Project } from '../project/project.js';
 import type { RunEndStatus, TrackedRun } from './run.js';
 import type { TrackingStore } from './store.js';
 
@@ -9,10 +9,12 @@ export const STAGE_TAG = 'mlops.stage';
 export const PARENT_RUN_TAG = 'mlflow.parentRunId';
 
 export interface StartRunOptions {
-  /** The project root (params.yaml, the default mlruns/). */
-  root: string;
+  /** The project: its root (git tags) and tracking store and experiment. */
+  project: Project;
   /** The built-in command being run (`train`, `evaluate`...). */
   stageName: string;
+  /** The pipeline stage running it (MLOPS_STAGE, as the CLI found it), tagged instead of stageName. */
+  pipelineStage?: string;
   runName?: string;
   /** Logged as params, flattened to dotted keys. */
   params?: Record<string, unknown>;
@@ -100,16 +102,16 @@ async function createTrackedRun(
 
 /** Starts a RUNNING run in the project's tracking folder and experiment, with MLflow's standard tags. */
 export async function startRun(options: StartRunOptions): Promise<TrackedRun> {
-  const { store, config } = openStore(options.root);
-  const stage = process.env.MLOPS_STAGE || options.stageName;
+  const { store, experiment } = await options.project.tracking();
+  const stage = options.pipelineStage || options.stageName;
   const contextTags: Record<string, string> = {
     'mlflow.user': userName(),
     'mlflow.source.name': `mlops ${options.stageName}`,
     'mlflow.source.type': 'LOCAL',
     [STAGE_TAG]: stage,
-    ...(await gitTags(options.root)),
+    ...(await gitTags(options.project.root)),
   };
-  const experimentId = await store.getOrCreateExperiment(config.experiment);
+  const experimentId = await store.getOrCreateExperiment(experiment);
   const run = await createTrackedRun(store, experimentId, options.runName ?? defaultRunName(stage), contextTags);
   try {
     if (options.params) await run.logParams(options.params);

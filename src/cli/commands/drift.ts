@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { TrackedRun } from '../../tracking/run.js';
 import type { DriftFlags } from '../../drift/config.js';
+import { jsonOption, mdOption } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -14,11 +15,11 @@ export function register(program: Command): void {
     .option('--threshold <p>', 'a column drifts when its corrected p-value is below this (default 0.05)')
     .option('--correction <method>', 'none | bonferroni | fdr (default bonferroni)')
     .option('--report <path>', 'also write the JSON report here')
-    .option('--json', 'print the report as JSON')
-    .option('--md', 'print the report as a markdown table (CI job summaries)')
+    .addOption(jsonOption('print the report as JSON'))
+    .addOption(mdOption())
     .option('--fail-on-drift', 'exit 1 when drift is found')
     .action(async (flags: DriftFlags & { json?: boolean; md?: boolean }) => {
-      const [{ runDrift, isStageMode }, { reportRows, summaryLine, HEADER }, { FailureError, UsageError }, output, { color }, table] = await Promise.all([
+      const [{ runDrift, isStageMode }, { reportRows, summaryLine, HEADER }, { FailureError }, output, { color }, table] = await Promise.all([
         import('../../drift/run.js'),
         import('../../drift/render.js'),
         import('../../core/errors.js'),
@@ -26,13 +27,12 @@ export function register(program: Command): void {
         import('../color.js'),
         import('../table.js'),
       ]);
-      if (flags.json && flags.md) throw new UsageError('--json and --md are alternatives: give one');
       if (flags.reference?.startsWith('models:/')) {
-        const [{ referenceData }, { projectRoot }] = await Promise.all([import('../../registry/resolve.js'), import('../../core/root.js')]);
-        flags.reference = await referenceData(projectRoot(), flags.reference);
+        const [{ referenceData }, { openProject }] = await Promise.all([import('../../registry/resolve.js'), import('../project.js')]);
+        flags.reference = await referenceData(await openProject(), flags.reference);
       }
-      const check = async (run?: TrackedRun) => {
-        const { config, report } = await output.withSpinner('checking drift', () => runDrift(flags, run));
+      const check = async (root: string, run?: TrackedRun) => {
+        const { config, report } = await output.withSpinner('checking drift', () => runDrift(root, flags, run));
         if (flags.json) {
           output.printJson(report);
         } else if (flags.md) {
@@ -48,9 +48,8 @@ export function register(program: Command): void {
         }
       };
       // As a pipeline stage (configured by params.yaml) the check is a tracked run; ad hoc comparisons are not.
-      if (!isStageMode(flags)) return check();
-      const { withTrackedRun } = await import('../../tracking/tracked-run.js');
-      const { projectRoot } = await import('../../core/root.js');
-      await withTrackedRun({ root: projectRoot(), stageName: 'drift' }, check);
+      if (!isStageMode(flags)) return check(process.cwd());
+      const { tracked } = await import('./ml.js');
+      await tracked('drift', (run, project) => check(project.root, run));
     });
 }

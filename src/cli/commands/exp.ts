@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
-import { projectRoot } from '../../core/root.js';
-import { fileOption, jobs, printJsonLazy, reproduceFromCli } from './repro.js';
+import { fileOption, jsonOption, mdOption } from '../options.js';
+import { openProject } from '../project.js';
+import { jobs, printJsonLazy, reproduceFromCli } from './repro.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -20,11 +21,11 @@ export function register(program: Command): void {
     .action(async (targets: string[], opts: { setParam: string[]; name?: string; file?: string; force?: boolean; jobs: number; runCache: boolean }) => {
       const { applyOverrides, parseOverride } = await import('../../exp/overrides.js');
       const { recordExperiment } = await import('../../exp/record.js');
-      const root = projectRoot();
+      const project = await openProject();
       const overrides = opts.setParam.map(parseOverride);
-      await applyOverrides(root, overrides);
-      const ok = await reproduceFromCli(targets, { ...opts });
-      const runId = await recordExperiment(root, {
+      await applyOverrides(project.root, overrides);
+      const ok = await reproduceFromCli(project, targets, { ...opts });
+      const runId = await recordExperiment(project, {
         name: opts.name,
         overrides: overrides.map((o) => o.text),
         status: ok ? 'FINISHED' : 'FAILED',
@@ -38,16 +39,16 @@ export function register(program: Command): void {
     .command('show')
     .description('one row per experiment (and the workspace) with its metrics and params')
     .addOption(fileOption())
-    .addOption(new Option('--json', 'print JSON').conflicts(['csv', 'md']))
+    .addOption(jsonOption().conflicts(['csv', 'md']))
     .addOption(new Option('--csv', 'print CSV').conflicts(['md']))
-    .option('--md', 'print a markdown table')
+    .addOption(mdOption())
     .option('--only-changed', 'only the columns whose values differ between rows')
     .option('--sort-by <key>', 'sort experiments by this metric or param')
     .addOption(new Option('--sort-order <order>', 'with --sort-by').choices(['asc', 'desc']).default('asc'))
     .option('--precision <n>', 'significant digits for numbers', (v) => Number(v), 5)
     .action(async (opts: { file?: string; json?: boolean; csv?: boolean; md?: boolean; onlyChanged?: boolean; sortBy?: string; sortOrder: 'asc' | 'desc'; precision: number }) => {
       const { experimentRows, expTable } = await import('../../exp/show.js');
-      const rows = await experimentRows(projectRoot(), opts.file);
+      const rows = await experimentRows(await openProject(), opts.file);
       if (opts.json) return printJsonLazy(rows);
       const table = expTable(rows, opts);
       const { markdownTable, textTable } = await import('../table.js');

@@ -1,7 +1,9 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { DEFAULT_PRECISION } from '../../metrics/report.js';
+import { fileOption, jsonOption, mdOption } from '../options.js';
 import { printJson } from '../output.js';
+import { openProject } from '../project.js';
 
 // `metrics show|diff`, `params diff` and `plots show`, DVC's commands of the same names. Files come from
 // the pipeline (stage metrics/params/plots and the top-level lists) unless given explicitly.
@@ -12,9 +14,6 @@ interface OutputFlags {
   file?: string;
 }
 
-const pipelineOption = () => new Option('-f, --file <pipeline>', 'pipeline file (default pipeline.yaml in the project root)');
-const jsonOption = () => new Option('--json', 'print JSON');
-const mdOption = () => new Option('--md', 'print a markdown table (for CI job summaries)').conflicts('json');
 const precisionOption = () =>
   new Option('--precision <n>', 'decimal places for floats in tables').default(DEFAULT_PRECISION).argParser((value) => {
     const n = Number(value);
@@ -39,12 +38,8 @@ async function printTable(table: { header: string[]; rows: string[][] }, md?: bo
 type DiffFlags = OutputFlags & { all?: boolean; targets?: string[]; precision?: number };
 
 async function diffCommand(kind: 'metrics' | 'params', aRev: string | undefined, bRev: string | undefined, flags: DiffFlags): Promise<void> {
-  const [{ projectRoot }, { diffValues }, { diffTable }] = await Promise.all([
-    import('../../core/root.js'),
-    import('../../metrics/compare.js'),
-    import('../../metrics/report.js'),
-  ]);
-  const root = projectRoot();
+  const [{ diffValues }, { diffTable }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
+  const { root } = await openProject();
   const files = flags.targets?.length ? flags.targets : await declaredFiles(kind, root, flags.file);
   const metrics = kind === 'metrics';
   const { labels, result } = await diffValues(root, kind, files, { a: aRev, b: bRev, all: flags.all });
@@ -64,7 +59,7 @@ function diffSubcommand(parent: Command, kind: 'metrics' | 'params', defaultFile
     .argument('[a_rev]', 'old revision', 'HEAD')
     .argument('[b_rev]', "new revision ('workspace' for the files on disk)", 'workspace')
     .option('--targets <files...>', `${kind} files to compare (default: ${defaultFiles})`)
-    .addOption(pipelineOption())
+    .addOption(fileOption())
     .addOption(jsonOption())
     .addOption(mdOption())
     .option('--all', `include unchanged ${kind}`)
@@ -78,18 +73,14 @@ export function register(program: Command): void {
     .command('show')
     .description('the metrics files (or the given ones) with their flattened keys')
     .argument('[targets...]', 'metrics files (default: every metrics file the pipeline declares)')
-    .addOption(pipelineOption())
+    .addOption(fileOption())
     .addOption(jsonOption())
     .addOption(mdOption())
     .option('-A, --all-commits', 'one table per commit of the current branch, newest first')
     .addOption(precisionOption())
     .action(async (targets: string[], flags: OutputFlags & { allCommits?: boolean; precision: number }) => {
-      const [{ projectRoot }, { showValues }, { showTable, snapshotJson }] = await Promise.all([
-        import('../../core/root.js'),
-        import('../../metrics/compare.js'),
-        import('../../metrics/report.js'),
-      ]);
-      const root = projectRoot();
+      const [{ showValues }, { showTable, snapshotJson }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
+      const { root } = await openProject();
       const files = targets.length ? targets : await declaredFiles('metrics', root, flags.file);
       const trees = await showValues(root, files, flags.allCommits);
       if (flags.json) {
@@ -117,23 +108,22 @@ export function register(program: Command): void {
     .command('show')
     .description('write one self-contained HTML page of every chart')
     .option('-o, --out <dir>', 'output folder', 'mlops_plots')
-    .addOption(pipelineOption())
+    .addOption(fileOption())
     .option('--metric <key>', 'metric drawn across runs (default: the one most runs logged)')
     .action(async (flags: { out: string; file?: string; metric?: string }) => {
-      const [{ existsSync }, { join }, { projectRoot }, { loadPipeline, PIPELINE_FILES }, { pipelinePlots }, { writePlots }] =
-        await Promise.all([
-          import('node:fs'),
-          import('node:path'),
-          import('../../core/root.js'),
-          import('../../pipeline/load.js'),
-          import('../../plots/defined.js'),
-          import('../../plots/build.js'),
-        ]);
-      const root = projectRoot();
+      const [{ existsSync }, { join }, { loadPipeline, PIPELINE_FILES }, { pipelinePlots }, { writePlots }] = await Promise.all([
+        import('node:fs'),
+        import('node:path'),
+        import('../../pipeline/load.js'),
+        import('../../plots/defined.js'),
+        import('../../plots/build.js'),
+      ]);
+      const project = await openProject();
+      const { root } = project;
       // Without a pipeline file the built-in reports and runs are still worth a page.
       const hasPipeline = flags.file !== undefined || PIPELINE_FILES.some((f) => existsSync(join(root, f)));
       const defs = hasPipeline ? pipelinePlots(loadPipeline(root, flags.file)) : [];
-      const page = await writePlots(root, flags.out, { defs, metric: flags.metric });
+      const page = await writePlots(root, flags.out, { defs, metric: flags.metric, tracking: await project.tracking() });
       for (const s of page.skipped) process.stderr.write(`note: skipped ${s.skipped}: ${s.reason}\n`);
       process.stdout.write(`${page.file}: ${page.charts.length} chart(s)\n`);
     });

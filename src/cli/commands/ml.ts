@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import type { Project } from '../../project/project.js';
 import type { TrackedRun } from '../../tracking/run.js';
-import { projectRoot } from '../../core/root.js';
+import { jsonOption, mdOption } from '../options.js';
 import { interactive, printJson, withSpinner } from '../output.js';
+import { openProject, pipelineStage } from '../project.js';
 import { markdownTable, textTable } from '../table.js';
 
 // The built-in ML stages: prepare, train, evaluate, predict. Domain code is imported inside each
@@ -10,17 +12,19 @@ import { markdownTable, textTable } from '../table.js';
 const fixed = (v: number) => v.toFixed(4);
 
 /** Runs a built-in stage inside a tracked run: FINISHED, or FAILED when it throws (a failed gate too). */
-async function tracked<T>(stageName: string, fn: (run: TrackedRun) => Promise<T>): Promise<T> {
+export async function tracked<T>(stageName: string, fn: (run: TrackedRun, project: Project) => Promise<T>): Promise<T> {
   const { withTrackedRun } = await import('../../tracking/tracked-run.js');
-  return withTrackedRun({ root: projectRoot(), stageName }, fn);
+  const project = await openProject();
+  return withTrackedRun({ project, stageName, pipelineStage: pipelineStage() }, (run) => fn(run, project));
 }
+
 /**
  * The one place a model argument becomes files: a `models:/` URI resolves to the registered version's
  * verified objects, a path to itself with transform.json beside it (unless a transform is given).
  */
-async function modelFiles(arg: string, transform?: string): Promise<{ model: string; transform: string }> {
+async function modelFiles(project: Project, arg: string, transform?: string): Promise<{ model: string; transform: string }> {
   const [{ resolveModel }, { dirname, join }] = await Promise.all([import('../../registry/resolve.js'), import('node:path')]);
-  const resolved = await resolveModel(projectRoot(), arg);
+  const resolved = await resolveModel(project, arg);
   return { model: resolved.model, transform: transform ?? resolved.transform ?? join(dirname(resolved.model), 'transform.json') };
 }
 
@@ -36,7 +40,7 @@ export function register(program: Command): void {
     .action(async () => {
       const { prepare } = await import('../../ml/prepare.js');
       const { PATHS } = await import('../../ml/paths.js');
-      const s = await tracked('prepare', (run) => withSpinner('prepare: reading data', () => prepare(projectRoot(), run)));
+      const s = await tracked('prepare', (run, project) => withSpinner('prepare: reading data', () => prepare(project.root, run)));
       const dropped = s.droppedRows ? `, ${s.droppedRows} rows dropped (missing values)` : '';
       console.log(`prepared ${s.trainRows} train and ${s.testRows} test rows, ${s.features} features, ${s.classes.length} classes${dropped}`);
       console.log(`wrote ${PATHS.train}, ${PATHS.test}, ${PATHS.transform}`);
@@ -45,15 +49,15 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('grid search with stratified k-fold CV (params.yaml train:), refit the best, save the model')
-    .option('--json', 'print the CV results as JSON')
-    .option('--md', 'print the CV results as a markdown table')
+    .addOption(jsonOption('print the CV results as JSON'))
+    .addOption(mdOption('print the CV results as a markdown table'))
     .action(async (opts: { json?: boolean; md?: boolean }) => {
       const { trainGridSearch } = await import('../../ml/train.js');
       const { PATHS } = await import('../../ml/paths.js');
       const started = Date.now();
-      const summary = await tracked('train', (run) =>
+      const summary = await tracked('train', (run, project) =>
         withSpinner('train: starting workers', (update) =>
-        trainGridSearch(projectRoot(), {
+        trainGridSearch(project.root, {
           run,
           onCandidate: (done, total, r) => {
             const elapsed = (Date.now() - started) / 1000;
@@ -79,14 +83,14 @@ export function register(program: Command): void {
     .command('evaluate')
     .description('test-set metrics, confusion matrix and feature importance; exit 1 when a threshold gate fails')
     .option('--model <uri|file>', 'models:/NAME@ALIAS, models:/NAME/VERSION, models:/NAME/latest or a model JSON (default models/model.json)')
-    .option('--json', 'print the metrics as JSON')
-    .option('--md', 'print the metrics as a markdown table')
+    .addOption(jsonOption('print the metrics as JSON'))
+    .addOption(mdOption('print the metrics as a markdown table'))
     .action(async (opts: { model?: string; json?: boolean; md?: boolean }) => {
       const { evaluate, gateFailure, GATE_METRICS } = await import('../../ml/evaluate.js');
       const { PATHS } = await import('../../ml/paths.js');
-      const files = opts.model === undefined ? undefined : await modelFiles(opts.model);
-      await tracked('evaluate', async (run) => {
-        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(projectRoot(), run, files));
+      await tracked('evaluate', async (run, project) => {
+        const files = opts.model === undefined ? undefined : await modelFiles(project, opts.model);
+        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(project.root, run, files));
         if (opts.json) printJson({ ...metrics, failed_gates: failed });
         else {
           const rows = GATE_METRICS.map((m) => [m, fixed(metrics[m])]);
@@ -106,7 +110,7 @@ export function register(program: Command): void {
     .option('--output <csv>', 'write predictions here instead of stdout')
     .action(async (opts: { model: string; input: string; transform?: string; output?: string }) => {
       const { predict } = await import('../../ml/predict.js');
-      const files = await modelFiles(opts.model, opts.transform);
+      const files = await modelFiles(await openProject(), opts.model, opts.transform);
       const csv = await predict({ ...opts, ...files });
       if (!opts.output) return void process.stdout.write(csv);
       const { writeFileAtomic } = await import('../../core/atomic.js');

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
+import { fileOption, jsonOption } from '../options.js';
+import { openProject } from '../project.js';
 
 // Pipeline commands: `stages` lists the expanded pipeline, `dag` draws its stage graph.
 export function register(program: Command): void {
   program
     .command('stages')
     .description('list the expanded stages of the pipeline file')
-    .option('-f, --file <file>', 'pipeline file (default: pipeline.yaml, else dvc.yaml)')
-    .option('--json', 'print JSON')
+    .addOption(fileOption())
+    .addOption(jsonOption())
     .action(async (options: { file?: string; json?: boolean }) => {
       const pipeline = await load(options.file);
       const show = await import('../../pipeline/show.js');
@@ -19,10 +21,10 @@ export function register(program: Command): void {
     .command('dag')
     .description('show the stage graph (of one target and what it depends on, when given)')
     .argument('[target]', 'stage, foreach/matrix group, or file.yaml:stage')
-    .option('-f, --file <file>', 'pipeline file (default: pipeline.yaml, else dvc.yaml)')
+    .addOption(fileOption())
     .option('--mermaid', 'print a Mermaid flowchart')
     .option('--dot', 'print Graphviz dot')
-    .option('--json', 'print JSON {stages, edges}')
+    .addOption(jsonOption('print JSON {stages, edges}'))
     .action(async (target: string | undefined, options: { file?: string; mermaid?: boolean; dot?: boolean; json?: boolean }) => {
       if ([options.mermaid, options.dot, options.json].filter(Boolean).length > 1) {
         throw new UsageError('choose one of --mermaid, --dot and --json');
@@ -40,6 +42,5 @@ export function register(program: Command): void {
 
 async function load(file: string | undefined) {
   const { loadPipeline } = await import('../../pipeline/load.js');
-  const { projectRoot } = await import('../../core/root.js');
-  return loadPipeline(projectRoot(), file);
+  return loadPipeline((await openProject()).root, file);
 }

@@ -1,9 +1,9 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { projectRoot } from '../../core/root.js';
+import type { Project } from '../../project/project.js';
 import type { Emit } from '../../pipeline/events.js';
-
-export const fileOption = () => new Option('-f, --file <file>', 'pipeline file (default pipeline.yaml, else dvc.yaml)');
+import { fileOption, jsonOption } from '../options.js';
+import { openProject } from '../project.js';
 
 export function jobs(value: string): number {
   const n = Number(value);
@@ -24,12 +24,12 @@ export interface ReproCliOptions {
 }
 
 /** `mlops repro` as the CLI runs it (also under `exp run`); true when every selected stage succeeded. */
-export async function reproduceFromCli(targets: string[], opts: ReproCliOptions): Promise<boolean> {
+export async function reproduceFromCli(project: Project, targets: string[], opts: ReproCliOptions): Promise<boolean> {
   const { repro } = await import('../../pipeline/repro.js');
   const { launcherDir } = await import('../launcher.js');
   const logger = await stageLogger(Boolean(opts.json), opts.jobs > 1);
   const results = await repro(
-    projectRoot(),
+    project,
     {
       file: opts.file,
       targets,
@@ -62,9 +62,9 @@ export function register(program: Command): void {
     .option('-k, --keep-going', 'after a failure, go on with stages that do not depend on it')
     .option('-j, --jobs <n>', 'stages to run at once when the graph allows', jobs, 1)
     .option('--no-run-cache', 'always run the command instead of restoring outputs seen before')
-    .option('--json', 'print a JSON report of every stage at the end')
+    .addOption(jsonOption('print a JSON report of every stage at the end'))
     .action(async (targets: string[], opts: ReproCliOptions) => {
-      if (!(await reproduceFromCli(targets, opts))) process.exitCode = 1;
+      if (!(await reproduceFromCli(await openProject(), targets, opts))) process.exitCode = 1;
     });
 
   program
@@ -72,12 +72,12 @@ export function register(program: Command): void {
     .description('show which stages would run and why, without running them')
     .argument('[targets...]', 'stages to check')
     .addOption(fileOption())
-    .option('--json', 'print JSON')
+    .addOption(jsonOption())
     .action(async (targets: string[], opts) => {
       const { repro } = await import('../../pipeline/repro.js');
       const { describeReason } = await import('../../pipeline/status.js');
       const changed: Record<string, string[]> = {};
-      await repro(projectRoot(), { file: opts.file, targets, dry: true }, (e) => {
+      await repro(await openProject(), { file: opts.file, targets, dry: true }, (e) => {
         if (e.type === 'stage-done' && e.outcome === 'would-run') changed[e.stage] = e.reasons.map(describeReason);
       });
       if (opts.json) return printJsonLazy(changed);
@@ -90,10 +90,10 @@ export function register(program: Command): void {
     .description('restore the outputs recorded in the lock file from the cache')
     .argument('[targets...]', 'stages whose outputs to restore')
     .addOption(fileOption())
-    .option('--json', 'print JSON')
+    .addOption(jsonOption())
     .action(async (targets: string[], opts) => {
       const { checkoutOutputs } = await import('../../pipeline/repro.js');
-      const report = await checkoutOutputs(projectRoot(), { file: opts.file, targets }, await waitingNotice());
+      const report = await checkoutOutputs(await openProject(), { file: opts.file, targets }, await waitingNotice());
       if (opts.json) await printJsonLazy(report);
       else {
         for (const p of report.restored) process.stdout.write(`restored ${p}\n`);
@@ -108,10 +108,13 @@ export function register(program: Command): void {
     .description('remove cache objects that the lock file no longer references')
     .addOption(fileOption())
     .option('--dry', 'list what would be removed')
-    .option('--json', 'print JSON')
+    .addOption(jsonOption())
     .action(async (opts) => {
-      const { gc } = await import('../../pipeline/repro.js');
-      const removed = await gc(projectRoot(), { file: opts.file, dry: opts.dry }, await waitingNotice());
+      const [{ gc }, { registeredObjects }] = await Promise.all([import('../../pipeline/repro.js'), import('../../registry/content.js')]);
+      const project = await openProject();
+      // Registered model versions' files are in no lock file, and must survive gc.
+      const keep = () => registeredObjects(project);
+      const removed = await gc(project, { file: opts.file, dry: opts.dry, keep }, await waitingNotice());
       if (opts.json) return printJsonLazy({ removed, dry: Boolean(opts.dry) });
       for (const md5 of removed) process.stdout.write(`${opts.dry ? 'would remove' : 'removed'} ${md5}\n`);
       process.stdout.write(`${removed.length} object(s) ${opts.dry ? 'would be ' : ''}removed\n`);

@@ -23,7 +23,7 @@ export function register(program: Command): void {
   runs
     .command('list')
     .description("runs of an experiment, filtered with MLflow's grammar, e.g. --filter \"metrics.f1 > 0.9 and params.max_depth = '10'\"")
-    .option('--experiment <name>', 'experiment name or id (default: params.yaml tracking.experiment, else Default)')
+    .option('--experiment <name>', 'experiment name or id (default: MLFLOW_EXPERIMENT_NAME, else tracking.experiment in .mlops/config, else Default)')
     .option('--filter <expr>', 'metrics.K > 0.9, params.K = \'v\', tags.K LIKE \'x%\', attributes.status = \'FINISHED\'; AND, OR, ( )')
     .option('--order-by <clause>', "e.g. 'metrics.f1 DESC' (repeatable or comma-separated; ASC by default)", collect)
     .option('--max <n>', "at most this many runs (MLflow's search default)", positiveInt, DEFAULT_MAX_RUNS)

@@ -21,9 +21,9 @@ export function register(program: Command): void {
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
     .option('--body-limit <MiB>', 'largest request body in MiB', '10')
     .action(async (model: string, opts: ServeFlags, command: Command) => {
-      const [{ UsageError }, { projectRoot }, { startServer }] = await Promise.all([
+      const [{ UsageError }, { openProject }, { startServer }] = await Promise.all([
         import('../../core/errors.js'),
-        import('../../core/root.js'),
+        import('../project.js'),
         import('../../serve/server.js'),
       ]);
       const port = Number(opts.port);
@@ -33,7 +33,7 @@ export function register(program: Command): void {
       let server;
       try {
         server = await startServer({
-          root: projectRoot(),
+          project: await openProject(),
           model,
           host: opts.host,
           port,

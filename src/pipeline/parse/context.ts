@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import { readsAsYaml, readYamlFile, recordSource, type YamlSource } from '../../core/yaml.js';
+import { readsAsYaml, readYamlFile, type ReadRecorder, type YamlSource } from '../../core/yaml.js';
 import { hasTemplate, isMapping } from './interpolate.js';
 import { typeName } from './schema.js';
 
@@ -19,15 +19,17 @@ export class Context {
     private readonly origins: Map<string, string>,
     /** Files already loaded: rel path -> the keys taken, or null for the whole file. */
     private readonly imports: Map<string, Set<string> | null>,
+    /** Where every file read is recorded, for the snapshot of this parse. */
+    private readonly reads: ReadRecorder,
   ) {}
 
-  static empty(): Context {
-    return new Context({}, new Map(), new Map());
+  static empty(reads: ReadRecorder): Context {
+    return new Context({}, new Map(), new Map(), reads);
   }
 
   /** A copy that a stage can extend with its own vars, item and key without touching the original. */
   clone(): Context {
-    return new Context(structuredClone(this.data), new Map(this.origins), new Map(this.imports));
+    return new Context(structuredClone(this.data), new Map(this.origins), new Map(this.imports), this.reads);
   }
 
   /**
@@ -35,7 +37,7 @@ export class Context {
    * only read, or cloned before vars are merged into it.
    */
   with(name: string, value: unknown): Context {
-    return new Context({ ...this.data, [name]: value }, this.origins, this.imports);
+    return new Context({ ...this.data, [name]: value }, this.origins, this.imports, this.reads);
   }
 
   /**
@@ -63,7 +65,7 @@ export class Context {
   /** Loads params.yaml (or another default file) when it exists; its appearance later matters too. */
   loadDefault(root: string, rel: string): void {
     const abs = join(root, rel);
-    recordSource(abs);
+    this.reads.record(abs);
     if (existsSync(abs)) this.loadFile(root, rel, [], undefined);
   }
 
@@ -76,7 +78,7 @@ export class Context {
     const abs = join(root, rel);
     if (!readsAsYaml(rel)) throw fail(`unsupported vars file '${rel}' (use YAML or JSON)`);
     if (!existsSync(abs)) throw fail(`vars file '${rel}' not found`);
-    const file = readYamlFile(abs);
+    const file = readYamlFile(abs, this.reads);
     const top = file.value ?? {};
     if (!isMapping(top)) throw file.error([], 'expected a mapping at the top level');
     for (const key of keys) if (!Object.hasOwn(top, key)) throw fail(`could not find '${key}' in '${rel}'`);

@@ -5,11 +5,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { didYouMean } from '../../core/errors.js';
 import { flatten, hasPath } from '../../core/flatten.js';
-import { readsAsYaml, readYamlFile, type YamlSource } from '../../core/yaml.js';
+import { readsAsYaml, readYamlFile, type ReadRecorder, type YamlSource } from '../../core/yaml.js';
 import { isWithin } from './paths.js';
 import type { BuiltStage } from './stage.js';
 
-export function checkParams(built: readonly BuiltStage[], root: string, source: YamlSource): void {
+export function checkParams(built: readonly BuiltStage[], root: string, source: YamlSource, reads: ReadRecorder): void {
   const produced = built.flatMap((b) => b.stage.outs.map((o) => o.rel));
   const loaded = new Map<string, unknown>();
   for (const b of built) {
@@ -21,7 +21,7 @@ export function checkParams(built: readonly BuiltStage[], root: string, source: 
       const abs = join(root, spec.rel);
       if (!existsSync(abs)) throw source.error(at, `params file '${spec.file}' not found${b.suffix}`);
       // Read even when tracked whole: a YAML error in it must stop the run before it starts.
-      if (!loaded.has(abs)) loaded.set(abs, readYamlFile(abs).value);
+      if (!loaded.has(abs)) loaded.set(abs, readYamlFile(abs, reads).value);
       const data = loaded.get(abs);
       for (const key of spec.keys ?? []) {
         if (hasPath(data, key)) continue;

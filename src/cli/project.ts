@@ -1,0 +1,28 @@
+import type { Project } from '../project/project.js';
+
+/**
+ * The project a command runs in, opened once per command: the root found from the current folder
+ * (or MLOPS_ROOT), and what the environment says about tracking, read here and nowhere else.
+ */
+export async function openProject(): Promise<Project> {
+  // Loaded here, not at start-up: `mlops --help` imports none of the project code.
+  const [{ projectRoot }, { Project }] = await Promise.all([import('../core/root.js'), import('../project/project.js')]);
+  const env = process.env;
+  return Project.open(projectRoot(), {
+    cwd: process.cwd(),
+    env: {
+      // MLOPS_TRACKING_DIR: the name earlier releases read; still honoured after the two URI variables.
+      uri: env.MLOPS_TRACKING_URI || env.MLFLOW_TRACKING_URI || env.MLOPS_TRACKING_DIR || undefined,
+      experiment: env.MLFLOW_EXPERIMENT_NAME || undefined,
+    },
+    notice: (line) => process.stderr.write(`${line}\n`),
+  });
+}
+
+/** The pipeline stage a built-in command runs under (set by `mlops repro` for each stage). */
+export const pipelineStage = (): string | undefined => process.env.MLOPS_STAGE || undefined;
+
+/** The project's tracking store and experiment, for the commands that need nothing else. */
+export async function projectTracking() {
+  return (await openProject()).tracking();
+}

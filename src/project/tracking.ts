@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { readYamlFile, type YamlSource } from '../core/yaml.js';
+import { MlopsError } from '../core/errors.js';
+import { DEFAULT_PARAMS_FILE } from '../params/params.js';
+import { DEFAULT_EXPERIMENT_NAME } from '../tracking/config.js';
+import type { TrackingStore } from '../tracking/store.js';
+import { valueError, type ProjectConfig } from './config.js';
+import { parseStoreUri, type StoreRegistry } from './stores.js';
+
+/** What the command line's environment says about tracking; read by the CLI, never by domain code. */
+export interface TrackingEnv {
+  /** MLOPS_TRACKING_URI, else MLFLOW_TRACKING_URI (else the older MLOPS_TRACKING_DIR). */
+  readonly uri?: string;
+  /** MLFLOW_EXPERIMENT_NAME. */
+  readonly experiment?: string;
+}
+
+/** Where a project's runs are recorded, and the store opened there. */
+export interface Tracking {
+  readonly uri: string;
+  /** The location as messages show it: a folder relative to the project root, else the URI. */
+  readonly shown: string;
+  readonly experiment: string;
+  readonly store: TrackingStore;
+}
+
+/**
+ * The tracking location: the environment (MLOPS_TRACKING_URI, then MLFLOW_TRACKING_URI), then
+ * `tracking.uri` in .mlops/config, then the params.yaml `tracking:` section of earlier releases (with a
+ * notice that it moved), then `<root>/mlruns`. The experiment: MLFLOW_EXPERIMENT_NAME, then
+ * `tracking.experiment`, then the old params.yaml key, then `Default`.
+ */
+export async function openTracking(
+  root: string,
+  config: ProjectConfig,
+  env: TrackingEnv,
+  stores: StoreRegistry<TrackingStore>,
+  notice: (line: string) => void,
+): Promise<Tracking> {
+  const configured = config.get('tracking.uri');
+  const configuredExperiment = config.get('tracking.experiment');
+  const wantUri = !env.uri && !configured;
+  const wantExperiment = !env.experiment && !configuredExperiment;
+  const old = wantUri || wantExperiment ? oldTrackingSection(root) : {};
+  if (old.source && ((wantUri && old.dir) || (wantExperiment && old.experiment))) {
+    notice(`notice: ${old.source.file}: the 'tracking:' section moved to .mlops/config (mlops config tracking.uri / tracking.experiment); it is still read for this release`);
+  }
+  const uri = env.uri || configured?.value || old.dir || join(root, 'mlruns');
+  const experiment = env.experiment || configuredExperiment?.value || old.experiment || DEFAULT_EXPERIMENT_NAME;
+  try {
+    const store = await stores.open(uri, root);
+    const { scheme, path } = parseStoreUri(uri, root);
+    return { uri, shown: scheme === 'file' ? relative(root, path) || path : uri, experiment, store };
+  } catch (error) {
+    // A bad URI in the config file is named at its line; one from the environment as it is.
+    if (error instanceof MlopsError && !env.uri && configured) throw valueError(configured, error.message);
+    throw error;
+  }
+}
+
+/** params.yaml's `tracking: {dir, experiment}`, where earlier releases kept these settings. */
+function oldTrackingSection(root: string): { source?: YamlSource; dir?: string; experiment?: string } {
+  const file = join(root, DEFAULT_PARAMS_FILE);
+  if (!existsSync(file)) return {};
+  const source = readYamlFile(file);
+  const top = source.value as Record<string, unknown> | null;
+  const tracking = top && typeof top === 'object' ? top.tracking : undefined;
+  if (tracking === undefined || tracking === null) return {};
+  if (typeof tracking !== 'object' || Array.isArray(tracking)) throw source.error(['tracking'], 'expected a mapping');
+  const out: { source: YamlSource; dir?: string; experiment?: string } = { source };
+  for (const key of ['dir', 'experiment'] as const) {
+    const value = (tracking as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value === '') throw source.error(['tracking', key], 'expected a non-empty string');
+    out[key] = value;
+  }
+  return out;
+}
