@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,8 @@ import { predictionLogPath, startServer, type RunningServer, type ServeOptions }
 import { MLOPS_BIN, gitInit, runMlops, writeFiles } from './helpers.js';
 
 // `mlops serve` against real servers on 127.0.0.1 (ephemeral ports), a real trained and registered
-// model, real HTTP requests; answers are checked against `mlops predict` on the same rows.
+// model, real HTTP requests; answers are checked against `mlops predict` on the same rows. MLOPS_ROOT
+// names the project, so a stray .mlops/ above the temp folder cannot capture it.
 
 const PARAMS = `prepare:
   input: data/raw/obesity.csv
@@ -36,7 +38,7 @@ let columns: string[];
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function ok(...args: string[]) {
-  const r = await runMlops(args, { cwd: dir });
+  const r = await runMlops(args, { cwd: dir, env: { MLOPS_ROOT: dir } });
   assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
   return r;
 }
@@ -60,7 +62,7 @@ before(async () => {
 });
 
 async function serve(t: { after(fn: () => Promise<void>): void }, options: Partial<ServeOptions> = {}): Promise<RunningServer> {
-  const server = await startServer({ project: Project.open(dir), model: 'models:/clf@champion', host: '127.0.0.1', port: 0, bodyLimit: 1024 * 1024, accessLog: false, version: 'test', warn: () => {}, ...options });
+  const server = await startServer({ project: Project.open(dir), model: 'models:/clf@champion', host: '127.0.0.1', port: 0, bodyLimit: 1024 * 1024, accessLog: false, reloadInterval: 0, version: 'test', warn: () => {}, ...options });
   t.after(() => server.close());
   return server;
 }
@@ -230,7 +232,7 @@ function readLines(path: string): any[] {
 }
 
 test('mlops serve as a process: ready, answers, SIGTERM stops it cleanly (exit 0) with the log written', async () => {
-  const child = spawn(process.execPath, [MLOPS_BIN, 'serve', '--port', '0', 'models:/clf/1'], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MLOPS_BIN, 'serve', '--port', '0', 'models:/clf/1'], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -265,9 +267,54 @@ test('an unknown model URI or bad options: exit 2 before listening', async () =>
     [['serve', 'missing/model.json', '--port', '0'], /missing\/model.json/],
   ];
   for (const [args, message] of cases) {
-    const r = await runMlops(args, { cwd: dir });
+    const r = await runMlops(args, { cwd: dir, env: { MLOPS_ROOT: dir } });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /serving/);
   }
+});
+
+test('when the served alias moves, the new version is loaded aside and switched in with no failed request; a broken one is refused', async (t) => {
+  const warnings: string[] = [];
+  const server = await serve(t, { warn: (m) => warnings.push(m) });
+  let stop = false;
+  const answered: { status: number; version: number }[] = [];
+  // Clients keep calling through the switch; each answer names the one version that produced it.
+  const load = Promise.all(
+    [0, 1, 2].map(async () => {
+      while (!stop) {
+        const r = await call(server, '/predict', records);
+        answered.push({ status: r.status, version: r.json?.model?.version });
+      }
+    }),
+  );
+  writeFileSync(join(dir, 'params.yaml'), PARAMS.replace('n_estimators: [20]', 'n_estimators: [7]').replace('max_depth: [6]', 'max_depth: [3]'));
+  await ok('train');
+  await ok('models', 'register', 'clf', '--alias', 'champion');
+  await server.checkForSwitch();
+  const after = answered.length;
+  while (answered.length < after + 9) await new Promise((r) => setTimeout(r, 5));
+  stop = true;
+  await load;
+  assert.ok(answered.every((a) => a.status === 200), 'no failed request');
+  assert.ok(answered.some((a) => a.version === 1) && answered.some((a) => a.version === 2), 'both versions answered');
+  const firstTwo = answered.findIndex((a) => a.version === 2);
+  // Up to one request per client was scored before the switch and answered after it returned.
+  assert.ok(answered.slice(after + 3).every((a) => a.version === 2), 'once switched, only the new version answers');
+  assert.ok(firstTwo > 0);
+  assert.equal((await call(server, '/version')).json.model.version, 2);
+  assert.match((await call(server, '/metrics')).text, /^mlops_model_info\{name="clf",version="2",source="models:\/clf@champion"\} 1$/m);
+  assert.deepEqual(warnings, ['switched to clf version 2']);
+
+  // Version 3's stored model is damaged after registration: the server keeps version 2 and says why.
+  writeFileSync(join(dir, 'params.yaml'), PARAMS.replace('n_estimators: [20]', 'n_estimators: [4]'));
+  await ok('train');
+  await ok('models', 'register', 'clf', '--alias', 'champion');
+  const md5 = createHash('md5').update(readFileSync(join(dir, 'models', 'model.json'))).digest('hex');
+  writeFileSync(join(dir, '.mlops', 'cache', 'files', 'md5', md5.slice(0, 2), md5.slice(2)), '{"damaged": true}');
+  await server.checkForSwitch();
+  assert.equal((await call(server, '/version')).json.model.version, 2);
+  assert.equal((await call(server, '/predict', records[0])).status, 200);
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[1]!, /^cannot switch to clf version 3, still serving version 2: /);
 });

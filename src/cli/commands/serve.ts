@@ -10,6 +10,7 @@ interface ServeFlags {
   host: string;
   port: string;
   bodyLimit: string;
+  reloadInterval: string;
 }
 
 export function register(program: Command): void {
@@ -20,6 +21,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind (use 0.0.0.0 to accept other machines)', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
     .option('--body-limit <MiB>', 'largest request body in MiB', '10')
+    .option('--reload-interval <seconds>', 'how often to look whether the served alias moved (0: never)', '2')
     .action(async (model: string, opts: ServeFlags, command: Command) => {
       const [{ UsageError }, { openProject }, { startServer }] = await Promise.all([
         import('../../core/errors.js'),
@@ -30,6 +32,8 @@ export function register(program: Command): void {
       if (!/^\d+$/.test(opts.port) || port > 65535) throw new UsageError(`--port: expected a port number 0-65535, got ${JSON.stringify(opts.port)}`);
       const limit = Number(opts.bodyLimit);
       if (!(limit > 0)) throw new UsageError(`--body-limit: expected a positive number of MiB, got ${JSON.stringify(opts.bodyLimit)}`);
+      const interval = Number(opts.reloadInterval);
+      if (!(interval >= 0)) throw new UsageError(`--reload-interval: expected a number of seconds, got ${JSON.stringify(opts.reloadInterval)}`);
       let server;
       try {
         server = await startServer({
@@ -39,15 +43,16 @@ export function register(program: Command): void {
           port,
           bodyLimit: Math.round(limit * MiB),
           accessLog: !process.stdout.isTTY,
+          reloadInterval: interval * 1000,
           version: command.parent?.version() ?? '',
-          warn: (message) => process.stderr.write(`warning: ${message}\n`),
+          warn: (message) => process.stderr.write(`${message}\n`),
         });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new UsageError(`cannot listen on ${opts.host}:${opts.port}: ${(error as Error).message}`);
         throw error;
       }
-      const { name, version } = server.model;
+      const { name, version } = server.model();
       process.stderr.write(`serving ${name}${version === undefined ? '' : ` version ${version}`} at ${server.url}\n`);
       // A graceful stop is a success: stop accepting, finish in-flight requests, write the log, exit 0.
       await new Promise<void>((resolve) => {
