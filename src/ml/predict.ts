@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { displayPath } from '../core/display.js';
 import { ConfigError } from '../core/errors.js';
-import { formatCsv } from '../core/csv.js';
+import { formatCsv, formatNumber, listColumns, PANDAS_NA_VALUES } from '../core/csv.js';
 import { argmaxRows } from './forest.js';
 import { fromRows } from './matrix.js';
 import { readModelFile, readTransformFile } from './model-file.js';
@@ -9,14 +9,18 @@ import { readRawCsv } from './raw.js';
 import { applyTransform } from './transform.js';
 
 // `mlops predict`: raw rows (the input file's columns; a target column, if present, is ignored) ->
-// the saved transform -> the saved model -> one row per input: the predicted class, then one
-// probability column per class.
+// the saved transform -> the saved model -> one row per input: the id (with --id-column), then the
+// predicted class and one probability column per class, or for regression the predicted value.
+// Numbers are printed to 15 significant digits (no 0.8250000000000001).
 
 export interface PredictOptions {
+  /** A model file path (see paths.ts resolveModelArgument). */
   readonly model: string;
   readonly input: string;
   /** Defaults to transform.json beside the model. */
   readonly transform?: string;
+  /** A column of the input copied, as written, to the first output column. */
+  readonly idColumn?: string;
 }
 
 export async function predict(options: PredictOptions): Promise<string> {
@@ -26,11 +30,17 @@ export async function predict(options: PredictOptions): Promise<string> {
   if (transform.features.join() !== saved.features.join()) {
     throw new ConfigError("the transform's features differ from the model's; use the transform prepare wrote with this model", { file: displayPath(transformPath) });
   }
-  const table = await readRawCsv(options.input);
+  const id = options.idColumn;
+  const table = readRawCsv(options.input, { naValues: new Set(transform.na_values ?? PANDAS_NA_VALUES), textColumns: id === undefined || transform.columns.some((c) => c.name === id) ? [] : [id] });
+  const idIndex = id === undefined ? -1 : table.columns.indexOf(id);
+  if (id !== undefined && idIndex < 0) throw new ConfigError(`no id column '${id}' (columns: ${listColumns(table.columns)})`, { file: table.file, line: 1 });
   const rows = applyTransform(transform, table);
-  const proba = saved.model.predictProba(fromRows(rows, saved.features.length));
+  const output = saved.model.predictProba(fromRows(rows, saved.features.length));
+  const idHeader = id === undefined ? [] : [id];
+  const idOf = (i: number) => (id === undefined ? [] : [String(table.values[idIndex]![i] ?? '')]);
+  if (saved.task === 'regression') return formatCsv([...idHeader, 'prediction'], Array.from(output, (v, i) => [...idOf(i), formatNumber(v)]));
   const C = saved.classes.length;
-  const predicted = argmaxRows(proba, C);
-  const header = ['prediction', ...saved.classes.map((c) => `proba_${c}`)];
-  return formatCsv(header, Array.from(predicted, (k, i) => [saved.classes[k]!, ...Array.from(proba.subarray(i * C, (i + 1) * C))]));
+  const predicted = argmaxRows(output, C);
+  const header = [...idHeader, 'prediction', ...saved.classes.map((c) => `proba_${c}`)];
+  return formatCsv(header, Array.from(predicted, (k, i) => [...idOf(i), saved.classes[k]!, ...Array.from(output.subarray(i * C, (i + 1) * C), formatNumber)]));
 }
