@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { formatNumber } from '../src/core/csv.js';
 import { generateObesity } from '../src/ml/synthetic.js';
 import { runMlops, tempDir, writeFiles } from './helpers.js';
 
@@ -150,10 +151,10 @@ test('predict on the raw rows gives exactly what the model gives on the prepared
   const { argmaxRows } = await import('../src/ml/forest.js');
   const saved = await readModelFile(join(dir, 'models/model.json'));
   const expected = ['train', 'test'].flatMap((part) => {
-    const { data } = readDataset(join(dir, `data/prepared/${part}.csv`), 'NObeyesdad', saved.classes);
+    const { data } = readDataset(join(dir, `data/prepared/${part}.csv`), 'NObeyesdad', 'classification', saved.classes);
     const proba = saved.model.predictProba(data);
     const C = data.nClasses;
-    return Array.from(argmaxRows(proba, C), (k, i) => [saved.classes[k], ...proba.subarray(i * C, (i + 1) * C)].join(','));
+    return Array.from(argmaxRows(proba, C), (k, i) => [saved.classes[k], ...Array.from(proba.subarray(i * C, (i + 1) * C), formatNumber)].join(','));
   });
   assert.deepEqual(pr.stdout.trim().split('\n').slice(1).sort(), expected.sort());
 });
@@ -179,7 +180,7 @@ test('every bad input exits 2 with one located line and writes nothing', async (
     { name: 'missing target column', stage: 'prepare', params: PARAMS.replace('target: NObeyesdad', 'target: Obesity'), message: /^error: params\.yaml:3: 'prepare\.target': no column 'Obesity'/, untouched: ['data/prepared', 'models'] },
     { name: 'non-numeric value', stage: 'prepare', raw: lines.join('\n'), message: /^error: data\/raw\/obesity\.csv:6: 'Age': non-numeric value "abc"/, untouched: ['data/prepared', 'models'] },
     { name: 'empty file', stage: 'prepare', raw: '', message: /^error: data\/raw\/obesity\.csv: empty file/, untouched: ['data/prepared', 'models'] },
-    { name: 'unknown prepare key', stage: 'prepare', params: PARAMS.replace('  seed: 3', '  sed: 3'), message: /^error: params\.yaml:5: 'prepare\.sed': unknown key \(did you mean 'seed'\?\)/, untouched: ['data/prepared'] },
+    { name: 'unknown prepare key', stage: 'prepare', params: PARAMS.replace('  seed: 3', '  seeed: 3'), message: /^error: params\.yaml:5: 'prepare\.seeed': unknown key \(did you mean 'seed'\?\)/, untouched: ['data/prepared'] },
     { name: 'fewer class members than folds', stage: 'train', prepared: true, params: PARAMS.replace('cv_folds: 3', 'cv_folds: 40'), message: /^error: params\.yaml:7: 'train\.cv_folds': class '\w+' has \d+ rows in data\/prepared\/train\.csv, fewer than the 40 folds/, untouched: ['models/model.json', 'reports'] },
     { name: 'unknown grid key', stage: 'train', prepared: true, params: PARAMS.replace('max_depth: [6, null]', 'max_dept: [6, null]'), message: /^error: params\.yaml:13: 'train\.grid\.max_dept': unknown key \(did you mean 'max_depth'\?\)/, untouched: ['models/model.json', 'reports'] },
     { name: 'empty grid', stage: 'train', prepared: true, params: PARAMS.replace(/ {2}grid:\n(.*\n){2}/, '  grid: {}\n'), message: /^error: params\.yaml:11: 'train\.grid': the grid is empty/, untouched: ['models/model.json', 'reports'] },

@@ -1,4 +1,5 @@
 import Papa from 'papaparse';
+import { ConfigError } from './errors.js';
 
 /** The cells of delimited text, row by row (RFC 4180 quoting; blank lines skipped). */
 export function parseRows(text: string, delimiter = ','): string[][] {
@@ -13,4 +14,125 @@ function field(value: string | number): string {
 /** RFC 4180 CSV text: quotes only where a field needs them, a newline after every row. */
 export function formatCsv(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   return [header, ...rows].map((r) => r.map(field).join(',')).join('\n') + '\n';
+}
+
+// Typed reading of raw data files (the prepare stage's input, rows to predict, drift samples), with
+// pandas' read_csv conventions: a separator detected among , ; and tab, cells in the NA list are
+// missing (null), every other cell that is a decimal number is a number (any double: 2^53 and more,
+// 1e16 and 1e308 included), the rest are strings. Cells are trimmed.
+
+/** pandas' default na_values (read_csv's STR_NA_VALUES). */
+export const PANDAS_NA_VALUES: readonly string[] = [
+  '', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN',
+  '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null',
+];
+
+export const SEPARATORS: readonly string[] = [',', ';', '\t'];
+
+export type Cell = string | number | null;
+
+export interface TypedTable {
+  readonly file: string;
+  readonly columns: string[];
+  /** values[c][r]: column-major. */
+  readonly values: Cell[][];
+  /** The file line each data row starts on (1-based; the header is line 1 or later). */
+  readonly lines: number[];
+  readonly nRows: number;
+  readonly sep: string;
+}
+
+export interface TypedCsvOptions {
+  /** undefined: detected from the header line. */
+  readonly sep?: string;
+  /** Cell texts read as missing (after trimming); the empty cell always is. */
+  readonly naValues?: ReadonlySet<string>;
+  /** Columns kept as their text, untyped (an id such as 007 stays 007). */
+  readonly textColumns?: readonly string[];
+}
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** The number a cell's text spells in decimal, or undefined (hex, Infinity, 1e999 stay text). */
+export function parseDecimal(text: string): number | undefined {
+  if (!DECIMAL.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** The separator occurring most often (outside quotes) in the first non-blank line; ',' when none does. */
+function detectSeparator(text: string): string {
+  const header = text.split(/\r?\n/, 50).find((l) => l.trim() !== '') ?? '';
+  const unquoted = header.replace(/"[^"]*"/g, '');
+  let best = ',';
+  let bestCount = 0;
+  for (const sep of SEPARATORS) {
+    const count = unquoted.split(sep).length - 1;
+    if (count > bestCount) [best, bestCount] = [sep, count];
+  }
+  return best;
+}
+
+/** A value as shown in a one-line error: quoted, at most 40 characters. */
+export function shortText(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 40 ? `${s.slice(0, 37)}..."` : s;
+}
+
+/** Column names for an error line: the first ten, then how many more. */
+export function listColumns(columns: readonly string[]): string {
+  const shown = columns.slice(0, 10).map((c) => (c.length > 40 ? `${c.slice(0, 37)}...` : c));
+  return columns.length > 10 ? `${shown.join(', ')}, ... (${columns.length - 10} more)` : shown.join(', ');
+}
+
+export function parseTypedCsv(text: string, file: string, options: TypedCsvOptions = {}): TypedTable {
+  const sep = options.sep ?? detectSeparator(text);
+  const na = options.naValues ?? new Set(PANDAS_NA_VALUES);
+  const records = Papa.parse<string[]>(text, { delimiter: sep, skipEmptyLines: false }).data;
+  let line = 1;
+  let header: string[] | undefined;
+  let headerLine = 0;
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  for (const record of records) {
+    const at = line;
+    // a record spans one line plus one per newline inside its quoted fields
+    for (const cell of record) for (let i = cell.indexOf('\n'); i >= 0; i = cell.indexOf('\n', i + 1)) line++;
+    line++;
+    if (record.length === 1 && record[0]!.trim() === '') continue;
+    if (!header) {
+      header = record.map((c) => c.trim());
+      headerLine = at;
+      continue;
+    }
+    if (record.length !== header.length) {
+      const hint = header.length === 1 ? ` (separator ${JSON.stringify(sep)}; set it if the file uses another)` : '';
+      throw new ConfigError(`expected ${header.length} fields as in the header, found ${record.length}${hint}`, { file, line: at });
+    }
+    rows.push(record);
+    lines.push(at);
+  }
+  if (!header) throw new ConfigError('empty file', { file });
+  if (rows.length === 0) throw new ConfigError('no data rows below the header', { file });
+  const seen = new Map<string, number>();
+  header.forEach((name, c) => {
+    const first = seen.get(name);
+    if (first !== undefined) throw new ConfigError(`duplicate column name ${shortText(name)} (columns ${first + 1} and ${c + 1}); rename one`, { file, line: headerLine });
+    seen.set(name, c);
+  });
+  const values = header.map((name, c) =>
+    options.textColumns?.includes(name)
+      ? rows.map((row) => row[c]!)
+      : rows.map((row): Cell => {
+          const text = row[c]!.trim();
+          if (text === '' || na.has(text)) return null;
+          return parseDecimal(text) ?? text;
+        }),
+  );
+  return { file, columns: header, values, lines, nRows: rows.length, sep };
+}
+
+/** A computed number as a person reads it: 15 significant digits, so 0.8250000000000001 prints 0.825. */
+export function formatNumber(value: number): string {
+  return Number.isFinite(value) ? String(Number(value.toPrecision(15))) : String(value);
 }

@@ -1,3 +1,4 @@
+import { shortText } from '../core/csv.js';
 import { ConfigError } from '../core/errors.js';
 import { chi2Homogeneity } from './chi2.js';
 import { adjustPValues, type Correction } from './corrections.js';
@@ -60,7 +61,8 @@ export function detectDrift(reference: Table, current: Table, options: DriftOpti
     row.p_adjusted = adjusted[i]!;
     row.drift = row.p_adjusted < options.threshold;
     if (row.drift) drifted.push(name);
-    columns[name] = row;
+    // defined, not assigned: a column named __proto__ must stay a key
+    Object.defineProperty(columns, name, { value: row, enumerable: true, writable: true, configurable: true });
   });
   return {
     reference: reference.file,
@@ -98,8 +100,8 @@ function testColumn(name: string, reference: Table, current: Table, options: Dri
   const filled = refCells.filter(isFilled);
   const numbers = filled.filter((v) => typeof v === 'number').length;
   if (numbers > filled.length - numbers) {
-    const x = toNumbers(refCells, reference.file, name);
-    const y = toNumbers(curCells, current.file, name);
+    const x = toNumbers(refCells, reference, name);
+    const y = toNumbers(curCells, current, name);
     const base = { p_adjusted: NaN, drift: false, n_reference: x.length, n_current: y.length };
     const chi2 = options.test === 'chi2' || (options.test === 'auto' && distinctCount(x, y) <= FEW_VALUES);
     if (!chi2) {
@@ -123,13 +125,12 @@ function emptySample(file: string, name: string): ConfigError {
 }
 
 /** The column's non-empty cells as numbers; anything else is an input error naming its row. */
-function toNumbers(cells: readonly unknown[], file: string, name: string): Float64Array {
+function toNumbers(cells: readonly unknown[], { file, lines }: Table, name: string): Float64Array {
   const out: number[] = [];
   cells.forEach((v, row) => {
     if (!isFilled(v)) return;
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      const shown = JSON.stringify(typeof v === 'number' ? String(v) : v);
-      throw new ConfigError(`non-numeric value ${shown} in a numeric column (row ${row + 1})`, { file, key: name });
+      throw new ConfigError(`non-numeric value ${shortText(typeof v === 'number' ? String(v) : v)} in a numeric column`, { file, line: lines?.[row] ?? row + 2, key: name });
     }
     out.push(v);
   });

@@ -2,8 +2,8 @@ import { parseRows } from '../core/csv.js';
 import { ConfigError } from '../core/errors.js';
 import { readText } from '../core/files.js';
 
-// Reading (papaparse) of the prepared data sets (numbers and class labels). Raw input goes through
-// danfojs-node instead.
+// Reading (papaparse) of the prepared data sets (numbers and class labels, or target values). Raw input
+// goes through raw.ts instead.
 
 export interface CsvTable {
   readonly file: string;

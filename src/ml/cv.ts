@@ -1,8 +1,8 @@
 import { fitModel, type EngineName } from './engine.js';
 import type { Fold } from './folds.js';
-import { argmaxRows, type ForestParams } from './forest.js';
+import type { ForestParams } from './forest.js';
 import { encodeFeatures, type FeatureCodes, type LabelledMatrix } from './matrix.js';
-import { score, type Scoring } from './metrics.js';
+import { scoreOutput, type Scoring } from './metrics.js';
 
 // One candidate on one fold: fit on the fold's training rows, score on its test rows. Runs inside the
 // worker threads; the data and folds arrive once per worker, the tasks are small messages.
@@ -40,8 +40,6 @@ export class FoldRunner {
     const started = performance.now();
     const model = await fitModel(task.engine, data, this.coded, task.params, task.seed, fold.train);
     const fitTime = (performance.now() - started) / 1000;
-    const predicted = argmaxRows(model.predictProba(data, fold.test), data.nClasses);
-    const actual = Array.from(fold.test, (i) => data.y[i]!);
-    return { id: task.id, score: score(task.scoring, actual, predicted, data.nClasses), fitTime };
+    return { id: task.id, score: scoreOutput(task.scoring, data, model.predictProba(data, fold.test), fold.test), fitTime };
   }
 }

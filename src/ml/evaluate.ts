@@ -4,22 +4,24 @@ import { ConfigError, FailureError } from '../core/errors.js';
 import { loadParamsSection } from '../params/params.js';
 import type { TrackedRun } from '../tracking/run.js';
 import { SectionReader } from './config.js';
-import { formatCsv } from '../core/csv.js';
-import { readDataset } from './dataset.js';
-import type { LabelledMatrix } from './matrix.js';
+import { formatCsv, formatNumber } from '../core/csv.js';
+import { readDataset, type Dataset } from './dataset.js';
 import { argmaxRows } from './forest.js';
 import { permutationImportance, type Importance } from './importance.js';
-import { accuracy, brier, confusionMatrix, logLoss, perClass, presentClasses, score, type ClassScores } from './metrics.js';
+import { accuracy, brier, confusionMatrix, logLoss, mae, perClass, presentClasses, r2, rmse, score, type ClassScores } from './metrics.js';
 import { readModelFile, readTransformFile, type SavedModel } from './model-file.js';
 import { PATHS } from './paths.js';
 import { featureGroups } from './transform.js';
 
 // `mlops evaluate`: test-set metrics, the confusion matrix (long format, one `actual,predicted` row
-// per test row, which DVC's confusion template counts), permutation importance; then the quality
-// gates from evaluate.thresholds, checked only after every report is written.
+// per test row, which DVC's confusion template counts; for regression the same rows hold values, for a
+// scatter plot), permutation importance; then the quality gates from evaluate.thresholds, checked only
+// after every report is written.
 
 const KEYS = ['thresholds', 'permutation_repeats', 'seed'];
-export const GATE_METRICS = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'balanced_accuracy', 'log_loss', 'brier'] as const;
+const CLASSIFICATION_METRICS = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'balanced_accuracy', 'log_loss', 'brier'] as const;
+const REGRESSION_METRICS = ['r2', 'rmse', 'mae'] as const;
+export const GATE_METRICS = [...CLASSIFICATION_METRICS, ...REGRESSION_METRICS] as const;
 export type GateMetric = (typeof GATE_METRICS)[number];
 
 export interface Gate {
@@ -54,10 +56,14 @@ function readEvaluateConfig(root: string): { config: EvaluateConfig; reader: Sec
   return { config, reader };
 }
 
-export interface Metrics extends Record<GateMetric, number> {
+/** The task's metrics (classification or regression ones), the test size, per-class scores for a classifier. */
+export interface Metrics extends Partial<Record<GateMetric, number>> {
   readonly n_test: number;
-  readonly per_class: Record<string, ClassScores>;
+  readonly per_class?: Record<string, ClassScores>;
 }
+
+/** The metric names a model of this task reports, in display order. */
+export const metricsOf = (metrics: Metrics): GateMetric[] => GATE_METRICS.filter((m) => metrics[m] !== undefined);
 
 export interface EvaluateSummary {
   readonly metrics: Metrics;
@@ -73,53 +79,65 @@ export interface ModelFiles {
 }
 
 /** Scores a saved model on a prepared test CSV: evaluate's metrics, nothing written. */
-export function scoreOnTest(saved: SavedModel, testPath: string): { metrics: Metrics; data: LabelledMatrix; predicted: Int32Array } {
-  const test = readDataset(testPath, saved.target, saved.classes);
+export function scoreOnTest(saved: SavedModel, testPath: string): { metrics: Metrics; data: Dataset['data']; pairs: string[][] } {
+  const test = readDataset(testPath, saved.target, saved.task, saved.classes);
   if (test.features.join() !== saved.features.join()) {
     throw new ConfigError(`columns differ from the model's features (${saved.features.length} expected); rerun prepare and train`, { file: test.file });
   }
   const { data } = test;
-  const C = data.nClasses;
-  const proba = saved.model.predictProba(data);
-  const predicted = argmaxRows(proba, C);
-  const confusion = confusionMatrix(data.y, predicted, C);
-  const classScores = perClass(confusion, C);
-  const present = presentClasses(data.y, predicted, C);
-  const macro = (key: 'precision' | 'recall') => present.reduce((a, k) => a + classScores[k]![key], 0) / present.length;
-  const metrics: Metrics = {
-    accuracy: accuracy(data.y, predicted),
-    f1_macro: score('f1_macro', data.y, predicted, C),
-    precision_macro: macro('precision'),
-    recall_macro: macro('recall'),
-    balanced_accuracy: score('balanced_accuracy', data.y, predicted, C),
-    log_loss: logLoss(data.y, proba, C),
-    brier: brier(data.y, proba, C),
-    n_test: data.nRows,
-    per_class: Object.fromEntries(saved.classes.map((c, k) => [c, classScores[k]!])),
-  };
-  return { metrics, data, predicted };
+  const output = saved.model.predictProba(data);
+  return { data, ...(data.values ? regressionMetrics(data.values, output) : classificationMetrics(data.y, output, saved.classes)) };
 }
 
 export async function evaluate(root: string, run?: TrackedRun, files?: ModelFiles): Promise<EvaluateSummary> {
   const { config, reader } = readEvaluateConfig(root);
   const saved = await readModelFile(files?.model ?? join(root, PATHS.model));
   const transform = readTransformFile(files?.transform ?? join(root, PATHS.transform));
-  const { metrics, data, predicted } = scoreOnTest(saved, join(root, PATHS.test));
+  const { metrics, data, pairs } = scoreOnTest(saved, join(root, PATHS.test));
+  for (const gate of config.gates) {
+    if (metrics[gate.metric] === undefined) throw reader.error(['thresholds', gate.metric], `not a metric of a ${saved.task} model (its metrics: ${metricsOf(metrics).join(', ')})`);
+  }
   const importance = permutationImportance(saved.model, data, featureGroups(transform), config.repeats, config.seed);
   importance.sort((a, b) => b.mean - a.mean);
   await writeFileAtomic(join(root, PATHS.metrics), JSON.stringify(metrics, null, 2) + '\n');
   await writeFileAtomic(
     join(root, PATHS.confusion),
-    formatCsv(['actual', 'predicted'], Array.from(data.y, (a, i) => [saved.classes[a]!, saved.classes[predicted[i]!]!])),
+    formatCsv(['actual', 'predicted'], pairs),
   );
   await writeFileAtomic(join(root, PATHS.importance), formatCsv(['feature', 'importance_mean', 'importance_std'], importance.map((f) => [f.name, f.mean, f.std])));
   if (run) {
     await run.logParams(reader.section.value);
-    await run.logMetrics(Object.fromEntries(GATE_METRICS.map((m) => [m, metrics[m]])));
+    await run.logMetrics(Object.fromEntries(metricsOf(metrics).map((m) => [m, metrics[m]!])));
     for (const path of [PATHS.metrics, PATHS.confusion, PATHS.importance]) await run.logArtifact(join(root, path));
   }
   const failed = checkGates(config.gates, metrics);
   return { metrics, importance, failed };
+}
+
+function classificationMetrics(y: Int32Array, proba: Float64Array, classes: readonly string[]): { metrics: Metrics; pairs: string[][] } {
+  const C = classes.length;
+  const predicted = argmaxRows(proba, C);
+  const confusion = confusionMatrix(y, predicted, C);
+  const classScores = perClass(confusion, C);
+  const present = presentClasses(y, predicted, C);
+  const macro = (key: 'precision' | 'recall') => present.reduce((a, k) => a + classScores[k]![key], 0) / present.length;
+  const metrics: Metrics = {
+    accuracy: accuracy(y, predicted),
+    f1_macro: score('f1_macro', y, predicted, C),
+    precision_macro: macro('precision'),
+    recall_macro: macro('recall'),
+    balanced_accuracy: score('balanced_accuracy', y, predicted, C),
+    log_loss: logLoss(y, proba, C),
+    brier: brier(y, proba, C),
+    n_test: y.length,
+    per_class: Object.fromEntries(classes.map((c, k) => [c, classScores[k]!])),
+  };
+  return { metrics, pairs: Array.from(y, (a, i) => [classes[a]!, classes[predicted[i]!]!]) };
+}
+
+function regressionMetrics(actual: Float64Array, predicted: Float64Array): { metrics: Metrics; pairs: string[][] } {
+  const metrics: Metrics = { r2: r2(actual, predicted), rmse: rmse(actual, predicted), mae: mae(actual, predicted), n_test: actual.length };
+  return { metrics, pairs: Array.from(actual, (a, i) => [String(a), formatNumber(predicted[i]!)]) };
 }
 
 export interface GateResult {
@@ -130,10 +148,10 @@ export interface GateResult {
   readonly passed: boolean;
 }
 
-/** Each bound of each gate checked against `metrics`. */
-export function gateResults(gates: readonly Gate[], metrics: Record<GateMetric, number>): GateResult[] {
+/** Each bound of each gate checked against `metrics` (which the caller has checked hold every gated metric). */
+export function gateResults(gates: readonly Gate[], metrics: Partial<Record<GateMetric, number>>): GateResult[] {
   return gates.flatMap(({ metric, min, max }) => {
-    const value = metrics[metric];
+    const value = metrics[metric]!;
     const out: GateResult[] = [];
     if (min !== undefined) out.push({ metric, bound: 'min', threshold: min, value, passed: value >= min });
     if (max !== undefined) out.push({ metric, bound: 'max', threshold: max, value, passed: value <= max });

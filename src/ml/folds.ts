@@ -1,3 +1,5 @@
+import { Rng } from './random.js';
+
 // StratifiedKFold(n_splits=k, shuffle=False) exactly as scikit-learn allocates it, which is what
 // GridSearchCV uses for a classifier with cv=k: classes numbered by first appearance, per-fold class
 // counts from dealing the sorted labels round-robin over the folds, each class's rows (in data order)
@@ -45,6 +47,28 @@ export function stratifiedKFold(labels: ArrayLike<number | string>, k: number): 
     const train: number[] = [];
     for (let i = 0; i < n; i++) (testFold[i] === f ? test : train).push(i);
     folds.push({ train: Int32Array.from(train), test: Int32Array.from(test) });
+  }
+  return folds;
+}
+
+/**
+ * KFold(n_splits=k, shuffle=True, random_state=seed) as scikit-learn allocates it (what a regressor's
+ * search uses): the rows permuted by the seed (our generator, not numpy's, so which rows go together
+ * differs from scikit-learn's while the sizes do not), then cut into k contiguous folds, the first
+ * n % k of them one row larger. Throws a RangeError when there are fewer rows than folds.
+ */
+export function kFold(n: number, k: number, seed: number): Fold[] {
+  if (n < k) throw new RangeError(`${n} rows, fewer than the ${k} folds`);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  new Rng(seed).shuffle(order);
+  const folds: Fold[] = [];
+  let start = 0;
+  for (let f = 0; f < k; f++) {
+    const size = Math.floor(n / k) + (f < n % k ? 1 : 0);
+    const test = order.slice(start, start + size).sort();
+    const train = Int32Array.from([...order.subarray(0, start), ...order.subarray(start + size)]).sort();
+    folds.push({ train, test });
+    start += size;
   }
   return folds;
 }

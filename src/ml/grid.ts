@@ -48,9 +48,10 @@ export interface Candidate {
   readonly full: ForestParams;
 }
 
-export function expandGrid(grid: Grid): Candidate[] {
+/** `defaults` fill the keys the grid leaves out (scikit-learn's estimator defaults). */
+export function expandGrid(grid: Grid, defaults: ForestParams = DEFAULT_FOREST_PARAMS): Candidate[] {
   const keys = (Object.keys(grid) as GridKey[]).sort();
   let combos: Partial<ForestParams>[] = [{}];
   for (const key of keys) combos = combos.flatMap((c) => grid[key]!.map((v) => ({ ...c, [key]: v })));
-  return combos.map((params) => ({ params, full: { ...DEFAULT_FOREST_PARAMS, ...params } }));
+  return combos.map((params) => ({ params, full: { ...defaults, ...params } }));
 }

@@ -1,11 +1,10 @@
 import type { FittedModel } from './engine.js';
-import { argmaxRows } from './forest.js';
 import type { LabelledMatrix } from './matrix.js';
-import { accuracy } from './metrics.js';
+import { scoreOutput } from './metrics.js';
 import { Rng } from './random.js';
 
-// Permutation importance (scikit-learn's permutation_importance with the accuracy score): the drop in
-// accuracy when one input's values are shuffled across rows, `repeats` times. A raw column that one-hot
+// Permutation importance (scikit-learn's permutation_importance with the estimator's default score:
+// accuracy for a classifier, r2 for a regressor): the drop in that score when one input's values are shuffled across rows, `repeats` times. A raw column that one-hot
 // encoding spread over several features is shuffled as one block, so importance is per raw column.
 
 export interface Importance {
@@ -21,8 +20,9 @@ export function permutationImportance(
   repeats: number,
   seed: number,
 ): Importance[] {
-  const { nRows, nClasses, y } = data;
-  const scoreOf = (m: LabelledMatrix) => accuracy(y, argmaxRows(model.predictProba(m), nClasses));
+  const { nRows } = data;
+  const scoring = data.values ? 'r2' : 'accuracy';
+  const scoreOf = (m: LabelledMatrix) => scoreOutput(scoring, data, model.predictProba(m));
   const baseline = scoreOf(data);
   const rng = new Rng(seed);
   const X = new Float64Array(data.X);

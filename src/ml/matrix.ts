@@ -9,9 +9,12 @@ export interface Matrix {
 }
 
 export interface LabelledMatrix extends Matrix {
-  /** Class index per row, into the sorted class list. */
+  /** Class index per row, into the sorted class list (all 0 for regression). */
   readonly y: Int32Array;
+  /** 1 for regression: the model's one output per row is the predicted value. */
   readonly nClasses: number;
+  /** Regression: the target value per row. */
+  readonly values?: Float64Array;
 }
 
 /** Per feature, the rank of each row's value among the feature's distinct values, and those values. */

@@ -1,7 +1,59 @@
-// Classification metrics with scikit-learn's definitions. Labels are class indices 0..nClasses-1.
+import { argmaxRows } from './forest.js';
+import type { LabelledMatrix } from './matrix.js';
 
-export type Scoring = 'f1_macro' | 'accuracy' | 'balanced_accuracy';
-export const SCORINGS: readonly Scoring[] = ['f1_macro', 'accuracy', 'balanced_accuracy'];
+// Classification and regression metrics with scikit-learn's definitions. Labels are class indices
+// 0..nClasses-1; scoring names are scikit-learn's scorer names (larger is better, hence neg_ errors).
+
+export type ClassificationScoring = 'f1_macro' | 'accuracy' | 'balanced_accuracy';
+export type RegressionScoring = 'r2' | 'neg_root_mean_squared_error' | 'neg_mean_absolute_error';
+export type Scoring = ClassificationScoring | RegressionScoring;
+export const CLASSIFICATION_SCORINGS: readonly ClassificationScoring[] = ['f1_macro', 'accuracy', 'balanced_accuracy'];
+export const REGRESSION_SCORINGS: readonly RegressionScoring[] = ['r2', 'neg_root_mean_squared_error', 'neg_mean_absolute_error'];
+export const SCORINGS: readonly Scoring[] = [...CLASSIFICATION_SCORINGS, ...REGRESSION_SCORINGS];
+
+const isRegressionScoring = (s: Scoring): s is RegressionScoring => (REGRESSION_SCORINGS as readonly string[]).includes(s);
+
+/**
+ * The score of a model's output (class probabilities, or one value per row for regression) on `rows`
+ * of `data` (all when omitted); output row i belongs to rows[i].
+ */
+export function scoreOutput(scoring: Scoring, data: LabelledMatrix, output: Float64Array, rows?: Int32Array): number {
+  const at = (i: number) => (rows ? rows[i]! : i);
+  if (isRegressionScoring(scoring)) {
+    const actual = Float64Array.from(output, (_, i) => data.values![at(i)]!);
+    if (scoring === 'r2') return r2(actual, output);
+    return -(scoring === 'neg_root_mean_squared_error' ? rmse(actual, output) : mae(actual, output));
+  }
+  const actual = Int32Array.from({ length: output.length / data.nClasses }, (_, i) => data.y[at(i)]!);
+  return score(scoring, actual, argmaxRows(output, data.nClasses), data.nClasses);
+}
+
+/** Coefficient of determination; a constant true column gives 1 when predicted exactly, else 0 (scikit-learn's force_finite). */
+export function r2(actual: ArrayLike<number>, predicted: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < actual.length; i++) m += actual[i]!;
+  m /= actual.length;
+  let residual = 0;
+  let totalSquares = 0;
+  for (let i = 0; i < actual.length; i++) {
+    residual += (actual[i]! - predicted[i]!) ** 2;
+    totalSquares += (actual[i]! - m) ** 2;
+  }
+  if (totalSquares === 0) return residual === 0 ? 1 : 0;
+  return 1 - residual / totalSquares;
+}
+
+export function rmse(actual: ArrayLike<number>, predicted: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < actual.length; i++) sum += (actual[i]! - predicted[i]!) ** 2;
+  return Math.sqrt(sum / actual.length);
+}
+
+export function mae(actual: ArrayLike<number>, predicted: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < actual.length; i++) sum += Math.abs(actual[i]! - predicted[i]!);
+  return sum / actual.length;
+}
 
 /** confusion[actual * nClasses + predicted] = count. */
 export function confusionMatrix(actual: ArrayLike<number>, predicted: ArrayLike<number>, nClasses: number): Int32Array {
@@ -44,7 +96,7 @@ export function accuracy(actual: ArrayLike<number>, predicted: ArrayLike<number>
 
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
-export function score(scoring: Scoring, actual: ArrayLike<number>, predicted: ArrayLike<number>, nClasses: number): number {
+export function score(scoring: ClassificationScoring, actual: ArrayLike<number>, predicted: ArrayLike<number>, nClasses: number): number {
   if (scoring === 'accuracy') return accuracy(actual, predicted);
   // only classes present in either labels or predictions count, as scikit-learn's unique_labels does
   const classes = perClass(confusionMatrix(actual, predicted, nClasses), nClasses);

@@ -1,6 +1,7 @@
 import { ConfigError } from '../core/errors.js';
 import { readText } from '../core/files.js';
 import { ENGINES, loadModel, type EngineName, type FittedModel } from './engine.js';
+import type { Task } from './task.js';
 import type { Transform } from './transform.js';
 
 // Reading the artifacts train and prepare wrote: the model JSON and the transform JSON. Their shape is
@@ -8,6 +9,7 @@ import type { Transform } from './transform.js';
 
 export interface SavedModel {
   readonly engine: EngineName;
+  readonly task: Task;
   readonly target: string;
   readonly features: string[];
   readonly classes: string[];
@@ -37,14 +39,18 @@ export async function readModelFile(path: string): Promise<SavedModel> {
   if (!ENGINES.includes(engine)) throw new ConfigError(`unknown engine ${JSON.stringify(engine)}`, { file, key: 'engine' });
   if (typeof json.target !== 'string') throw damaged('target', 'expected a column name');
   for (const key of ['features', 'classes']) if (!isNames(json[key])) throw damaged(key, 'expected a list of names');
+  // model files from before regression have no task: they are classifiers
+  const task = json.task ?? 'classification';
+  if (task !== 'classification' && task !== 'regression') throw damaged('task', 'expected classification or regression');
   const classes = json.classes as string[];
+  if (task === 'classification' && classes.length === 0) throw damaged('classes', 'a classifier needs its classes');
   let model: FittedModel;
   try {
-    model = await loadModel(engine, json.model, classes.length);
+    model = await loadModel(engine, json.model, task === 'regression' ? 1 : classes.length);
   } catch (error) {
     throw damaged('model', `cannot load (${(error as Error).message})`);
   }
-  return { engine, target: json.target, features: json.features as string[], classes, model };
+  return { engine, task, target: json.target, features: json.features as string[], classes, model };
 }
 
 export function readTransformFile(path: string): Transform {
@@ -61,5 +67,6 @@ export function readTransformFile(path: string): Transform {
         : c.kind === 'categorical' && isNames(c.categories) && (c.fill === null || typeof c.fill === 'string'));
     if (!ok) throw damaged(`columns.${i}`);
   });
+  if (json.na_values !== undefined && !isNames(json.na_values)) throw damaged('na_values');
   return json as unknown as Transform;
 }

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { displayPath } from '../core/display.js';
 import { ConfigError } from '../core/errors.js';
-import { formatCsv } from '../core/csv.js';
+import { formatCsv, formatNumber, listColumns, PANDAS_NA_VALUES } from '../core/csv.js';
 import { argmaxRows } from './forest.js';
 import { fromRows } from './matrix.js';
 import { readModelFile, readTransformFile, type SavedModel } from './model-file.js';
@@ -9,20 +9,19 @@ import { readRawCsv, type RawTable } from './raw.js';
 import { applyTransform, type Transform } from './transform.js';
 
 // `mlops predict`: raw rows (the input file's columns; a target column, if present, is ignored) ->
-// the saved transform -> the saved model -> one row per input: the predicted class, then one
-// probability column per class. `mlops serve` uses the same Predictor on rows from requests.
+// the saved transform -> the saved model -> one row per input: the id (with --id-column), then the
+// predicted class and one probability column per class, or for regression the predicted value.
+// Numbers are printed to 15 significant digits (no 0.8250000000000001). `mlops serve` uses the same
+// Predictor on rows from requests.
 
 export interface PredictOptions {
+  /** A model file path (see paths.ts resolveModelArgument). */
   readonly model: string;
   readonly input: string;
   /** Defaults to transform.json beside the model. */
   readonly transform?: string;
-}
-
-/** Predictions for a batch: the class index per row and the row-major probabilities (nRows x classes). */
-export interface Predictions {
-  readonly predicted: Int32Array;
-  readonly proba: Float64Array;
+  /** A column of the input copied, as written, to the first output column. */
+  readonly idColumn?: string;
 }
 
 /** A saved model with its transform, checked to belong together, ready for raw tables. */
@@ -36,10 +35,9 @@ export class Predictor {
     return this.saved.classes;
   }
 
-  predict(table: RawTable): Predictions {
-    const rows = applyTransform(this.transform, table);
-    const proba = this.saved.model.predictProba(fromRows(rows, this.saved.features.length));
-    return { predicted: argmaxRows(proba, this.saved.classes.length), proba };
+  /** The model's output: row-major class probabilities (rows x classes), or one value a row for regression. */
+  output(table: RawTable): Float64Array {
+    return this.saved.model.predictProba(fromRows(applyTransform(this.transform, table), this.saved.features.length));
   }
 }
 
@@ -55,9 +53,17 @@ export async function loadPredictor(model: string, transform?: string): Promise<
 
 export async function predict(options: PredictOptions): Promise<string> {
   const predictor = await loadPredictor(options.model, options.transform);
-  const { predicted, proba } = predictor.predict(await readRawCsv(options.input));
-  const { classes } = predictor;
-  const C = classes.length;
-  const header = ['prediction', ...classes.map((c) => `proba_${c}`)];
-  return formatCsv(header, Array.from(predicted, (k, i) => [classes[k]!, ...Array.from(proba.subarray(i * C, (i + 1) * C))]));
+  const { saved, transform } = predictor;
+  const id = options.idColumn;
+  const table = readRawCsv(options.input, { naValues: new Set(transform.na_values ?? PANDAS_NA_VALUES), textColumns: id === undefined || transform.columns.some((c) => c.name === id) ? [] : [id] });
+  const idIndex = id === undefined ? -1 : table.columns.indexOf(id);
+  if (id !== undefined && idIndex < 0) throw new ConfigError(`no id column '${id}' (columns: ${listColumns(table.columns)})`, { file: table.file, line: 1 });
+  const output = predictor.output(table);
+  const idHeader = id === undefined ? [] : [id];
+  const idOf = (i: number) => (id === undefined ? [] : [String(table.values[idIndex]![i] ?? '')]);
+  if (saved.task === 'regression') return formatCsv([...idHeader, 'prediction'], Array.from(output, (v, i) => [...idOf(i), formatNumber(v)]));
+  const C = saved.classes.length;
+  const predicted = argmaxRows(output, C);
+  const header = [...idHeader, 'prediction', ...saved.classes.map((c) => `proba_${c}`)];
+  return formatCsv(header, Array.from(predicted, (k, i) => [...idOf(i), saved.classes[k]!, ...Array.from(output.subarray(i * C, (i + 1) * C), formatNumber)]));
 }

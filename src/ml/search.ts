@@ -1,12 +1,12 @@
 import type { FoldResult, FoldTask } from './cv.js';
 import type { EngineName } from './engine.js';
-import { stratifiedKFold } from './folds.js';
+import { kFold, stratifiedKFold } from './folds.js';
 import type { Candidate } from './grid.js';
 import type { LabelledMatrix } from './matrix.js';
 import type { Scoring } from './metrics.js';
 import { runFoldTasks } from './pool.js';
 
-// GridSearchCV: every candidate on every stratified fold (same seed for every fit, as scikit-learn
+// GridSearchCV: every candidate on every fold (stratified for a classifier, shuffled KFold for a regressor) (same seed for every fit, as scikit-learn
 // clones the estimator with one random_state), mean and population std of the fold scores, rank by
 // mean with ties sharing the lowest rank, best = the first candidate ranked 1.
 
@@ -38,7 +38,7 @@ export interface SearchResult {
 }
 
 export async function gridSearch(data: LabelledMatrix, candidates: readonly Candidate[], options: SearchOptions): Promise<SearchResult> {
-  const folds = stratifiedKFold(data.y, options.folds);
+  const folds = data.values ? kFold(data.nRows, options.folds, options.seed) : stratifiedKFold(data.y, options.folds);
   const k = options.folds;
   const tasks: FoldTask[] = [];
   candidates.forEach((c, ci) => {

@@ -32,3 +32,12 @@ export function stratifiedSplit(labels: readonly string[], testSize: number, see
   rng.shuffle(test);
   return { train, test };
 }
+
+/** train_test_split without stratification: ceil(n * testSize) rows to the test part, chosen at random. */
+export function shuffleSplit(n: number, testSize: number, seed: number): Split {
+  if (n < 2) throw new RangeError(`${n} usable row; a split needs at least 2`);
+  const rows = Array.from({ length: n }, (_, i) => i);
+  new Rng(seed).shuffle(rows);
+  const nTest = Math.min(n - 1, Math.ceil(n * testSize));
+  return { test: rows.slice(0, nTest), train: rows.slice(nTest) };
+}

@@ -3,44 +3,66 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { loadParamsSection } from '../params/params.js';
 import type { TrackedRun } from '../tracking/run.js';
 import { SectionReader } from './config.js';
-import { readDataset } from './dataset.js';
+import { readDataset, type Dataset } from './dataset.js';
 import { ENGINES, fitModel, type EngineName } from './engine.js';
-import type { ForestParams } from './forest.js';
+import { DEFAULT_FOREST_PARAMS, type ForestParams } from './forest.js';
 import { expandGrid, readGrid, type Grid } from './grid.js';
 import { encodeFeatures } from './matrix.js';
-import { SCORINGS, type Scoring } from './metrics.js';
+import { CLASSIFICATION_SCORINGS, REGRESSION_SCORINGS, SCORINGS, type Scoring } from './metrics.js';
 import { PATHS } from './paths.js';
 import { defaultWorkers } from './pool.js';
 import { gridSearch, type CandidateSummary, type SearchResult } from './search.js';
+import { TASK_CHOICES, type TaskChoice } from './task.js';
 
-// `mlops train`: grid search with stratified k-fold CV on the prepared training set, the best candidate
-// refit on all of it, the model and reports/cv_results.json written. Same seed, same result.
+// `mlops train`: grid search with k-fold CV (stratified for classification, shuffled KFold for
+// regression) on the prepared training set, the best candidate refit on all of it, the model and
+// reports/cv_results.json written. Same seed, same result.
 
 const KEYS = ['grid', 'cv_folds', 'scoring', 'seed', 'engine', 'workers'];
 
 interface TrainConfig {
   readonly grid: Grid;
   readonly cvFolds: number;
-  readonly scoring: Scoring;
+  /** undefined: the task's default (f1_macro, or r2 for regression). */
+  readonly scoring?: Scoring;
   readonly seed: number;
   readonly engine: EngineName;
   readonly workers: number;
 }
 
-function readTrainConfig(root: string): { config: TrainConfig; reader: SectionReader; target: string } {
+function readTrainConfig(root: string): { config: TrainConfig; reader: SectionReader; target: string; task: TaskChoice } {
   const reader = new SectionReader(loadParamsSection(root, 'train'));
   reader.checkKeys([], reader.section.value, KEYS);
   const config: TrainConfig = {
     grid: readGrid(reader),
     cvFolds: reader.integer(['cv_folds'], 2, 5),
-    scoring: reader.choice(['scoring'], SCORINGS, 'f1_macro'),
+    scoring: reader.get(['scoring']) === undefined ? undefined : reader.choice(['scoring'], SCORINGS),
     seed: reader.integer(['seed'], 0, 42),
     engine: reader.choice(['engine'], ENGINES, 'forest'),
     workers: reader.get(['workers']) === null ? defaultWorkers() : reader.integer(['workers'], 1, defaultWorkers()),
   };
-  // the target column is named once, in the prepare section
-  const target = new SectionReader(loadParamsSection(root, 'prepare')).string(['target']);
-  return { config, reader, target };
+  // the target column and the task are named once, in the prepare section
+  const prepare = new SectionReader(loadParamsSection(root, 'prepare'));
+  return { config, reader, target: prepare.string(['target']), task: prepare.choice(['task'], TASK_CHOICES, 'auto') };
+}
+
+/** The scoring, checked against the task; also every other task-dependent check before the search. */
+function checkTask(config: TrainConfig, reader: SectionReader, dataset: Dataset): Scoring {
+  const { task, data } = dataset;
+  const allowed: readonly Scoring[] = task === 'regression' ? REGRESSION_SCORINGS : CLASSIFICATION_SCORINGS;
+  const scoring = config.scoring ?? allowed[0]!;
+  if (!allowed.includes(scoring)) throw reader.error(['scoring'], `${scoring} does not score ${task} (prepare.task); expected one of ${allowed.join(', ')}`);
+  if (task === 'regression') {
+    if (config.engine !== 'forest') throw reader.error(['engine'], `${config.engine} does classification only; regression needs engine: forest`);
+    if (data.nRows < config.cvFolds) throw reader.error(['cv_folds'], `${data.nRows} rows in ${dataset.file}, fewer than the ${config.cvFolds} folds`);
+    return scoring;
+  }
+  const counts = dataset.classes.map((_, k) => data.y.filter((v) => v === k).length);
+  const smallest = counts.indexOf(Math.min(...counts));
+  if (counts[smallest]! < config.cvFolds) {
+    throw reader.error(['cv_folds'], `class '${dataset.classes[smallest]}' has ${counts[smallest]} rows in ${dataset.file}, fewer than the ${config.cvFolds} folds`);
+  }
+  return scoring;
 }
 
 export interface TrainOptions {
@@ -58,23 +80,21 @@ export interface TrainSummary {
 }
 
 export async function trainGridSearch(root: string, options: TrainOptions = {}): Promise<TrainSummary> {
-  const { config, reader, target } = readTrainConfig(root);
-  const dataset = readDataset(join(root, PATHS.train), target);
-  const { data } = dataset;
-  const counts = dataset.classes.map((_, k) => data.y.filter((v) => v === k).length);
-  const smallest = counts.indexOf(Math.min(...counts));
-  if (counts[smallest]! < config.cvFolds) {
-    throw reader.error(['cv_folds'], `class '${dataset.classes[smallest]}' has ${counts[smallest]} rows in ${dataset.file}, fewer than the ${config.cvFolds} folds`);
-  }
+  const { config, reader, target, task: taskChoice } = readTrainConfig(root);
+  // with `auto`, the same inference prepare made, on the prepared target column
+  const dataset = readDataset(join(root, PATHS.train), target, taskChoice);
+  const { data, task } = dataset;
+  const scoring = checkTask(config, reader, dataset);
   (config.grid.max_features ?? []).forEach((v, i) => {
     if (typeof v === 'number' && v > data.nFeatures) throw reader.error(['grid', 'max_features', i], `${v} features asked, the data has ${data.nFeatures}`);
   });
-  const candidates = expandGrid(config.grid);
+  // scikit-learn's RandomForestRegressor considers every feature at each split by default
+  const candidates = expandGrid(config.grid, task === 'regression' ? { ...DEFAULT_FOREST_PARAMS, max_features: null } : DEFAULT_FOREST_PARAMS);
   // Logged before the search, so a run that fails or is interrupted still says what it was asked to do.
   await options.run?.logParams(reader.section.value);
   const search = await gridSearch(data, candidates, {
     folds: config.cvFolds,
-    scoring: config.scoring,
+    scoring,
     seed: config.seed,
     engine: config.engine,
     workers: config.workers,
@@ -86,16 +106,18 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
   const modelJson = {
     format: 'mlops-model/1',
     engine: config.engine,
+    task,
     target,
     features: dataset.features,
     classes: dataset.classes,
     params: best.full,
     seed: config.seed,
-    cv: { scoring: config.scoring, score: bestScore, folds: config.cvFolds },
+    cv: { scoring, score: bestScore, folds: config.cvFolds },
     model: model.toJSON(),
   };
   const cvResults = {
-    scoring: config.scoring,
+    task,
+    scoring,
     cv_folds: config.cvFolds,
     engine: config.engine,
     seed: config.seed,
@@ -106,8 +128,8 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
   };
   await writeFileAtomic(join(root, PATHS.model), JSON.stringify(modelJson) + '\n');
   await writeFileAtomic(join(root, PATHS.cvResults), JSON.stringify(cvResults, null, 2) + '\n');
-  if (options.run) await logTraining(options.run, root, config.scoring, search, bestScore);
-  return { search, bestParams: best.params, bestScore, scoring: config.scoring, candidates: candidates.length, folds: config.cvFolds };
+  if (options.run) await logTraining(options.run, root, scoring, search, bestScore);
+  return { search, bestParams: best.params, bestScore, scoring, candidates: candidates.length, folds: config.cvFolds };
 }
 
 async function logTraining(run: TrackedRun, root: string, scoring: Scoring, search: SearchResult, bestScore: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors.js';
-import { isMissing, type Cell, type RawTable } from './raw.js';
+import { shortText } from '../core/csv.js';
+import { isMissing, lineOf, type Cell, type RawTable } from './raw.js';
 
 // The preprocessing fitted on the training part and saved as models/transform.json, so evaluation and
 // prediction apply exactly the same steps: imputation (numeric columns by the chosen statistic,
@@ -37,6 +38,8 @@ export interface Transform {
   readonly columns: ColumnTransform[];
   /** The model's input columns, in order. */
   readonly features: string[];
+  /** Cell texts read as missing (prepare's na_values); older transforms lack it: pandas' defaults. */
+  readonly na_values?: string[];
 }
 
 export interface TransformOptions {
@@ -67,11 +70,17 @@ function checkNumeric(table: RawTable, c: number): void {
   const values = table.values[c]!;
   const r = values.findIndex((v) => !isMissing(v) && typeof v !== 'number');
   if (r >= 0) {
-    throw new ConfigError(`non-numeric value ${JSON.stringify(values[r])} in numeric column`, { file: table.file, line: r + 2, key: table.columns[c] });
+    throw new ConfigError(`non-numeric value ${shortText(values[r])} in numeric column (add it to prepare.na_values if it means missing)`, { file: table.file, line: lineOf(table, r), key: table.columns[c] });
   }
 }
 
-export function fitTransform(table: RawTable, rows: readonly number[], kinds: Map<string, 'numeric' | 'categorical'>, options: TransformOptions): Transform {
+export function fitTransform(
+  table: RawTable,
+  rows: readonly number[],
+  kinds: Map<string, 'numeric' | 'categorical'>,
+  options: TransformOptions,
+  naValues?: string[],
+): Transform {
   const columns: ColumnTransform[] = [];
   for (const [name, kind] of kinds) {
     const all = table.values[table.columns.indexOf(name)]!;
@@ -93,7 +102,8 @@ export function fitTransform(table: RawTable, rows: readonly number[], kinds: Ma
   const features = columns.flatMap((col) =>
     col.kind === 'categorical' && options.encoding === 'onehot' ? col.categories.map((cat) => `${col.name}_${cat}`) : [col.name],
   );
-  return { format: 'mlops-transform/1', target: options.target, missing: options.missing, encoding: options.encoding, scaling: options.scaling, columns, features };
+  const { target, missing, encoding, scaling } = options;
+  return { format: 'mlops-transform/1', target, missing, encoding, scaling, columns, features, ...(naValues ? { na_values: naValues } : {}) };
 }
 
 function numericFill(values: number[], missing: Exclude<Missing, 'drop'>): number {
@@ -129,11 +139,11 @@ export function applyTransform(transform: Transform, table: RawTable, rows?: rea
     transform.columns.forEach((col, j) => {
       let v: Cell | undefined = sources[j]![r];
       if (isMissing(v)) {
-        if (col.fill === null) throw new ConfigError('missing value (the transform was fitted with missing: drop, so it has no fill value)', { file: table.file, line: r + 2, key: col.name });
+        if (col.fill === null) throw new ConfigError('missing value (the transform was fitted with missing: drop, so it has no fill value)', { file: table.file, line: lineOf(table, r), key: col.name });
         v = col.fill;
       }
       if (col.kind === 'numeric') {
-        if (typeof v !== 'number') throw new ConfigError(`non-numeric value ${JSON.stringify(v)} in numeric column`, { file: table.file, line: r + 2, key: col.name });
+        if (typeof v !== 'number') throw new ConfigError(`non-numeric value ${shortText(v)} in numeric column`, { file: table.file, line: lineOf(table, r), key: col.name });
         out.push((v - col.mean) / col.scale);
       } else {
         const at = col.categories.indexOf(String(v));

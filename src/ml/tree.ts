@@ -1,12 +1,15 @@
 import type { FeatureCodes, LabelledMatrix } from './matrix.js';
 import type { Rng } from './random.js';
 
-// One CART classification tree with scikit-learn's semantics: weighted Gini impurity, a fresh random
-// feature subset at every node (drawn without replacement; features without a valid split do not
-// count, so the search goes on), thresholds at midpoints between consecutive distinct values, depth-
-// first growth. Features are pre-ranked into integer codes, so a node's split search either fills a
-// class histogram indexed by code (large nodes) or sorts packed (code, row) keys (small nodes). All
-// buffers belong to the builder and are reused for every node and tree: no allocation per split.
+// One CART tree with scikit-learn's semantics: weighted Gini impurity for classification, squared
+// error for regression (the data carries `values`), a fresh random feature subset at every node
+// (drawn without replacement; features without a valid split do not count, so the search goes on),
+// thresholds at midpoints between consecutive distinct values, depth-first growth. Regression is
+// classification with one "class" whose per-row amount is w * y instead of w: scikit-learn's split
+// proxies then coincide (sum_left^2 / w_left + sum_right^2 / w_right) and the leaf value total / weight
+// is the weighted mean. Features are pre-ranked into integer codes, so a node's split search either
+// fills a class histogram indexed by code (large nodes) or sorts packed (code, row) keys (small nodes).
+// All buffers belong to the builder and are reused for every node and tree: no allocation per split.
 
 export interface TreeOptions {
   /** null: grow until pure or too small. */
@@ -17,7 +20,7 @@ export interface TreeOptions {
   readonly minSamplesLeaf: number;
 }
 
-/** A fitted tree. A leaf has left = -1 and right = its index into leafValues (class fractions). */
+/** A fitted tree. A leaf has left = -1 and right = its index into leafValues (class fractions, or the mean). */
 export interface Tree {
   readonly feature: Int32Array;
   readonly threshold: Float64Array;
@@ -33,6 +36,10 @@ export class TreeBuilder {
   private readonly nFeatures: number;
   private readonly nClasses: number;
   private readonly y: Int32Array;
+  /** Regression targets; null for classification. */
+  private readonly values: Float64Array | null;
+  /** What a row adds to its slot per unit of weight: its target (regression) or 1 (exact, so classification sums are unchanged). */
+  private readonly amount: Float64Array;
   private readonly codes: Int32Array;
   private readonly distinct: readonly Float64Array[];
   // scratch
@@ -40,8 +47,11 @@ export class TreeBuilder {
   private readonly keys: Float64Array;
   private readonly hist: Float64Array;
   private readonly histCount: Int32Array;
+  private readonly histWeight: Float64Array;
   private readonly order: Int32Array;
   private readonly total: Float64Array;
+  /** Regression: the node's sum of w * y^2 (for its variance). */
+  private totalSquares = 0;
   private readonly left: Float64Array;
   private readonly stack: Int32Array;
   // growing output
@@ -62,6 +72,8 @@ export class TreeBuilder {
     this.nFeatures = data.nFeatures;
     this.nClasses = data.nClasses;
     this.y = data.y;
+    this.values = data.values ?? null;
+    this.amount = data.values ?? new Float64Array(this.nRows).fill(1);
     this.codes = coded.codes;
     this.distinct = coded.distinct;
     const maxDistinct = Math.max(1, ...coded.distinct.map((d) => d.length));
@@ -69,6 +81,7 @@ export class TreeBuilder {
     this.keys = new Float64Array(this.nRows);
     this.hist = new Float64Array(maxDistinct * this.nClasses);
     this.histCount = new Int32Array(maxDistinct);
+    this.histWeight = new Float64Array(maxDistinct);
     this.order = new Int32Array(this.nFeatures);
     this.total = new Float64Array(this.nClasses);
     this.left = new Float64Array(this.nClasses);
@@ -103,7 +116,7 @@ export class TreeBuilder {
       const count = end - start;
       const weightSum = this.classTotals(start, end, weight);
       let isLeaf =
-        depth >= maxDepth || count < options.minSamplesSplit || count < 2 * options.minSamplesLeaf || this.gini(weightSum) <= EPSILON;
+        depth >= maxDepth || count < options.minSamplesSplit || count < 2 * options.minSamplesLeaf || this.impurity(weightSum) <= EPSILON;
       if (!isLeaf) isLeaf = !this.findSplit(start, end, weight, weightSum, options, rng);
       if (isLeaf) {
         this.makeLeaf(node, weightSum);
@@ -157,18 +170,28 @@ export class TreeBuilder {
 
   private classTotals(start: number, end: number, weight: Float64Array): number {
     const total = this.total;
+    const values = this.values;
     total.fill(0);
+    this.totalSquares = 0;
     let sum = 0;
     for (let i = start; i < end; i++) {
       const s = this.samples[i]!;
       const w = weight[s]!;
-      total[this.y[s]!]! += w;
+      if (values) {
+        total[0]! += w * values[s]!;
+        this.totalSquares += w * values[s]! * values[s]!;
+      } else total[this.y[s]!]! += w;
       sum += w;
     }
     return sum;
   }
 
-  private gini(weightSum: number): number {
+  /** Gini impurity, or for regression the weighted variance (scikit-learn's MSE node impurity). */
+  private impurity(weightSum: number): number {
+    if (this.values) {
+      const mean = this.total[0]! / weightSum;
+      return this.totalSquares / weightSum - mean * mean;
+    }
     let sq = 0;
     for (let k = 0; k < this.nClasses; k++) sq += this.total[k]! * this.total[k]!;
     return 1 - sq / (weightSum * weightSum);
@@ -209,13 +232,18 @@ export class TreeBuilder {
     const base = f * this.nRows;
     const hist = this.hist;
     const histCount = this.histCount;
+    const histWeight = this.histWeight;
+    const amount = this.amount;
     const nCodes = this.distinct[f]!.length;
     hist.fill(0, 0, nCodes * C);
     histCount.fill(0, 0, nCodes);
+    histWeight.fill(0, 0, nCodes);
     for (let i = start; i < end; i++) {
       const s = this.samples[i]!;
       const code = this.codes[base + s]!;
-      hist[code * C + this.y[s]!]! += weight[s]!;
+      const w = weight[s]!;
+      hist[code * C + this.y[s]!]! += w * amount[s]!;
+      histWeight[code]! += w;
       histCount[code]!++;
     }
     const left = this.left;
@@ -236,10 +264,8 @@ export class TreeBuilder {
         }
       }
       const h = code * C;
-      for (let k = 0; k < C; k++) {
-        left[k]! += hist[h + k]!;
-        wLeft += hist[h + k]!;
-      }
+      for (let k = 0; k < C; k++) left[k]! += hist[h + k]!;
+      wLeft += histWeight[code]!;
       nLeft += histCount[code]!;
       previous = code;
     }
@@ -275,7 +301,7 @@ export class TreeBuilder {
         }
       }
       const w = weight[s]!;
-      left[this.y[s]!]! += w;
+      left[this.y[s]!]! += w * this.amount[s]!;
       wLeft += w;
       nLeft++;
       previous = code;

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../core/errors.js';
 import { readYamlFile } from '../core/yaml.js';
 import { SectionReader } from '../ml/config.js';
-import { GATE_METRICS, gateResults, readThresholds, scoreOnTest, type Gate, type GateMetric } from '../ml/evaluate.js';
+import { GATE_METRICS, gateResults, metricsOf, readThresholds, scoreOnTest, type Gate, type GateMetric } from '../ml/evaluate.js';
 import { readModelFile } from '../ml/model-file.js';
 import { PATHS } from '../ml/paths.js';
 import { DEFAULT_PARAMS_FILE, loadParamsSection } from '../params/params.js';
@@ -22,7 +23,7 @@ export interface RegistryGates {
   readonly challenger?: { readonly metric: GateMetric; readonly tolerance: number };
 }
 
-const LOWER_IS_BETTER: readonly GateMetric[] = ['log_loss', 'brier'];
+const LOWER_IS_BETTER: readonly GateMetric[] = ['log_loss', 'brier', 'rmse', 'mae'];
 
 export function readRegistryGates(root: string): RegistryGates {
   const file = join(root, DEFAULT_PARAMS_FILE);
@@ -63,13 +64,16 @@ export interface GateReport {
 async function scoreVersion(root: string, objects: LocalObjectStore, version: ModelVersion): Promise<Record<GateMetric, number>> {
   const files = await verifiedFiles(objects, version);
   const { metrics } = scoreOnTest(await readModelFile(files[MODEL_FILE]!), join(root, PATHS.test));
-  return Object.fromEntries(GATE_METRICS.map((m) => [m, metrics[m]])) as Record<GateMetric, number>;
+  return Object.fromEntries(metricsOf(metrics).map((m) => [m, metrics[m]!])) as Record<GateMetric, number>;
 }
 
 export async function gateReport(
   root: string, objects: LocalObjectStore, config: RegistryGates, candidate: ModelVersion, alias: string, champion: ModelVersion | undefined,
 ): Promise<GateReport> {
   const metrics = await scoreVersion(root, objects, candidate);
+  for (const metric of [...config.gates.map((g) => g.metric), ...(config.challenger ? [config.challenger.metric] : [])]) {
+    if (metrics[metric] === undefined) throw new ConfigError(`registry gates: ${metric} is not a metric of this model (its metrics: ${Object.keys(metrics).join(', ')})`, { file: DEFAULT_PARAMS_FILE, key: `registry.${metric}` });
+  }
   const checks: GateCheck[] = gateResults(config.gates, metrics).map((g) => ({
     gate: `${g.metric} ${g.bound === 'min' ? '>=' : '<='} ${g.threshold}`, metric: g.metric, value: g.value, limit: g.threshold, passed: g.passed,
   }));

@@ -5,7 +5,7 @@ import { md5File } from '../cache/hash.js';
 import { displayPath } from '../core/display.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { readYamlFile } from '../core/yaml.js';
-import { GATE_METRICS, scoreOnTest, type GateMetric } from '../ml/evaluate.js';
+import { metricsOf, scoreOnTest, type Metrics } from '../ml/evaluate.js';
 import { readModelFile, readTransformFile } from '../ml/model-file.js';
 import { PATHS } from '../ml/paths.js';
 import { DEFAULT_PARAMS_FILE } from '../params/params.js';
@@ -150,4 +150,4 @@ function rawDataPath(root: string): string | undefined {
   return typeof input === 'string' ? input : undefined;
 }
 
-const pickGateMetrics = (metrics: Record<GateMetric, number>) => Object.fromEntries(GATE_METRICS.map((m) => [m, metrics[m]]));
+const pickGateMetrics = (metrics: Metrics) => Object.fromEntries(metricsOf(metrics).map((m) => [m, metrics[m]!]));

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { md5File } from '../cache/hash.js';
 import { ConfigError, UsageError } from '../core/errors.js';
+import { resolveModelArgument } from '../ml/paths.js';
 import { MODEL_FILE, TRANSFORM_FILE, verifiedFiles } from './content.js';
 import { findVersion } from './lifecycle.js';
 import { parseModelUri } from './names.js';
@@ -19,12 +20,12 @@ export interface ResolvedModel {
 
 /**
  * The one place a model argument is read: `models:/NAME@ALIAS`, `models:/NAME/VERSION`,
- * `models:/NAME/latest`, or a path. A registered version is re-hashed before use, so a damaged one is
+ * `models:/NAME/latest`, or a path (or nothing: the example's model; see resolveModelArgument). A registered version is re-hashed before use, so a damaged one is
  * reported, never used.
  */
-export async function resolveModel(project: Project, arg: string): Promise<ResolvedModel> {
-  const uri = parseModelUri(arg);
-  if (!uri) return { model: arg };
+export async function resolveModel(project: Project, arg: string | undefined): Promise<ResolvedModel> {
+  const uri = arg === undefined ? undefined : parseModelUri(arg);
+  if (!uri) return { model: resolveModelArgument(arg, { root: project.root, cwd: project.cwd }) };
   const { registry, objects } = await openRegistry(project);
   const version = await findVersion(registry, uri.name, uri.ref);
   const files = await verifiedFiles(objects, version);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { argmaxRows } from '../ml/forest.js';
 import type { RawTable } from '../ml/raw.js';
 import { checkTable, unseenCategories } from './input.js';
 import type { ServerMetrics } from './metrics.js';
@@ -28,7 +29,8 @@ export class Scorer {
     const model = this.current();
     const { predictor } = model;
     checkTable(table, predictor.transform);
-    const { predicted, proba } = predictor.predict(table);
+    const proba = predictor.output(table);
+    const predicted = argmaxRows(proba, predictor.classes.length);
     const classes = predictor.classes;
     const labels = Array.from(predicted, (k) => classes[k]!);
     this.metrics.predicted(classes, predicted, unseenCategories(table, predictor.transform));

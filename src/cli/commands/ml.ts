@@ -7,7 +7,7 @@ import { openProject, pipelineStage } from '../project.js';
 import { markdownTable, textTable } from '../table.js';
 
 // The built-in ML stages: prepare, train, evaluate, predict. Domain code is imported inside each
-// action so that `mlops --help` loads none of it (danfojs-node alone costs over a second).
+// action so that `mlops --help` loads none of it.
 
 const fixed = (v: number) => v.toFixed(4);
 
@@ -19,10 +19,10 @@ export async function tracked<T>(stageName: string, fn: (run: TrackedRun, projec
 }
 
 /**
- * The one place a model argument becomes files: a `models:/` URI resolves to the registered version's
- * verified objects, a path to itself with transform.json beside it (unless a transform is given).
+ * A model argument as files: a `models:/` URI resolves to the registered version's verified objects,
+ * anything else as resolveModelArgument says, with transform.json beside it (unless one is given).
  */
-async function modelFiles(project: Project, arg: string, transform?: string): Promise<{ model: string; transform: string }> {
+async function modelFiles(project: Project, arg: string | undefined, transform?: string): Promise<{ model: string; transform: string }> {
   const [{ resolveModel }, { dirname, join }] = await Promise.all([import('../../registry/resolve.js'), import('node:path')]);
   const resolved = await resolveModel(project, arg);
   return { model: resolved.model, transform: transform ?? resolved.transform ?? join(dirname(resolved.model), 'transform.json') };
@@ -42,13 +42,14 @@ export function register(program: Command): void {
       const { PATHS } = await import('../../ml/paths.js');
       const s = await tracked('prepare', (run, project) => withSpinner('prepare: reading data', () => prepare(project.root, run)));
       const dropped = s.droppedRows ? `, ${s.droppedRows} rows dropped (missing values)` : '';
-      console.log(`prepared ${s.trainRows} train and ${s.testRows} test rows, ${s.features} features, ${s.classes.length} classes${dropped}`);
-      console.log(`wrote ${PATHS.train}, ${PATHS.test}, ${PATHS.transform}`);
+      const target = s.task === 'regression' ? 'a numeric target (regression)' : `${s.classes.length} classes`;
+      console.log(`prepared ${s.trainRows} train and ${s.testRows} test rows, ${s.features} features, ${target}${dropped}`);
+      console.log(`wrote ${PATHS.train}, ${PATHS.test}, ${PATHS.rawTrain}, ${PATHS.rawTest}, ${PATHS.transform}`);
     });
 
   program
     .command('train')
-    .description('grid search with stratified k-fold CV (params.yaml train:), refit the best, save the model')
+    .description('grid search with k-fold CV (params.yaml train:), refit the best, save the model')
     .addOption(jsonOption('print the CV results as JSON'))
     .addOption(mdOption('print the CV results as a markdown table'))
     .action(async (opts: { json?: boolean; md?: boolean }) => {
@@ -86,14 +87,14 @@ export function register(program: Command): void {
     .addOption(jsonOption('print the metrics as JSON'))
     .addOption(mdOption('print the metrics as a markdown table'))
     .action(async (opts: { model?: string; json?: boolean; md?: boolean }) => {
-      const { evaluate, gateFailure, GATE_METRICS } = await import('../../ml/evaluate.js');
+      const { evaluate, gateFailure, metricsOf } = await import('../../ml/evaluate.js');
       const { PATHS } = await import('../../ml/paths.js');
       await tracked('evaluate', async (run, project) => {
         const files = opts.model === undefined ? undefined : await modelFiles(project, opts.model);
         const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(project.root, run, files));
         if (opts.json) printJson({ ...metrics, failed_gates: failed });
         else {
-          const rows = GATE_METRICS.map((m) => [m, fixed(metrics[m])]);
+          const rows = metricsOf(metrics).map((m) => [m, fixed(metrics[m]!)]);
           process.stdout.write(opts.md ? markdownTable(['metric', 'value'], rows) : textTable(['metric', 'value'], rows));
           if (!opts.md) console.log(`wrote ${PATHS.metrics}, ${PATHS.confusion}, ${PATHS.importance}`);
         }
@@ -104,11 +105,12 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description('apply the saved transform and model to a raw CSV')
-    .requiredOption('--model <uri|file>', 'models:/NAME@ALIAS, models:/NAME/VERSION, models:/NAME/latest or a model JSON written by train')
+    .option('--model <uri|file>', "models:/NAME@ALIAS, models:/NAME/VERSION, models:/NAME/latest or a model JSON (default: the project's models/model.json)")
     .requiredOption('--input <csv>', 'rows to predict, with the raw columns')
     .option('--transform <file>', "transform JSON (default: the registered version's, or transform.json beside the model)")
+    .option('--id-column <name>', 'copy this input column, as written, to the first output column')
     .option('--output <csv>', 'write predictions here instead of stdout')
-    .action(async (opts: { model: string; input: string; transform?: string; output?: string }) => {
+    .action(async (opts: { model?: string; input: string; transform?: string; idColumn?: string; output?: string }) => {
       const { predict } = await import('../../ml/predict.js');
       const files = await modelFiles(await openProject(), opts.model, opts.transform);
       const csv = await predict({ ...opts, ...files });
