@@ -265,6 +265,7 @@ test('an unknown model URI or bad options: exit 2 before listening', async () =>
     [['serve', 'models:/nope@champion', '--port', '0'], /no registered model named "nope"/],
     [['serve', 'models:/clf@champion', '--port', 'http'], /--port: expected a port number 0-65535, got "http"/],
     [['serve', 'missing/model.json', '--port', '0'], /missing\/model.json/],
+    [['serve', '--api-key-env', 'MLOPS_TEST_UNSET_KEY', '--port', '0'], /the environment variable MLOPS_TEST_UNSET_KEY is not set or empty/],
   ];
   for (const [args, message] of cases) {
     const r = await runMlops(args, { cwd: dir, env: { MLOPS_ROOT: dir } });
@@ -272,6 +273,21 @@ test('an unknown model URI or bad options: exit 2 before listening', async () =>
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /serving/);
   }
+});
+
+test('with an API key, every route but the health probes needs the bearer token; a refusal says only 401', async (t) => {
+  const server = await serve(t, { apiKey: 's3cret-key' });
+  const send = (path: string, auth?: string) =>
+    fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify(records[0]) });
+  for (const auth of [undefined, 'Bearer wrong', 'Bearer s3cret-ke', 'Basic s3cret-key', 'Bearer s3cret-key ']) {
+    const r = await send('/predict', auth);
+    assert.equal(r.status, 401, String(auth));
+    assert.deepEqual(await r.json(), { error_code: 'UNAUTHENTICATED', message: 'unauthorized' });
+  }
+  assert.equal((await send('/predict', 'Bearer s3cret-key')).status, 200);
+  assert.equal((await fetch(server.url + '/metrics')).status, 401);
+  assert.equal((await fetch(server.url + '/metrics', { headers: { authorization: 'Bearer s3cret-key' } })).status, 200);
+  for (const open of ['/ping', '/health', '/v2/health/live', '/v2/health/ready']) assert.equal((await fetch(server.url + open)).status, 200, open);
 });
 
 test('when the served alias moves, the new version is loaded aside and switched in with no failed request; a broken one is refused', async (t) => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { requireApiKey } from './auth.js';
 import type { ServerContext } from './context.js';
 import { httpError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
@@ -12,6 +13,8 @@ export interface AppOptions {
   readonly bodyLimit: number;
   /** Structured JSON access logs on stdout (off on a terminal and in tests). */
   readonly accessLog: boolean;
+  /** When set, every route but the health probes needs `Authorization: Bearer <apiKey>`. */
+  readonly apiKey?: string;
 }
 
 /**
@@ -25,6 +28,7 @@ export function buildApp(ctx: ServerContext, metrics: ServerMetrics, options: Ap
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });
+  if (options.apiKey !== undefined) requireApiKey(app, options.apiKey);
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.addHook('onResponse', async (request, reply) => {

@@ -16,6 +16,7 @@ export interface ServeOptions {
   readonly port: number;
   readonly bodyLimit: number;
   readonly accessLog: boolean;
+  readonly apiKey?: string;
   /** How often to look whether the served alias moved, in ms (0: never). */
   readonly reloadInterval: number;
   /** The mlops version /version reports. */

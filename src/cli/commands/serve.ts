@@ -11,6 +11,7 @@ interface ServeFlags {
   port: string;
   bodyLimit: string;
   reloadInterval: string;
+  apiKeyEnv?: string;
 }
 
 export function register(program: Command): void {
@@ -21,6 +22,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind (use 0.0.0.0 to accept other machines)', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
     .option('--body-limit <MiB>', 'largest request body in MiB', '10')
+    .option('--api-key-env <VAR>', 'require Authorization: Bearer <the value of this environment variable> (health probes stay open)')
     .option('--reload-interval <seconds>', 'how often to look whether the served alias moved (0: never)', '2')
     .action(async (model: string, opts: ServeFlags, command: Command) => {
       const [{ UsageError }, { openProject }, { startServer }] = await Promise.all([
@@ -34,6 +36,8 @@ export function register(program: Command): void {
       if (!(limit > 0)) throw new UsageError(`--body-limit: expected a positive number of MiB, got ${JSON.stringify(opts.bodyLimit)}`);
       const interval = Number(opts.reloadInterval);
       if (!(interval >= 0)) throw new UsageError(`--reload-interval: expected a number of seconds, got ${JSON.stringify(opts.reloadInterval)}`);
+      const apiKey = opts.apiKeyEnv === undefined ? undefined : process.env[opts.apiKeyEnv];
+      if (opts.apiKeyEnv !== undefined && !apiKey) throw new UsageError(`--api-key-env: the environment variable ${opts.apiKeyEnv} is not set or empty`);
       let server;
       try {
         server = await startServer({
@@ -44,6 +48,7 @@ export function register(program: Command): void {
           bodyLimit: Math.round(limit * MiB),
           accessLog: !process.stdout.isTTY,
           reloadInterval: interval * 1000,
+          apiKey,
           version: command.parent?.version() ?? '',
           warn: (message) => process.stderr.write(`${message}\n`),
         });
