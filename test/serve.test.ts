@@ -279,7 +279,7 @@ test('with an API key, every route but the health probes needs the bearer token;
   const server = await serve(t, { apiKey: 's3cret-key' });
   const send = (path: string, auth?: string) =>
     fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify(records[0]) });
-  for (const auth of [undefined, 'Bearer wrong', 'Bearer s3cret-ke', 'Basic s3cret-key', 'Bearer s3cret-key ']) {
+  for (const auth of [undefined, 'Bearer wrong', 'Bearer s3cret-ke', 'Basic s3cret-key', 'Bearer s3cret-key-and-more']) {
     const r = await send('/predict', auth);
     assert.equal(r.status, 401, String(auth));
     assert.deepEqual(await r.json(), { error_code: 'UNAUTHENTICATED', message: 'unauthorized' });
