@@ -80,7 +80,16 @@ export async function gateReport(
   let championScored: GateReport['champion'] = null;
   if (config.challenger && champion && champion.version !== candidate.version) {
     const { metric, tolerance } = config.challenger;
-    const theirs = await scoreVersion(root, objects, champion);
+    let theirs: Record<GateMetric, number>;
+    try {
+      theirs = await scoreVersion(root, objects, champion);
+    } catch (error) {
+      // The champion was trained on other features (the data's columns changed): no like-for-like
+      // comparison exists, so the absolute gates alone decide; the report says so.
+      if (!(error instanceof ConfigError)) throw error;
+      checks.push({ gate: `${metric} vs ${alias} v${champion.version}: not comparable (${error.detail})`, metric, value: metrics[metric], limit: NaN, passed: true });
+      return report();
+    }
     championScored = { version: champion.version, metrics: theirs };
     const lower = LOWER_IS_BETTER.includes(metric);
     const limit = lower ? theirs[metric] + tolerance : theirs[metric] - tolerance;
@@ -89,8 +98,12 @@ export async function gateReport(
       metric, value: metrics[metric], limit, passed: lower ? metrics[metric] <= limit : metrics[metric] >= limit,
     });
   }
-  return {
-    model: candidate.name, alias, candidate: { version: candidate.version, metrics }, champion: championScored,
-    test_data: PATHS.test, checks, passed: checks.every((c) => c.passed),
-  };
+  return report();
+
+  function report(): GateReport {
+    return {
+      model: candidate.name, alias, candidate: { version: candidate.version, metrics }, champion: championScored,
+      test_data: PATHS.test, checks, passed: checks.every((c) => c.passed),
+    };
+  }
 }
