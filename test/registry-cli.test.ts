@@ -38,7 +38,8 @@ const json = async (dir: string, ...args: string[]) => JSON.parse((await ok(dir,
 /** A git project with prepared data and a trained model (the GOOD grid). */
 async function project(t: { after(fn: () => void): void }, registry?: string): Promise<string> {
   const dir = tempDir(t);
-  writeFiles(dir, { 'params.yaml': params(GOOD, registry), 'data/raw/obesity.csv': generateObesity(240, 11) });
+  // `.mlops/` marks the root, so a stray `.mlops` in a folder above cannot claim the project.
+  writeFiles(dir, { 'params.yaml': params(GOOD, registry), 'data/raw/obesity.csv': generateObesity(240, 11), '.mlops/.gitignore': '*\n' });
   gitInit(dir);
   await ok(dir, 'prepare');
   await ok(dir, 'train');

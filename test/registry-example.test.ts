@@ -33,6 +33,7 @@ test('default example: repro registers and promotes; again is a no-op; a worse m
     'pipeline.yaml': readFileSync(join(PROJECT_ROOT, 'pipeline.yaml'), 'utf8'),
     'params.yaml': exampleParams({ n_estimators: [20], max_depth: [8] }),
     'data/raw/obesity.csv': generateObesity(300, 7),
+    '.mlops/.gitignore': '*\n', // marks the root: a stray `.mlops` above cannot claim the project
   });
   gitInit(dir);
   const models = async () => JSON.parse((await runMlops(['models', 'show', 'obesity_classifier', '--json'], { cwd: dir })).stdout);
