@@ -28,7 +28,7 @@ export async function run(): Promise<void> {
     // Cold state: every byte of the 1 GiB file read and hashed, start-up and parsing included.
     const coldBig = median(3, () => {
       rmSync(join(dir, '.mlops'), { recursive: true, force: true });
-      return timeCommand(process.execPath, [MLOPS_BIN, 'status', '-f', 'big.yaml'], dir);
+      return timeCommand(process.execPath, [MLOPS_BIN, 'status', '--file', 'big.yaml'], dir);
     });
     const inProcess = median(3, () => {
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', HASH_SCRIPT, join(dir, 'data', 'big.bin')], { encoding: 'utf8' });

@@ -1,6 +1,7 @@
 // `npm run bench [suite...]`: runs each suite in turn; each prints its own figures.
 const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   pipeline: () => import('./pipeline.js'),
+  pipelines: () => import('./pipelines.js'),
   ml: () => import('./ml.js'),
   tracking: () => import('./tracking.js'),
   drift: () => import('./drift.js'),

@@ -66,8 +66,8 @@ test('exp show lists the workspace and each experiment; --only-changed, --sort-b
 
   const sorted = await runMlops(['exp', 'show', '--only-changed', '--sort-by', 'score', '--sort-order', 'desc', '--csv'], { cwd: dir });
   const [header, ...rows] = sorted.stdout.trim().split('\n');
-  assert.equal(header, 'Experiment,Created,score,train.lr'); // depth and seed never changed
-  assert.deepEqual(rows.map((l) => [l.split(',')[0], l.split(',')[2]]), [['workspace', '5'], ['lr03', '6'], ['lr02', '5'], ['base', '4']]);
+  assert.equal(header, 'Experiment,Created,State,score,train.lr'); // depth and seed never changed
+  assert.deepEqual(rows.map((l) => [l.split(',')[0], l.split(',')[2], l.split(',')[3]]), [['workspace', '', '5'], ['lr03', 'Success', '6'], ['lr02', 'Success', '5'], ['base', 'Success', '4']]);
 
   // The workspace now equals the last experiment, list-valued params included: nothing differs.
   await runMlops(['exp', 'run', '-S', 'seed=[1, 2]', '-n', 'listed'], { cwd: dir });
@@ -75,9 +75,9 @@ test('exp show lists the workspace and each experiment; --only-changed, --sort-b
   assert.deepEqual(two[0].params, two[1].params);
 
   const md = await runMlops(['exp', 'show', '--md'], { cwd: dir });
-  assert.match(md.stdout, /^\| Experiment \| Created \| score \| seed \| train\.depth \| train\.lr \|/);
+  assert.match(md.stdout, /^\| Experiment \| Created \| State \| score \| seed \| train\.depth \| train\.lr \|/);
   const text = await runMlops(['exp', 'show'], { cwd: dir });
-  assert.match(text.stdout, /^Experiment\s+Created\s+score/);
+  assert.match(text.stdout, /^Experiment\s+Created\s+State\s+score/);
 });
 
 test('exp run refuses an unknown key with a suggestion, exit 2, and changes nothing', async (t) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { gitInit, runMlops, tempDir, writeFiles } from './helpers.js';
+import { gitInit, MLOPS_BIN, PROJECT_ROOT, runMlops, tempDir, writeFiles } from './helpers.js';
 
 // A pipeline declaring metrics two ways (a stage's `metrics:` output and the top-level list), params in
 // params.yaml (stage keys) and in a second file tracked whole.
@@ -108,7 +108,38 @@ test('bad input: a missing declared file warns, a malformed one is exit 2 naming
   assert.equal(missing.stderr, 'warning: not found: reports/nothing.json\n');
   assert.match(missing.stdout, /^Path\s+a\nreports\/metrics.json\s+1\n$/);
 
-  const noPipeline = await runMlops(['metrics', 'show', '-f', 'nope.yaml'], { cwd: dir });
+  const noPipeline = await runMlops(['metrics', 'show', '--file', 'nope.yaml'], { cwd: dir });
   assert.equal(noPipeline.code, 2);
   assert.match(noPipeline.stderr, /nope\.yaml: pipeline file not found/);
+});
+
+test('metrics show on a narrow terminal prints one row per metric; piped, one row per file', async (t) => {
+  const dir = tempDir(t);
+  const values = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`metric_number_${i}`, i / 4]));
+  writeFiles(dir, {
+    'pipeline.yaml': 'stages:\n  s:\n    cmd: "true"\n    metrics:\n      - m.json:\n          cache: false\n',
+    'm.json': JSON.stringify(values),
+  });
+  const env: NodeJS.ProcessEnv = { ...process.env, MLOPS_ROOT: '' };
+  delete env.CI;
+  const shown = spawnSync('script', ['-qfc', `stty cols 60; ${process.execPath} ${MLOPS_BIN} metrics show`, '/dev/null'], { cwd: dir, env, encoding: 'utf8' });
+  const lines = shown.stdout.split(/\r?\n/).filter(Boolean);
+  assert.deepEqual(lines.slice(0, 3).map((l) => l.split(/\s+/)), [['Path', 'Metric', 'Value'], ['m.json', 'metric_number_0', '0'], ['m.json', 'metric_number_1', '0.25']]);
+  assert.equal(lines.length, 13);
+  const piped = await runMlops(['metrics', 'show'], { cwd: dir });
+  assert.equal(piped.stdout.split('\n').length, 3);
+});
+
+test("the default example declares only evaluate's headline metrics; the drift report and CV results are plain outputs", async () => {
+  const { loadPipeline } = await import('../src/pipeline/load.js');
+  const { metricsFiles } = await import('../src/metrics/collect.js');
+  const pipeline = loadPipeline(PROJECT_ROOT, 'pipeline.yaml');
+  assert.deepEqual(metricsFiles(pipeline), ['reports/metrics.json']);
+  const outs = pipeline.stages.flatMap((s) => s.outs).filter((o) => ['reports/drift.json', 'reports/cv_results.json'].includes(o.rel));
+  assert.deepEqual(outs.map((o) => [o.rel, o.kind, o.cache]), [['reports/cv_results.json', 'outs', false], ['reports/drift.json', 'outs', false]]);
+});
+
+test('the repository does not git-ignore the lock file or the metrics reports (committed, as DVC users do)', () => {
+  const ignored = spawnSync('git', ['check-ignore', '--no-index', 'pipeline.lock', 'reports/metrics.json', 'models/model.json'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  assert.equal(ignored.stdout, 'models/model.json\n');
 });

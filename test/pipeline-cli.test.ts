@@ -94,13 +94,13 @@ test('stages without --json: a plain listing', async (t) => {
   );
 });
 
-test('-f FILE reads another pipeline file; dvc.yaml is the fallback', async (t) => {
+test('--file FILE reads another pipeline file; dvc.yaml is the fallback', async (t) => {
   const dir = project(t, { 'dvc.yaml': 'stages:\n  d:\n    cmd: echo d\n', 'alt/p.yaml': 'stages:\n  e:\n    cmd: echo e\n' });
   const fallback = await runMlops(['stages', '--json'], { cwd: dir });
   assert.deepEqual(Object.keys(JSON.parse(fallback.stdout).stages), ['d']);
-  const other = await runMlops(['stages', '--json', '-f', 'alt/p.yaml'], { cwd: dir });
+  const other = await runMlops(['stages', '--json', '--file', 'alt/p.yaml'], { cwd: dir });
   assert.deepEqual(Object.keys(JSON.parse(other.stdout).stages), ['e']);
-  const missing = await runMlops(['stages', '-f', 'nope.yaml'], { cwd: dir });
+  const missing = await runMlops(['stages', '--file', 'nope.yaml'], { cwd: dir });
   assert.equal(missing.code, 2);
   assert.equal(missing.stderr, 'error: nope.yaml: pipeline file not found\n');
 });

@@ -232,7 +232,7 @@ function load(t: { after(fn: () => void): void }, files: Record<string, string>)
 test('get-started layout: four stages in order, top-level metrics and plots, artifacts accepted', (t) => {
   const { pipeline } = load(t, GET_STARTED);
   assert.deepEqual(pipeline.stages.map((s) => s.name), ['prepare', 'featurize', 'train', 'evaluate']);
-  assert.deepEqual(buildGraph(pipeline).edges, [
+  assert.deepEqual(buildGraph([pipeline]).edges, [
     ['prepare', 'featurize'],
     ['featurize', 'train'],
     ['featurize', 'evaluate'],
@@ -273,7 +273,7 @@ test('templated project: DVC\'s exact foreach and matrix stage names, values sub
   assert.deepEqual(s['evaluate@test-setup1']!.cmd, ['python evaluate.py test gb --threshold 0.5']);
   assert.equal(s['evaluate@test-setup1']!.outs[0]!.cache, false);
   // The foreach outputs feed the matrix stages through the prepared/ directory.
-  assert.deepEqual(buildGraph(pipeline).upstream('seeded@1-small').map((x) => x.name), ['prepare@small']);
+  assert.deepEqual(buildGraph([pipeline]).upstream('seeded@1-small').map((x) => x.name), ['prepare@small']);
 });
 
 test('older style: list cmd, persist, always_changed, frozen, plot flags, desc and meta', (t) => {

@@ -42,7 +42,7 @@ stages:
 function graph(t: { after(fn: () => void): void }) {
   const dir = tempDir(t);
   writeFiles(dir, { 'pipeline.yaml': PIPELINE });
-  return buildGraph(loadPipeline(dir));
+  return buildGraph([loadPipeline(dir)]);
 }
 const names = (stages: readonly { name: string }[]) => stages.map((s) => s.name);
 
@@ -84,7 +84,7 @@ test('select: a foreach group name selects every generated stage; file:name and 
   const g = graph(t);
   assert.deepEqual(names(g.select(['split'], { singleItem: true })), ['split@eu', 'split@us']);
   assert.deepEqual(names(g.select(['split@us'])), ['prepare', 'split@us']);
-  assert.deepEqual(names(g.select([`${g.pipeline.file}:train`], { singleItem: true })), ['train']);
+  assert.deepEqual(names(g.select([`${g.pipelines[0]!.file}:train`], { singleItem: true })), ['train']);
   assert.deepEqual(names(g.select(['pipeline.yaml:report'], { singleItem: true })), ['report']);
   assert.deepEqual(names(g.select(['pipeline.yaml'], { singleItem: true })), names(g.order));
 });
@@ -93,7 +93,7 @@ test('select: an unknown target is a ConfigError with a did-you-mean', (t) => {
   const g = graph(t);
   assert.throws(() => g.select(['trian']), (e: unknown) => e instanceof ConfigError && /no stage named 'trian' \(did you mean 'train'\?\)/.test(e.message));
   assert.throws(() => g.select(['splitt']), /did you mean 'split'\?/);
-  assert.throws(() => g.select(['other.yaml:train']), /target names 'other\.yaml'/);
+  assert.throws(() => g.select(['other.yaml:train']), /no pipeline file 'other\.yaml' in the project/);
 });
 
 test('a longer cycle is reported with every stage on it', (t) => {

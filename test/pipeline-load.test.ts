@@ -216,7 +216,7 @@ test('a params file produced by an earlier stage need not exist yet, and links t
   const pipeline = loadPipeline(dir);
   assert.deepEqual(pipeline.stages[1]!.params, [{ file: 'tuned/best.yaml', rel: 'tuned/best.yaml', keys: ['lr'] }]);
   // ... and the params file links the stages, as any dependency does.
-  assert.deepEqual(buildGraph(pipeline).edges, [['tune', 'train']]);
+  assert.deepEqual(buildGraph([pipeline]).edges, [['tune', 'train']]);
 });
 
 test('YAML anchors and merge keys (<<: *defaults) work as in DVC files', (t) => {

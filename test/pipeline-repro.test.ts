@@ -180,13 +180,18 @@ test('run-cache: going back to an earlier param value restores outputs without r
   assert.deepEqual(runs(dir), ['s', 's', 's']);
 });
 
-test('a deleted output is restored by checkout; a corrupted cache object is reported, not used', async (t) => {
+test('a deleted output is restored by checkout; a modified one only with -f (as DVC); a corrupted cache object is reported, not used', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, { 'pipeline.yaml': 'stages:\n  s:\n    cmd: mkdir -p d && echo one > d/a.txt && echo two > b.txt\n    outs: [d, b.txt]\n' });
   await runMlops(['repro'], { cwd: dir });
   rmSync(join(dir, 'd'), { recursive: true });
   writeFileSync(join(dir, 'b.txt'), 'edited\n');
-  const r = await runMlops(['checkout'], { cwd: dir });
+  const refused = await runMlops(['checkout'], { cwd: dir });
+  assert.equal(refused.code, 1);
+  assert.equal(refused.stderr, 'error: checkout: modified outputs would be overwritten (their content is not in the cache): b.txt; use --force to overwrite them\n');
+  assert.equal(readFileSync(join(dir, 'b.txt'), 'utf8'), 'edited\n');
+  assert.ok(!existsSync(join(dir, 'd')), 'nothing is restored when one output is refused');
+  const r = await runMlops(['checkout', '-f'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(join(dir, 'd/a.txt'), 'utf8'), 'one\n');
   assert.equal(readFileSync(join(dir, 'b.txt'), 'utf8'), 'two\n');
@@ -197,7 +202,7 @@ test('a deleted output is restored by checkout; a corrupted cache object is repo
   rmSync(object);
   writeFileSync(object, 'garbage');
   writeFileSync(join(dir, 'b.txt'), 'edited again\n');
-  const bad = await runMlops(['checkout'], { cwd: dir });
+  const bad = await runMlops(['checkout', '--force'], { cwd: dir });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /b\.txt: cache object [0-9a-f]{32} is corrupted/);
   assert.equal(readFileSync(join(dir, 'b.txt'), 'utf8'), 'edited again\n');
@@ -214,7 +219,7 @@ test('gc removes objects the lock no longer references; --dry only lists them', 
   assert.equal(removed.length, 1);
   const object = join(dir, '.mlops/cache/files/md5', removed[0]!.slice(0, 2), removed[0]!.slice(2));
   assert.ok(existsSync(object));
-  assert.equal((await runMlops(['gc'], { cwd: dir })).code, 0);
+  assert.equal((await runMlops(['gc', '-f'], { cwd: dir })).code, 0);
   assert.ok(!existsSync(object));
   assert.equal((await runMlops(['checkout'], { cwd: dir })).code, 0); // what the lock needs is still there
 });
@@ -343,10 +348,10 @@ test('gc keeps what any lock file of the project references, not only the pipeli
     'other.yaml': 'stages:\n  b:\n    cmd: echo b > b.txt\n    outs: [b.txt]\n',
   });
   await runMlops(['repro'], { cwd: dir });
-  await runMlops(['repro', '-f', 'other.yaml'], { cwd: dir });
-  const r = await runMlops(['gc', '--json'], { cwd: dir });
+  await runMlops(['repro', '--file', 'other.yaml'], { cwd: dir });
+  const r = await runMlops(['gc', '-f', '--json'], { cwd: dir });
   assert.deepEqual(JSON.parse(r.stdout).removed, []);
   rmSync(join(dir, 'b.txt'));
-  assert.equal((await runMlops(['checkout', '-f', 'other.yaml'], { cwd: dir })).code, 0);
+  assert.equal((await runMlops(['checkout', '--file', 'other.yaml'], { cwd: dir })).code, 0);
   assert.equal(readFileSync(join(dir, 'b.txt'), 'utf8'), 'b\n');
 });

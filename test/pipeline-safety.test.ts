@@ -98,7 +98,7 @@ test('a damaged lock file is a located config error, not a crash', async (t) => 
 
 test('gc waits for a running repro instead of collecting the objects it is adding', async (t) => {
   const dir = tempDir(t);
-  const gc = await besideRunningRepro(dir, ['gc'], 'stderr');
+  const gc = await besideRunningRepro(dir, ['gc', '-f'], 'stderr');
   gc.release();
   assert.equal((await gc.repro).code, 0);
   assert.equal(await gc.exit, 0);

@@ -45,7 +45,7 @@ test('the snapshot belongs to one pipeline file: -f another file is parsed, not 
   });
   await runMlops(['repro'], { cwd: dir });
   await runMlops(['repro'], { cwd: dir });
-  const other = await runMlops(['repro', '-f', 'other.yaml'], { cwd: dir });
+  const other = await runMlops(['repro', '--file', 'other.yaml'], { cwd: dir });
   assert.match(other.stdout, /b: running/);
   assert.match((await runMlops(['repro'], { cwd: dir })).stdout, /a: up to date/);
   assert.deepEqual(runs(dir), ['a', 'b']);

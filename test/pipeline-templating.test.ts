@@ -134,7 +134,7 @@ test('foreach over a list with dicts or lists names stages by index: fit@0', (t)
   fit:
     foreach:
       - {lr: 0.1, batch: 32}
-      - [a, b]
+      - {words: [a, b]}
       - plain
     do:
       cmd: python fit.py \${item}
@@ -142,7 +142,15 @@ test('foreach over a list with dicts or lists names stages by index: fit@0', (t)
   });
   // One composite entry is enough for every stage to be named by index.
   assert.deepEqual(p.stages.map((s) => s.name), ['fit@0', 'fit@1', 'fit@2']);
-  assert.deepEqual(p.stages.map((s) => s.cmd[0]), ['python fit.py --lr 0.1 --batch 32', 'python fit.py a b', 'python fit.py plain']);
+  assert.deepEqual(p.stages.map((s) => s.cmd[0]), ['python fit.py --lr 0.1 --batch 32', 'python fit.py --words a b', 'python fit.py plain']);
+});
+
+test('a flat list in a string is refused as DVC refuses it: echo ${lst}', (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'params.yaml': 'lst: [1, 2]\n', 'pipeline.yaml': 'stages:\n  s:\n    cmd: echo ${lst}\n  t:\n    cmd: ${lst}\n' });
+  assert.throws(() => loadPipeline(dir), /pipeline\.yaml:3: 'stages\.s\.cmd': Cannot interpolate data of type 'list'$/);
+  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  t:\n    cmd: ${lst}\n' });
+  assert.throws(() => loadPipeline(dir), /'stages\.t\.cmd': Cannot interpolate data of type 'list'/);
 });
 
 test('foreach over a dict names stages by key, with ${key} and ${item}; it may come from params.yaml', (t) => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { runMlops, tempDir, writeFiles } from './helpers.js';
+import { PROJECT_ROOT, runMlops, tempDir, writeFiles } from './helpers.js';
 
 /** The page as headless Chromium rendered it (scripts run), from a fresh profile, offline. */
 function renderedDom(htmlFile: string): string {
@@ -38,6 +38,18 @@ const figure = (dom: string, title: string) => {
   return dom.slice(start, dom.indexOf('</figure>', start));
 };
 
+/** Every chart's texts, as Chromium laid them out, lie inside its viewBox: no label is cut off. */
+function assertTextsInside(dom: string, charts: number): void {
+  const svgs = [...dom.matchAll(/<svg [^>]*viewBox="0 0 ([\d.]+) ([\d.]+)"[^>]*data-text-extent="(-?\d+) (-?\d+) (-?\d+) (-?\d+)"/g)];
+  assert.equal(svgs.length, charts, 'every chart measured its texts');
+  for (const [svg, w, h, x0, y0, x1, y1] of svgs) {
+    assert.ok(Number(x0) >= 0 && Number(y0) >= 0 && Number(x1) <= Number(w) && Number(y1) <= Number(h), `text outside the viewBox: ${svg.slice(0, 200)}`);
+  }
+}
+
+/** The text of every tick label of a chart. */
+const tickTexts = (svg: string) => [...svg.matchAll(/class="tick"[^>]*>([^<]*)</g)].map((m) => m[1]!);
+
 // The obesity data's classes; predictions shifted to the next class for every fifth sample.
 const CLASSES = ['Insufficient_Weight', 'Normal_Weight', 'Obesity_Type_I', 'Obesity_Type_II', 'Obesity_Type_III', 'Overweight_Level_I', 'Overweight_Level_II'];
 const FEATURES = ['Gender', 'Age', 'Height', 'Weight', 'family_history_with_overweight', 'FAVC', 'FCVC', 'NCP', 'CAEC', 'SMOKE'];
@@ -60,13 +72,15 @@ function run(id: string, name: string, start: number, f1: number[], extra: Recor
   };
 }
 
+// Three params that vary, as in the default example's grid: long candidate names.
 const CANDIDATES = [5, 10, 20].flatMap((max_depth) =>
   [50, 200].map((n_estimators) => {
+    const max_features = n_estimators === 50 ? 'sqrt' : 'log2';
     const fold_scores = [0, 1, 2, 3, 4].map((f) => 0.8 + max_depth / 200 + n_estimators / 10_000 + f / 500);
     const mean = fold_scores.reduce((a, b) => a + b) / fold_scores.length;
     const std = Math.sqrt(fold_scores.reduce((a, b) => a + (b - mean) ** 2, 0) / fold_scores.length);
     // The field names the train stage writes (scikit-learn's cv_results_ names).
-    return { params: { max_depth, n_estimators }, fold_scores, mean_score: mean, std_score: std, rank: 0, mean_fit_time: 0.4 };
+    return { params: { max_depth, max_features, n_estimators }, fold_scores, mean_score: mean, std_score: std, rank: 0, mean_fit_time: 0.4 };
   }),
 );
 
@@ -78,6 +92,10 @@ test('plots show: one offline HTML page whose charts render in headless Chromium
   writeFiles(dir, {
     'pipeline.yaml': [
       'stages:',
+      '  train:',
+      '    cmd: echo ok',
+      '    outs:',
+      '      - reports/cv_results.json: {cache: false}',
       '  evaluate:',
       '    cmd: echo ok',
       '    plots:',
@@ -130,7 +148,9 @@ test('plots show: one offline HTML page whose charts render in headless Chromium
   const cv = figure(dom, `Cross-validation score of ${CANDIDATES.length} grid candidates`);
   assert.equal(count(cv, /class="bar"/g), CANDIDATES.length);
   assert.equal(count(cv, /class="err"/g), CANDIDATES.length);
-  assert.match(cv, /max_depth=20, n_estimators=200/, 'candidates named by the params that vary');
+  assert.match(cv, />max_depth=20, max_features=log2, n_estimators=200</, 'candidates named in full by the params that vary');
+  assert.doesNotMatch(cv, /…/, 'no candidate name cut short');
+  assertTextsInside(dom, 7);
 
   const importance = figure(dom, 'Feature importances');
   assert.equal(count(importance, /class="bar"/g), features.length);
@@ -156,7 +176,8 @@ test('plots show: a count-matrix confusion file, no pipeline file, every other i
   });
   const r = await runMlops(['plots', 'show'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
-  for (const skipped of ['CV scores', 'metric across runs']) assert.match(r.stderr, new RegExp(`note: skipped ${skipped}`));
+  // Nothing declared the CV report and it is not there: no note about it.
+  assert.equal(r.stderr, "note: skipped metric across runs: no experiment named 'Default' in mlruns\n");
   const page = join(dir, 'mlops_plots', 'index.html');
   assert.ok(existsSync(page));
   const dom = renderedDom(page);
@@ -171,13 +192,11 @@ test('plots show: a bad definition or malformed data costs its own chart only, w
   writeFiles(dir, {
     'pipeline.yaml': [
       'plots:',
-      '  - reports/a.csv: {template: pie}',
       '  - reports/b.json: {x: step, y: loss}',
       '  - reports/c.csv: {x: epoch, y: acc}',
       '  - reports/d.csv: {x: epoch, y: loss, template: scatter, title: Loss}',
       '',
     ].join('\n'),
-    'reports/a.csv': 'x,y\n1,2\n',
     'reports/b.json': '{"loss": [1, 2',
     'reports/c.csv': 'epoch,loss\n1,0.5\n',
     'reports/d.csv': 'epoch,loss\n1,0.5\n2,0.25\n',
@@ -185,9 +204,8 @@ test('plots show: a bad definition or malformed data costs its own chart only, w
   const r = await runMlops(['plots', 'show'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const notes = r.stderr.split('\n').filter((l) => l.startsWith("note: skipped plot 'reports/"));
-  assert.match(notes[0]!, /^note: skipped plot 'reports\/a.csv': unknown template 'pie' \(expected linear, simple, .*confusion_normalized\)$/);
-  assert.match(notes[1]!, /^note: skipped plot 'reports\/b.json': reports\/b.json(:\d+)?: invalid YAML/);
-  assert.equal(notes[2], "note: skipped plot 'reports/c.csv': reports/c.csv has no field 'acc'");
+  assert.match(notes[0]!, /^note: skipped plot 'reports\/b.json': reports\/b.json(:\d+)?: invalid YAML/);
+  assert.equal(notes[1], "note: skipped plot 'reports/c.csv': reports/c.csv has no field 'acc'");
   const html = readFileSync(join(dir, 'mlops_plots', 'index.html'), 'utf8');
   assert.match(html, /<h2>Loss<\/h2>/);
   assert.match(r.stdout, /: 1 chart\(s\)\n$/);
@@ -206,4 +224,73 @@ test('plots show reads runs where the other tracking commands do: tracking.uri a
   assert.doesNotMatch(r.stderr, /skipped metric across runs/);
   assert.equal((await runMlops(['runs', 'list', '--json'], { cwd: dir })).stdout.includes('a'.repeat(32)), true);
   assert.match(readFileSync(join(dir, 'mlops_plots', 'index.html'), 'utf8'), /f1_macro across runs \(experiment 'Default'\)/);
+});
+
+test('plots show: an unknown template is an error, as in DVC, and no page is written', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'pipeline.yaml': 'plots:\n  - reports/d.csv: {x: epoch, y: loss}\n  - reports/a.csv: {template: pie}\n', 'reports/a.csv': 'x,y\n1,2\n' });
+  const r = await runMlops(['plots', 'show'], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr,
+    "error: plot 'reports/a.csv': template 'pie' not found (templates: simple, linear, confusion, confusion_normalized, scatter, scatter_jitter, smooth, bar_horizontal, bar_horizontal_sorted, bar)\n",
+  );
+  assert.equal(existsSync(join(dir, 'mlops_plots')), false);
+  // The README lists every template the error names.
+  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const listed = r.stderr.slice(r.stderr.indexOf('templates: ') + 11, r.stderr.lastIndexOf(')')).split(', ');
+  for (const name of listed) assert.ok(readme.includes(`\`${name}\``), `README does not list template ${name}`);
+});
+
+test('plots show: round tick labels, a flat series on a narrow axis, the legend clear of the lines, one line per stage and data set', async (t) => {
+  const dir = tempDir(t);
+  const tagged = (id: string, name: string, start: number, f1: number, tags: Record<string, string>, params: Record<string, string> = {}) =>
+    run(id, name, start, [f1], {
+      ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags/${k}`, v])),
+      ...Object.fromEntries(Object.entries(params).map(([k, v]) => [`params/${k}`, v])),
+    });
+  writeFiles(dir, {
+    'pipeline.yaml': 'stages:\n  evaluate:\n    cmd: echo ok\n    plots:\n      - reports/feature_importance.csv: {template: bar_horizontal, x: importance, y: feature, title: Importances}\n',
+    // Values from -0.06 to 0.03: ticks at multiples of 0.02, where adding steps up once gave 6.9e-18 for 0.
+    'reports/feature_importance.csv': 'feature,importance\nAge,0.03\nHeight,-0.06\n',
+    'mlruns/0/meta.yaml': "experiment_id: '0'\nname: Default\nlifecycle_stage: active\n",
+    // evaluate runs with the same score throughout (flat), and experiments on two data sets.
+    ...tagged('a'.repeat(32), 'eval-1', 1_700_000_000_000, 0.5, { 'mlops.stage': 'evaluate' }),
+    ...tagged('b'.repeat(32), 'eval-2', 1_700_000_100_000, 0.5, { 'mlops.stage': 'evaluate' }),
+    ...tagged('c'.repeat(32), 'obesity', 1_700_000_200_000, 0.9, { 'mlops.stage': 'exp' }, { 'prepare.input': 'data/obesity.csv' }),
+    ...tagged('d'.repeat(32), 'wine', 1_700_000_300_000, 0.6, { 'mlops.stage': 'exp' }, { 'prepare.input': 'data/wine.csv' }),
+    ...tagged('e'.repeat(32), 'obesity-2', 1_700_000_400_000, 0.92, { 'mlops.stage': 'exp' }, { 'prepare.input': 'data/obesity.csv' }),
+  });
+  const r = await runMlops(['plots', 'show'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '', 'no notes: nothing declared is missing');
+  const dom = renderedDom(join(dir, 'mlops_plots', 'index.html'));
+  assertTextsInside(dom, 2);
+
+  const importance = figure(dom, 'Importances');
+  const values = tickTexts(importance).filter((text) => /^-?[\d.e+-]+$/.test(text));
+  assert.deepEqual(values, ['-0.06', '-0.04', '-0.02', '0', '0.02', '0.04']);
+
+  const runs = figure(dom, "f1_macro across runs (experiment 'Default')");
+  assert.match(runs, /<text[^>]*>evaluate<\/text>[\s\S]*>exp \(data\/obesity.csv\)<[\s\S]*>exp \(data\/wine.csv\)</);
+  assert.equal(count(runs, /class="line"/g), 2, 'evaluate and obesity experiments: a line each; the single wine run is a point');
+
+  // All evaluate scores are 0.5: a narrow band around it, not an axis from -0.5 to 2.
+  writeFiles(dir, {
+    'only-eval/0/meta.yaml': "experiment_id: '0'\nname: Default\nlifecycle_stage: active\n",
+    ...Object.fromEntries(Object.entries(tagged('a'.repeat(32), 'eval-1', 1_700_000_000_000, 0.5, {})).map(([k, v]) => [k.replace(/^mlruns\//, 'only-eval/'), v])),
+    ...Object.fromEntries(Object.entries(tagged('b'.repeat(32), 'eval-2', 1_700_000_100_000, 0.5, {})).map(([k, v]) => [k.replace(/^mlruns\//, 'only-eval/'), v])),
+  });
+  assert.equal((await runMlops(['plots', 'show', '-o', 'flat'], { cwd: dir, env: { MLOPS_TRACKING_DIR: join(dir, 'only-eval') } })).code, 0);
+  const flatRuns = figure(renderedDom(join(dir, 'flat', 'index.html')), 'f1_macro across runs');
+  const ys = tickTexts(flatRuns).map(Number);
+  const [yTicks, xTicks] = [ys.filter((v) => v < 1), ys.filter((v) => v >= 1)];
+  assert.ok(yTicks.length >= 3 && Math.min(...yTicks) >= 0.4 && Math.max(...yTicks) <= 0.6, `y ticks ${yTicks}`);
+  assert.deepEqual(xTicks, [1, 2], 'runs are counted in whole numbers');
+
+  // The colour key lies below every point of every line.
+  const pointYs = [...runs.matchAll(/<circle[^>]*cy="([\d.]+)"/g)].map((m) => Number(m[1]));
+  const legendYs = [...runs.matchAll(/<rect[^>]*y="([\d.]+)"[^>]*class="legend"/g)].map((m) => Number(m[1]));
+  assert.equal(legendYs.length, 3);
+  assert.ok(Math.min(...legendYs) > Math.max(...pointYs) + 20, `legend at ${legendYs}, points down to ${Math.max(...pointYs)}`);
 });

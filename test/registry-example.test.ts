@@ -66,7 +66,7 @@ test('default example: repro registers and promotes; again is a no-op; a worse m
   assert.equal((await history()).length, 1, 'a refused promotion records nothing');
 
   // gc keeps the champion's files though no lock file references that model any more.
-  const gc = await runMlops(['gc'], { cwd: dir });
+  const gc = await runMlops(['gc', '-f'], { cwd: dir });
   assert.equal(gc.code, 0, gc.stderr);
   assert.deepEqual((await models()).versions.map((v: { integrity: string }) => v.integrity), ['ok', 'ok']);
   const served = await runMlops(['predict', '--model', 'models:/obesity_classifier@champion', '--input', 'data/raw/obesity.csv'], { cwd: dir });

@@ -76,7 +76,8 @@ export class LocalObjectStore implements ObjectStore {
     if (!hashed.entries) return this.addFile(abs, hashed.info.md5);
     for (const e of hashed.entries) await this.addFile(join(abs, ...e.relpath.split('/')), e.md5);
     const manifest = this.pathOf(hashed.info.md5);
-    if (!existsSync(manifest)) await writeFileAtomic(manifest, manifestJson(hashed.entries));
+    // Read-only like every other object (as DVC makes them), so nothing edits it in place.
+    if (!existsSync(manifest)) await writeFileAtomic(manifest, manifestJson(hashed.entries), 0o444);
   }
 
   private async addFile(abs: string, md5: string): Promise<void> {

@@ -2,8 +2,8 @@ import { Option } from 'commander';
 
 // Options that many commands share, declared once so their flags and help read the same everywhere.
 
-/** `-f, --file FILE`: the pipeline file. */
-export const fileOption = () => new Option('-f, --file <file>', 'pipeline file (default: pipeline.yaml, else dvc.yaml)');
+/** `--file FILE`: one pipeline file. A long option only: `-f` is `--force`, as in DVC. */
+export const fileOption = () => new Option('--file <file>', 'only this pipeline file (default: the pipeline files of the project)');
 
 export const jsonOption = (description = 'print JSON') => new Option('--json', description);
 

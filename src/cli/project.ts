@@ -1,4 +1,4 @@
-import type { Project } from '../project/project.js';
+import type { Project, ProjectOptions } from '../project/project.js';
 
 /**
  * The project a command runs in, opened once per command: the root found from the current folder
@@ -7,8 +7,13 @@ import type { Project } from '../project/project.js';
 export async function openProject(): Promise<Project> {
   // Loaded here, not at start-up: `mlops --help` imports none of the project code.
   const [{ projectRoot }, { Project }] = await Promise.all([import('../core/root.js'), import('../project/project.js')]);
+  return Project.open(projectRoot(), projectOptions());
+}
+
+/** How the CLI opens a project: with what the environment says about tracking. */
+export function projectOptions(): ProjectOptions {
   const env = process.env;
-  return Project.open(projectRoot(), {
+  return {
     cwd: process.cwd(),
     env: {
       // MLOPS_TRACKING_DIR: the name earlier releases read; still honoured after the two URI variables.
@@ -16,7 +21,7 @@ export async function openProject(): Promise<Project> {
       experiment: env.MLFLOW_EXPERIMENT_NAME || undefined,
     },
     notice: (line) => process.stderr.write(`${line}\n`),
-  });
+  };
 }
 
 /** The pipeline stage a built-in command runs under (set by `mlops repro` for each stage). */

@@ -15,3 +15,36 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
     ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
   ].join('\n') + '\n';
 }
+
+/** The columns a terminal shows: its width on a terminal; undefined (no limit) when piped or in CI. */
+export async function terminalWidth(): Promise<number | undefined> {
+  const { interactive } = await import('./output.js');
+  return interactive ? process.stdout.columns || 80 : undefined;
+}
+
+const CELL_MAX = 24;
+
+/**
+ * The table cut to `width` characters a line, as DVC's table does on a terminal: long cells and
+ * headers end in `…`, and the columns after the last that fits are left out (`hidden` of them);
+ * the first `fixed` columns always stay.
+ */
+export function fitTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  width: number,
+  fixed = 1,
+): { header: string[]; rows: string[][]; hidden: number } {
+  const cut = (c: string) => (c.length > CELL_MAX ? `${c.slice(0, CELL_MAX - 1)}…` : c);
+  const cells = [header, ...rows].map((r) => r.map(cut));
+  let used = 0;
+  let kept = 0;
+  for (let i = 0; i < header.length; i++) {
+    const w = Math.max(...cells.map((r) => (r[i] ?? '').length)) + (i ? 2 : 0);
+    if (i >= fixed && used + w > width) break;
+    used += w;
+    kept = i + 1;
+  }
+  const [head, ...body] = cells.map((r) => r.slice(0, kept));
+  return { header: head!, rows: body, hidden: header.length - kept };
+}

@@ -10,11 +10,12 @@ function tempName(path: string): string {
   return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** `mode`, when given, is set on the file before it takes its name (0o444 for read-only objects). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = tempName(path);
   try {
-    await writeFile(temp, data);
+    await writeFile(temp, data, mode === undefined ? {} : { mode });
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });

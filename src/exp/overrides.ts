@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, parse, parseDocument } from 'yaml';
+import { Document, isMap, isNode, parse, parseDocument } from 'yaml';
 import { writeFileAtomic } from '../core/atomic.js';
 import { didYouMean, UsageError } from '../core/errors.js';
-import { flatten, hasPath } from '../core/flatten.js';
+import { flatten, getPath, hasPath } from '../core/flatten.js';
+import { sameValue } from '../pipeline/params-values.js';
 import { DEFAULT_PARAMS_FILE } from '../params/params.js';
 
 /** One `-S [file:]key=value`: the value is read as YAML, so `300` is a number and `null` is null. */
@@ -27,25 +28,44 @@ export function parseOverride(text: string): Override {
 }
 
 /**
- * Writes the overrides into their params files, keeping comments and layout. Every key must already
- * exist (a typo is an error with a suggestion, not a new param nobody reads); all files are checked
- * before any is written.
+ * Writes the overrides into their params files, changing only each overridden value's text: comments,
+ * alignment and flow lists elsewhere stay byte for byte. Every key must already exist (a typo is an
+ * error with a suggestion, not a new param nobody reads); all files are checked before any is written.
  */
 export async function applyOverrides(root: string, overrides: readonly Override[]): Promise<void> {
-  const docs = new Map<string, ReturnType<typeof parseDocument>>();
+  const texts = new Map<string, string>();
   for (const o of overrides) {
     const path = join(root, o.file);
-    if (!docs.has(o.file)) {
+    if (!texts.has(o.file)) {
       if (!existsSync(path)) throw new UsageError(`-S ${o.text}: ${o.file} not found`);
-      docs.set(o.file, parseDocument(readFileSync(path, 'utf8')));
+      texts.set(o.file, readFileSync(path, 'utf8'));
     }
-    const doc = docs.get(o.file)!;
-    const content: unknown = doc.toJS();
-    if (!isMap(doc.contents) || !hasPath(content, o.key)) {
-      const hint = didYouMean(o.key, Object.keys(flatten(content)));
-      throw new UsageError(`-S ${o.text}: no key '${o.key}' in ${o.file}${hint ? ` (did you mean '${hint}'?)` : ''}`);
-    }
-    doc.setIn(o.key.split('.'), o.value);
+    texts.set(o.file, withValue(texts.get(o.file)!, o));
   }
-  for (const [file, doc] of docs) await writeFileAtomic(join(root, file), doc.toString());
+  for (const [file, text] of texts) await writeFileAtomic(join(root, file), text);
+}
+
+/** `text` with the value at `o.key` replaced by `o.value`, written in flow style on one line. */
+function withValue(text: string, o: Override): string {
+  const doc = parseDocument(text);
+  const content: unknown = doc.toJS();
+  if (!isMap(doc.contents) || !hasPath(content, o.key)) {
+    const hint = didYouMean(o.key, Object.keys(flatten(content)));
+    throw new UsageError(`-S ${o.text}: no key '${o.key}' in ${o.file}${hint ? ` (did you mean '${hint}'?)` : ''}`);
+  }
+  const path = o.key.split('.');
+  const node = doc.getIn(path, true);
+  const replacement = new Document(o.value).toString({ collectionStyle: 'flow', flowCollectionPadding: false, lineWidth: 0 }).trimEnd();
+  if (isNode(node) && node.range) {
+    const [start, end] = node.range;
+    const old = text.slice(start, end);
+    // An empty value (`key:`) has no text of its own: keep a space after the colon; a block list's
+    // range ends with its line break, which stays.
+    const value = old === '' ? ` ${replacement}` : replacement + old.slice(old.trimEnd().length);
+    const edited = text.slice(0, start) + value + text.slice(end);
+    if (sameValue(getPath(parse(edited), o.key), o.value)) return edited;
+  }
+  // A value the source text cannot take in place (an alias, say): rewrite the document instead.
+  doc.setIn(path, o.value);
+  return doc.toString();
 }

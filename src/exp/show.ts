@@ -1,89 +1,170 @@
 import { UsageError } from '../core/errors.js';
+import { own } from '../core/flatten.js';
+import { baselineReaders } from '../metrics/tree.js';
+import { loadPipeline } from '../pipeline/load.js';
 import type { Project } from '../project/project.js';
+import { GIT_COMMIT_TAG } from '../tracking/git-tags.js';
+import type { RunStatus } from '../tracking/store.js';
 import { paramText } from '../tracking/tracked-run.js';
-import { EXPERIMENT_KIND, EXPERIMENT_TAG, OVERRIDES_TAG, workspaceValues } from './record.js';
+import { OVERRIDES_TAG, treeValues } from './record.js';
+import { experimentRuns } from './runs.js';
 
-/** One row of `exp show`: the workspace first, then each recorded experiment, newest first. */
+/** One row of `exp show`: the workspace, then each baseline commit followed by its experiments. */
 export interface ExpRow {
   readonly name: string;
+  readonly kind: 'workspace' | 'baseline' | 'experiment';
   readonly run_id: string | null;
+  /** The commit a baseline is, or an experiment was run on (short hash); null outside git. */
+  readonly rev: string | null;
   readonly created: string | null;
-  readonly status: string;
+  /** DVC's words: Success, Failed, Running, Queued; null for the workspace and baselines. */
+  readonly state: string | null;
   readonly overrides: string;
   readonly params: Record<string, unknown>;
   readonly metrics: Record<string, number>;
 }
 
-export async function experimentRows(project: Project, file?: string): Promise<ExpRow[]> {
-  const workspace = await workspaceValues(project.root, file);
-  // Params as the recorded runs hold them (MLflow's text form), so equal values compare equal.
-  const params = Object.fromEntries(Object.entries(workspace.params).map(([k, v]) => [k, paramText(v)]));
-  const rows: ExpRow[] = [{ name: 'workspace', run_id: null, created: null, status: '', overrides: '', params, metrics: workspace.metrics }];
-  const tracking = await project.tracking();
-  const experiment = await tracking.store.getExperimentByName(tracking.experiment);
-  if (!experiment) return rows;
-  const { runs } = await tracking.store.searchRuns({
-    experimentIds: [experiment.experiment_id],
-    filter: `tags.\`${EXPERIMENT_TAG}\` = '${EXPERIMENT_KIND}'`,
-    orderBy: ['attributes.start_time DESC'],
+const STATES: Record<RunStatus, string> = { FINISHED: 'Success', FAILED: 'Failed', KILLED: 'Failed', RUNNING: 'Running', SCHEDULED: 'Queued' };
+
+const stamp = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+
+/**
+ * The rows DVC's `exp show` gives: the workspace, the baseline (HEAD; every commit of the branch with
+ * `allCommits`) and under each baseline the experiments run on it, newest first. Experiments recorded
+ * outside git belong to no commit and are always listed; `allCommits` also lists those of commits
+ * not on the branch, last.
+ */
+export async function experimentRows(project: Project, options: { file?: string; allCommits?: boolean } = {}): Promise<ExpRow[]> {
+  const { root } = project;
+  const pipeline = loadPipeline(root, options.file);
+  const asText = (values: { params: Record<string, unknown>; metrics: Record<string, number> }) => ({
+    // Params as the recorded runs hold them (MLflow's text form), so equal values compare equal.
+    params: Object.fromEntries(Object.entries(values.params).map(([k, v]) => [k, paramText(v)])),
+    metrics: values.metrics,
   });
+  const rows: ExpRow[] = [
+    { name: 'workspace', kind: 'workspace', run_id: null, rev: null, created: null, state: null, overrides: '', ...asText(await treeValues(pipeline)) },
+  ];
+  const runs = await experimentRuns(project);
+  const byCommit = new Map<string, typeof runs>();
   for (const run of runs) {
-    rows.push({
-      name: run.info.run_name,
-      run_id: run.info.run_id,
-      created: new Date(run.info.start_time).toISOString().replace('T', ' ').slice(0, 19),
-      status: run.info.status,
-      overrides: run.tags[OVERRIDES_TAG] ?? '',
-      params: run.params,
-      metrics: run.metrics,
-    });
+    const commit = run.tags[GIT_COMMIT_TAG] ?? '';
+    byCommit.set(commit, [...(byCommit.get(commit) ?? []), run]);
   }
+  const experimentRow = (run: (typeof runs)[number]): ExpRow => ({
+    name: run.info.run_name,
+    kind: 'experiment',
+    run_id: run.info.run_id,
+    rev: run.tags[GIT_COMMIT_TAG]?.slice(0, 7) ?? null,
+    created: stamp(run.info.start_time),
+    state: STATES[run.info.status] ?? run.info.status,
+    overrides: run.tags[OVERRIDES_TAG] ?? '',
+    params: run.params,
+    metrics: run.metrics,
+  });
+  for (const tree of await baselineReaders(root, Boolean(options.allCommits))) {
+    const values = asText(await treeValues(pipeline, tree));
+    rows.push({ name: tree.label, kind: 'baseline', run_id: null, rev: tree.commit!.slice(0, 7), created: tree.date ? stamp(Date.parse(tree.date)) : null, state: null, overrides: '', ...values });
+    rows.push(...(byCommit.get(tree.commit!) ?? []).map(experimentRow));
+    byCommit.delete(tree.commit!);
+  }
+  rows.push(...(byCommit.get('') ?? []).map(experimentRow));
+  byCommit.delete('');
+  if (options.allCommits) for (const group of byCommit.values()) rows.push(...group.map(experimentRow));
   return rows;
 }
 
 export interface TableOptions {
   /** Only the params and metrics columns whose values differ between rows. */
   readonly onlyChanged?: boolean;
-  /** A metric or param key; rows are sorted by it (the workspace row stays first). */
+  /** Regular expressions on column names: `drop` hides the matching columns, `keep` shows them whatever else says. */
+  readonly drop?: string;
+  readonly keep?: string;
+  /** A metric or param key; experiments are sorted by it under their baseline. */
   readonly sortBy?: string;
   readonly sortOrder?: 'asc' | 'desc';
   readonly precision?: number;
+  /** `-` for a missing value in text tables; CSV leaves it empty. */
+  readonly missing?: string;
+  /** DVC's tree glyphs before experiments' names (text and markdown tables). */
+  readonly tree?: boolean;
 }
 
-/** The rows as a table: Experiment, Created, then metric columns, then param columns. */
+const FIXED = ['Experiment', 'Created', 'State'];
+
+/** The rows as a table: Experiment, Created, State, then metric columns, then param columns. */
 export function expTable(rows: readonly ExpRow[], options: TableOptions = {}): { header: string[]; rows: string[][] } {
-  const metricKeys = columns(rows, (r) => r.metrics, options.onlyChanged);
-  const paramKeys = columns(rows, (r) => r.params, options.onlyChanged);
-  const sorted = sortRows(rows, options, [...metricKeys, ...paramKeys]);
-  const cell = (v: unknown) => format(v, options.precision ?? 5);
+  const [drop, keep] = [regex('--drop', options.drop), regex('--keep', options.keep)];
+  const shown = (name: string, changed: boolean) => Boolean(keep?.test(name)) || (changed && !drop?.test(name));
+  const metricKeys = columns(rows, (r) => r.metrics, options.onlyChanged).filter(([k, changed]) => shown(k, changed)).map(([k]) => k);
+  const paramKeys = columns(rows, (r) => r.params, options.onlyChanged).filter(([k, changed]) => shown(k, changed)).map(([k]) => k);
+  const fixed = FIXED.filter((c) => c === 'Experiment' || shown(c, true));
+  const sorted = sortRows(rows, options);
+  const missing = options.missing ?? '-';
+  const cell = (v: unknown) => (v === undefined || v === null ? missing : format(v, options.precision ?? 5));
+  const names = options.tree ? treeNames(sorted) : sorted.map((r) => r.name);
+  const fixedCell = (r: ExpRow, i: number, c: string) => (c === 'Experiment' ? names[i]! : cell(c === 'Created' ? r.created : r.state));
   return {
-    header: ['Experiment', 'Created', ...metricKeys, ...paramKeys],
-    rows: sorted.map((r) => [r.name, r.created ?? '-', ...metricKeys.map((k) => cell(r.metrics[k])), ...paramKeys.map((k) => cell(r.params[k]))]),
+    header: [...fixed, ...metricKeys, ...paramKeys],
+    rows: sorted.map((r, i) => [
+      ...fixed.map((c) => fixedCell(r, i, c)),
+      ...metricKeys.map((k) => cell(own(r.metrics, k))),
+      ...paramKeys.map((k) => cell(own(r.params, k))),
+    ]),
   };
 }
 
-function columns(rows: readonly ExpRow[], pick: (r: ExpRow) => Record<string, unknown>, onlyChanged = false): string[] {
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(pick(r))))].sort();
-  if (!onlyChanged) return keys;
-  return keys.filter((k) => new Set(rows.map((r) => String(pick(r)[k]))).size > 1);
+function regex(flag: string, source: string | undefined): RegExp | undefined {
+  if (source === undefined) return undefined;
+  try {
+    return new RegExp(source);
+  } catch (error) {
+    throw new UsageError(`${flag}: not a regular expression: ${(error as Error).message}`);
+  }
 }
 
-function sortRows(rows: readonly ExpRow[], options: TableOptions, known: readonly string[]): readonly ExpRow[] {
+/** Every key, sorted, with whether its values differ between rows (always true unless `onlyChanged`). */
+function columns(rows: readonly ExpRow[], pick: (r: ExpRow) => Record<string, unknown>, onlyChanged = false): [string, boolean][] {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(pick(r))))].sort();
+  return keys.map((k) => [k, !onlyChanged || new Set(rows.map((r) => String(own(pick(r), k)))).size > 1]);
+}
+
+/** `├── name` / `└── name` under each baseline, as DVC draws them. */
+function treeNames(rows: readonly ExpRow[]): string[] {
+  return rows.map((r, i) => {
+    if (r.kind !== 'experiment' || !rows.slice(0, i).some((p) => p.kind === 'baseline')) return r.name;
+    return `${rows[i + 1]?.kind === 'experiment' ? '├──' : '└──'} ${r.name}`;
+  });
+}
+
+/** Experiments sorted by `sortBy` within each group (between baselines); workspace and baselines stay put. */
+function sortRows(rows: readonly ExpRow[], options: TableOptions): readonly ExpRow[] {
   const key = options.sortBy;
   if (!key) return rows;
-  if (!rows.some((r) => key in r.metrics || key in r.params)) {
+  if (!rows.some((r) => Object.hasOwn(r.metrics, key) || Object.hasOwn(r.params, key))) {
+    const known = [...new Set(rows.flatMap((r) => [...Object.keys(r.metrics), ...Object.keys(r.params)]))].sort();
     throw new UsageError(`--sort-by: no metric or param '${key}'${known.length ? ` (columns: ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', ...' : ''})` : ''}`);
   }
-  const value = (r: ExpRow) => numeric(r.metrics[key] ?? r.params[key]);
+  const value = (r: ExpRow) => numeric(own(r.metrics, key) ?? own(r.params, key));
   const sign = options.sortOrder === 'desc' ? -1 : 1;
-  const [workspace, ...rest] = rows;
   // Rows without the key go last whatever the order, as DVC does.
-  const ordered = [...rest].sort((a, b) => {
+  const compare = (a: ExpRow, b: ExpRow) => {
     const [x, y] = [value(a), value(b)];
     if (x === undefined || y === undefined) return x === undefined ? (y === undefined ? 0 : 1) : -1;
     return typeof x === 'number' && typeof y === 'number' ? sign * (x - y) : sign * String(x).localeCompare(String(y));
-  });
-  return [workspace!, ...ordered];
+  };
+  const out: ExpRow[] = [];
+  let group: ExpRow[] = [];
+  const flush = () => out.push(...group.sort(compare).splice(0));
+  for (const row of rows) {
+    if (row.kind === 'experiment') group.push(row);
+    else {
+      flush();
+      out.push(row);
+    }
+  }
+  flush();
+  return out;
 }
 
 // MLflow stores params as text: compare "0.5" and "10" as numbers.
@@ -94,7 +175,6 @@ function numeric(v: unknown): number | string | undefined {
 }
 
 function format(v: unknown, precision: number): string {
-  if (v === undefined || v === null) return '-';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(precision)));
   return typeof v === 'string' ? v : JSON.stringify(v);
 }

@@ -1,3 +1,4 @@
+import { own, setOwn } from '../core/flatten.js';
 import type { Snapshot } from './collect.js';
 
 /** One changed key: DVC's `{old, new, diff}`; `diff` (new - old) only when both values are numbers. */
@@ -31,14 +32,14 @@ export function diffSnapshots(a: Snapshot, b: Snapshot, options: DiffOptions = {
     if (oldValues === null && newValues === null) continue;
     const changes: Record<string, Change> = {};
     for (const key of new Set([...Object.keys(oldValues ?? {}), ...Object.keys(newValues ?? {})])) {
-      const oldValue = oldValues?.[key] ?? null;
-      const newValue = newValues?.[key] ?? null;
+      const oldValue = own(oldValues ?? {}, key) ?? null;
+      const newValue = own(newValues ?? {}, key) ?? null;
       if (!options.all && same(oldValue, newValue)) continue;
       const change: Change = { old: oldValue, new: newValue };
       if (options.numericDiff && isNumber(oldValue) && isNumber(newValue)) change.diff = newValue - oldValue;
-      changes[key] = change;
+      setOwn(changes, key, change);
     }
-    if (Object.keys(changes).length) result[file] = changes;
+    if (Object.keys(changes).length) setOwn(result, file, changes);
   }
   return result;
 }

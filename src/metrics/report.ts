@@ -1,3 +1,4 @@
+import { own } from '../core/flatten.js';
 import type { Snapshot } from './collect.js';
 import type { DiffResult } from './diff.js';
 
@@ -32,7 +33,15 @@ export function showTable(snapshot: Snapshot, precision = DEFAULT_PRECISION): Ta
   const keys = [...new Set(files.flatMap(([, values]) => Object.keys(values)))];
   return {
     header: ['Path', ...keys],
-    rows: files.map(([file, values]) => [file, ...keys.map((k) => formatValue(values[k], precision))]),
+    rows: files.map(([file, values]) => [file, ...keys.map((k) => formatValue(own(values, k), precision))]),
+  };
+}
+
+/** `Path | Metric | Value`: one row per key, for a terminal too narrow for one row per file. */
+export function showLongTable(snapshot: Snapshot, precision = DEFAULT_PRECISION): Table {
+  return {
+    header: ['Path', 'Metric', 'Value'],
+    rows: present(snapshot).flatMap(([file, values]) => Object.entries(values).map(([k, v]) => [file, k, formatValue(v, precision)])),
   };
 }
 

@@ -9,6 +9,9 @@ export interface TreeReader {
   readonly label: string;
   /** A commit's subject line, for `--all-commits` headings. */
   readonly title?: string;
+  /** The commit's full hash and committer date (ISO 8601), for a commit's tree. */
+  readonly commit?: string;
+  readonly date?: string;
   /** A file's text (path relative to the project root), or null when the file does not exist there. */
   read(path: string): Promise<string | null>;
 }
@@ -48,10 +51,12 @@ async function resolveCommit(git: SimpleGit, rev: string): Promise<string> {
 // git's wording when a path is absent from a tree: "does not exist in 'REV'" or "exists on disk, but not in".
 const MISSING_PATH = /does not exist in|exists on disk, but not in/;
 
-function commitReader(git: SimpleGit, label: string, sha: string, title?: string): TreeReader {
+function commitReader(git: SimpleGit, label: string, sha: string, title?: string, date?: string): TreeReader {
   return {
     label,
     title,
+    commit: sha,
+    date,
     async read(path) {
       try {
         // `./` makes the path relative to the project root even when it is a subfolder of the repository.
@@ -73,18 +78,38 @@ export async function revisionReader(root: string, rev: string): Promise<TreeRea
 
 /** One reader per commit of the current branch, newest first, labelled by short hash. */
 export async function branchReaders(root: string): Promise<TreeReader[]> {
-  const git = await gitAt(root);
+  const readers = await commitReaders(await gitAt(root), true);
+  if (!readers) throw new UsageError('the current branch has no commits');
+  return readers;
+}
+
+/**
+ * `exp show`'s baselines: HEAD (labelled by its branch name, as DVC does), or with `all` every commit
+ * of the current branch; none outside git or before the first commit.
+ */
+export async function baselineReaders(root: string, all: boolean): Promise<TreeReader[]> {
+  const { simpleGit } = await import('simple-git');
+  const git = simpleGit(root);
+  if (!(await git.checkIsRepo().catch(() => false))) return [];
+  const readers = (await commitReaders(git, all)) ?? [];
+  const branch = (await git.revparse(['--abbrev-ref', 'HEAD']).catch(() => 'HEAD')).trim();
+  const [head, ...rest] = readers;
+  return head && branch !== 'HEAD' ? [{ ...head, label: branch }, ...rest] : readers;
+}
+
+/** Readers of the current branch's commits (only HEAD unless `all`), newest first; undefined without commits. */
+async function commitReaders(git: SimpleGit, all: boolean): Promise<TreeReader[] | undefined> {
   let out: string;
   try {
-    out = await git.raw(['log', '--format=%H%x09%h%x09%s']);
+    out = await git.raw(['log', ...(all ? [] : ['-1']), '--format=%H%x09%h%x09%cI%x09%s']);
   } catch {
-    throw new UsageError('the current branch has no commits');
+    return undefined;
   }
   return out
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [sha, short, subject] = line.split('\t') as [string, string, string];
-      return commitReader(git, short, sha, subject);
+      const [sha, short, date, subject] = line.split('\t') as [string, string, string, string];
+      return commitReader(git, short, sha, subject, date);
     });
 }

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { delimiter } from 'node:path';
 import type { Emit, FailureReason } from './events.js';
-import { lockedPath, type LockEntry, type LockedPath } from './lockfile.js';
+import { syncGitignore } from './gitignore.js';
+import { lockedPath, type LockEntry, type LockedFile, type LockedPath } from './lockfile.js';
 import { cmdText, type Stage } from './model.js';
 import { RunCache } from './runcache.js';
 import { changeReasons, lockCmd, readInputs, type ChangeReason, type StageInputs } from './status.js';
@@ -26,7 +27,10 @@ export interface ReproOptions {
 
 export type StageResult = 'ok' | 'failed' | 'skipped';
 
-/** Runs `stages` (already in dependency order), each as soon as its selected upstream stages are done. */
+/**
+ * Runs `stages` (already in dependency order), each as soon as its selected upstream stages are done;
+ * `upstream` gives a stage's direct upstream stages by address.
+ */
 export async function reproduce(
   ws: Workspace,
   stages: readonly Stage[],
@@ -35,7 +39,7 @@ export async function reproduce(
   emit: Emit,
 ): Promise<Map<string, StageResult>> {
   const results = new Map<string, StageResult>();
-  const selected = new Set(stages.map((s) => s.name));
+  const selected = new Set(stages.map((s) => s.address));
   const wouldRun = new Set<string>(); // for --dry: stages downstream of these would run too
   const runCache = options.runCache === false ? undefined : new RunCache(ws.runCacheDir, ws.odb);
   const running = new Map<string, Promise<void>>();
@@ -44,21 +48,21 @@ export async function reproduce(
   let stopped = false;
 
   const start = (stage: Stage) => {
-    const task = runOne(ws, stage, options, runCache, emit, upstream(stage.name).filter((u) => wouldRun.has(u)))
+    const task = runOne(ws, stage, options, runCache, emit, upstream(stage.address).filter((u) => wouldRun.has(u)))
       .then((outcome) => {
-        if (outcome === 'would-run') wouldRun.add(stage.name);
-        results.set(stage.name, outcome === 'failed' ? 'failed' : 'ok');
+        if (outcome === 'would-run') wouldRun.add(stage.address);
+        results.set(stage.address, outcome === 'failed' ? 'failed' : 'ok');
         if (outcome === 'failed' && !options.keepGoing) stopped = true;
       })
-      .finally(() => running.delete(stage.name));
-    running.set(stage.name, task);
+      .finally(() => running.delete(stage.address));
+    running.set(stage.address, task);
   };
 
   const failedUpstream = (stage: Stage) =>
-    upstream(stage.name).find((u) => results.get(u) === 'failed' || results.get(u) === 'skipped');
+    upstream(stage.address).find((u) => results.get(u) === 'failed' || results.get(u) === 'skipped');
   const skip = (stage: Stage, upstreamName: string | undefined) => {
-    results.set(stage.name, 'skipped');
-    emit({ type: 'stage-skipped', stage: stage.name, reason: upstreamName ? 'upstream-failed' : 'stopped', upstream: upstreamName });
+    results.set(stage.address, 'skipped');
+    emit({ type: 'stage-skipped', stage: stage.address, reason: upstreamName ? 'upstream-failed' : 'stopped', upstream: upstreamName });
   };
 
   while (pending.length > 0 || running.size > 0) {
@@ -68,7 +72,7 @@ export async function reproduce(
       if (blocked) {
         pending.splice(i, 1);
         skip(stage, blocked);
-      } else if (upstream(stage.name).every((u) => !selected.has(u) || results.get(u) === 'ok')) {
+      } else if (upstream(stage.address).every((u) => !selected.has(u) || results.get(u) === 'ok')) {
         pending.splice(i, 1);
         start(stage);
       } else {
@@ -94,7 +98,7 @@ async function runOne(
   changedUpstream: readonly string[],
 ): Promise<Outcome> {
   const fail = (reason: FailureReason, message: string, exitCode?: number): Outcome => {
-    emit({ type: 'stage-failed', stage: stage.name, reason, message, ...(exitCode === undefined ? {} : { exitCode }) });
+    emit({ type: 'stage-failed', stage: stage.address, reason, message, ...(exitCode === undefined ? {} : { exitCode }) });
     return 'failed';
   };
   const inputs = await readInputs(ws, stage);
@@ -102,11 +106,11 @@ async function runOne(
     ? [{ type: 'forced' }]
     : [...changedUpstream.map((u): ChangeReason => ({ type: 'upstream-changed', stage: u })), ...(await changeReasons(ws, stage, inputs))];
   if (reasons.length === 0) {
-    emit({ type: 'stage-done', stage: stage.name, outcome: stage.frozen ? 'frozen' : 'up-to-date', reasons });
+    emit({ type: 'stage-done', stage: stage.address, outcome: stage.frozen ? 'frozen' : 'up-to-date', reasons });
     return 'done';
   }
   if (options.dry) {
-    emit({ type: 'stage-done', stage: stage.name, outcome: 'would-run', reasons });
+    emit({ type: 'stage-done', stage: stage.address, outcome: 'would-run', reasons });
     return 'would-run';
   }
   const missing = inputs.deps.find((d) => !d.hashed);
@@ -116,14 +120,18 @@ async function runOne(
   if (runCache && !options.force && RunCache.applies(stage)) {
     const outs = runCache.lookup(entry);
     if (outs && samePaths(outs, stage) && (await restore(ws, stage, outs))) {
-      await ws.lock.set(stage.name, { ...entry, outs });
-      emit({ type: 'stage-done', stage: stage.name, outcome: 'restored', reasons });
+      await ws.lock.set(stage, { ...entry, outs });
+      await syncGitignore(ws.root, stage.outs);
+      emit({ type: 'stage-done', stage: stage.address, outcome: 'restored', reasons });
       return 'done';
     }
   }
 
-  emit({ type: 'stage-start', stage: stage.name, reasons, cmd: cmdText(stage) });
-  for (const out of stage.outs) if (!out.persist) await rm(ws.abs(out.rel), { recursive: true, force: true });
+  emit({ type: 'stage-start', stage: stage.address, reasons, cmd: cmdText(stage) });
+  for (const out of stage.outs) {
+    ws.forget(out.rel);
+    if (!out.persist) await rm(ws.abs(out.rel), { recursive: true, force: true });
+  }
   for (const cmd of stage.cmd) {
     const result = await runCommand(ws, stage, cmd, options, emit);
     if (result.spawnError) return fail('spawn-error', result.spawnError);
@@ -133,7 +141,7 @@ async function runOne(
     }
   }
 
-  const outs: LockedPath[] = [];
+  const outs: LockedFile[] = [];
   for (const out of stage.outs) {
     const hashed = await ws.hash(out.rel, { forStorage: out.cache });
     if (!hashed) return fail('missing-output', `output '${out.path}' was not created by the command`);
@@ -145,16 +153,17 @@ async function runOne(
     outs.push(lockedPath(out.path, hashed.info));
   }
   const done: LockEntry = { ...entry, outs: sortByPath(outs) };
-  await ws.lock.set(stage.name, done);
+  await ws.lock.set(stage, done);
   if (runCache && RunCache.applies(stage)) await runCache.save(done);
   await ws.state.save();
-  emit({ type: 'stage-done', stage: stage.name, outcome: 'ran', reasons });
+  await syncGitignore(ws.root, stage.outs);
+  emit({ type: 'stage-done', stage: stage.address, outcome: 'ran', reasons });
   return 'done';
 }
 
 /** The lock entry's input half, hashed before the command runs so edits during a run are not recorded as seen. */
 function lockInputs(stage: Stage, inputs: StageInputs): LockEntry {
-  const deps = inputs.deps.map((d) => lockedPath(d.ref.path, d.hashed!.info));
+  const deps = inputs.deps.map(({ ref, hashed }): LockedPath => (hashed!.http ? { path: ref.path, ...hashed!.http } : lockedPath(ref.path, hashed!.info)));
   return {
     cmd: lockCmd(stage),
     ...(deps.length ? { deps: sortByPath(deps) } : {}),
@@ -162,20 +171,21 @@ function lockInputs(stage: Stage, inputs: StageInputs): LockEntry {
   };
 }
 
-function sortByPath(paths: LockedPath[]): LockedPath[] {
+function sortByPath<T extends LockedPath>(paths: T[]): T[] {
   return paths.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-function samePaths(outs: readonly LockedPath[], stage: Stage): boolean {
+function samePaths(outs: readonly LockedFile[], stage: Stage): boolean {
   const want = stage.outs.map((o) => o.path).sort();
   return outs.length === want.length && outs.every((o, i) => o.path === want[i]);
 }
 
 /** Checks out run-cached outputs; false (and the stage simply runs) when any object is unusable. */
-async function restore(ws: Workspace, stage: Stage, outs: readonly LockedPath[]): Promise<boolean> {
+async function restore(ws: Workspace, stage: Stage, outs: readonly LockedFile[]): Promise<boolean> {
   try {
     for (const out of outs) {
       const spec = stage.outs.find((o) => o.path === out.path)!;
+      ws.forget(spec.rel);
       await ws.odb.checkout(out.md5, ws.abs(spec.rel));
     }
     return true;
@@ -192,7 +202,7 @@ interface CommandResult {
 
 async function runCommand(ws: Workspace, stage: Stage, cmd: string, options: ReproOptions, emit: Emit): Promise<CommandResult> {
   const { execa } = await import('execa'); // only when a stage really runs: keeps no-op runs fast
-  const env: Record<string, string> = { MLOPS_ROOT: ws.pipeline.root, MLOPS_STAGE: stage.name };
+  const env: Record<string, string> = { MLOPS_ROOT: ws.root, MLOPS_STAGE: stage.name };
   if (options.launcherDir) env.PATH = `${options.launcherDir}${delimiter}${process.env.PATH ?? ''}`;
   const inherit = options.stdio === 'inherit';
   const child = execa(cmd, {
@@ -206,8 +216,8 @@ async function runCommand(ws: Workspace, stage: Stage, cmd: string, options: Rep
     buffer: false,
   });
   if (!inherit) {
-    child.stdout?.on('data', (chunk: Buffer) => emit({ type: 'stage-output', stage: stage.name, stream: 'stdout', chunk: chunk.toString() }));
-    child.stderr?.on('data', (chunk: Buffer) => emit({ type: 'stage-output', stage: stage.name, stream: 'stderr', chunk: chunk.toString() }));
+    child.stdout?.on('data', (chunk: Buffer) => emit({ type: 'stage-output', stage: stage.address, stream: 'stdout', chunk: chunk.toString() }));
+    child.stderr?.on('data', (chunk: Buffer) => emit({ type: 'stage-output', stage: stage.address, stream: 'stderr', chunk: chunk.toString() }));
   }
   const result = await child;
   if (result.exitCode === undefined && !result.signal) return { spawnError: result.shortMessage };

@@ -4,7 +4,10 @@ import { LockFile, type LockEntry } from './lockfile.js';
 
 /** Reads a lock file (DVC's schema 2.0); a missing one is empty, a damaged one a located error. */
 export function readLockFile(path: string, reads?: ReadRecorder): LockFile {
-  if (!existsSync(path)) return new LockFile(path, {});
+  if (!existsSync(path)) {
+    reads?.record(path); // one appearing later (written by DVC, say) must invalidate a cached parse
+    return new LockFile(path, {});
+  }
   const source = readYamlFile(path, reads);
   const doc = source.value as { schema?: unknown; stages?: unknown } | null;
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw source.error([], 'expected a mapping');

@@ -1,13 +1,27 @@
 import { writeFileAtomic } from '../core/atomic.js';
 import type { HashInfo } from '../cache/tree.js';
+import type { Stage } from './model.js';
+import { httpKey, type HttpFingerprint } from './workspace.js';
 
-/** A dep or out as DVC 3 records it: `{path, hash: md5, md5, size, nfiles}`. */
-export interface LockedPath {
+/**
+ * A dep or out as DVC 3 records it: `{path, hash: md5, md5, size, nfiles}`; an http(s) dependency as
+ * `{path, etag, size}` (or `last_modified` when the server sends no ETag).
+ */
+export type LockedPath = LockedFile | LockedUrl;
+
+export interface LockedFile {
   readonly path: string;
   readonly hash: 'md5';
   readonly md5: string;
   readonly size: number;
   readonly nfiles?: number;
+}
+
+export type LockedUrl = { readonly path: string } & HttpFingerprint & { readonly md5?: undefined };
+
+/** What a recorded dep or out is compared by: its md5, or an http fingerprint. */
+export function lockedKey(locked: LockedPath): string {
+  return locked.md5 ?? httpKey(locked);
 }
 
 export type LockedParams = Record<string, Record<string, unknown>>;
@@ -16,10 +30,10 @@ export interface LockEntry {
   readonly cmd: string | readonly string[];
   readonly deps?: readonly LockedPath[];
   readonly params?: LockedParams;
-  readonly outs?: readonly LockedPath[];
+  readonly outs?: readonly LockedFile[];
 }
 
-export function lockedPath(path: string, info: HashInfo): LockedPath {
+export function lockedPath(path: string, info: HashInfo): LockedFile {
   return { path, hash: 'md5', md5: info.md5, size: info.size, ...(info.nfiles === undefined ? {} : { nfiles: info.nfiles }) };
 }
 
@@ -54,6 +68,33 @@ export class LockFile {
   /** Resolves when every write so far is on disk. */
   flushed(): Promise<void> {
     return this.writes;
+  }
+}
+
+/** The lock files of a project's pipelines, each beside its pipeline file; stages find theirs by `file`. */
+export class Locks {
+  constructor(private readonly files: ReadonlyMap<string, LockFile>) {}
+
+  of(stage: Pick<Stage, 'file'>): LockFile {
+    return this.files.get(stage.file)!;
+  }
+
+  get(stage: Pick<Stage, 'file' | 'name'>): LockEntry | undefined {
+    return this.of(stage).get(stage.name);
+  }
+
+  set(stage: Pick<Stage, 'file' | 'name'>, entry: LockEntry): Promise<void> {
+    return this.of(stage).set(stage.name, entry);
+  }
+
+  /** Pipeline file (root-relative) -> its lock file. */
+  byFile(): ReadonlyMap<string, LockFile> {
+    return this.files;
+  }
+
+  /** Resolves when every write so far is on disk. */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.files.values()].map((l) => l.flushed()));
   }
 }
 

@@ -1,27 +1,55 @@
 import { existsSync } from 'node:fs';
-import { ConflictError } from '../core/errors.js';
-import { join } from 'node:path';
-import type { CheckoutReport } from './checkout.js';
-import type { GcOptions } from './gc.js';
+import { join, posix } from 'node:path';
+import { ConfigError, ConflictError } from '../core/errors.js';
+import { displayPath } from '../core/display.js';
+import { cwdRel, defaultFileOf } from './address.js';
+import type { CheckoutOptions, CheckoutReport } from './checkout.js';
 import type { Emit, ExecutorEvent } from './events.js';
 import type { ReproOptions, StageResult } from './executor.js';
+import type { GcOptions } from './gc.js';
 import { buildGraph } from './graph.js';
-import { openFull, openSnapshot, saveSnapshot, SnapshotMiss } from './open.js';
+import { openFull, openSnapshot, saveSnapshot, SnapshotMiss, type OpenRequest } from './open.js';
 import { changeReasons, readInputs } from './status.js';
 import type { PipelineHost, Workspace } from './workspace.js';
 
-export interface Selection {
-  /** The pipeline file (`-f`), relative to root; default pipeline.yaml, else dvc.yaml. */
-  readonly file?: string;
+export interface Selection extends OpenRequest {
+  /** Stages (`name`, `group`, `path/dvc.yaml:name`) or pipeline files, named from `cwd`. */
   readonly targets?: readonly string[];
+  /**
+   * Without targets: every stage of every pipeline (`repro -P`, `status`, `checkout`), instead of the
+   * current folder's pipeline file and what it needs (`repro`).
+   */
+  readonly allPipelines?: boolean;
   readonly downstream?: boolean;
   readonly singleItem?: boolean;
+  /** The caller holds the repo lock already (`exp run` holds it from its overrides to its record). */
+  readonly lockHeld?: boolean;
 }
 
 function select(ws: Workspace, selection: Selection) {
-  const graph = buildGraph(ws.pipeline);
-  const stages = graph.select([...(selection.targets ?? [])], { downstream: selection.downstream, singleItem: selection.singleItem });
-  return { stages, upstream: (name: string) => graph.upstream(name).map((s) => s.name) };
+  const graph = buildGraph(ws.pipelines);
+  const here = cwdRel(ws.root, selection.cwd);
+  let targets = [...(selection.targets ?? [])];
+  if (targets.length === 0 && !selection.allPipelines) {
+    // DVC's default target: the pipeline file of the current folder (or the one named by --file). A
+    // folder without one (data/, src/) takes the nearest one above it, up to the root.
+    const own = selection.file !== undefined ? ws.pipelines[0]?.fileRel : nearestFile(ws, here);
+    if (own === undefined) {
+      throw new ConfigError('no pipeline.yaml or dvc.yaml here or above (name a stage as path/to/dvc.yaml:stage, or use -P for every pipeline)', {
+        file: displayPath(selection.cwd),
+      });
+    }
+    targets = [posix.relative(here, own)];
+  }
+  const stages = graph.select(targets, { downstream: selection.downstream, singleItem: selection.singleItem, cwdRel: here });
+  return { stages, upstream: (address: string) => graph.upstream(address).map((s) => s.address) };
+}
+
+function nearestFile(ws: Workspace, dirRel: string): string | undefined {
+  for (let dir = dirRel; ; dir = posix.dirname(dir)) {
+    const own = defaultFileOf(ws.pipelines, dir);
+    if (own !== undefined || dir === '.') return own;
+  }
 }
 
 /**
@@ -39,70 +67,80 @@ export async function repro(host: PipelineHost, request: Selection & ReproOption
   }
   // Only a run that may execute something loads the executor (and execa, when a stage really runs).
   const { reproduce } = await import('./executor.js');
-  return withWorkspace(host, request.file, emit, { lock: !request.dry }, async (ws) => {
+  return withWorkspace(host, request, emit, { lock: !request.dry && !request.lockHeld }, async (ws, walked) => {
     const { stages, upstream } = select(ws, request);
+    // A missing param stops the run before any stage (DVC fails only when it reaches the stage).
+    if (!request.dry) ws.params.require(stages.filter((s) => !s.frozen), ws.pipelines);
     const results = await reproduce(ws, stages, upstream, request, emit);
-    await saveSnapshot(request.file, ws);
+    if (ws.pipelines.some((p) => p.stages.length > 0)) {
+      host.ensureMlopsDir();
+      await saveSnapshot(request, ws, walked);
+    }
     return results;
   });
 }
 
 /** The no-op fast path: every selected stage up to date by the snapshot; undefined otherwise. */
 async function allUpToDate(host: PipelineHost, selection: Selection) {
-  const ws = openSnapshot(host, selection.file);
+  const ws = openSnapshot(host, selection);
   // Another repro is changing things: wait for it the normal way.
-  if (!ws || existsSync(join(ws.mlopsDir, 'repro.lock'))) return undefined;
-  const { stages } = select(ws, selection);
+  if (!ws || (!selection.lockHeld && existsSync(join(ws.mlopsDir, 'repro.lock')))) return undefined;
   const events: ExecutorEvent[] = [];
   try {
+    const { stages } = select(ws, selection);
     for (const stage of stages) {
       if ((await changeReasons(ws, stage, await readInputs(ws, stage))).length > 0) return undefined;
-      events.push({ type: 'stage-done', stage: stage.name, outcome: stage.frozen ? 'frozen' : 'up-to-date', reasons: [] });
+      events.push({ type: 'stage-done', stage: stage.address, outcome: stage.frozen ? 'frozen' : 'up-to-date', reasons: [] });
     }
+    await ws.state.save();
+    return { events, results: new Map<string, StageResult>(stages.map((s) => [s.address, 'ok'])) };
   } catch (error) {
-    if (error instanceof SnapshotMiss) return undefined;
+    // Anything unusual (a target the snapshot cannot resolve, a params file it did not keep) is
+    // answered by the full parse, which reports it properly.
+    if (error instanceof SnapshotMiss || error instanceof ConfigError) return undefined;
     throw error;
   }
-  await ws.state.save();
-  return { events, results: new Map<string, StageResult>(stages.map((s) => [s.name, 'ok'])) };
 }
 
 /** `mlops checkout`: restores outputs; waits for a running repro, which may be writing them. */
-export async function checkoutOutputs(host: PipelineHost, selection: Selection, emit: Emit): Promise<CheckoutReport> {
+export async function checkoutOutputs(host: PipelineHost, selection: Selection & CheckoutOptions, emit: Emit): Promise<CheckoutReport> {
   const { checkout } = await import('./checkout.js');
-  return withWorkspace(host, selection.file, emit, { lock: true }, (ws) => checkout(ws, select(ws, selection).stages));
+  return withWorkspace(host, selection, emit, { lock: !selection.lockHeld }, (ws) => checkout(ws, select(ws, selection).stages, selection));
 }
 
-/** `mlops gc`: waits for a running repro, whose new objects are not in any lock file yet. */
-export async function gc(host: PipelineHost, options: { file?: string } & GcOptions, emit: Emit): Promise<string[]> {
+/** `mlops gc`: asks `confirm` first; waits for a running repro, whose new objects are not in any lock file yet. */
+export async function gc(host: PipelineHost, request: OpenRequest & GcOptions & { confirm?: () => Promise<void> }, emit: Emit): Promise<string[]> {
   // Objects of `dvc add`ed data are in no pipeline's lock file: collecting here would delete them.
   if (host.cacheOwner) throw new ConflictError(`the cache is ${host.cacheOwner}'s, shared with it: run '${host.cacheOwner.toLowerCase()} gc', which knows every object it references`);
+  await request.confirm?.(); // the user's go-ahead (or a refusal), once gc is known to be possible
   const { collectGarbage } = await import('./gc.js');
-  return withWorkspace(host, options.file, emit, { lock: true }, (ws) => collectGarbage(ws, options));
+  return withWorkspace(host, request, emit, { lock: true }, (ws) => collectGarbage(ws, request));
 }
 
 /**
  * Runs `task` on a fully parsed workspace, holding the repo lock when `lock` is set. Having waited for
- * another run, it parses again: that run has just rewritten the lock file.
+ * another run, it parses again: that run has just rewritten the lock file. A project without a single
+ * stage writes nothing (no lock, no `.mlops/`).
  */
 async function withWorkspace<T>(
   host: PipelineHost,
-  file: string | undefined,
+  request: OpenRequest,
   emit: Emit,
   { lock }: { lock: boolean },
-  task: (ws: Workspace) => Promise<T>,
+  task: (ws: Workspace, walked: readonly string[]) => Promise<T>,
 ): Promise<T> {
-  const ws = await openFull(host, file);
-  if (!lock) return task(ws);
+  const opened = await openFull(host, request);
+  if (!lock || opened.ws.pipelines.every((p) => p.stages.length === 0)) return task(opened.ws, opened.walked);
   host.ensureMlopsDir();
   const { acquireRepoLock } = await import('./repo-lock.js');
   let waited = false;
-  const release = await acquireRepoLock(ws.mlopsDir, (pid) => {
+  const release = await acquireRepoLock(opened.ws.mlopsDir, (pid) => {
     waited = true;
     emit({ type: 'waiting-for-lock', pid });
   });
   try {
-    return await task(waited ? await openFull(host, file) : ws);
+    const { ws, walked } = waited ? await openFull(host, request) : opened;
+    return await task(ws, walked);
   } finally {
     release();
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
-import type { LockEntry, LockedPath } from './lockfile.js';
+import { lockedKey, type LockEntry, type LockedFile } from './lockfile.js';
 import type { Stage } from './model.js';
 import type { ObjectStore } from '../cache/odb.js';
 
@@ -25,7 +25,7 @@ export class RunCache {
   }
 
   /** The outputs recorded for this input combination whose objects are all still in the cache. */
-  lookup(entry: LockEntry): readonly LockedPath[] | undefined {
+  lookup(entry: LockEntry): readonly LockedFile[] | undefined {
     const dir = this.entryDir(entry);
     if (!existsSync(dir)) return undefined;
     const candidates = readdirSync(dir)
@@ -34,7 +34,7 @@ export class RunCache {
       .sort((a, b) => b.mtime - a.mtime);
     for (const { name } of candidates) {
       try {
-        const outs = (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { outs: LockedPath[] }).outs;
+        const outs = (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { outs: LockedFile[] }).outs;
         if (outs.every((o) => this.odb.hasComplete(o.md5))) return outs;
       } catch {
         // an unreadable entry is skipped; the stage simply runs
@@ -50,7 +50,7 @@ export class RunCache {
 
   private entryDir(entry: LockEntry): string {
     const key = sha256(
-      JSON.stringify({ cmd: entry.cmd, deps: (entry.deps ?? []).map((d) => [d.path, d.md5]), params: entry.params ?? {} }),
+      JSON.stringify({ cmd: entry.cmd, deps: (entry.deps ?? []).map((d) => [d.path, lockedKey(d)]), params: entry.params ?? {} }),
     );
     return join(this.dir, key.slice(0, 2), key);
   }

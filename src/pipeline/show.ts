@@ -1,7 +1,7 @@
 // Printable views of a pipeline for `stages` and `dag`: JSON in the issue's exact shape, plain text,
 // Mermaid and Graphviz dot.
 import type { StageGraph } from './graph.js';
-import { cmdText, type Pipeline, type Stage } from './model.js';
+import { cmdText, type Stage } from './model.js';
 
 export interface StageJson {
   cmd: string;
@@ -14,8 +14,8 @@ export interface StageJson {
 }
 
 /** `{"stages": {name: {cmd, deps, outs, metrics, plots, params, wdir}}}`, paths as written. */
-export function stagesJson(pipeline: Pipeline): { stages: Record<string, StageJson> } {
-  return { stages: Object.fromEntries(pipeline.stages.map((s) => [s.name, stageJson(s)])) };
+export function stagesJson(stages: readonly Stage[]): { stages: Record<string, StageJson> } {
+  return { stages: Object.fromEntries(stages.map((s) => [s.address, stageJson(s)])) };
 }
 
 function stageJson(stage: Stage): StageJson {
@@ -32,11 +32,11 @@ function stageJson(stage: Stage): StageJson {
 }
 
 /** A plain listing: each stage, then its non-empty fields indented. */
-export function stagesText(pipeline: Pipeline): string {
-  return pipeline.stages
+export function stagesText(stages: readonly Stage[]): string {
+  return stages
     .map((stage) => {
       const json = stageJson(stage);
-      const lines = [stage.desc ? `${stage.name}: ${stage.desc}` : stage.name, `  cmd: ${json.cmd}`];
+      const lines = [stage.desc ? `${stage.address}: ${stage.desc}` : stage.address, `  cmd: ${json.cmd}`];
       if (stage.wdir !== '.') lines.push(`  wdir: ${stage.wdir}`);
       for (const key of ['deps', 'params', 'outs', 'metrics', 'plots'] as const) {
         if (json[key].length) lines.push(`  ${key}: ${json[key].join(', ')}`);
@@ -55,9 +55,9 @@ export interface DagView {
 
 /** The graph restricted to `stages` (edges go from a stage to the stage that depends on it). */
 export function dagView(graph: StageGraph, stages: readonly Stage[]): DagView {
-  const names = new Set(stages.map((s) => s.name));
+  const names = new Set(stages.map((s) => s.address));
   return {
-    stages: stages.map((s) => s.name),
+    stages: stages.map((s) => s.address),
     edges: graph.edges.filter(([a, b]) => names.has(a) && names.has(b)).map(([from, to]) => ({ from, to })),
   };
 }

@@ -7,21 +7,23 @@ import type { Pipeline } from './model.js';
 
 // A no-op run spent most of its time importing and running the YAML parser. The snapshot keeps what
 // the last full run parsed (the expanded pipeline, the lock, the params files' contents) with the
-// signature of every file it came from; while none of them changed, a run starts from it instead.
+// signature of every file it came from, and of every folder walked to find the pipeline files (a new
+// file changes its folder's signature); while none of them changed, a run starts from it instead.
 
-const VERSION = 1;
+const VERSION = 2;
 
 export interface Snapshot {
-  readonly pipeline: Pipeline;
-  readonly lock: Record<string, LockEntry>;
+  readonly pipelines: readonly Pipeline[];
+  /** Pipeline file (root-relative) -> its lock file's stages. */
+  readonly locks: Record<string, Record<string, LockEntry>>;
   readonly params: Record<string, unknown>;
 }
 
 interface SnapshotFile extends Snapshot {
   readonly version: number;
-  /** The pipeline file as asked for (`-f`), '' for the default. */
+  /** The pipeline file as asked for (`--file`, absolute), '' for the whole project. */
   readonly requested: string;
-  /** Absolute path -> signature (or 'absent') of every file the snapshot was derived from. */
+  /** Absolute path -> signature (or 'absent') of every file and folder the snapshot was derived from. */
   readonly sources: Record<string, string>;
 }
 
@@ -39,7 +41,7 @@ export function readSnapshot(mlopsDir: string, requested: string | undefined): S
   }
   if (file.version !== VERSION || file.requested !== (requested ?? '')) return undefined;
   for (const [source, signature] of Object.entries(file.sources)) if (pathSignature(source) !== signature) return undefined;
-  return { pipeline: file.pipeline, lock: file.lock, params: file.params };
+  return { pipelines: file.pipelines, locks: file.locks, params: file.params };
 }
 
 export async function writeSnapshot(

@@ -1,9 +1,9 @@
 import type { Hashed } from '../cache/tree.js';
-import { flatten } from '../core/flatten.js';
-import type { LockEntry, LockedParams, LockedPath } from './lockfile.js';
+import { flatten, own } from '../core/flatten.js';
+import { lockedKey, type LockEntry, type LockedParams, type LockedPath } from './lockfile.js';
 import type { OutSpec, PathRef, Stage } from './model.js';
 import { sameValue } from './params-values.js';
-import type { Workspace } from './workspace.js';
+import type { DepHashed, Workspace } from './workspace.js';
 
 /** Why a stage has to run: each reason names what changed, so `repro` and `status` can say it. */
 export type ChangeReason =
@@ -16,6 +16,7 @@ export type ChangeReason =
   | { type: 'dep-new'; path: string }
   | { type: 'dep-modified'; path: string }
   | { type: 'param-changed'; file: string; key: string; old: unknown; new: unknown }
+  | { type: 'param-deleted'; file: string; key: string }
   | { type: 'out-missing'; path: string }
   | { type: 'out-new'; path: string }
   | { type: 'out-modified'; path: string }
@@ -23,29 +24,31 @@ export type ChangeReason =
 
 export interface HashedDep {
   readonly ref: PathRef;
-  readonly hashed: Hashed | null;
+  readonly hashed: DepHashed | null;
 }
 
 /** What a stage's inputs are right now; recorded in the lock when the stage has run. */
 export interface StageInputs {
   readonly deps: readonly HashedDep[];
   readonly params: LockedParams;
+  /** Tracked params (`file`, dotted `key`) that are not there; `key` is '' for a whole missing file. */
+  readonly missingParams: readonly { file: string; key: string }[];
 }
 
 export async function readInputs(ws: Workspace, stage: Stage): Promise<StageInputs> {
-  const deps = await Promise.all(stage.deps.map(async (ref) => ({ ref, hashed: await ws.hash(ref.rel) })));
-  return { deps, params: ws.params.values(stage.params) };
+  const deps = await Promise.all(stage.deps.map(async (ref) => ({ ref, hashed: await ws.hashDep(ref) })));
+  return { deps, params: ws.params.values(stage.params), missingParams: ws.params.missing(stage.params) };
 }
 
 /** DVC's rules for whether a stage must run; an empty list means it is up to date. */
 export async function changeReasons(ws: Workspace, stage: Stage, inputs: StageInputs): Promise<ChangeReason[]> {
   if (stage.frozen) return [];
-  const entry = ws.lock.get(stage.name);
+  const entry = ws.lock.get(stage);
   if (!entry) return [{ type: 'never-ran' }];
   const reasons: ChangeReason[] = [];
   if (stage.alwaysChanged || (stage.deps.length === 0 && stage.outs.length === 0)) reasons.push({ type: 'always-changed' });
   if (!sameValue(entry.cmd, lockCmd(stage))) reasons.push({ type: 'cmd-changed' });
-  reasons.push(...depReasons(entry, inputs), ...paramReasons(entry, inputs.params), ...(await outReasons(ws, stage, entry)));
+  reasons.push(...depReasons(entry, inputs), ...paramReasons(entry, inputs), ...(await outReasons(ws, stage, entry)));
   return reasons;
 }
 
@@ -61,19 +64,23 @@ function depReasons(entry: LockEntry, inputs: StageInputs): ChangeReason[] {
     const old = locked.get(ref.path);
     if (!hashed) reasons.push({ type: 'dep-missing', path: ref.path });
     else if (!old) reasons.push({ type: 'dep-new', path: ref.path });
-    else if (old.md5 !== hashed.info.md5) reasons.push({ type: 'dep-modified', path: ref.path });
+    else if (lockedKey(old) !== hashed.info.md5) reasons.push({ type: 'dep-modified', path: ref.path });
   }
   return reasons;
 }
 
-function paramReasons(entry: LockEntry, current: LockedParams): ChangeReason[] {
-  const reasons: ChangeReason[] = [];
+function paramReasons(entry: LockEntry, { params: current, missingParams }: StageInputs): ChangeReason[] {
+  // A tracked param that is gone is reported as deleted (DVC's status), not as a change to null.
+  const reasons: ChangeReason[] = missingParams.map(({ file, key }) => ({ type: 'param-deleted', file, key }));
+  const gone = new Set(missingParams.map(({ file, key }) => `${file}\0${key}`));
   for (const [file, values] of Object.entries(current)) {
     // Flattened, so a tracked section (`params: [train]`) reports the leaf that changed: train.cv_folds.
     const now = flatten(values);
     const old = flatten(entry.params?.[file] ?? {});
     for (const key of new Set([...Object.keys(now), ...Object.keys(old)])) {
-      if (!sameValue(old[key], now[key])) reasons.push({ type: 'param-changed', file, key, old: old[key], new: now[key] });
+      if (gone.has(`${file}\0${key}`) || gone.has(`${file}\0`)) continue;
+      const [before, after] = [own(old, key), own(now, key)];
+      if (!sameValue(before, after)) reasons.push({ type: 'param-changed', file, key, old: before, new: after });
     }
   }
   return reasons;
@@ -122,6 +129,8 @@ export function describeReason(r: ChangeReason): string {
       return `dep '${r.path}' modified`;
     case 'param-changed':
       return `param ${r.file}:${r.key} ${JSON.stringify(r.old ?? null)} -> ${JSON.stringify(r.new ?? null)}`;
+    case 'param-deleted':
+      return r.key ? `param ${r.file}:${r.key} deleted` : `params file '${r.file}' deleted`;
     case 'out-missing':
       return `out '${r.path}' missing`;
     case 'out-new':

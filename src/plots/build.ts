@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { ConfigError } from '../core/errors.js';
 import { confusionChart, CONFUSION_FILE, cvChart, CV_FILE, importanceChart, IMPORTANCE_FILE } from './builtin.js';
 import type { Chart, ChartResult } from './chart.js';
-import { definedChart, plotFiles, type PlotDef } from './defined.js';
+import { checkTemplates, definedChart, plotFiles, type PlotDef } from './defined.js';
 import { renderHtml, type SkippedChart } from './html.js';
 import { runsChart } from './runs.js';
 import type { Tracking } from '../project/tracking.js';
@@ -11,6 +12,11 @@ import type { Tracking } from '../project/tracking.js';
 export interface PlotsOptions {
   /** The pipeline's plot definitions (stage `plots:` outputs and top-level `plots:`). */
   defs?: readonly PlotDef[];
+  /**
+   * Every path the pipeline declares (outputs, metrics, plots): a built-in report is drawn when it is
+   * one of them, and only then noted when missing. Without a pipeline, those that exist are drawn.
+   */
+  declared?: ReadonlySet<string>;
   /** Metric drawn across runs (default: the one most runs logged). */
   metric?: string;
   /** Where runs are recorded, for the runs chart (none: no runs chart). */
@@ -41,12 +47,14 @@ async function attempt(what: string, draw: () => ChartResult | Promise<ChartResu
 /** Every chart for the project: the pipeline's definitions, then the built-in reports and the runs chart. */
 export async function collectCharts(root: string, options: PlotsOptions = {}): Promise<PlotsPage> {
   const defs = options.defs ?? [];
+  checkTemplates(defs);
   const { tracking } = options;
   const defined = new Set(defs.flatMap(plotFiles));
+  const wanted = (file: string) => !defined.has(file) && (options.declared ? options.declared.has(file) : existsSync(join(root, file)));
   const results = await Promise.all([
     ...defs.map((def) => attempt(`plot '${def.id}'`, () => definedChart(root, def))),
     // A built-in report the pipeline already defines a plot for is not drawn twice.
-    ...BUILTIN.filter(([file]) => !defined.has(file)).map(([, what, draw]) => attempt(what, () => draw(root))),
+    ...BUILTIN.filter(([file]) => wanted(file)).map(([, what, draw]) => attempt(what, () => draw(root))),
     ...(tracking ? [attempt('metric across runs', () => runsChart(tracking, options.metric))] : []),
   ]);
   return {

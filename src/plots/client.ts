@@ -8,6 +8,10 @@ interface El {
   setAttribute(name: string, value: string): void;
   appendChild(child: El): El;
   textContent: string | null;
+  /** In a browser: where the element was laid out, transforms included. */
+  getBoundingClientRect?(): { left: number; top: number; right: number; bottom: number; width: number; height: number };
+  /** In a browser, on SVG text: its rendered width in user units. */
+  getComputedTextLength?(): number;
 }
 
 export interface Doc {
@@ -26,22 +30,52 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
     const node = doc.createElementNS(NS, tag);
     for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, typeof v === 'number' ? String(Math.round(v * 10) / 10) : v);
     if (text !== undefined) node.textContent = text;
+    if (tag === 'text') texts.push(node);
     parent.appendChild(node);
     return node;
   };
   const tip = (node: El, text: string) => el(node, 'title', {}, text);
   const fmt = (v: number) => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4))));
+  /** Every text drawn so far, for the layout check at the end of each chart. */
+  let texts: El[] = [];
 
-  /** About five round tick values covering [lo, hi]. */
-  const ticks = (lo: number, hi: number): number[] => {
-    if (hi === lo) (hi = lo + 1), (lo = lo - (lo === 0 ? 0 : 1));
+  /**
+   * About five round tick values covering [lo, hi], each an exact multiple of the step (no `3.469e-18`
+   * from adding steps up); whole numbers only when `whole`. A flat series gets a narrow band around
+   * its value, not an axis from -0.5 to 2.
+   */
+  const ticks = (lo: number, hi: number, whole = false): number[] => {
+    if (hi === lo) {
+      const pad = whole ? 1 : Math.abs(lo) * 0.05 || 1;
+      (lo -= pad), (hi += pad);
+    }
     const raw = (hi - lo) / 5;
     const mag = 10 ** Math.floor(Math.log10(raw));
-    const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+    const step = Math.max(whole ? 1 : 0, [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw);
+    const decimals = Math.max(0, 1 - Math.floor(Math.log10(step)));
     const out: number[] = [];
-    for (let v = Math.floor(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-    if (out[out.length - 1]! < hi) out.push(Number((out[out.length - 1]! + step).toPrecision(12)));
-    return out;
+    for (let k = Math.floor(lo / step + 1e-9); ; k++) {
+      const v = Number((k * step).toFixed(decimals));
+      out.push(v);
+      if (v >= hi - step * 1e-9) return out;
+    }
+  };
+
+  /** A text's rendered width (in a browser), else an estimate from its length. */
+  const widthOf = (node: El, text: string) => node.getComputedTextLength?.() || text.length * CHAR_W;
+
+  /** Records on the SVG the box every text of the chart covers, in viewBox units, for the page's own tests. */
+  const textExtent = (svg: El, width: number) => {
+    const box = svg.getBoundingClientRect?.();
+    if (!box || !box.width) return;
+    const scale = width / box.width;
+    const rects = texts.map((t) => t.getBoundingClientRect!()).filter((r) => r.width > 0);
+    const edge = (pick: (r: (typeof rects)[number]) => number, base: number, f: (...v: number[]) => number) =>
+      Math.round((f(...rects.map(pick)) - base) * scale);
+    svg.setAttribute('data-text-extent', [
+      edge((r) => r.left, box.left, Math.min), edge((r) => r.top, box.top, Math.min),
+      edge((r) => r.right, box.left, Math.max), edge((r) => r.bottom, box.top, Math.max),
+    ].join(' '));
   };
 
   const svgFor = (host: El, width: number, height: number, kind: string): El =>
@@ -56,17 +90,37 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
   const legend = (svg: El, c: XYChart, x: number, y: number) => {
     if (c.series.length < 2) return;
     c.series.forEach((s, si) => {
-      el(svg, 'rect', { x, y: y + si * 16, width: 10, height: 10, fill: PALETTE[si % PALETTE.length]! });
+      el(svg, 'rect', { x, y: y + si * 16, width: 10, height: 10, fill: PALETTE[si % PALETTE.length]!, class: 'legend' });
       el(svg, 'text', { x: x + 16, y: y + 9 + si * 16, class: 'tick' }, s.name);
     });
   };
 
   const drawBar = (host: El, c: XYChart) => {
     const bars = c.series.flatMap((s, si) => s.points.map((p) => ({ ...p, si, name: s.name })));
-    const labelW = Math.min(300, Math.max(...bars.map((b) => String(b.x).length), 4) * CHAR_W + 12);
-    const left = labelW + 30, right = 60, top = 10, bottom = 44 + (c.series.length > 1 ? c.series.length * 16 : 0), rowH = 22;
-    const W = 760, H = top + bottom + Math.max(bars.length, 1) * rowH;
-    const svg = svgFor(host, W, H, 'bar');
+    const top = 10, bottom = 44 + (c.series.length > 1 ? c.series.length * 16 : 0), rowH = 22, right = 60, plotW = 440;
+    const H = top + bottom + Math.max(bars.length, 1) * rowH;
+    const svg = svgFor(host, 760, H, 'bar');
+    // Names down the side, measured as drawn: the chart widens to show them whole (up to 480 pixels;
+    // longer ones end in `…`, whole in their tooltip).
+    const names = bars.map((b, i) => {
+      const label = String(b.x);
+      const node = el(svg, 'text', { y: top + i * rowH + rowH / 2 + 4, 'text-anchor': 'end', class: 'tick' }, label);
+      tip(node, label);
+      return { node, label, width: widthOf(node, label) };
+    });
+    const labelW = Math.min(480, Math.max(24, ...names.map((n) => n.width)));
+    for (const n of names) {
+      let shown = n.label;
+      while (widthOf(n.node, shown) > labelW && shown.length > 1) {
+        shown = `${shown.slice(0, -2)}…`;
+        n.node.textContent = shown; // drops the tooltip too: given back below
+      }
+      if (shown !== n.label) tip(n.node, n.label);
+    }
+    const left = labelW + 40, W = left + plotW + right;
+    svg.setAttribute('width', String(W));
+    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    for (const n of names) n.node.setAttribute('x', String(left - 6));
     const max = Math.max(0, ...bars.map((b) => b.y + (b.err ?? 0)));
     const min = Math.min(0, ...bars.map((b) => b.y - (b.err ?? 0)));
     const tv = ticks(min, max);
@@ -79,8 +133,6 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
     bars.forEach((b, i) => {
       const y = top + i * rowH;
       const label = String(b.x);
-      const shown = label.length * CHAR_W > labelW ? `${label.slice(0, Math.floor(labelW / CHAR_W) - 1)}…` : label;
-      tip(el(svg, 'text', { x: left - 6, y: y + rowH / 2 + 4, 'text-anchor': 'end', class: 'tick' }, shown), label);
       const x0 = sx(Math.min(0, b.y)), x1 = sx(Math.max(0, b.y));
       const rect = el(svg, 'rect', { x: x0, y: y + 3, width: Math.max(1, x1 - x0), height: rowH - 6, fill: PALETTE[b.si % PALETTE.length]!, class: 'bar' });
       tip(rect, `${b.label ?? label}: ${fmt(b.y)}${b.err ? ` ± ${fmt(b.err)}` : ''}`);
@@ -89,17 +141,19 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
     });
     legend(svg, c, left, H - bottom + 24);
     axisLabels(svg, c, W, H, left, bottom);
+    return { svg, W };
   };
 
   const drawXY = (host: El, c: XYChart) => {
-    const left = 64, right = 20, top = 16, bottom = 44;
-    const W = 760, H = 340;
+    // The colour key goes under the x axis, where it cannot cover a line.
+    const left = 64, right = 20, top = 16, bottom = 44 + (c.series.length > 1 ? c.series.length * 16 : 0);
+    const W = 760, H = 296 + bottom;
     const svg = svgFor(host, W, H, c.kind);
     const points = c.series.flatMap((s) => s.points);
     const numericX = points.every((p) => typeof p.x === 'number');
     const categories = [...new Set(points.map((p) => String(p.x)))];
     const xs = numericX ? points.map((p) => p.x as number) : [0, Math.max(categories.length - 1, 1)];
-    const xt = numericX ? ticks(Math.min(...xs), Math.max(...xs)) : [];
+    const xt = numericX ? ticks(Math.min(...xs), Math.max(...xs), xs.every(Number.isInteger)) : [];
     const xlo = numericX ? xt[0]! : -0.5, xhi = numericX ? xt[xt.length - 1]! : categories.length - 0.5;
     const yt = ticks(Math.min(...points.map((p) => p.y)), Math.max(...points.map((p) => p.y)));
     const ylo = yt[0]!, yhi = yt[yt.length - 1]!;
@@ -126,8 +180,9 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
         tip(dot, `${p.label ?? s.name}: ${p.x}, ${fmt(p.y)}`);
       }
     });
-    legend(svg, c, left + 10, top + 4);
+    legend(svg, c, left, H - bottom + 24);
     axisLabels(svg, c, W, H, left, bottom);
+    return { svg, W };
   };
 
   const drawConfusion = (host: El, c: ConfusionChart) => {
@@ -158,6 +213,7 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
       el(svg, 'text', { x, y, 'text-anchor': 'end', class: 'tick', transform: `rotate(-45 ${x} ${y})` }, label);
     });
     axisLabels(svg, c, W, H, left, bottom);
+    return { svg, W };
   };
 
   let rendered = 0;
@@ -165,9 +221,9 @@ export function renderCharts(doc: Doc, charts: Chart[]): void {
     const host = doc.getElementById(`chart-${i}`);
     if (!host) return;
     try {
-      if (chart.kind === 'confusion') drawConfusion(host, chart);
-      else if (chart.kind === 'bar') drawBar(host, chart);
-      else drawXY(host, chart);
+      texts = [];
+      const { svg, W } = chart.kind === 'confusion' ? drawConfusion(host, chart) : chart.kind === 'bar' ? drawBar(host, chart) : drawXY(host, chart);
+      textExtent(svg, W);
       rendered++;
     } catch (error) {
       host.setAttribute('data-error', String(error));

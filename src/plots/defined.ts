@@ -1,6 +1,7 @@
 import type { Pipeline } from '../pipeline/model.js';
 import type { ChartResult, Series, Template } from './chart.js';
 import { countPairs, parseRows, readData, type Row } from './data.js';
+import { UsageError } from '../core/errors.js';
 
 /** A plot as the pipeline file defines it: a data file path (or an id whose `y` names files) and DVC's props. */
 export interface PlotDef {
@@ -16,6 +17,11 @@ export function pipelinePlots(pipeline: Pipeline): PlotDef[] {
   ];
 }
 
+/** Every path the pipeline declares: stage outputs of any kind, top-level metrics and plots. */
+export function declaredPaths(pipeline: Pipeline): Set<string> {
+  return new Set([...pipeline.stages.flatMap((s) => s.outs.map((o) => o.rel)), ...pipeline.metrics, ...pipeline.plots.map((p) => p.id)]);
+}
+
 const fieldList = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -27,19 +33,35 @@ export function plotFiles(def: PlotDef): string[] {
   return [def.id];
 }
 
-// DVC's template names, by the kind of chart that draws them.
-const DVC_TEMPLATES: Record<string, Template | undefined> = {
-  linear: 'linear', simple: 'linear', smooth: 'linear', scatter: 'scatter',
-  bar: 'bar', bar_horizontal: 'bar', bar_horizontal_sorted: 'bar', confusion: 'confusion', confusion_normalized: 'confusion',
-};
+// DVC's template names (and `bar`, ours), by the kind of chart that draws them.
+const TEMPLATES = new Map<string, Template>([
+  ['simple', 'linear'], ['linear', 'linear'], ['confusion', 'confusion'], ['confusion_normalized', 'confusion'],
+  ['scatter', 'scatter'], ['scatter_jitter', 'scatter'], ['smooth', 'linear'],
+  ['bar_horizontal', 'bar'], ['bar_horizontal_sorted', 'bar'], ['bar', 'bar'],
+]);
+
+const templateName = (def: PlotDef) => String(def.props.template ?? 'linear');
+
+/**
+ * An unknown template is an error before anything is drawn, as in DVC (`Template 'pie' not found.`),
+ * not a chart quietly left out.
+ */
+export function checkTemplates(defs: readonly PlotDef[]): void {
+  for (const def of defs) {
+    const name = templateName(def);
+    if (!TEMPLATES.has(name)) {
+      throw new UsageError(`plot '${def.id}': template '${name}' not found (templates: ${[...TEMPLATES.keys()].join(', ')})`);
+    }
+  }
+}
 
 /** Draws one definition: DVC's x/y (string, list or `{file: field}`), template, title and axis labels. */
 export function definedChart(root: string, def: PlotDef): ChartResult {
   const { props } = def;
-  const name = String(props.template ?? 'linear');
+  const name = templateName(def);
   const fail = (reason: string): ChartResult => ({ skipped: `plot '${def.id}'`, reason });
-  const template = DVC_TEMPLATES[name];
-  if (!template) return fail(`unknown template '${name}' (expected ${Object.keys(DVC_TEMPLATES).join(', ')})`);
+  checkTemplates([def]);
+  const template = TEMPLATES.get(name)!;
 
   const rowsOf = new Map<string, Row[]>();
   for (const file of plotFiles(def)) {

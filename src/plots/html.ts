@@ -17,7 +17,7 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 24px auto; max-width: 820px
 h1 { font-size: 22px; } h2 { font-size: 16px; margin: 0 0 6px; }
 figure { margin: 0 0 28px; padding: 14px; border: 1px solid #ddd; border-radius: 6px; }
 figcaption, .notes { color: #666; font-size: 12px; }
-svg text { font: 11px sans-serif; fill: #333; }
+svg { max-width: 100%; height: auto; } svg text { font: 11px sans-serif; fill: #333; }
 svg .axis-label { font-size: 12px; fill: #555; }
 svg .grid { stroke: #eee; } svg .err { stroke: #222; stroke-width: 1.5; }
 svg .count.dark { fill: #fff; } svg .bar:hover, svg .cell:hover { opacity: 0.8; }

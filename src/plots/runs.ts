@@ -1,6 +1,8 @@
 import type { Tracking } from '../project/tracking.js';
-import { PARENT_RUN_TAG } from '../tracking/tracked-run.js';
-import type { ChartResult } from './chart.js';
+import { own } from '../core/flatten.js';
+import type { Run } from '../tracking/store.js';
+import { PARENT_RUN_TAG, STAGE_TAG } from '../tracking/tracked-run.js';
+import type { ChartResult, Series } from './chart.js';
 
 /** One metric (default: the one most runs have) across the experiment's runs, in the order they started. */
 export async function runsChart(tracking: Tracking, metric?: string): Promise<ChartResult> {
@@ -14,8 +16,16 @@ export async function runsChart(tracking: Tracking, metric?: string): Promise<Ch
   const counts = new Map<string, number>();
   for (const run of runs) for (const key of Object.keys(run.metrics)) counts.set(key, (counts.get(key) ?? 0) + 1);
   const key = metric ?? [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
-  const withKey = runs.filter((r) => key !== undefined && r.metrics[key] !== undefined);
+  const withKey = runs.filter((r) => key !== undefined && own(r.metrics, key) !== undefined);
   if (key === undefined || !withKey.length) return { skipped: what, reason: `no run of experiment '${experiment}' logged ${metric ?? 'a metric'}` };
+  // One line per kind of run and data set: a test-set score of one data set joined to a CV score or
+  // to another data set's score would draw a trend that is not there.
+  const series = new Map<string, Series>();
+  withKey.forEach((r, i) => {
+    const name = seriesName(r, key);
+    if (!series.has(name)) series.set(name, { name, points: [] });
+    series.get(name)!.points.push({ x: i + 1, y: r.metrics[key]!, label: `${r.info.run_name || r.info.run_id} (${r.info.run_id.slice(0, 8)})` });
+  });
   return {
     chart: {
       kind: 'linear',
@@ -23,7 +33,18 @@ export async function runsChart(tracking: Tracking, metric?: string): Promise<Ch
       xLabel: 'run (oldest first)',
       yLabel: key,
       source: shown,
-      series: [{ name: key, points: withKey.map((r, i) => ({ x: i + 1, y: r.metrics[key]!, label: `${r.info.run_name || r.info.run_id} (${r.info.run_id.slice(0, 8)})` })) }],
+      series: [...series.values()],
     },
   };
+}
+
+// The params that name a run's data set: the prepare stage's `input`, as prepare runs log it and as
+// experiments record params.yaml.
+const DATA_PARAMS = ['prepare.input', 'input'];
+
+/** `stage (data set)`: the stage tag, and the data set when the run recorded it; else the metric's name. */
+function seriesName(run: Run, key: string): string {
+  const stage = run.tags[STAGE_TAG];
+  const data = DATA_PARAMS.map((p) => own(run.params, p)).find((v) => v !== undefined);
+  return [stage ?? (data === undefined ? key : undefined), data === undefined ? undefined : `(${data})`].filter(Boolean).join(' ');
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { fileOption, jsonOption, mdOption } from '../options.js';
-import { openProject } from '../project.js';
+import { openProject, projectOptions } from '../project.js';
 import { jobs, printJsonLazy, reproduceFromCli } from './repro.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -10,49 +10,90 @@ export function register(program: Command): void {
 
   exp
     .command('run')
-    .description('write -S overrides into the params file, reproduce, and record the experiment')
+    .description('write -S overrides into the params file, reproduce, and record the experiment (results stay in the workspace)')
     .argument('[targets...]', 'stages to reproduce (default: all)')
     .option('-S, --set-param <[file:]key=value>', 'set a param for this experiment (repeatable)', collect, [])
     .option('-n, --name <name>', 'experiment name (default: exp-<timestamp>)')
     .addOption(fileOption())
+    .option('--temp', 'run in a temporary copy of the workspace, leaving the workspace untouched')
     .option('--force', 'run the selected stages even if nothing changed')
     .option('-j, --jobs <n>', 'stages to run at once when the graph allows', jobs, 1)
     .option('--no-run-cache', 'always run the command instead of restoring outputs seen before')
-    .action(async (targets: string[], opts: { setParam: string[]; name?: string; file?: string; force?: boolean; jobs: number; runCache: boolean }) => {
-      const { applyOverrides, parseOverride } = await import('../../exp/overrides.js');
-      const { recordExperiment } = await import('../../exp/record.js');
-      const project = await openProject();
-      const overrides = opts.setParam.map(parseOverride);
-      await applyOverrides(project.root, overrides);
-      const ok = await reproduceFromCli(project, targets, { ...opts });
-      const runId = await recordExperiment(project, {
-        name: opts.name,
-        overrides: overrides.map((o) => o.text),
-        status: ok ? 'FINISHED' : 'FAILED',
-        file: opts.file,
-      });
+    .action(async (targets: string[], opts: { setParam: string[]; name?: string; file?: string; temp?: boolean; force?: boolean; jobs: number; runCache: boolean }) => {
+      const [{ runExperiment }, { Project }] = await Promise.all([import('../../exp/run.js'), import('../../project/project.js')]);
+      const { runId, ok } = await runExperiment(
+        await openProject(),
+        { overrides: opts.setParam, name: opts.name, file: opts.file, temp: opts.temp },
+        {
+          reproduce: (project) => reproduceFromCli(project, targets, { ...opts, lockHeld: true }),
+          open: (root) => Project.open(root, projectOptions()),
+          onWait: waitingFor,
+        },
+      );
       process.stdout.write(`experiment recorded as run ${runId}${ok ? '' : ' (FAILED)'}\n`);
       if (!ok) process.exitCode = 1;
     });
 
   exp
     .command('show')
-    .description('one row per experiment (and the workspace) with its metrics and params')
+    .description('the workspace, the baseline commit and its experiments, with their metrics and params')
     .addOption(fileOption())
     .addOption(jsonOption().conflicts(['csv', 'md']))
-    .addOption(new Option('--csv', 'print CSV').conflicts(['md']))
+    .addOption(new Option('--csv', 'print CSV (missing values empty)').conflicts(['md']))
     .addOption(mdOption())
+    .option('-A, --all-commits', 'every commit of the current branch as a baseline, with its experiments')
     .option('--only-changed', 'only the columns whose values differ between rows')
+    .option('--drop <regex>', 'hide the columns whose names match')
+    .option('--keep <regex>', 'show the columns whose names match, even if --drop or --only-changed hides them')
     .option('--sort-by <key>', 'sort experiments by this metric or param')
     .addOption(new Option('--sort-order <order>', 'with --sort-by').choices(['asc', 'desc']).default('asc'))
     .option('--precision <n>', 'significant digits for numbers', (v) => Number(v), 5)
-    .action(async (opts: { file?: string; json?: boolean; csv?: boolean; md?: boolean; onlyChanged?: boolean; sortBy?: string; sortOrder: 'asc' | 'desc'; precision: number }) => {
+    .action(async (opts: {
+      file?: string; json?: boolean; csv?: boolean; md?: boolean; allCommits?: boolean; onlyChanged?: boolean;
+      drop?: string; keep?: string; sortBy?: string; sortOrder: 'asc' | 'desc'; precision: number;
+    }) => {
       const { experimentRows, expTable } = await import('../../exp/show.js');
-      const rows = await experimentRows(await openProject(), opts.file);
+      const rows = await experimentRows(await openProject(), { file: opts.file, allCommits: opts.allCommits });
       if (opts.json) return printJsonLazy(rows);
-      const table = expTable(rows, opts);
-      const { markdownTable, textTable } = await import('../table.js');
-      const format = opts.csv ? (await import('../../core/csv.js')).formatCsv : opts.md ? markdownTable : textTable;
-      process.stdout.write(format(table.header, table.rows));
+      const table = expTable(rows, { ...opts, missing: opts.csv ? '' : '-', tree: !opts.csv });
+      const { fitTable, markdownTable, terminalWidth, textTable } = await import('../table.js');
+      if (opts.csv) return void process.stdout.write((await import('../../core/csv.js')).formatCsv(table.header, table.rows));
+      if (opts.md) return void process.stdout.write(markdownTable(table.header, table.rows));
+      const width = await terminalWidth();
+      const fitted = width === undefined ? { ...table, hidden: 0 } : fitTable(table.header, table.rows, width);
+      process.stdout.write(textTable(fitted.header, fitted.rows));
+      if (fitted.hidden) {
+        process.stderr.write(`note: ${fitted.hidden} of ${table.header.length} columns left out to fit ${width} characters\nnote: choose with --drop/--keep, or see all with --csv or --json\n`);
+      }
     });
+
+  exp
+    .command('apply')
+    .description("bring an experiment's params, lock file and outputs back into the workspace")
+    .argument('<experiment>', 'run id (or a unique prefix) or experiment name')
+    .addOption(fileOption())
+    .action(async (ref: string, opts: { file?: string }) => {
+      const { applyExperiment } = await import('../../exp/apply.js');
+      const result = await applyExperiment(await openProject(), ref, { file: opts.file, onWait: waitingFor });
+      for (const f of result.checkout.failed) process.stderr.write(`error: ${f.path}: ${f.message}\n`);
+      process.stdout.write(
+        `applied ${result.run.info.run_name} (${result.run.info.run_id}): ${result.written.length} file(s) from the record, ` +
+          `${result.checkout.restored.length} output(s) restored from the cache\n`,
+      );
+      if (result.checkout.failed.length) process.exitCode = 1;
+    });
+
+  exp
+    .command('remove')
+    .alias('rm')
+    .description('remove experiments (MLflow soft delete: `mlops runs` still finds them with --view deleted)')
+    .argument('<experiments...>', 'run ids (or unique prefixes) or experiment names')
+    .action(async (refs: string[]) => {
+      const { removeExperiments } = await import('../../exp/runs.js');
+      for (const run of await removeExperiments(await openProject(), refs)) process.stdout.write(`removed ${run.info.run_name} (${run.info.run_id})\n`);
+    });
+}
+
+function waitingFor(pid: number): void {
+  process.stderr.write(`waiting for another mlops repro in this project to finish (pid ${pid})...\n`);
 }

@@ -1,11 +1,12 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { DEFAULT_PRECISION } from '../../metrics/report.js';
+import type { Snapshot } from '../../metrics/collect.js';
 import { fileOption, jsonOption, mdOption } from '../options.js';
 import { printJson } from '../output.js';
 import { openProject } from '../project.js';
 
-// `metrics show|diff`, `params diff` and `plots show`, DVC's commands of the same names. Files come from
+// `metrics show|diff` and `params diff`, DVC's commands of the same names. Files come from
 // the pipeline (stage metrics/params/plots and the top-level lists) unless given explicitly.
 
 interface OutputFlags {
@@ -33,6 +34,18 @@ async function declaredFiles(kind: 'metrics' | 'params', root: string, pipelineF
 async function printTable(table: { header: string[]; rows: string[][] }, md?: boolean): Promise<void> {
   const { markdownTable, textTable } = await import('../table.js');
   process.stdout.write((md ? markdownTable : textTable)(table.header, table.rows));
+}
+
+/**
+ * One row per file, as DVC prints it; on a terminal too narrow for that, one row per metric instead
+ * (piped or in CI the wide form stays, for stable output).
+ */
+async function printShowTable(snapshot: Snapshot, flags: { md?: boolean; precision: number }): Promise<void> {
+  const [{ showLongTable, showTable }, { terminalWidth, textTable }] = await Promise.all([import('../../metrics/report.js'), import('../table.js')]);
+  const wide = showTable(snapshot, flags.precision);
+  const width = flags.md ? undefined : await terminalWidth();
+  const fits = width === undefined || textTable(wide.header, wide.rows).split('\n').every((line) => line.length <= width);
+  await printTable(fits ? wide : showLongTable(snapshot, flags.precision), flags.md);
 }
 
 type DiffFlags = OutputFlags & { all?: boolean; targets?: string[]; precision?: number };
@@ -79,7 +92,7 @@ export function register(program: Command): void {
     .option('-A, --all-commits', 'one table per commit of the current branch, newest first')
     .addOption(precisionOption())
     .action(async (targets: string[], flags: OutputFlags & { allCommits?: boolean; precision: number }) => {
-      const [{ showValues }, { showTable, snapshotJson }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
+      const [{ showValues }, { snapshotJson }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
       const { root } = await openProject();
       const files = targets.length ? targets : await declaredFiles('metrics', root, flags.file);
       const trees = await showValues(root, files, flags.allCommits);
@@ -93,7 +106,7 @@ export function register(program: Command): void {
         if (flags.allCommits) process.stdout.write(flags.md ? `${gap}### ${label} ${title}\n\n` : `${gap}${label} ${title}\n`);
         const missing = [...snapshot].filter(([, v]) => v === null).map(([file]) => file);
         if (!flags.allCommits && missing.length) process.stderr.write(`warning: not found: ${missing.join(', ')}\n`);
-        if (missing.length < snapshot.size) await printTable(showTable(snapshot, flags.precision), flags.md);
+        if (missing.length < snapshot.size) await printShowTable(snapshot, flags);
         else if (!flags.allCommits) process.stderr.write('no metrics files to show\n');
       }
     });
@@ -101,30 +114,4 @@ export function register(program: Command): void {
   diffSubcommand(metrics, 'metrics', 'those the pipeline declares').addOption(precisionOption());
   diffSubcommand(program.command('params').description('compare the params files the pipeline tracks'), 'params',
     'those the pipeline tracks, and params.yaml');
-
-  program
-    .command('plots')
-    .description('charts of the pipeline plots, evaluation reports and runs')
-    .command('show')
-    .description('write one self-contained HTML page of every chart')
-    .option('-o, --out <dir>', 'output folder', 'mlops_plots')
-    .addOption(fileOption())
-    .option('--metric <key>', 'metric drawn across runs (default: the one most runs logged)')
-    .action(async (flags: { out: string; file?: string; metric?: string }) => {
-      const [{ existsSync }, { join }, { loadPipeline, PIPELINE_FILES }, { pipelinePlots }, { writePlots }] = await Promise.all([
-        import('node:fs'),
-        import('node:path'),
-        import('../../pipeline/load.js'),
-        import('../../plots/defined.js'),
-        import('../../plots/build.js'),
-      ]);
-      const project = await openProject();
-      const { root } = project;
-      // Without a pipeline file the built-in reports and runs are still worth a page.
-      const hasPipeline = flags.file !== undefined || PIPELINE_FILES.some((f) => existsSync(join(root, f)));
-      const defs = hasPipeline ? pipelinePlots(loadPipeline(root, flags.file)) : [];
-      const page = await writePlots(root, flags.out, { defs, metric: flags.metric, tracking: await project.tracking() });
-      for (const s of page.skipped) process.stderr.write(`note: skipped ${s.skipped}: ${s.reason}\n`);
-      process.stdout.write(`${page.file}: ${page.charts.length} chart(s)\n`);
-    });
 }

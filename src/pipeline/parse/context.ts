@@ -1,6 +1,7 @@
 // The data `${}` expressions read: params.yaml (loaded automatically), then `vars` entries (files,
 // `file.yaml:k1,k2`, or inline mappings). A key may not be defined twice from different sources.
 import { existsSync } from 'node:fs';
+import { setOwn } from '../../core/flatten.js';
 import { join, posix } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { readsAsYaml, readYamlFile, type ReadRecorder, type YamlSource } from '../../core/yaml.js';
@@ -90,14 +91,15 @@ export class Context {
   private merge(incoming: Record<string, unknown>, from: string, at: At | undefined, prefix = '', into = this.data): void {
     for (const [key, value] of Object.entries(incoming)) {
       const dotted = prefix ? `${prefix}.${key}` : key;
-      const existing = into[key];
+      // Own keys only: a `__proto__` key must merge as data, never into Object.prototype.
+      const existing = Object.hasOwn(into, key) ? into[key] : undefined;
       if (isMapping(existing) && isMapping(value)) {
         this.merge(value, from, at, dotted, existing);
       } else if (Object.hasOwn(into, key)) {
         const detail = `cannot redefine '${dotted}' from '${from}' as it already exists in '${this.originOf(dotted)}'`;
         throw at ? at.source.error(at.path, detail) : new ConfigError(detail, { file: from });
       } else {
-        into[key] = structuredClone(value);
+        setOwn(into, key, structuredClone(value));
         this.origins.set(dotted, from);
       }
     }

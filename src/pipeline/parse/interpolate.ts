@@ -87,8 +87,11 @@ function splitKey(expr: string): string[] {
   return [...expr.matchAll(/[^.[\]]+/g)].map((m) => m[0]);
 }
 
+// As DVC: only a cmd may take a dict (unpacked into flags); a list fits nowhere in a string, so
+// `echo ${lst}` is refused (its items inside a dict's flags are fine: `--list 2 3`).
 function checkInterpolable(value: unknown, usage: Usage): void {
-  if (value === null || typeof value !== 'object' || usage !== 'value') return;
+  if (value === null || typeof value !== 'object' || usage === 'foreach') return;
+  if (usage === 'cmd' && !Array.isArray(value)) return;
   throw new TemplateError(`Cannot interpolate data of type '${Array.isArray(value) ? 'list' : 'dict'}'`);
 }
 

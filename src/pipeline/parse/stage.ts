@@ -1,4 +1,5 @@
 // Resolves one stage template (vars, `${}`) and reads it into the typed Stage of model.ts.
+import { isAbsolute } from 'node:path';
 import type { YamlSource } from '../../core/yaml.js';
 import { DEFAULT_PARAMS_FILE } from '../../params/params.js';
 import type { OutKind, OutSpec, ParamSpec, PathRef, Stage } from '../model.js';
@@ -20,7 +21,12 @@ export interface BuiltStage {
   readonly suffix: string;
 }
 
-export function buildStage(template: StageTemplate, root: string, source: YamlSource): BuiltStage {
+/**
+ * `root` is the absolute project root, `dirRel` the pipeline file's folder and `file` the file itself
+ * (both relative to the root): paths are resolved from the stage's wdir, and may use `../` as long
+ * as they stay inside the root. A dependency may also be external: an absolute path or an http(s) URL.
+ */
+export function buildStage(template: StageTemplate, root: string, dirRel: string, file: string, source: YamlSource): BuiltStage {
   const { name, body, path } = template;
   const stage = template.generated ? name : undefined;
   const fail = (sub: YamlPath, detail: string) => source.error([...path, ...sub], stage ? `${detail} (in stage '${stage}')` : detail);
@@ -28,7 +34,7 @@ export function buildStage(template: StageTemplate, root: string, source: YamlSo
 
   // wdir first: the stage's own vars files are relative to it (as in DVC).
   const wdir = body.wdir === undefined ? '.' : string(resolveAt(body.wdir, template.context, 'value', source, [...path, 'wdir'], stage), source, [...path, 'wdir']);
-  const wdirRel = joinRel('.', wdir);
+  const wdirRel = joinRel(dirRel, wdir);
   if (wdirRel === null) throw fail(['wdir'], `wdir '${wdir}' is outside the project`);
   let context = template.context;
   if (body.vars !== undefined) {
@@ -47,7 +53,12 @@ export function buildStage(template: StageTemplate, root: string, source: YamlSo
     if (rel === null) throw fail(sub, `${what} '${written}' is outside the project`);
     return { path: written, rel };
   };
-  const deps = stringList(resolved('deps'), source, [...path, 'deps']).map((d, i) => ref(d, ['deps', i], 'dependency'));
+  const dep = (written: string, i: number): PathRef => {
+    const external = externalKind(written);
+    if (external === 'unsupported') throw fail(['deps', i], `dependency '${written}': only local paths and http(s) URLs are supported`);
+    return external ? { path: written, rel: written, external } : ref(written, ['deps', i], 'dependency');
+  };
+  const deps = stringList(resolved('deps'), source, [...path, 'deps']).map(dep);
   const paramPaths = new Map<string, YamlPath>();
   const params = readParams(resolved('params'), wdirRel, source, [...path, 'params'], fail, paramPaths);
   const outs: OutSpec[] = [];
@@ -63,6 +74,8 @@ export function buildStage(template: StageTemplate, root: string, source: YamlSo
   const desc = body.desc === undefined ? undefined : string(resolved('desc'), source, [...path, 'desc']);
   const built: Stage = {
     name,
+    file,
+    address: name, // made relative to the current folder once every file is read
     cmd,
     wdir,
     wdirRel,
@@ -82,6 +95,13 @@ export function buildStage(template: StageTemplate, root: string, source: YamlSo
     params: paramPaths,
     suffix: stage ? ` (in stage '${stage}')` : '',
   };
+}
+
+/** A dependency outside the project, as DVC takes them: an absolute local path or an http(s) URL. */
+function externalKind(written: string): PathRef['external'] | 'unsupported' | undefined {
+  if (/^https?:\/\//i.test(written)) return 'http';
+  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(written)) return 'unsupported';
+  return isAbsolute(written) ? 'local' : undefined;
 }
 
 // An output is a path, or `{path: flags}` with exactly one key.
