@@ -5,11 +5,11 @@ import { loadParamsSection } from '../params/params.js';
 import type { TrackedRun } from '../tracking/run.js';
 import { SectionReader } from './config.js';
 import { formatCsv, formatNumber } from '../core/csv.js';
-import { readDataset } from './dataset.js';
+import { readDataset, type Dataset } from './dataset.js';
 import { argmaxRows } from './forest.js';
 import { permutationImportance, type Importance } from './importance.js';
 import { accuracy, brier, confusionMatrix, logLoss, mae, perClass, presentClasses, r2, rmse, score, type ClassScores } from './metrics.js';
-import { readModelFile, readTransformFile } from './model-file.js';
+import { readModelFile, readTransformFile, type SavedModel } from './model-file.js';
 import { PATHS } from './paths.js';
 import { featureGroups } from './transform.js';
 
@@ -24,10 +24,23 @@ const REGRESSION_METRICS = ['r2', 'rmse', 'mae'] as const;
 export const GATE_METRICS = [...CLASSIFICATION_METRICS, ...REGRESSION_METRICS] as const;
 export type GateMetric = (typeof GATE_METRICS)[number];
 
-interface Gate {
+export interface Gate {
   readonly metric: GateMetric;
   readonly min?: number;
   readonly max?: number;
+}
+
+/** `metric: {min: x, max: y}` thresholds at `path` of a params section (evaluate's, the registry's). */
+export function readThresholds(reader: SectionReader, path: readonly string[]): Gate[] {
+  const thresholds = reader.mapping(path, {});
+  reader.checkKeys(path, thresholds, GATE_METRICS);
+  return Object.keys(thresholds).map((metric) => {
+    const bounds = reader.mapping([...path, metric]);
+    reader.checkKeys([...path, metric], bounds, ['min', 'max']);
+    if (Object.keys(bounds).length === 0) throw reader.error([...path, metric], 'give min, max or both');
+    const bound = (key: 'min' | 'max') => (bounds[key] === undefined ? undefined : reader.number([...path, metric, key], () => true, 'a number'));
+    return { metric: metric as GateMetric, min: bound('min'), max: bound('max') };
+  });
 }
 
 interface EvaluateConfig {
@@ -39,16 +52,7 @@ interface EvaluateConfig {
 function readEvaluateConfig(root: string): { config: EvaluateConfig; reader: SectionReader } {
   const reader = new SectionReader(loadParamsSection(root, 'evaluate'));
   reader.checkKeys([], reader.section.value, KEYS);
-  const thresholds = reader.mapping(['thresholds'], {});
-  reader.checkKeys(['thresholds'], thresholds, GATE_METRICS);
-  const gates = Object.keys(thresholds).map((metric) => {
-    const bounds = reader.mapping(['thresholds', metric]);
-    reader.checkKeys(['thresholds', metric], bounds, ['min', 'max']);
-    if (Object.keys(bounds).length === 0) throw reader.error(['thresholds', metric], 'give min, max or both');
-    const bound = (key: 'min' | 'max') => (bounds[key] === undefined ? undefined : reader.number(['thresholds', metric, key], () => true, 'a number'));
-    return { metric: metric as GateMetric, min: bound('min'), max: bound('max') };
-  });
-  const config = { gates, repeats: reader.integer(['permutation_repeats'], 1, 5), seed: reader.integer(['seed'], 0, 42) };
+  const config = { gates: readThresholds(reader, ['thresholds']), repeats: reader.integer(['permutation_repeats'], 1, 5), seed: reader.integer(['seed'], 0, 42) };
   return { config, reader };
 }
 
@@ -68,17 +72,28 @@ export interface EvaluateSummary {
   readonly failed: string[];
 }
 
-export async function evaluate(root: string, run?: TrackedRun): Promise<EvaluateSummary> {
-  const { config, reader } = readEvaluateConfig(root);
-  const saved = await readModelFile(join(root, PATHS.model));
-  const transform = readTransformFile(join(root, PATHS.transform));
-  const test = readDataset(join(root, PATHS.test), saved.target, saved.task, saved.classes);
+/** Which model evaluate scores: the example's files unless a path or a registered version is given. */
+export interface ModelFiles {
+  readonly model: string;
+  readonly transform: string;
+}
+
+/** Scores a saved model on a prepared test CSV: evaluate's metrics, nothing written. */
+export function scoreOnTest(saved: SavedModel, testPath: string): { metrics: Metrics; data: Dataset['data']; pairs: string[][] } {
+  const test = readDataset(testPath, saved.target, saved.task, saved.classes);
   if (test.features.join() !== saved.features.join()) {
     throw new ConfigError(`columns differ from the model's features (${saved.features.length} expected); rerun prepare and train`, { file: test.file });
   }
   const { data } = test;
   const output = saved.model.predictProba(data);
-  const { metrics, pairs } = data.values ? regressionMetrics(data.values, output) : classificationMetrics(data.y, output, saved.classes);
+  return { data, ...(data.values ? regressionMetrics(data.values, output) : classificationMetrics(data.y, output, saved.classes)) };
+}
+
+export async function evaluate(root: string, run?: TrackedRun, files?: ModelFiles): Promise<EvaluateSummary> {
+  const { config, reader } = readEvaluateConfig(root);
+  const saved = await readModelFile(files?.model ?? join(root, PATHS.model));
+  const transform = readTransformFile(files?.transform ?? join(root, PATHS.transform));
+  const { metrics, data, pairs } = scoreOnTest(saved, join(root, PATHS.test));
   for (const gate of config.gates) {
     if (metrics[gate.metric] === undefined) throw reader.error(['thresholds', gate.metric], `not a metric of a ${saved.task} model (its metrics: ${metricsOf(metrics).join(', ')})`);
   }
@@ -125,14 +140,30 @@ function regressionMetrics(actual: Float64Array, predicted: Float64Array): { met
   return { metrics, pairs: Array.from(actual, (a, i) => [String(a), formatNumber(predicted[i]!)]) };
 }
 
+export interface GateResult {
+  readonly metric: GateMetric;
+  readonly bound: 'min' | 'max';
+  readonly threshold: number;
+  readonly value: number;
+  readonly passed: boolean;
+}
+
+/** Each bound of each gate checked against `metrics` (which the caller has checked hold every gated metric). */
+export function gateResults(gates: readonly Gate[], metrics: Partial<Record<GateMetric, number>>): GateResult[] {
+  return gates.flatMap(({ metric, min, max }) => {
+    const value = metrics[metric]!;
+    const out: GateResult[] = [];
+    if (min !== undefined) out.push({ metric, bound: 'min', threshold: min, value, passed: value >= min });
+    if (max !== undefined) out.push({ metric, bound: 'max', threshold: max, value, passed: value <= max });
+    return out;
+  });
+}
+
+/** A failed gate as one line: `accuracy 0.41 < min 0.5`. */
+export const failedGateText = (g: GateResult) => `${g.metric} ${round(g.value)} ${g.bound === 'min' ? '<' : '>'} ${g.bound} ${g.threshold}`;
+
 function checkGates(gates: readonly Gate[], metrics: Metrics): string[] {
-  const failed: string[] = [];
-  for (const { metric, min, max } of gates) {
-    const v = metrics[metric]!;
-    if (min !== undefined && v < min) failed.push(`${metric} ${round(v)} < min ${min}`);
-    if (max !== undefined && v > max) failed.push(`${metric} ${round(v)} > max ${max}`);
-  }
-  return failed;
+  return gateResults(gates, metrics).filter((g) => !g.passed).map(failedGateText);
 }
 
 const round = (v: number) => Number(v.toFixed(4));

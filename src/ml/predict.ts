@@ -4,14 +4,15 @@ import { ConfigError } from '../core/errors.js';
 import { formatCsv, formatNumber, listColumns, PANDAS_NA_VALUES } from '../core/csv.js';
 import { argmaxRows } from './forest.js';
 import { fromRows } from './matrix.js';
-import { readModelFile, readTransformFile } from './model-file.js';
-import { readRawCsv } from './raw.js';
-import { applyTransform } from './transform.js';
+import { readModelFile, readTransformFile, type SavedModel } from './model-file.js';
+import { readRawCsv, type RawTable } from './raw.js';
+import { applyTransform, type Transform } from './transform.js';
 
 // `mlops predict`: raw rows (the input file's columns; a target column, if present, is ignored) ->
 // the saved transform -> the saved model -> one row per input: the id (with --id-column), then the
 // predicted class and one probability column per class, or for regression the predicted value.
-// Numbers are printed to 15 significant digits (no 0.8250000000000001).
+// Numbers are printed to 15 significant digits (no 0.8250000000000001). `mlops serve` uses the same
+// Predictor on rows from requests.
 
 export interface PredictOptions {
   /** A model file path (see paths.ts resolveModelArgument). */
@@ -23,19 +24,41 @@ export interface PredictOptions {
   readonly idColumn?: string;
 }
 
-export async function predict(options: PredictOptions): Promise<string> {
-  const saved = await readModelFile(options.model);
-  const transformPath = options.transform ?? join(dirname(options.model), 'transform.json');
-  const transform = readTransformFile(transformPath);
-  if (transform.features.join() !== saved.features.join()) {
+/** A saved model with its transform, checked to belong together, ready for raw tables. */
+export class Predictor {
+  constructor(
+    readonly saved: SavedModel,
+    readonly transform: Transform,
+  ) {}
+
+  get classes(): string[] {
+    return this.saved.classes;
+  }
+
+  /** The model's output: row-major class probabilities (rows x classes), or one value a row for regression. */
+  output(table: RawTable): Float64Array {
+    return this.saved.model.predictProba(fromRows(applyTransform(this.transform, table), this.saved.features.length));
+  }
+}
+
+export async function loadPredictor(model: string, transform?: string): Promise<Predictor> {
+  const saved = await readModelFile(model);
+  const transformPath = transform ?? join(dirname(model), 'transform.json');
+  const fitted = readTransformFile(transformPath);
+  if (fitted.features.join() !== saved.features.join()) {
     throw new ConfigError("the transform's features differ from the model's; use the transform prepare wrote with this model", { file: displayPath(transformPath) });
   }
+  return new Predictor(saved, fitted);
+}
+
+export async function predict(options: PredictOptions): Promise<string> {
+  const predictor = await loadPredictor(options.model, options.transform);
+  const { saved, transform } = predictor;
   const id = options.idColumn;
   const table = readRawCsv(options.input, { naValues: new Set(transform.na_values ?? PANDAS_NA_VALUES), textColumns: id === undefined || transform.columns.some((c) => c.name === id) ? [] : [id] });
   const idIndex = id === undefined ? -1 : table.columns.indexOf(id);
   if (id !== undefined && idIndex < 0) throw new ConfigError(`no id column '${id}' (columns: ${listColumns(table.columns)})`, { file: table.file, line: 1 });
-  const rows = applyTransform(transform, table);
-  const output = saved.model.predictProba(fromRows(rows, saved.features.length));
+  const output = predictor.output(table);
   const idHeader = id === undefined ? [] : [id];
   const idOf = (i: number) => (id === undefined ? [] : [String(table.values[idIndex]![i] ?? '')]);
   if (saved.task === 'regression') return formatCsv([...idHeader, 'prediction'], Array.from(output, (v, i) => [...idOf(i), formatNumber(v)]));

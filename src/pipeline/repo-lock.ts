@@ -33,11 +33,12 @@ export interface RepoLock {
  * "Unable to acquire lock" is a common complaint). The lock holds the owner's pid and process start
  * time, so a dead owner, or a reused pid, is recognised and its lock taken over; a stage process group
  * the dead owner left running is waited for. A `repro` started by a stage of the repro holding the lock
- * would wait for its own parent forever: it is refused.
+ * would wait for its own parent forever: it is refused. The model registry takes the same kind of lock
+ * under its own file name to serialize alias moves.
  */
-export async function acquireRepoLock(mlopsDir: string, onWait: (wait: LockWait) => void): Promise<RepoLock> {
+export async function acquireRepoLock(mlopsDir: string, onWait: (wait: LockWait) => void, fileName = 'repro.lock'): Promise<RepoLock> {
   mkdirSync(mlopsDir, { recursive: true });
-  const file = join(mlopsDir, 'repro.lock');
+  const file = join(mlopsDir, fileName);
   const content: LockContent = { ...currentProcess(), groups: [] };
   let announced = '';
   for (;;) {

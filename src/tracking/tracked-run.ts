@@ -38,7 +38,7 @@ export interface StartRunOptions {
 }
 
 /** MLflow's value for mlflow.user: the login name, as Python's getpass.getuser() finds it. */
-function userName(): string {
+export function userName(): string {
   const fromEnv = process.env.LOGNAME || process.env.USER || process.env.LNAME || process.env.USERNAME;
   if (fromEnv) return fromEnv;
   try {

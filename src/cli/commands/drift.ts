@@ -7,7 +7,7 @@ export function register(program: Command): void {
   program
     .command('drift')
     .description('detect data drift between a reference and a current CSV (KS for numeric columns, chi-square for categories)')
-    .option('--reference <csv>', 'reference data (with --current; without both, params.yaml `drift:` is used)')
+    .option('--reference <csv>', 'reference data, or models:/NAME@ALIAS for the raw data that version was trained on (with --current; without both, params.yaml `drift:` is used)')
     .option('--current <csv>', 'current data to compare with the reference')
     .option('--columns <names>', 'comma-separated columns to compare (default: all)')
     .option('--test <test>', 'auto | ks | chi2 (auto: KS for numeric columns with more than 5 distinct values)')
@@ -27,6 +27,10 @@ export function register(program: Command): void {
         import('../color.js'),
         import('../table.js'),
       ]);
+      if (flags.reference?.startsWith('models:/')) {
+        const [{ referenceData }, { openProject }] = await Promise.all([import('../../registry/resolve.js'), import('../project.js')]);
+        flags.reference = await referenceData(await openProject(), flags.reference);
+      }
       const check = async (root: string, run?: TrackedRun) => {
         const { config, report } = await output.withSpinner('checking drift', () => runDrift(root, flags, run));
         if (flags.json) {

@@ -20,6 +20,17 @@ export async function tracked<T>(stageName: string, fn: (run: TrackedRun, projec
   const project = await openProject();
   return withTrackedRun({ project, stageName, pipelineStage: pipelineStage(), runId: stageRunId() }, (run) => fn(run, project));
 }
+
+/**
+ * A model argument as files: a `models:/` URI resolves to the registered version's verified objects,
+ * anything else as resolveModelArgument says, with transform.json beside it (unless one is given).
+ */
+async function modelFiles(project: Project, arg: string | undefined, transform?: string): Promise<{ model: string; transform: string }> {
+  const [{ resolveModel }, { dirname, join }] = await Promise.all([import('../../registry/resolve.js'), import('node:path')]);
+  const resolved = await resolveModel(project, arg);
+  return { model: resolved.model, transform: transform ?? resolved.transform ?? join(dirname(resolved.model), 'transform.json') };
+}
+
 const paramText = (params: object) =>
   Object.entries(params)
     .map(([k, v]) => `${k}=${v}`)
@@ -75,13 +86,15 @@ export function register(program: Command): void {
   program
     .command('evaluate')
     .description('test-set metrics, confusion matrix and feature importance; exit 1 when a threshold gate fails')
+    .option('--model <uri|file>', 'models:/NAME@ALIAS, models:/NAME/VERSION, models:/NAME/latest or a model JSON (default models/model.json)')
     .addOption(jsonOption('print the metrics as JSON'))
     .addOption(mdOption('print the metrics as a markdown table'))
-    .action(async (opts: { json?: boolean; md?: boolean }) => {
+    .action(async (opts: { model?: string; json?: boolean; md?: boolean }) => {
       const { evaluate, gateFailure, metricsOf } = await import('../../ml/evaluate.js');
       const { PATHS } = await import('../../ml/paths.js');
       await tracked('evaluate', async (run, project) => {
-        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(project.root, run));
+        const files = opts.model === undefined ? undefined : await modelFiles(project, opts.model);
+        const { metrics, failed } = await withSpinner('evaluate: scoring the test set', () => evaluate(project.root, run, files));
         if (opts.json) printJson({ ...metrics, failed_gates: failed });
         else {
           const rows = metricsOf(metrics).map((m) => [m, fixed(metrics[m]!)]);
@@ -95,17 +108,15 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description('apply the saved transform and model to a raw CSV')
-    .option('--model <file>', 'model JSON written by train (default: the project\'s models/model.json)')
+    .option('--model <uri|file>', "models:/NAME@ALIAS, models:/NAME/VERSION, models:/NAME/latest or a model JSON (default: the project's models/model.json)")
     .requiredOption('--input <csv>', 'rows to predict, with the raw columns')
-    .option('--transform <file>', 'transform JSON (default: transform.json beside the model)')
+    .option('--transform <file>', "transform JSON (default: the registered version's, or transform.json beside the model)")
     .option('--id-column <name>', 'copy this input column, as written, to the first output column')
     .option('--output <csv>', 'write predictions here instead of stdout')
     .action(async (opts: { model?: string; input: string; transform?: string; idColumn?: string; output?: string }) => {
       const { predict } = await import('../../ml/predict.js');
-      const { resolveModelArgument } = await import('../../ml/paths.js');
-      const project = await openProject();
-      const model = resolveModelArgument(opts.model, { root: project.root, cwd: project.cwd });
-      const csv = await predict({ ...opts, model });
+      const files = await modelFiles(await openProject(), opts.model, opts.transform);
+      const csv = await predict({ ...opts, ...files });
       if (!opts.output) return void process.stdout.write(csv);
       const { writeFileAtomic } = await import('../../core/atomic.js');
       await writeFileAtomic(opts.output, csv);

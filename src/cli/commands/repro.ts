@@ -144,7 +144,9 @@ export function register(program: Command): void {
     .action(async (opts: { file?: string; force?: boolean; dry?: boolean; quiet?: boolean; json?: boolean; experiments: boolean }) => {
       const { gc } = await import('../../pipeline/repro.js');
       const project = await openProject();
-      const keep = opts.experiments ? [async () => (await import('../../exp/kept-objects.js')).experimentObjects(project)] : [];
+      // Registered model versions' files are in no lock file, and must survive gc (asked under the repo lock).
+      const keep: (() => Promise<Iterable<string>>)[] = [async () => (await import('../../registry/content.js')).registeredObjects(project)];
+      if (opts.experiments) keep.push(async () => (await import('../../exp/kept-objects.js')).experimentObjects(project));
       const confirm = opts.dry || opts.force ? undefined : confirmGc;
       const removed = await gc(project, { ...scope(project, opts.file), dry: opts.dry, keep, confirm }, await waitingNotice());
       if (opts.json) return printJsonLazy({ removed, dry: Boolean(opts.dry) });

@@ -1,0 +1,153 @@
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { md5File } from '../cache/hash.js';
+import { displayPath } from '../core/display.js';
+import { ConfigError, UsageError } from '../core/errors.js';
+import { readYamlFile } from '../core/yaml.js';
+import { metricsOf, scoreOnTest, type Metrics } from '../ml/evaluate.js';
+import { readModelFile, readTransformFile } from '../ml/model-file.js';
+import { PATHS } from '../ml/paths.js';
+import { DEFAULT_PARAMS_FILE } from '../params/params.js';
+import type { Project } from '../project/project.js';
+import { parseStoreUri } from '../project/stores.js';
+import { GIT_COMMIT_TAG, GIT_DIRTY_TAG, gitTags } from '../tracking/git-tags.js';
+import type { Run } from '../tracking/store.js';
+import { STAGE_TAG } from '../tracking/tracked-run.js';
+import { MODEL_FILE, TRANSFORM_FILE, storeFiles } from './content.js';
+import { checkAlias, checkModelName } from './names.js';
+import { openRegistry } from './open.js';
+import type { DataRef, Lineage, ModelVersion } from './store.js';
+
+// `models register`: copy a model and its transform into the object store and record a version with
+// its lineage: the run that trained it, the code (git commit, dirty), the data and params it was
+// trained and tested on, its metrics on the test data, and the raw training data (monitoring's drift
+// reference). Everything is read and checked before anything is written.
+
+export interface RegisterOptions {
+  readonly name: string;
+  /** The model JSON (the transform is the transform.json beside it); default the example's. */
+  readonly path?: string;
+  /** Or the model a tracked run logged. */
+  readonly runId?: string;
+  readonly alias?: string;
+  readonly description?: string;
+  readonly user: string;
+}
+
+export interface RegisterResult {
+  readonly version: ModelVersion;
+  readonly created: boolean;
+}
+
+export async function registerModel(project: Project, options: RegisterOptions): Promise<RegisterResult> {
+  const { root } = project;
+  checkModelName(options.name);
+  if (options.alias !== undefined) checkAlias(options.alias);
+  if (options.path !== undefined && options.runId !== undefined) throw new UsageError('give --path or --run, not both');
+  const source = options.runId ? await runFiles(project, options.runId) : pathFiles(root, options.path ?? PATHS.model);
+
+  // Both files must be ours and belong together: a foreign JSON is refused here, not at serving time.
+  const saved = await readModelFile(source.model);
+  const transform = readTransformFile(source.transform);
+  if (transform.features.join() !== saved.features.join()) {
+    throw new ConfigError("the transform's features differ from the model's; register the transform prepare wrote with this model", { file: displayPath(source.transform) });
+  }
+  const test = join(root, PATHS.test);
+  const metrics = existsSync(test) ? pickGateMetrics(scoreOnTest(saved, test).metrics) : {};
+  const modelMd5 = await md5File(source.model);
+  const run = source.run ?? (await trainingRun(project, modelMd5));
+  const git = run ? gitFromTags(run.tags) : gitFromTags(await gitTags(root));
+  const lineage: Lineage = {
+    source: source.label,
+    run_id: run?.info.run_id ?? null,
+    ...git,
+    train_data: await dataRef(root, PATHS.train),
+    test_data: await dataRef(root, PATHS.test),
+    params: await dataRef(root, DEFAULT_PARAMS_FILE),
+    raw_data: await dataRef(root, rawDataPath(root)),
+  };
+
+  const { registry, objects } = await openRegistry(project);
+  const stored = await storeFiles(objects, { [MODEL_FILE]: source.model, [TRANSFORM_FILE]: source.transform });
+  const result = await registry.createVersion(options.name, {
+    source: source.label, ...stored, metrics, lineage, description: options.description, user: options.user,
+  });
+  if (result.created && options.alias !== undefined) {
+    await registry.setAlias(options.name, options.alias, result.version.version, { action: 'alias', user: options.user, reason: 'set at registration' });
+    return { ...result, version: await registry.getVersion(options.name, result.version.version) };
+  }
+  return result;
+}
+
+interface SourceFiles {
+  model: string;
+  transform: string;
+  /** How the version's `source` names it: a project path or `runs:/ID/model.json`. */
+  label: string;
+  run?: Run;
+}
+
+function pathFiles(root: string, path: string): SourceFiles {
+  const model = resolve(root, path);
+  const label = relative(root, model);
+  // The registry records project files; a model from elsewhere is copied in by the user first.
+  if (label.startsWith('..') || isAbsolute(label)) throw new UsageError(`${path}: the model must be inside the project`);
+  return { model, transform: join(dirname(model), TRANSFORM_FILE), label: label.split('\\').join('/') };
+}
+
+/** The model a run logged (train logs model.json); its transform, if the run logged none, is the project's. */
+async function runFiles(project: Project, runId: string): Promise<SourceFiles> {
+  const { store, uri } = await project.tracking();
+  const run = await store.getRun(runId);
+  const artifacts = fileURLToPath(run.info.artifact_uri);
+  // artifact_uri comes from a file: it must not lead us outside the tracking folder.
+  const trackingDir = parseStoreUri(uri, project.root).path;
+  const inside = relative(trackingDir, artifacts);
+  if (inside.startsWith('..') || isAbsolute(inside)) throw new ConfigError(`the run's artifact_uri points outside ${displayPath(trackingDir)}`, { key: 'artifact_uri' });
+  const model = join(artifacts, MODEL_FILE);
+  if (!existsSync(model)) throw new UsageError(`run ${runId} logged no ${MODEL_FILE} (is it a train run?)`);
+  const logged = join(artifacts, TRANSFORM_FILE);
+  return { model, transform: existsSync(logged) ? logged : join(project.root, PATHS.transform), label: `runs:/${runId}/${MODEL_FILE}`, run };
+}
+
+/** The newest train run that logged exactly this model file. */
+async function trainingRun(project: Project, modelMd5: string): Promise<Run | undefined> {
+  const { store } = await project.tracking();
+  const experiments = await store.listExperiments('active');
+  const { runs } = await store.searchRuns({
+    experimentIds: experiments.map((e) => e.experiment_id),
+    filter: `tags.\`${STAGE_TAG}\` = 'train' and attributes.status = 'FINISHED'`,
+    orderBy: ['attributes.start_time DESC'],
+  });
+  for (const run of runs) {
+    const logged = join(fileURLToPath(run.info.artifact_uri), MODEL_FILE);
+    if (existsSync(logged) && (await md5File(logged)) === modelMd5) return run;
+  }
+  return undefined;
+}
+
+function gitFromTags(tags: Record<string, string>): Pick<Lineage, 'git_commit' | 'git_dirty'> {
+  const dirty = tags[GIT_DIRTY_TAG];
+  return { git_commit: tags[GIT_COMMIT_TAG] ?? null, git_dirty: dirty === undefined ? null : dirty === 'true' };
+}
+
+async function dataRef(root: string, path: string | undefined): Promise<DataRef | null> {
+  if (path === undefined) return null;
+  const abs = resolve(root, path);
+  const rel = relative(root, abs);
+  // A path read from params.yaml must not make us read outside the project.
+  if (rel.startsWith('..') || isAbsolute(rel) || !existsSync(abs)) return null;
+  return { path: rel.split('\\').join('/'), md5: await md5File(abs) };
+}
+
+/** prepare.input in params.yaml: the raw data the prepared sets were cut from. */
+function rawDataPath(root: string): string | undefined {
+  const file = join(root, DEFAULT_PARAMS_FILE);
+  if (!existsSync(file)) return undefined;
+  const top = readYamlFile(file).value as { prepare?: { input?: unknown } } | null;
+  const input = top?.prepare?.input;
+  return typeof input === 'string' ? input : undefined;
+}
+
+const pickGateMetrics = (metrics: Metrics) => Object.fromEntries(metricsOf(metrics).map((m) => [m, metrics[m]!]));

@@ -1,0 +1,90 @@
+import Papa from 'papaparse';
+import type { Cell, RawTable } from '../ml/raw.js';
+import type { Transform } from '../ml/transform.js';
+import { badInput } from './errors.js';
+
+// Request bodies -> the raw table `mlops predict` reads from a CSV, so the saved transform applies
+// unchanged. Every format MLflow's scoring server takes, plus plain records for /predict. Columns are
+// checked against the transform: a missing one, or one the model never saw, is a 400 naming it.
+
+type Json = unknown;
+const SOURCE = 'request';
+
+const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function cell(v: Json, row: number, field: string): Cell {
+  if (v === null || typeof v === 'string') return v === null ? null : v.trim();
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  throw badInput(`expected a number, a string or null, got ${JSON.stringify(v)}`, { row: row + 1, field });
+}
+
+/** Records (`[{"Age": 21, ...}, ...]`) as a table; columns are the union of the records' keys. */
+export function fromRecords(records: Json): RawTable {
+  const list = Array.isArray(records) ? records : [records];
+  const columns: string[] = [];
+  list.forEach((r, i) => {
+    if (!isObject(r)) throw badInput('expected an object of column values', { row: i + 1 });
+    for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
+  });
+  const values = columns.map((c) => list.map((r, i) => cell((r as Record<string, Json>)[c] ?? null, i, c)));
+  return { file: SOURCE, columns, values, nRows: list.length };
+}
+
+/** pandas' split orientation: `{"columns": [...], "data": [[...], ...]}`. */
+export function fromSplit(split: Json): RawTable {
+  if (!isObject(split) || !Array.isArray(split.columns) || !Array.isArray(split.data)) throw badInput('dataframe_split needs "columns" (a list of names) and "data" (a list of rows)');
+  const columns = split.columns.map(String);
+  const data = split.data;
+  data.forEach((row, i) => {
+    if (!Array.isArray(row) || row.length !== columns.length) throw badInput(`expected a list of ${columns.length} values (one per column)`, { row: i + 1 });
+  });
+  const values = columns.map((c, j) => data.map((row, i) => cell((row as Json[])[j], i, c)));
+  return { file: SOURCE, columns, values, nRows: data.length };
+}
+
+/** Column-oriented: `{"Age": [21, 30], ...}` (MLflow's `inputs` as a dict of columns). */
+export function fromColumns(columns: Record<string, Json>): RawTable {
+  const names = Object.keys(columns);
+  const lists = names.map((n) => (Array.isArray(columns[n]) ? (columns[n] as Json[]) : [columns[n]]));
+  const nRows = lists[0]?.length ?? 0;
+  lists.forEach((l, j) => {
+    if (l.length !== nRows) throw badInput(`has ${l.length} values where the first column has ${nRows}`, { field: names[j] });
+  });
+  return { file: SOURCE, columns: names, values: lists.map((l, j) => l.map((v, i) => cell(v, i, names[j]!))), nRows };
+}
+
+export function fromCsv(text: string): RawTable {
+  const parsed = Papa.parse<Record<string, Json>>(text.trim(), { header: true, dynamicTyping: true, skipEmptyLines: true });
+  const error = parsed.errors[0];
+  if (error) throw badInput(`cannot parse as CSV: ${error.message}`, { row: error.row === undefined ? undefined : error.row + 1 });
+  const columns = parsed.meta.fields ?? [];
+  const values = columns.map((c) => parsed.data.map((r, i) => cell(r[c] ?? null, i, c)));
+  return { file: SOURCE, columns, values, nRows: parsed.data.length };
+}
+
+/**
+ * A table the transform can take: not empty, and no column the model does not know (the target
+ * column is ignored, as `mlops predict` ignores it). Missing columns and bad values are found by the
+ * transform itself, located by row and field.
+ */
+export function checkTable(table: RawTable, transform: Transform): RawTable {
+  if (table.nRows === 0) throw badInput('empty batch: no rows to predict');
+  const known = new Set(transform.columns.map((c) => c.name));
+  const extra = table.columns.filter((c) => !known.has(c) && c !== transform.target);
+  if (extra.length > 0) throw badInput(`unknown column (the model was trained on ${[...known].join(', ')})`, { field: extra[0] });
+  const missing = transform.columns.find((c) => !table.columns.includes(c.name));
+  if (missing) throw badInput('column missing (the model was trained with it)', { field: missing.name });
+  return table;
+}
+
+/** Per categorical column, how many values the transform never saw in training (encoded as unseen). */
+export function unseenCategories(table: RawTable, transform: Transform): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const col of transform.columns) {
+    if (col.kind !== 'categorical') continue;
+    const values = table.values[table.columns.indexOf(col.name)]!;
+    const n = values.filter((v) => v !== null && v !== '' && !col.categories.includes(String(v))).length;
+    if (n > 0) counts.set(col.name, n);
+  }
+  return counts;
+}

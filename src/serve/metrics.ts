@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ServedModel } from './model.js';
+
+// Prometheus metrics with conventional names (`_total` counters, `_seconds` histograms, an `_info`
+// gauge for the model version). Route labels are route templates, never raw URLs, so a scan of
+// unknown paths cannot grow the series without bound.
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({ name: 'mlops_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [this.registry] });
+  private readonly latency = new Histogram({
+    name: 'mlops_http_request_duration_seconds',
+    help: 'HTTP request latency in seconds by route',
+    labelNames: ['route'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly rows = new Counter({ name: 'mlops_predicted_rows_total', help: 'Rows predicted', registers: [this.registry] });
+  private readonly classes = new Counter({ name: 'mlops_predictions_total', help: 'Predicted rows by class', labelNames: ['class'], registers: [this.registry] });
+  private readonly unseen = new Counter({ name: 'mlops_unseen_categories_total', help: 'Input values of a categorical column not seen in training', labelNames: ['column'], registers: [this.registry] });
+  private readonly info = new Gauge({ name: 'mlops_model_info', help: 'The model being served (value 1)', labelNames: ['name', 'version', 'source'], registers: [this.registry] });
+
+  /** `backlog` is read at each scrape, so the gauge is never stale. */
+  constructor(backlog: () => number) {
+    new Gauge({
+      name: 'mlops_prediction_log_backlog',
+      help: 'Predicted rows waiting to be written to the prediction log',
+      registers: [this.registry],
+      collect() {
+        this.set(backlog());
+      },
+    });
+  }
+
+  request(route: string, method: string, status: number, seconds: number): void {
+    this.requests.inc({ route, method, status: String(status) });
+    this.latency.observe({ route }, seconds);
+  }
+
+  predicted(classes: readonly string[], predicted: Int32Array, unseen: Map<string, number>): void {
+    this.rows.inc(predicted.length);
+    const counts = new Array<number>(classes.length).fill(0);
+    for (const k of predicted) counts[k]!++;
+    counts.forEach((n, k) => n > 0 && this.classes.inc({ class: classes[k]! }, n));
+    for (const [column, n] of unseen) this.unseen.inc({ column }, n);
+  }
+
+  serving(model: ServedModel): void {
+    this.info.reset();
+    this.info.set({ name: model.name, version: model.version === undefined ? '' : String(model.version), source: model.source }, 1);
+  }
+}

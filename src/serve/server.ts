@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import type { Project } from '../project/project.js';
+import { buildApp } from './app.js';
+import { ServerMetrics } from './metrics.js';
+import { loadServedModel, type ServedModel } from './model.js';
+import { JsonLinesPredictionLog } from './prediction-log.js';
+import { ModelSlot } from './reload.js';
+import { Scorer } from './scoring.js';
+
+export interface ServeOptions {
+  readonly project: Project;
+  /** A models:/ URI or a model file path. */
+  readonly model: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly bodyLimit: number;
+  readonly accessLog: boolean;
+  readonly apiKey?: string;
+  /** How often to look whether the served alias moved, in ms (0: never). */
+  readonly reloadInterval: number;
+  /** The mlops version /version reports. */
+  readonly version: string;
+  /** Where what the client cannot see is told (a log write failing, a model switch). */
+  readonly warn: (message: string) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  /** The model serving now. */
+  model(): ServedModel;
+  /** Looks at the registry now rather than at the next interval. */
+  checkForSwitch(): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish, then writes the prediction log's backlog. */
+  close(): Promise<void>;
+}
+
+/** The prediction log's default place: in the project's .mlops/ folder, beside the cache. */
+export const predictionLogPath = (project: Project) => join(project.mlopsDir, 'predictions.jsonl');
+
+/** Loads the model (so a bad URI fails before listening), then listens. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const model = await loadServedModel(options.project, options.model);
+  const log = new JsonLinesPredictionLog(predictionLogPath(options.project), (e) => options.warn(`warning: prediction log: ${e.message}; will retry`));
+  const metrics = new ServerMetrics(() => log.backlog);
+  metrics.serving(model);
+  const slot = new ModelSlot(model, options.project, (next) => {
+    metrics.serving(next);
+    options.warn(`switched to ${next.name} version ${next.version}`);
+  }, options.warn);
+  const current = () => slot.current;
+  const scorer = new Scorer(current, metrics, log);
+  const app = buildApp({ version: options.version, scorer, model: current, ready: () => true }, metrics, options);
+  const url = await app.listen({ host: options.host, port: options.port });
+  slot.watch(options.reloadInterval);
+  return {
+    url,
+    model: current,
+    checkForSwitch: () => slot.check(),
+    async close() {
+      slot.stop();
+      await app.close();
+      await log.close();
+    },
+  };
+}

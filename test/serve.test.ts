@@ -1,0 +1,336 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { generateObesity } from '../src/ml/synthetic.js';
+import { Project } from '../src/project/project.js';
+import { predictionLogPath, startServer, type RunningServer, type ServeOptions } from '../src/serve/server.js';
+import { MLOPS_BIN, gitInit, runMlops, writeFiles } from './helpers.js';
+
+// `mlops serve` against real servers on 127.0.0.1 (ephemeral ports), a real trained and registered
+// model, real HTTP requests; answers are checked against `mlops predict` on the same rows. MLOPS_ROOT
+// names the project, so a stray .mlops/ above the temp folder cannot capture it.
+
+const PARAMS = `prepare:
+  input: data/raw/obesity.csv
+  target: NObeyesdad
+  test_size: 0.25
+  seed: 3
+train:
+  cv_folds: 2
+  seed: 5
+  grid:
+    n_estimators: [20]
+    max_depth: [6]
+evaluate:
+  permutation_repeats: 1
+`;
+
+let dir: string;
+/** Six raw rows as records (target dropped), and the classes `mlops predict` gives them. */
+let records: Record<string, string | number>[];
+let expected: string[];
+let columns: string[];
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function ok(...args: string[]) {
+  const r = await runMlops(args, { cwd: dir, env: { MLOPS_ROOT: dir } });
+  assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mlops-serve-'));
+  const csv = generateObesity(240, 11);
+  writeFiles(dir, { 'params.yaml': PARAMS, 'data/raw/obesity.csv': csv });
+  gitInit(dir);
+  await ok('prepare');
+  await ok('train');
+  await ok('models', 'register', 'clf', '--alias', 'champion');
+  const lines = csv.trim().split('\n');
+  const header = lines[0]!.split(',');
+  columns = header.slice(0, -1);
+  const rows = lines.slice(1, 7).map((l) => l.split(',').slice(0, -1));
+  writeFileSync(join(dir, 'rows.csv'), [columns.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n');
+  records = rows.map((r) => Object.fromEntries(r.map((v, j) => [columns[j]!, Number.isNaN(Number(v)) ? v : Number(v)])));
+  const predicted = await ok('predict', '--model', 'models:/clf@champion', '--input', 'rows.csv');
+  expected = predicted.stdout.trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+});
+
+async function serve(t: { after(fn: () => Promise<void>): void }, options: Partial<ServeOptions> = {}): Promise<RunningServer> {
+  const server = await startServer({ project: Project.open(dir), model: 'models:/clf@champion', host: '127.0.0.1', port: 0, bodyLimit: 1024 * 1024, accessLog: false, reloadInterval: 0, version: 'test', warn: () => {}, ...options });
+  t.after(() => server.close());
+  return server;
+}
+
+async function call(server: RunningServer, path: string, body?: unknown, type = 'application/json') {
+  const init: RequestInit = body === undefined ? {} : { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) };
+  const response = await fetch(server.url + path, init);
+  const text = await response.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json, text, type: response.headers.get('content-type') ?? '' };
+}
+
+test('health, version and model metadata on both protocols', async (t) => {
+  const server = await serve(t);
+  for (const path of ['/ping', '/health', '/v2/health/live', '/v2/health/ready', '/v2/models/clf/ready']) assert.equal((await call(server, path)).status, 200, path);
+  assert.deepEqual((await call(server, '/version')).json, { mlops: 'test', model: { name: 'clf', version: 1, source: 'models:/clf@champion' } });
+  const meta = (await call(server, '/v2/models/clf')).json;
+  assert.equal(meta.name, 'clf');
+  assert.deepEqual(meta.versions, ['1']);
+  assert.deepEqual(meta.inputs.map((i: { name: string }) => i.name), columns);
+  assert.deepEqual(meta.inputs.find((i: { name: string }) => i.name === 'Gender').datatype, 'BYTES');
+  assert.deepEqual(meta.inputs.find((i: { name: string }) => i.name === 'Age').datatype, 'FP64');
+});
+
+test('/invocations answers every MLflow input format as mlops predict does', async (t) => {
+  const server = await serve(t);
+  const split = { columns, data: records.map((r) => columns.map((c) => r[c])) };
+  const byColumn = Object.fromEntries(columns.map((c) => [c, records.map((r) => r[c])]));
+  const bodies: [string, unknown, string?][] = [
+    ['dataframe_split', { dataframe_split: split }],
+    ['dataframe_records', { dataframe_records: records }],
+    ['instances', { instances: records }],
+    ['inputs as records', { inputs: records }],
+    ['inputs as columns', { inputs: byColumn }],
+    ['csv', readFileSync(join(dir, 'rows.csv'), 'utf8'), 'text/csv'],
+  ];
+  for (const [name, body, type] of bodies) {
+    const r = await call(server, '/invocations', body, type);
+    assert.equal(r.status, 200, `${name}: ${r.text}`);
+    assert.deepEqual(r.json, { predictions: expected }, name);
+  }
+});
+
+test('/predict takes one record or a list and answers classes with probabilities; v2 infer the same', async (t) => {
+  const server = await serve(t);
+  const one = await call(server, '/predict', records[0]);
+  assert.equal(one.status, 200, one.text);
+  assert.match(one.json.request_id, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(one.json.model, { name: 'clf', version: 1 });
+  assert.equal(one.json.predictions.length, 1);
+  const p = one.json.predictions[0];
+  assert.equal(p.class, expected[0]);
+  const probs = Object.values(p.probabilities) as number[];
+  assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+  assert.equal(p.probabilities[p.class], Math.max(...probs));
+  const many = await call(server, '/predict', records);
+  assert.deepEqual(many.json.predictions.map((x: { class: string }) => x.class), expected);
+
+  const inputs = columns.map((c) => ({ name: c, shape: [records.length], datatype: typeof records[0]![c] === 'number' ? 'FP64' : 'BYTES', data: records.map((r) => r[c]) }));
+  const infer = await call(server, '/v2/models/clf/infer', { id: 'req-1', inputs });
+  assert.equal(infer.status, 200, infer.text);
+  assert.equal(infer.json.model_name, 'clf');
+  assert.equal(infer.json.model_version, '1');
+  assert.equal(infer.json.id, 'req-1');
+  const [labels, proba] = infer.json.outputs;
+  assert.deepEqual(labels.data, expected);
+  assert.equal(proba.shape[0], records.length);
+  assert.equal(proba.data.length, proba.shape[0] * proba.shape[1]);
+});
+
+test('bad input is a 4xx naming the field and row, and the server keeps serving', async (t) => {
+  const server = await serve(t, { bodyLimit: 4096 });
+  const [first, second] = records as [Record<string, string | number>, Record<string, string | number>];
+  const cases: [string, unknown, number, RegExp, string?][] = [
+    ['malformed JSON', '{"dataframe_records": [', 400, /not valid JSON/],
+    ['two input keys', { instances: records, inputs: records }, 400, /exactly one of dataframe_split, dataframe_records, instances, inputs/],
+    ['no input key', { rows: records }, 400, /exactly one of/],
+    ['missing column', { dataframe_records: [{ ...first, Age: undefined }] }, 400, /field 'Age': column missing/],
+    ['extra column', { dataframe_records: [{ ...first, Shoe: 42 }] }, 400, /field 'Shoe': unknown column/],
+    ['non-numeric value', { dataframe_records: [first, { ...second, Age: 'old' }] }, 400, /row 2: field 'Age': non-numeric value "old"/],
+    ['a nested value', { dataframe_records: [{ ...first, Age: [1] }] }, 400, /row 1: field 'Age': expected a number, a string or null/],
+    ['empty batch', { dataframe_records: [] }, 400, /empty batch/],
+    ['ragged split', { dataframe_split: { columns, data: [[1, 2]] } }, 400, /row 1: expected a list of 16 values/],
+    ['body over the limit', { dataframe_records: Array(60).fill(first) }, 413, /too large/i],
+    ['unsupported content type', 'Age=3', 415, /unsupported content type "text\/plain"/, 'text/plain'],
+  ];
+  for (const [name, body, status, message, type] of cases) {
+    const r = await call(server, '/invocations', body, type);
+    assert.equal(r.status, status, `${name}: ${r.text}`);
+    assert.equal(r.json.error_code, 'BAD_REQUEST', name);
+    assert.match(r.json.message, message, name);
+    assert.doesNotMatch(r.text, /at .*\.js:\d+/, `${name}: no stack trace`);
+  }
+  const unknownRoute = await call(server, '/nope');
+  assert.equal(unknownRoute.status, 404);
+  assert.match(unknownRoute.json.message, /no route GET \/nope/);
+  const unknownModel = await call(server, '/v2/models/other/infer', { inputs: [] });
+  assert.equal(unknownModel.status, 404);
+  assert.match(unknownModel.json.error, /unknown model "other"; this server serves "clf"/);
+  const badTensor = await call(server, '/v2/models/clf/infer', { inputs: [{ name: 'Age' }] });
+  assert.equal(badTensor.status, 400);
+  assert.match(badTensor.json.error, /inputs.0/);
+  // An unseen category is encoded as predict encodes it (not an error) and counted.
+  const unseen = await call(server, '/predict', { ...first, MTRANS: 'Rocket' });
+  assert.equal(unseen.status, 200, unseen.text);
+  assert.deepEqual((await call(server, '/invocations', { dataframe_records: records })).json, { predictions: expected }, 'still serving');
+  const metrics = (await call(server, '/metrics')).text;
+  assert.match(metrics, /^mlops_unseen_categories_total\{column="MTRANS"\} 1$/m);
+});
+
+test('/metrics: requests by route and status, latency, rows and classes, model info, log backlog', async (t) => {
+  const server = await serve(t);
+  await call(server, '/invocations', { dataframe_records: records });
+  await call(server, '/invocations', { dataframe_records: [] });
+  await call(server, '/unknown/path/12345');
+  const r = await call(server, '/metrics');
+  assert.equal(r.status, 200);
+  assert.match(r.type, /^text\/plain; version=0\.0\.4/);
+  const m = r.text;
+  assert.match(m, /^mlops_http_requests_total\{route="\/invocations",method="POST",status="200"\} 1$/m);
+  assert.match(m, /^mlops_http_requests_total\{route="\/invocations",method="POST",status="400"\} 1$/m);
+  assert.match(m, /^mlops_http_requests_total\{route="unmatched",method="GET",status="404"\} 1$/m, 'unknown paths share one label');
+  assert.doesNotMatch(m, /12345/);
+  assert.match(m, /^mlops_http_request_duration_seconds_count\{route="\/invocations"\} 2$/m);
+  assert.match(m, /^mlops_predicted_rows_total 6$/m);
+  const byClass = [...m.matchAll(/^mlops_predictions_total\{class="([^"]+)"\} (\d+)$/gm)].map(([, c, n]) => [c, Number(n)]);
+  const counts: Record<string, number> = {};
+  for (const c of expected) counts[c] = (counts[c] ?? 0) + 1;
+  assert.deepEqual(Object.fromEntries(byClass), counts);
+  assert.match(m, /^mlops_model_info\{name="clf",version="1",source="models:\/clf@champion"\} 1$/m);
+  assert.match(m, /^mlops_prediction_log_backlog \d+$/m);
+});
+
+test('the prediction log holds every predicted row, raw, written by close', async (t) => {
+  // Other tests' servers log to the same file: this test picks its own rows by request id.
+  const server = await serve(t);
+  const path = predictionLogPath(Project.open(dir));
+  const before = readLines(path).length;
+  const answers = await Promise.all(records.map((r) => call(server, '/predict', r)));
+  await server.close();
+  const logged = readLines(path).slice(before);
+  const ids = new Set(answers.map((a) => a.json.request_id));
+  const ours = logged.filter((l) => ids.has(l.request_id));
+  assert.equal(ours.length, records.length);
+  for (const row of ours) {
+    assert.deepEqual(row.model, { name: 'clf', version: 1 });
+    assert.ok(!Number.isNaN(Date.parse(row.time)));
+    assert.equal(typeof row.latency_ms, 'number');
+    const i = records.findIndex((r) => JSON.stringify(r) === JSON.stringify(row.input));
+    assert.ok(i >= 0, 'the raw input row, as sent');
+    assert.equal(row.prediction, expected[i]);
+    assert.equal(Object.keys(row.probabilities).length > 1, true);
+  }
+});
+
+function readLines(path: string): any[] {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+test('mlops serve as a process: ready, answers, SIGTERM stops it cleanly (exit 0) with the log written', async () => {
+  const child = spawn(process.execPath, [MLOPS_BIN, 'serve', '--port', '0', 'models:/clf/1'], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /serving clf version 1 at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    child.on('close', () => reject(new Error(`exited before listening: ${stderr}`)));
+  });
+  const response = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_records: records }) });
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { predictions: expected });
+  const before = readLines(predictionLogPath(Project.open(dir))).length;
+  const id = 'sigterm-test-request';
+  await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify(records[0]) });
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, stderr);
+  assert.match(stderr, /stopped\n$/);
+  assert.ok(readLines(predictionLogPath(Project.open(dir))).slice(before).some((l) => l.request_id === id), 'the last request is in the log after SIGTERM');
+  // Not on a terminal: structured JSON access logs on stdout.
+  const access = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(access.some((l) => l.reqId === id && l.res?.statusCode === 200));
+});
+
+test('an unknown model URI or bad options: exit 2 before listening', async () => {
+  const cases: [string[], RegExp][] = [
+    [['serve', 'models:/nope@champion', '--port', '0'], /no registered model named "nope"/],
+    [['serve', 'models:/clf@champion', '--port', 'http'], /--port: expected a port number 0-65535, got "http"/],
+    [['serve', 'missing/model.json', '--port', '0'], /missing\/model.json/],
+    [['serve', '--api-key-env', 'MLOPS_TEST_UNSET_KEY', '--port', '0'], /the environment variable MLOPS_TEST_UNSET_KEY is not set or empty/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runMlops(args, { cwd: dir, env: { MLOPS_ROOT: dir } });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /serving/);
+  }
+});
+
+test('with an API key, every route but the health probes needs the bearer token; a refusal says only 401', async (t) => {
+  const server = await serve(t, { apiKey: 's3cret-key' });
+  const send = (path: string, auth?: string) =>
+    fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify(records[0]) });
+  for (const auth of [undefined, 'Bearer wrong', 'Bearer s3cret-ke', 'Basic s3cret-key', 'Bearer s3cret-key-and-more']) {
+    const r = await send('/predict', auth);
+    assert.equal(r.status, 401, String(auth));
+    assert.deepEqual(await r.json(), { error_code: 'UNAUTHENTICATED', message: 'unauthorized' });
+  }
+  assert.equal((await send('/predict', 'Bearer s3cret-key')).status, 200);
+  assert.equal((await fetch(server.url + '/metrics')).status, 401);
+  assert.equal((await fetch(server.url + '/metrics', { headers: { authorization: 'Bearer s3cret-key' } })).status, 200);
+  for (const open of ['/ping', '/health', '/v2/health/live', '/v2/health/ready']) assert.equal((await fetch(server.url + open)).status, 200, open);
+});
+
+test('when the served alias moves, the new version is loaded aside and switched in with no failed request; a broken one is refused', async (t) => {
+  const warnings: string[] = [];
+  const server = await serve(t, { warn: (m) => warnings.push(m) });
+  let stop = false;
+  const answered: { status: number; version: number }[] = [];
+  // Clients keep calling through the switch; each answer names the one version that produced it.
+  const load = Promise.all(
+    [0, 1, 2].map(async () => {
+      while (!stop) {
+        const r = await call(server, '/predict', records);
+        answered.push({ status: r.status, version: r.json?.model?.version });
+      }
+    }),
+  );
+  writeFileSync(join(dir, 'params.yaml'), PARAMS.replace('n_estimators: [20]', 'n_estimators: [7]').replace('max_depth: [6]', 'max_depth: [3]'));
+  await ok('train');
+  await ok('models', 'register', 'clf', '--alias', 'champion');
+  await server.checkForSwitch();
+  const after = answered.length;
+  while (answered.length < after + 9) await new Promise((r) => setTimeout(r, 5));
+  stop = true;
+  await load;
+  assert.ok(answered.every((a) => a.status === 200), 'no failed request');
+  assert.ok(answered.some((a) => a.version === 1) && answered.some((a) => a.version === 2), 'both versions answered');
+  const firstTwo = answered.findIndex((a) => a.version === 2);
+  // Up to one request per client was scored before the switch and answered after it returned.
+  assert.ok(answered.slice(after + 3).every((a) => a.version === 2), 'once switched, only the new version answers');
+  assert.ok(firstTwo > 0);
+  assert.equal((await call(server, '/version')).json.model.version, 2);
+  assert.match((await call(server, '/metrics')).text, /^mlops_model_info\{name="clf",version="2",source="models:\/clf@champion"\} 1$/m);
+  assert.deepEqual(warnings, ['switched to clf version 2']);
+
+  // Version 3's stored model is damaged after registration: the server keeps version 2 and says why.
+  writeFileSync(join(dir, 'params.yaml'), PARAMS.replace('n_estimators: [20]', 'n_estimators: [4]'));
+  await ok('train');
+  await ok('models', 'register', 'clf', '--alias', 'champion');
+  const md5 = createHash('md5').update(readFileSync(join(dir, 'models', 'model.json'))).digest('hex');
+  writeFileSync(join(dir, '.mlops', 'cache', 'files', 'md5', md5.slice(0, 2), md5.slice(2)), '{"damaged": true}');
+  await server.checkForSwitch();
+  assert.equal((await call(server, '/version')).json.model.version, 2);
+  assert.equal((await call(server, '/predict', records[0])).status, 200);
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[1]!, /^cannot switch to clf version 3, still serving version 2: /);
+});
