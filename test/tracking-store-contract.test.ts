@@ -18,7 +18,13 @@ interface Implementation {
 }
 
 const STORES: readonly Implementation[] = [
-  { name: 'file (mlruns/ folder)', open: (t) => TRACKING_STORES.open(pathToFileURL(join(tempDir(t), 'mlruns')).href, '/') },
+  {
+    name: 'file (mlruns/ folder)',
+    open: (t) => {
+      const root = tempDir(t); // the project root: the store keeps artifact contents under its .mlops/
+      return TRACKING_STORES.open(pathToFileURL(join(root, 'mlruns')).href, root);
+    },
+  },
 ];
 
 const ofKind = (kind: ErrorKind, message?: RegExp) => (error: unknown) =>
