@@ -180,6 +180,28 @@ test('run-cache: going back to an earlier param value restores outputs without r
   assert.deepEqual(runs(dir), ['s', 's', 's']);
 });
 
+test('run-cache: a stage with cache: false outputs (metrics, reports) is restored too, those outputs included (as DVC)', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'params.yaml': 'n: 1\n',
+    'in.txt': 'x',
+    'pipeline.yaml':
+      'stages:\n  s:\n    cmd: "echo s >> runs.log && echo ${n} > out.txt && echo n: ${n} > metrics.yaml"\n    deps: [in.txt]\n    params: [n]\n' +
+      '    outs: [out.txt]\n    metrics:\n      - metrics.yaml:\n          cache: false\n',
+  });
+  for (const n of [1, 2]) {
+    writeFileSync(join(dir, 'params.yaml'), `n: ${n}\n`);
+    assert.equal((await runMlops(['repro'], { cwd: dir })).code, 0);
+  }
+  writeFileSync(join(dir, 'params.yaml'), 'n: 1\n');
+  const back = await runMlops(['repro'], { cwd: dir });
+  assert.equal(back.code, 0, back.stderr);
+  assert.match(back.stdout, /s: restored from run-cache \(command not run\)/);
+  assert.deepEqual(runs(dir), ['s', 's']);
+  assert.equal(readFileSync(join(dir, 'metrics.yaml'), 'utf8'), 'n: 1\n');
+  assert.equal((await runMlops(['status'], { cwd: dir })).stdout.includes('changed'), false);
+});
+
 test('a deleted output is restored by checkout; a modified one only with -f (as DVC); a corrupted cache object is reported, not used', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, { 'pipeline.yaml': 'stages:\n  s:\n    cmd: mkdir -p d && echo one > d/a.txt && echo two > b.txt\n    outs: [d, b.txt]\n' });

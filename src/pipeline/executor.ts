@@ -211,11 +211,14 @@ async function recordOutputs(
   fail: (reason: FailureReason, message: string) => Outcome,
 ): Promise<Outcome> {
   const outs: LockedFile[] = [];
+  // An uncached output is stored too when the run-cache keeps this stage, so that it can come back.
+  const runCached = runCache !== undefined && RunCache.applies(stage);
   for (const out of stage.outs) {
-    const hashed = await ws.hash(out.rel, { forStorage: out.cache });
+    const store = out.cache || runCached;
+    const hashed = await ws.hash(out.rel, { forStorage: store });
     if (!hashed) return fail('missing-output', `output '${out.path}' was not created by the command`);
     try {
-      if (out.cache) await ws.odb.add(ws.abs(out.rel), hashed);
+      if (store) await ws.odb.add(ws.abs(out.rel), hashed);
     } catch (error) {
       return fail('cache-error', `could not store output '${out.path}' in the cache: ${(error as Error).message}`);
     }
@@ -223,7 +226,7 @@ async function recordOutputs(
   }
   const done: LockEntry = { ...entry, outs: sortByPath(outs) };
   await ws.lock.set(stage, done);
-  if (runCache && RunCache.applies(stage)) await runCache.save(done);
+  if (runCached) await runCache.save(done);
   await ws.state.save();
   await syncGitignore(ws.root, stage.outs);
   return 'done';

@@ -17,11 +17,13 @@ export class RunCache {
     private readonly odb: ObjectStore,
   ) {}
 
-  /** Stages whose results depend on more than their inputs, or that keep state, are never cached. */
+  /**
+   * Stages whose results depend on more than their inputs, or that keep state, are never cached. As in
+   * DVC, `cache: false` outputs (metrics, reports) do not exclude a stage: their content is stored for
+   * the run-cache too, so going back to an earlier combination restores them with the rest.
+   */
   static applies(stage: Stage): boolean {
-    return (
-      !stage.alwaysChanged && stage.deps.length > 0 && stage.outs.length > 0 && stage.outs.every((o) => o.cache && !o.persist)
-    );
+    return !stage.alwaysChanged && stage.deps.length > 0 && stage.outs.length > 0 && stage.outs.every((o) => !o.persist);
   }
 
   /** The outputs recorded for this input combination whose objects are all still in the cache. */
