@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { kFold } from '../src/ml/folds.js';
@@ -120,7 +120,9 @@ evaluate:
     rmse: {max: 30}
 `;
 
-test('Weight of the real obesity data as a regression target: prepare, train, evaluate, predict', async (t) => {
+// The shared data sits beside the main checkout (CI copies it there); elsewhere the test says why it skips.
+const noObesity = existsSync(OBESITY_CSV) ? false : `no ${OBESITY_CSV}`;
+test('Weight of the real obesity data as a regression target: prepare, train, evaluate, predict', { skip: noObesity }, async (t) => {
   // before regression: "class '100' has only 1 row"; the absolute input path is read as it is
   const dir = tempDir(t);
   writeFiles(dir, { 'params.yaml': PARAMS });
