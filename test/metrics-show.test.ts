@@ -134,7 +134,7 @@ test("the default example declares only evaluate's headline metrics; the drift r
   const { loadPipeline } = await import('../src/pipeline/load.js');
   const { metricsFiles } = await import('../src/metrics/collect.js');
   const pipeline = loadPipeline(PROJECT_ROOT, 'pipeline.yaml');
-  assert.deepEqual(metricsFiles(pipeline), ['reports/metrics.json']);
+  assert.deepEqual(metricsFiles([pipeline]), ['reports/metrics.json']);
   const outs = pipeline.stages.flatMap((s) => s.outs).filter((o) => ['reports/drift.json', 'reports/cv_results.json'].includes(o.rel));
   assert.deepEqual(outs.map((o) => [o.rel, o.kind, o.cache]), [['reports/cv_results.json', 'outs', false], ['reports/drift.json', 'outs', false]]);
 });
