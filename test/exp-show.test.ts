@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -100,4 +100,31 @@ test('exp show on a terminal fits its width, with a note on what is left out; pi
   const piped = await runMlops(['exp', 'show'], { cwd: dir });
   assert.equal(piped.stdout.split('\n')[0]!.split(/\s{2,}/).length, 34);
   assert.equal(piped.stderr, '');
+});
+
+test('exp show: an experiment still RUNNING whose process is gone (kill -9 while recording) shows as Dead', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, PROJECT);
+  // A process recording an experiment, as `exp run` does after its stages, killed before it ends the run.
+  const script = `
+    import { startRun } from ${JSON.stringify(new URL('../src/tracking/tracked-run.js', import.meta.url).href)};
+    import { Project } from ${JSON.stringify(new URL('../src/project/project.js', import.meta.url).href)};
+    import { EXPERIMENT_KIND, EXPERIMENT_TAG } from ${JSON.stringify(new URL('../src/exp/record.js', import.meta.url).href)};
+    const run = await startRun({ project: Project.open(${JSON.stringify(dir)}), stageName: 'exp', runName: 'hung' });
+    await run.setTags({ [EXPERIMENT_TAG]: EXPERIMENT_KIND });
+    process.stdout.write(run.runId + '\\n');
+    setTimeout(() => {}, 60000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  const state = async () => {
+    const shown = await runMlops(['exp', 'show', '--json'], { cwd: dir });
+    assert.equal(shown.code, 0, shown.stderr);
+    return (JSON.parse(shown.stdout) as { name: string; state: string }[]).find((r) => r.name === 'hung')?.state;
+  };
+  assert.equal(await state(), 'Running');
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(await state(), 'Dead');
+  const [, ...rows] = await csv(dir);
+  assert.equal(rows.find((r) => r[0] === 'hung')![2], 'Dead');
 });

@@ -130,13 +130,17 @@ test('metrics show on a narrow terminal prints one row per metric; piped, one ro
   assert.equal(piped.stdout.split('\n').length, 3);
 });
 
-test("the default example declares only evaluate's headline metrics; the drift report and CV results are plain outputs", async () => {
+test("the default example declares only evaluate's headline metrics; the drift report, CV results and per-class scores are plain outputs", async () => {
   const { loadPipeline } = await import('../src/pipeline/load.js');
   const { metricsFiles } = await import('../src/metrics/collect.js');
   const pipeline = loadPipeline(PROJECT_ROOT, 'pipeline.yaml');
-  assert.deepEqual(metricsFiles(pipeline), ['reports/metrics.json']);
-  const outs = pipeline.stages.flatMap((s) => s.outs).filter((o) => ['reports/drift.json', 'reports/cv_results.json'].includes(o.rel));
-  assert.deepEqual(outs.map((o) => [o.rel, o.kind, o.cache]), [['reports/cv_results.json', 'outs', false], ['reports/drift.json', 'outs', false]]);
+  assert.deepEqual(metricsFiles([pipeline]), ['reports/metrics.json']);
+  const outs = pipeline.stages.flatMap((s) => s.outs).filter((o) => ['reports/drift.json', 'reports/cv_results.json', 'reports/per_class.json'].includes(o.rel));
+  assert.deepEqual(outs.map((o) => [o.rel, o.kind, o.cache]), [
+    ['reports/cv_results.json', 'outs', false],
+    ['reports/per_class.json', 'outs', false],
+    ['reports/drift.json', 'outs', false],
+  ]);
 });
 
 test('the repository does not git-ignore the lock file or the metrics reports (committed, as DVC users do)', () => {

@@ -91,7 +91,7 @@ evaluate:
   const result = await evaluate(dir, ev);
   assert.equal(ev.metric('accuracy')[0]!.value, result.metrics.accuracy);
   assert.equal(ev.metric('log_loss')[0]!.value, result.metrics.log_loss);
-  assert.deepEqual(ev.artifacts, ['reports/metrics.json', 'reports/confusion_matrix.csv', 'reports/feature_importance.csv']);
+  assert.deepEqual(ev.artifacts, ['reports/metrics.json', 'reports/per_class.json', 'reports/confusion_matrix.csv', 'reports/feature_importance.csv']);
 });
 
 /** A project prepared through the CLI with the given train grid, and a reader of its mlruns/0 folder. */

@@ -31,3 +31,13 @@ export const pipelineStage = (): string | undefined => process.env.MLOPS_STAGE |
 export async function projectTracking() {
   return (await openProject()).tracking();
 }
+
+/**
+ * Every pipeline of the project, or only `file` (relative to the current folder), as DVC's
+ * `metrics`/`params`/`plots` commands read them; none when the project has no pipeline file.
+ */
+export async function projectPipelines(file?: string) {
+  const [project, { loadProject }] = await Promise.all([openProject(), import('../pipeline/load.js')]);
+  const { pipelines } = loadProject(project.root, project.cwd, file === undefined ? {} : { file: project.fromCwd(file) });
+  return { project, root: project.root, pipelines };
+}

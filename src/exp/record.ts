@@ -44,11 +44,11 @@ function keyed(snapshot: Snapshot, bare: (file: string) => boolean): KeyedValue[
 }
 
 export async function paramEntries(pipeline: Pipeline, tree: TreeReader = workspaceReader(pipeline.root)): Promise<KeyedValue[]> {
-  return keyed(await readSnapshot(tree, paramsFiles(pipeline), 'params'), (f) => f === DEFAULT_PARAMS_FILE);
+  return keyed(await readSnapshot(tree, paramsFiles(pipeline.root, [pipeline]), 'params'), (f) => f === DEFAULT_PARAMS_FILE);
 }
 
 async function metricEntries(pipeline: Pipeline, tree: TreeReader = workspaceReader(pipeline.root)): Promise<KeyedValue[]> {
-  const files = metricsFiles(pipeline);
+  const files = metricsFiles([pipeline]);
   const entries = keyed(await readSnapshot(tree, files, 'metrics'), () => files.length === 1);
   return entries.filter((e) => typeof e.value === 'number');
 }
@@ -109,7 +109,7 @@ export async function recordExperiment(project: Project, pipeline: Pipeline, req
 /** Paths relative to the root of the files `exp apply` restores from the record, those that exist. */
 function savedFiles(pipeline: Pipeline): string[] {
   const uncached = pipeline.stages.flatMap((s) => s.outs.filter((o) => !o.cache).map((o) => o.rel));
-  const files = [...paramsFiles(pipeline), relative(pipeline.root, pipeline.lockFile), ...uncached];
+  const files = [...paramsFiles(pipeline.root, [pipeline]), relative(pipeline.root, pipeline.lockFile), ...uncached];
   return [...new Set(files)].filter((rel) => existsSync(`${pipeline.root}/${rel}`));
 }
 

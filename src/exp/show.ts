@@ -4,6 +4,7 @@ import { baselineReaders } from '../metrics/tree.js';
 import { loadPipeline } from '../pipeline/load.js';
 import type { Project } from '../project/project.js';
 import { GIT_COMMIT_TAG } from '../tracking/git-tags.js';
+import { isDead } from '../tracking/liveness.js';
 import type { RunStatus } from '../tracking/store.js';
 import { paramText } from '../tracking/tracked-run.js';
 import { OVERRIDES_TAG, treeValues } from './record.js';
@@ -17,7 +18,10 @@ export interface ExpRow {
   /** The commit a baseline is, or an experiment was run on (short hash); null outside git. */
   readonly rev: string | null;
   readonly created: string | null;
-  /** DVC's words: Success, Failed, Running, Queued; null for the workspace and baselines. */
+  /**
+   * DVC's words: Success, Failed, Running, Queued; Dead for a Running one whose process is gone
+   * (killed, crashed: it will never end; `mlops runs close` ends it). Null for the workspace and baselines.
+   */
   readonly state: string | null;
   readonly overrides: string;
   readonly params: Record<string, unknown>;
@@ -57,7 +61,7 @@ export async function experimentRows(project: Project, options: { file?: string;
     run_id: run.info.run_id,
     rev: run.tags[GIT_COMMIT_TAG]?.slice(0, 7) ?? null,
     created: stamp(run.info.start_time),
-    state: STATES[run.info.status] ?? run.info.status,
+    state: isDead(run) ? 'Dead' : (STATES[run.info.status] ?? run.info.status),
     overrides: run.tags[OVERRIDES_TAG] ?? '',
     params: run.params,
     metrics: run.metrics,

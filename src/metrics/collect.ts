@@ -10,19 +10,26 @@ export type Snapshot = Map<string, Values | null>;
 
 const unique = (paths: Iterable<string>) => [...new Set(paths)];
 
-/** Every `metrics` output of every stage, then the top-level `metrics:` list (paths relative to the root). */
-export function metricsFiles(pipeline: Pipeline): string[] {
-  return unique([
-    ...pipeline.stages.flatMap((s) => s.outs.filter((o) => o.kind === 'metrics').map((o) => o.rel)),
-    ...pipeline.metrics,
-  ]);
+/**
+ * Every `metrics` output of every stage, then the top-level `metrics:` list, pipeline by pipeline
+ * (paths relative to the root): as DVC, `metrics show` without targets covers every pipeline file.
+ */
+export function metricsFiles(pipelines: readonly Pipeline[]): string[] {
+  return unique(
+    pipelines.flatMap((pipeline) => [
+      ...pipeline.stages.flatMap((s) => s.outs.filter((o) => o.kind === 'metrics').map((o) => o.rel)),
+      ...pipeline.metrics,
+    ]),
+  );
 }
 
-/** Every params file a stage tracks, the top-level `params:` list, and params.yaml when it exists. */
-export function paramsFiles(pipeline: Pipeline): string[] {
-  const fromStages = pipeline.stages.flatMap((s) => s.params.map((p) => p.rel));
-  const defaults = existsSync(join(pipeline.root, DEFAULT_PARAMS_FILE)) ? [DEFAULT_PARAMS_FILE] : [];
-  return unique([...defaults, ...fromStages, ...pipeline.params]);
+/** The root's params.yaml when it exists, then every params file a stage tracks and the top-level `params:` lists. */
+export function paramsFiles(root: string, pipelines: readonly Pipeline[]): string[] {
+  const defaults = existsSync(join(root, DEFAULT_PARAMS_FILE)) ? [DEFAULT_PARAMS_FILE] : [];
+  return unique([
+    ...defaults,
+    ...pipelines.flatMap((pipeline) => [...pipeline.stages.flatMap((s) => s.params.map((p) => p.rel)), ...pipeline.params]),
+  ]);
 }
 
 export type ValuesKind = 'metrics' | 'params';

@@ -99,7 +99,12 @@ export async function evaluate(root: string, run?: TrackedRun, files?: ModelFile
   }
   const importance = permutationImportance(saved.model, data, featureGroups(transform), config.repeats, config.seed);
   importance.sort((a, b) => b.mean - a.mean);
-  await writeFileAtomic(join(root, PATHS.metrics), JSON.stringify(metrics, null, 2) + '\n');
+  // Per-class scores get their own file: as metrics they would make `metrics show` and `exp show`
+  // one column per class and score; the declared metrics file keeps the headline ones.
+  // (Written for a regression model too, empty: the pipeline declares it an output either way.)
+  const { per_class: perClassScores = {}, ...headline } = metrics;
+  await writeFileAtomic(join(root, PATHS.metrics), JSON.stringify(headline, null, 2) + '\n');
+  await writeFileAtomic(join(root, PATHS.perClass), JSON.stringify(perClassScores, null, 2) + '\n');
   await writeFileAtomic(
     join(root, PATHS.confusion),
     formatCsv(['actual', 'predicted'], pairs),
@@ -108,7 +113,7 @@ export async function evaluate(root: string, run?: TrackedRun, files?: ModelFile
   if (run) {
     await run.logParams(reader.section.value);
     await run.logMetrics(Object.fromEntries(metricsOf(metrics).map((m) => [m, metrics[m]!])));
-    for (const path of [PATHS.metrics, PATHS.confusion, PATHS.importance]) await run.logArtifact(join(root, path));
+    for (const path of [PATHS.metrics, PATHS.perClass, PATHS.confusion, PATHS.importance]) await run.logArtifact(join(root, path));
   }
   const failed = checkGates(config.gates, metrics);
   return { metrics, importance, failed };

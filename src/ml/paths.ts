@@ -11,6 +11,7 @@ export const PATHS = {
   model: 'models/model.json',
   cvResults: 'reports/cv_results.json',
   metrics: 'reports/metrics.json',
+  perClass: 'reports/per_class.json',
   confusion: 'reports/confusion_matrix.csv',
   importance: 'reports/feature_importance.csv',
 } as const;

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { Pipeline } from '../pipeline/model.js';
 import type { ChartResult, Series, Template } from './chart.js';
 import { countPairs, parseRows, readData, type Row } from './data.js';
@@ -13,13 +14,27 @@ export interface PlotDef {
 export function pipelinePlots(pipeline: Pipeline): PlotDef[] {
   return [
     ...pipeline.stages.flatMap((s) => s.outs.filter((o) => o.kind === 'plots').map((o) => ({ id: o.rel, props: o.plot ?? {} }))),
-    ...pipeline.plots,
+    ...topLevelPlots(pipeline),
   ];
 }
 
 /** Every path the pipeline declares: stage outputs of any kind, top-level metrics and plots. */
 export function declaredPaths(pipeline: Pipeline): Set<string> {
-  return new Set([...pipeline.stages.flatMap((s) => s.outs.map((o) => o.rel)), ...pipeline.metrics, ...pipeline.plots.map((p) => p.id)]);
+  return new Set([...pipeline.stages.flatMap((s) => s.outs.map((o) => o.rel)), ...pipeline.metrics, ...topLevelPlots(pipeline).map((p) => p.id)]);
+}
+
+/**
+ * Top-level definitions name files relative to their pipeline file's folder (as DVC); rebased on the
+ * root here, ids and `{file: field}` keys alike, so a sub-folder's plots read the right files.
+ */
+function topLevelPlots(pipeline: Pipeline): PlotDef[] {
+  const dir = posix.dirname(pipeline.fileRel);
+  if (dir === '.') return [...pipeline.plots];
+  const rebase = (v: unknown) => (isMapping(v) ? Object.fromEntries(Object.entries(v).map(([file, field]) => [posix.join(dir, file), field])) : v);
+  return pipeline.plots.map(({ id, props }) => ({
+    id: posix.join(dir, id),
+    props: { ...props, ...('x' in props ? { x: rebase(props.x) } : {}), ...('y' in props ? { y: rebase(props.y) } : {}) },
+  }));
 }
 
 const fieldList = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);

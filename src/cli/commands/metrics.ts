@@ -6,8 +6,9 @@ import { fileOption, jsonOption, mdOption } from '../options.js';
 import { printJson } from '../output.js';
 import { openProject } from '../project.js';
 
-// `metrics show|diff` and `params diff`, DVC's commands of the same names. Files come from
-// the pipeline (stage metrics/params/plots and the top-level lists) unless given explicitly.
+// `metrics show|diff` and `params diff`, DVC's commands of the same names. Files come from every
+// pipeline file of the project, or only --file's (stage metrics/params and the top-level lists),
+// unless given explicitly.
 
 interface OutputFlags {
   json?: boolean;
@@ -22,13 +23,10 @@ const precisionOption = () =>
     return n;
   });
 
-async function declaredFiles(kind: 'metrics' | 'params', root: string, pipelineFile?: string): Promise<string[]> {
-  const [{ loadPipeline }, { metricsFiles, paramsFiles }] = await Promise.all([
-    import('../../pipeline/load.js'),
-    import('../../metrics/collect.js'),
-  ]);
-  const pipeline = loadPipeline(root, pipelineFile);
-  return kind === 'metrics' ? metricsFiles(pipeline) : paramsFiles(pipeline);
+async function declaredFiles(kind: 'metrics' | 'params', file?: string): Promise<string[]> {
+  const [{ projectPipelines }, { metricsFiles, paramsFiles }] = await Promise.all([import('../project.js'), import('../../metrics/collect.js')]);
+  const { root, pipelines } = await projectPipelines(file);
+  return kind === 'metrics' ? metricsFiles(pipelines) : paramsFiles(root, pipelines);
 }
 
 async function printTable(table: { header: string[]; rows: string[][] }, md?: boolean): Promise<void> {
@@ -53,7 +51,7 @@ type DiffFlags = OutputFlags & { all?: boolean; targets?: string[]; precision?: 
 async function diffCommand(kind: 'metrics' | 'params', aRev: string | undefined, bRev: string | undefined, flags: DiffFlags): Promise<void> {
   const [{ diffValues }, { diffTable }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
   const { root } = await openProject();
-  const files = flags.targets?.length ? flags.targets : await declaredFiles(kind, root, flags.file);
+  const files = flags.targets?.length ? flags.targets : await declaredFiles(kind, flags.file);
   const metrics = kind === 'metrics';
   const { labels, result } = await diffValues(root, kind, files, { a: aRev, b: bRev, all: flags.all });
   if (flags.json) return printJson(result);
@@ -94,7 +92,7 @@ export function register(program: Command): void {
     .action(async (targets: string[], flags: OutputFlags & { allCommits?: boolean; precision: number }) => {
       const [{ showValues }, { snapshotJson }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
       const { root } = await openProject();
-      const files = targets.length ? targets : await declaredFiles('metrics', root, flags.file);
+      const files = targets.length ? targets : await declaredFiles('metrics', flags.file);
       const trees = await showValues(root, files, flags.allCommits);
       if (flags.json) {
         return printJson(

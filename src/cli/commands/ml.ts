@@ -99,7 +99,7 @@ export function register(program: Command): void {
         else {
           const rows = metricsOf(metrics).map((m) => [m, fixed(metrics[m]!)]);
           process.stdout.write(opts.md ? markdownTable(['metric', 'value'], rows) : textTable(['metric', 'value'], rows));
-          if (!opts.md) console.log(`wrote ${PATHS.metrics}, ${PATHS.confusion}, ${PATHS.importance}`);
+          if (!opts.md) console.log(`wrote ${PATHS.metrics}, ${PATHS.perClass}, ${PATHS.confusion}, ${PATHS.importance}`);
         }
         if (failed.length) throw gateFailure(failed);
       });
