@@ -121,3 +121,16 @@ test('a config error inside a built-in stage is its exit code 2 in repro --json 
   assert.equal(report.stages.prep.exit_code, 2);
   assert.deepEqual(report.stages.prep.reasons, ['never ran']);
 });
+
+test("a stage's run is named the same from any folder: bare at the root, sub/dvc.yaml:name elsewhere", async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    '.mlops/config': '',
+    'pipeline.yaml': 'stages:\n  top:\n    cmd: echo t > t.txt\n    outs: [t.txt]\n',
+    'sub/dvc.yaml': 'stages:\n  low:\n    cmd: echo l > l.txt\n    outs: [l.txt]\n',
+    'other/keep.txt': '',
+  });
+  assert.equal((await runMlops(['repro', '-P'], { cwd: join(dir, 'other') })).code, 0);
+  const names = (await stageRuns(dir)).runs.map((r) => r.tags['mlops.stage']).sort();
+  assert.deepEqual(names, ['sub/dvc.yaml:low', 'top']);
+});

@@ -3,7 +3,7 @@
 // the no-op path uses it without loading the YAML parser.
 import { posix, relative, sep } from 'node:path';
 import { PIPELINE_FILES } from './collect.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline, Stage } from './model.js';
 
 /**
  * The pipelines with each stage's address made relative to `cwd` (DVC's `path/dvc.yaml:stage`); the
@@ -16,6 +16,14 @@ export function addressed(pipelines: readonly Pipeline[], root: string, cwd: str
     ...p,
     stages: p.stages.map((s) => ({ ...s, address: p.fileRel === own ? s.name : `${posix.relative(here === '.' ? '' : here, p.fileRel)}:${s.name}` })),
   }));
+}
+
+/**
+ * The stage's name wherever the command runs: bare for a pipeline file at the root, else
+ * `sub/dvc.yaml:name`. Tracked runs use it, so the same stage's runs share one name.
+ */
+export function rootAddress(stage: Pick<Stage, 'file' | 'name'>): string {
+  return posix.dirname(stage.file) === '.' ? stage.name : `${stage.file}:${stage.name}`;
 }
 
 /** The current folder relative to the root ('.' for the root, or when the folder is outside it). */

@@ -4,6 +4,7 @@ import { delimiter } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { interruptedBy, onInterrupt } from '../core/interrupt.js';
 import type { Emit, FailureReason } from './events.js';
+import { rootAddress } from './address.js';
 import { syncGitignore } from './gitignore.js';
 import { lockedPath, type LockEntry, type LockedFile, type LockedPath } from './lockfile.js';
 import { cmdText, type Stage } from './model.js';
@@ -162,7 +163,7 @@ async function runOne(
     }
   }
   const started = Date.now();
-  const run = await options.tracker?.start({ name: stage.address, cmd: cmdText(stage), reasons: reasons.map(describeReason) });
+  const run = await options.tracker?.start({ name: rootAddress(stage), cmd: cmdText(stage), reasons: reasons.map(describeReason) });
   const endRun = async (status: 'FINISHED' | 'FAILED' | 'KILLED', exitCode?: number) =>
     run?.end({ status, durationMs: Date.now() - started, ...(exitCode === undefined ? {} : { exitCode }) });
   const finishing = (async (): Promise<Outcome> => {
