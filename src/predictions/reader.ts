@@ -1,0 +1,22 @@
+import type { PredictionRecord } from '../serve/prediction-log.js';
+
+/** Which logged predictions to read back: one model (optionally some of its versions) in [from, to). */
+export interface PredictionQuery {
+  readonly model?: string;
+  readonly versions?: readonly number[];
+  /** Inclusive lower bound on the record's time. */
+  readonly from?: Date;
+  /** Exclusive upper bound on the record's time. */
+  readonly to?: Date;
+  readonly limit?: number;
+}
+
+/**
+ * The read side of the prediction log, shared by `mlops predictions` and monitoring. Rows come in
+ * time order and are streamed, so a check over a million rows never holds them all.
+ */
+export interface PredictionReader {
+  rows(query: PredictionQuery): AsyncIterable<PredictionRecord>;
+  count(query: PredictionQuery): Promise<number>;
+  close(): Promise<void>;
+}
