@@ -141,4 +141,31 @@ export function modelRegistryContract(label: string, factory: RegistryFactory): 
     await assert.rejects(r.exclusive(async () => Promise.reject(new Error('boom'))), /boom/);
     assert.equal(await r.exclusive(async () => 'still usable'), 'still usable');
   });
+
+  test(`${label}: a model exported and imported elsewhere is the same model, numbers, history and all; importing again changes nothing`, async (t) => {
+    const a = await factory(t);
+    await a.createVersion('clf', version('a'.repeat(32), { description: 'one' }));
+    await a.createVersion('clf', version('b'.repeat(32)));
+    await a.createVersion('clf', version('c'.repeat(32)));
+    await a.setAlias('clf', 'champion', 3, { action: 'promote', user: 'bob', reason: 'gates passed', gates: { passed: true, checks: [{ metric: 'f1' }] } });
+    await a.deleteVersion('clf', 2, { action: 'delete', user: 'alice', reason: 'bad' });
+    await a.setDescription('clf', null, 'the model');
+    const snapshot = await a.exportModel('clf');
+    assert.deepEqual(snapshot.versions.map((v) => [v.version, v.deleted]), [[1, false], [2, true], [3, false]]);
+    const b = await factory(t);
+    await b.importModel(snapshot);
+    assert.deepEqual(await b.exportModel('clf'), snapshot);
+    await b.importModel(snapshot);
+    assert.deepEqual(await b.exportModel('clf'), snapshot);
+    assert.deepEqual(await b.getModel('clf'), await a.getModel('clf'));
+    assert.deepEqual(await b.history('clf'), await a.history('clf'));
+    assert.equal((await b.createVersion('clf', version('d'.repeat(32)))).version.version, 4, 'numbers go on after the copied ones');
+    // A version number holding other content is a conflict, and nothing of the snapshot is taken.
+    const c = await factory(t);
+    await c.createVersion('clf', version('e'.repeat(32)));
+    await assert.rejects(c.importModel(snapshot), (e: unknown) => e instanceof MlopsError && e.kind === 'conflict' && /version 1 holds other content/.test(e.message));
+    assert.deepEqual((await c.listVersions('clf')).map((v) => v.content), [`${'e'.repeat(32)}.dir`]);
+    assert.deepEqual([(await c.getModel('clf')).aliases, await c.history('clf')], [{}, []]);
+    await usageError(a.exportModel('nope'), /no registered model/);
+  });
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -136,5 +137,28 @@ for (const impl of STORES) {
     writeFiles(dir, { 'model.json': '{}' });
     await store.logArtifact(run_id, join(dir, 'model.json'), 'models');
     await assert.rejects(store.logArtifact(run_id, join(dir, 'absent.json')), ofKind('not-found'));
+  });
+
+  contract('copies: a run created under a given id, experiment time and tags kept; artifacts listed and read back', async (store, t) => {
+    const experimentId = await store.getOrCreateExperiment('copied', { creationTime: 1_600_000_000_000 });
+    assert.equal((await store.getExperiment(experimentId)).creation_time, 1_600_000_000_000);
+    await store.setExperimentTags(experimentId, { owner: 'team-a', 'mlflow.note.content': 'notes' });
+    assert.deepEqual((await store.getExperiment(experimentId)).tags, { owner: 'team-a', 'mlflow.note.content': 'notes' });
+    const runId = 'c'.repeat(32);
+    const info = await store.createRun({ experimentId, runName: 'copy', userId: 'u', startTime: 5, runId });
+    assert.equal(info.run_id, runId);
+    assert.equal((await store.getRun(runId)).info.start_time, 5);
+    await assert.rejects(store.createRun({ experimentId, runName: 'again', userId: 'u', runId }), ofKind('conflict'));
+    await assert.rejects(store.createRun({ experimentId, runName: 'bad', userId: 'u', runId: '../x' }), ofKind('invalid'));
+    assert.deepEqual(await store.listArtifacts(runId), []);
+    const dir = tempDir(t);
+    writeFiles(dir, { 'model.json': '{"a":1}', 'plots/roc.csv': 'x,y\n' });
+    await store.logArtifact(runId, join(dir, 'model.json'), 'models');
+    await store.logArtifact(runId, join(dir, 'plots'));
+    assert.deepEqual(await store.listArtifacts(runId), [{ path: 'models/model.json', size: 7 }, { path: 'plots/roc.csv', size: 4 }]);
+    await store.downloadArtifact(runId, 'models/model.json', join(dir, 'out', 'm.json'));
+    assert.equal(readFileSync(join(dir, 'out', 'm.json'), 'utf8'), '{"a":1}');
+    await assert.rejects(store.downloadArtifact(runId, 'models/none.json', join(dir, 'x')), ofKind('not-found'));
+    await assert.rejects(store.downloadArtifact(runId, '../meta.yaml', join(dir, 'x')), ofKind('invalid'));
   });
 }

@@ -15,10 +15,13 @@ import {
   type AliasChange,
   type HistoryEvent,
   type ModelRegistry,
+  type ModelSnapshot,
   type ModelVersion,
   type NewVersion,
   type RegisteredModel,
+  type VersionSnapshot,
 } from './store.js';
+import { checkSameContent, mergeHistory } from './snapshot.js';
 
 // The registry in MLflow's FileStore layout under the tracking folder, so MLflow's tools list the
 // models, versions and aliases:
@@ -107,22 +110,7 @@ export class FileModelRegistry implements ModelRegistry {
       if (same) return { version: same, created: false };
       const version = Math.max(0, ...this.versionNumbers(name)) + 1;
       const record: VersionRecord = { format: 'mlops-model-version/1', content: input.content, files: input.files, metrics: input.metrics, lineage: input.lineage };
-      const meta = {
-        aliases: [] as never[],
-        creation_timestamp: now,
-        current_stage: STAGE_NONE,
-        description: input.description ?? null,
-        last_updated_timestamp: now,
-        name,
-        run_id: input.lineage.run_id,
-        run_link: null,
-        source: input.source,
-        status: VERSION_STATUS_READY,
-        status_message: null,
-        storage_location: null,
-        user_id: input.user,
-        version,
-      };
+      const meta = this.versionMeta(name, version, { ...input, run_id: input.lineage.run_id, description: input.description ?? null }, now, STAGE_NONE);
       await this.placeFolder(join(this.modelDir(name), `version-${version}`), {
         [OURS]: JSON.stringify(record, null, 2) + '\n',
         [META]: emitMeta(meta),
@@ -140,13 +128,21 @@ export class FileModelRegistry implements ModelRegistry {
 
   async getVersion(name: string, version: number): Promise<ModelVersion> {
     this.readModelMeta(name);
-    const dir = join(this.modelDir(name), `version-${version}`);
-    if (!existsSync(join(dir, META)) || this.isDeleted(name, version)) throw new UnknownVersionError(name, version);
-    const meta = readRegistryFile(join(dir, META), readMeta);
-    const record = readRegistryFile(join(dir, OURS), parseRecord);
+    const found = this.readVersion(name, version);
+    if (!found || found.deleted) throw new UnknownVersionError(name, version);
+    const { deleted: _, ...fields } = found;
     const aliases = Object.entries(this.aliases(name))
       .filter(([, v]) => v === version)
       .map(([a]) => a);
+    return { ...fields, aliases };
+  }
+
+  /** A version's folder read, deleted or not; undefined when there is none. */
+  private readVersion(name: string, version: number): VersionSnapshot | undefined {
+    const dir = join(this.modelDir(name), `version-${version}`);
+    if (!existsSync(join(dir, META))) return undefined;
+    const meta = readRegistryFile(join(dir, META), readMeta);
+    const record = readRegistryFile(join(dir, OURS), parseRecord);
     return {
       name,
       version,
@@ -160,7 +156,7 @@ export class FileModelRegistry implements ModelRegistry {
       files: record.files,
       metrics: record.metrics,
       lineage: record.lineage,
-      aliases,
+      deleted: meta.current_stage === STAGE_DELETED,
     };
   }
 
@@ -231,6 +227,60 @@ export class FileModelRegistry implements ModelRegistry {
     return readRegistryFile(file, (text) => (JSON.parse(text) as { events: HistoryEvent[] }).events);
   }
 
+  async exportModel(name: string): Promise<ModelSnapshot> {
+    const model = await this.getModel(name);
+    const versions = this.versionNumbers(name).sort((a, b) => a - b).map((v) => this.readVersion(name, v)!);
+    return {
+      name,
+      description: model.description,
+      creation_timestamp: model.creation_timestamp,
+      last_updated_timestamp: model.last_updated_timestamp,
+      versions,
+      aliases: model.aliases,
+      history: await this.history(name),
+    };
+  }
+
+  async importModel(snapshot: ModelSnapshot): Promise<void> {
+    const { name } = snapshot;
+    checkModelName(name);
+    await this.exclusive(async () => {
+      const exists = existsSync(join(this.modelDir(name), META));
+      // Every conflict before any write: a refused snapshot leaves the model as it was.
+      if (exists) for (const v of snapshot.versions) {
+        const held = this.readVersion(name, v.version);
+        if (held) checkSameContent(name, held, v);
+      }
+      if (!exists) await this.createModel(name, snapshot.creation_timestamp);
+      for (const v of snapshot.versions) {
+        const held = exists ? this.readVersion(name, v.version) : undefined;
+        if (held) {
+          if (held.description !== v.description || held.deleted !== v.deleted) {
+            await this.updateVersionMeta(name, v.version, { description: v.description, current_stage: v.deleted ? STAGE_DELETED : STAGE_NONE });
+          }
+          continue;
+        }
+        const record: VersionRecord = { format: 'mlops-model-version/1', content: v.content, files: v.files, metrics: v.metrics, lineage: v.lineage };
+        await this.placeFolder(join(this.modelDir(name), `version-${v.version}`), {
+          [OURS]: JSON.stringify(record, null, 2) + '\n',
+          [META]: emitMeta(this.versionMeta(name, v.version, { ...v, user: v.user_id }, v.creation_timestamp, v.deleted ? STAGE_DELETED : STAGE_NONE)),
+        });
+      }
+      const held = this.aliases(name);
+      for (const [alias, version] of Object.entries(snapshot.aliases)) {
+        if (held[alias] !== version) await writeFileAtomic(join(this.modelDir(name), ALIASES, checkAlias(alias)), String(version));
+      }
+      const history = mergeHistory(await this.history(name), snapshot.history);
+      await writeFileAtomic(join(this.modelDir(name), HISTORY), JSON.stringify({ events: history }, null, 2) + '\n');
+      await writeFileAtomic(join(this.modelDir(name), META), emitModelMeta({
+        name,
+        description: snapshot.description,
+        creation_timestamp: snapshot.creation_timestamp,
+        last_updated_timestamp: snapshot.last_updated_timestamp,
+      }, this.aliases(name)));
+    });
+  }
+
   private modelDir(name: string): string {
     return join(this.modelsDir, checkModelName(name));
   }
@@ -247,6 +297,26 @@ export class FileModelRegistry implements ModelRegistry {
       .map((e) => VERSION_DIR.exec(e))
       .filter((m): m is RegExpExecArray => m !== null && existsSync(join(dir, m[0], META)))
       .map((m) => Number(m[1]));
+  }
+
+  /** A version's meta.yaml fields, as MLflow writes them. */
+  private versionMeta(name: string, version: number, v: { source: string; run_id: string | null; description: string | null; user: string }, time: number, stage: string) {
+    return {
+      aliases: [] as never[],
+      creation_timestamp: time,
+      current_stage: stage,
+      description: v.description,
+      last_updated_timestamp: time,
+      name,
+      run_id: v.run_id,
+      run_link: null,
+      source: v.source,
+      status: VERSION_STATUS_READY,
+      status_message: null,
+      storage_location: null,
+      user_id: v.user,
+      version,
+    };
   }
 
   private isDeleted(name: string, version: number): boolean {
@@ -283,7 +353,7 @@ export class FileModelRegistry implements ModelRegistry {
     await writeFileAtomic(join(this.modelDir(name), META), emitModelMeta(fields, this.aliases(name)));
   }
 
-  private async updateVersionMeta(name: string, version: number, changes: Record<string, string | number>): Promise<void> {
+  private async updateVersionMeta(name: string, version: number, changes: Record<string, string | number | null>): Promise<void> {
     const file = join(this.modelDir(name), `version-${version}`, META);
     const meta = readRegistryFile(file, readMeta) as Record<string, string | number | null>;
     await writeFileAtomic(file, emitMeta({ ...meta, ...changes, aliases: [] }));

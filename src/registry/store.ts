@@ -82,6 +82,23 @@ export interface NewVersion {
 /** How an alias move is recorded: who, why, and the gate report when there was one. */
 export type AliasChange = Omit<HistoryEvent, 'time' | 'alias' | 'from' | 'to'>;
 
+/** A version as copied between registries: deleted ones too, so numbers stay as they were. */
+export interface VersionSnapshot extends Omit<ModelVersion, 'aliases'> {
+  readonly deleted: boolean;
+}
+
+/** Everything a registry holds about one model (`exportModel`), for `tracking migrate` to copy. */
+export interface ModelSnapshot {
+  readonly name: string;
+  readonly description: string | null;
+  readonly creation_timestamp: number;
+  readonly last_updated_timestamp: number;
+  /** Every version ever created, deleted ones included, by number. */
+  readonly versions: VersionSnapshot[];
+  readonly aliases: Record<string, number>;
+  readonly history: HistoryEvent[];
+}
+
 export interface ModelRegistry {
   /** Every registered model, by name. */
   listModels(): Promise<RegisteredModel[]>;
@@ -105,6 +122,14 @@ export interface ModelRegistry {
   deleteModel(name: string): Promise<void>;
   /** Every alias move, oldest first. */
   history(name: string): Promise<HistoryEvent[]>;
+  /** The whole model, deleted versions included. Throws UnknownModelError. */
+  exportModel(name: string): Promise<ModelSnapshot>;
+  /**
+   * Makes this registry's model hold a snapshot from another one (`tracking migrate`): versions under
+   * their numbers, times, descriptions, deletions, aliases and history as given; what it already holds
+   * that the snapshot lacks stays. A version number holding other content is a ConflictError.
+   */
+  importModel(snapshot: ModelSnapshot): Promise<void>;
   /**
    * Runs `fn` while no other process changes this registry's aliases: promote and rollback read the
    * history and move an alias as one step.

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, lstatSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -18,7 +18,7 @@ import * as files from './run-files.js';
 import { StoreFileError } from './run-files.js';
 import {
   statusToInt,
-  type CreateRunOptions, type Experiment, type Metric, type Run, type RunInfo, type RunStatus,
+  type ArtifactFile, type CreateRunOptions, type ExperimentOptions, type Experiment, type Metric, type Run, type RunInfo, type RunStatus,
   type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
 } from './store.js';
 
@@ -44,7 +44,7 @@ export class FileStore implements TrackingStore {
 
   // ---- experiments
 
-  async getOrCreateExperiment(name: string): Promise<string> {
+  async getOrCreateExperiment(name: string, options: ExperimentOptions = {}): Promise<string> {
     if (name === '') throw new UsageError('an experiment name must not be empty');
     await this.ensureRoot();
     const existing = await this.getExperimentByName(name);
@@ -52,7 +52,7 @@ export class FileStore implements TrackingStore {
     const deleted = (await this.listExperiments('deleted')).find((e) => e.name === name);
     if (deleted) throw new ConflictError(`experiment '${name}' exists in ${displayPath(join(this.root, files.TRASH_DIR))} (deleted); restore it or remove it first`);
     const id = this.newExperimentId(name);
-    await this.writeExperimentMeta(id, name);
+    await this.writeExperimentMeta(id, name, options.creationTime);
     return id;
   }
 
@@ -69,8 +69,8 @@ export class FileStore implements TrackingStore {
     return holder === undefined || holder.name === name ? id : bits(randomUUID().replace(/-/g, ''));
   }
 
-  private async writeExperimentMeta(id: string, name: string): Promise<void> {
-    const now = Date.now();
+  private async writeExperimentMeta(id: string, name: string, creationTime?: number): Promise<void> {
+    const now = creationTime ?? Date.now();
     await writeFileAtomic(
       join(this.root, id, files.META_FILE),
       emitMeta({
@@ -88,6 +88,16 @@ export class FileStore implements TrackingStore {
     if (existsSync(this.root)) return;
     await mkdir(join(this.root, files.TRASH_DIR), { recursive: true });
     await this.writeExperimentMeta(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME);
+  }
+
+  async setExperimentTags(experimentId: string, tags: Record<string, string>): Promise<void> {
+    const experiment = await this.getExperiment(experimentId);
+    for (const [key, value] of Object.entries(tags)) {
+      validateKey('tag', key);
+      validateValueLength('tag', key, value);
+    }
+    const dir = this.experimentDir(experimentId, experiment.lifecycle_stage);
+    for (const [key, value] of Object.entries(tags)) await writeFileAtomic(join(dir, files.TAGS_DIR, key), value);
   }
 
   async getExperiment(experimentId: string): Promise<Experiment> {
@@ -157,7 +167,11 @@ export class FileStore implements TrackingStore {
     }
     const experiment = await this.getExperiment(options.experimentId);
     if (experiment.lifecycle_stage !== 'active') throw new ConflictError(`experiment '${experiment.name}' is deleted`);
-    const runId = randomUUID().replace(/-/g, '');
+    const runId = options.runId ?? randomUUID().replace(/-/g, '');
+    if (options.runId !== undefined) {
+      validateRunId(runId);
+      if (this.findRun(runId)) throw new ConflictError(`run '${runId}' already exists in ${displayPath(this.root)}`);
+    }
     const dir = join(this.root, options.experimentId, runId);
     const info: RunInfo = {
       run_id: runId,
@@ -262,10 +276,20 @@ export class FileStore implements TrackingStore {
 
   async logArtifact(runId: string, localPath: string, artifactPath = ''): Promise<void> {
     const run = this.lazyRun(runId);
-    const target = posix.normalize(artifactPath.replace(/\\/g, '/'));
-    if (target.startsWith('..') || target.startsWith('/')) throw new UsageError(`artifact path '${artifactPath}' must stay inside the run's artifacts`);
+    const target = checkArtifactPath(artifactPath);
     if (!existsSync(localPath)) throw new NotFoundError(`artifact '${displayPath(localPath)}' not found`);
-    await storeArtifact(this.objectsDir, localPath, join(run.dir, files.ARTIFACTS_DIR, target === '.' ? '' : target, basename(localPath)));
+    await storeArtifact(this.objectsDir, localPath, join(run.dir, files.ARTIFACTS_DIR, target, basename(localPath)));
+  }
+
+  async listArtifacts(runId: string): Promise<ArtifactFile[]> {
+    return files.listFiles(join(this.lazyRun(runId).dir, files.ARTIFACTS_DIR));
+  }
+
+  async downloadArtifact(runId: string, path: string, localPath: string): Promise<void> {
+    const source = join(this.lazyRun(runId).dir, files.ARTIFACTS_DIR, checkArtifactPath(path));
+    if (!lstatSync(source, { throwIfNoEntry: false })?.isFile()) throw new NotFoundError(`run ${runId} has no artifact '${path}'`);
+    await mkdir(dirname(localPath), { recursive: true });
+    await copyFile(source, localPath);
   }
 
   async setStatus(runId: string, status: RunStatus, endTime: number | null = null): Promise<void> {
@@ -304,15 +328,21 @@ export class FileStore implements TrackingStore {
 
   private lazyRun(runId: string): LazyRun {
     validateRunId(runId);
+    const place = this.findRun(runId);
+    if (!place) throw new NotFoundError(`no run with id '${runId}' in ${displayPath(this.root)}`);
+    return new LazyRun(place.dir, runId, place.experimentId);
+  }
+
+  private findRun(runId: string): { dir: string; experimentId: string } | undefined {
     let place = this.runDirs.get(runId);
     if (!place) {
       // A run folder is a real folder: a symlink in mlruns/ is not followed (delete would write through it).
       const found = this.experimentDirs('all').find(({ dir }) => lstatSync(join(dir, runId), { throwIfNoEntry: false })?.isDirectory() && existsSync(join(dir, runId, files.META_FILE)));
-      if (!found) throw new NotFoundError(`no run with id '${runId}' in ${displayPath(this.root)}`);
+      if (!found) return undefined;
       place = { dir: join(found.dir, runId), experimentId: found.id };
       this.runDirs.set(runId, place);
     }
-    return new LazyRun(place.dir, runId, place.experimentId);
+    return place;
   }
 
   private readInfo(run: LazyRun): RunInfo {
@@ -320,6 +350,13 @@ export class FileStore implements TrackingStore {
     if (!info) throw new NotFoundError(`no run with id '${run.runId}' in ${displayPath(this.root)}`);
     return info;
   }
+}
+
+/** An artifact path as a relative path inside the run's artifacts ('' for their top). */
+function checkArtifactPath(path: string): string {
+  const target = posix.normalize(path.replace(/\\/g, '/'));
+  if (target.startsWith('..') || target.startsWith('/')) throw new UsageError(`artifact path '${path}' must stay inside the run's artifacts`);
+  return target === '.' ? '' : target;
 }
 
 function checkParamUnchanged(run: LazyRun, key: string, value: string): void {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
@@ -90,6 +90,23 @@ export function readKeyFiles(dir: string, prefix = '', out = new Map<string, str
       out.set(key, readIfExists(join(dir, entry.name)) ?? '');
     }
   }
+  return out;
+}
+
+/** Every file under `dir`, recursively, as `/`-separated paths with sizes, sorted; none when it does not exist. */
+export function listFiles(dir: string, prefix = '', out: { path: string; size: number }[] = []): { path: string; size: number }[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw error;
+  }
+  for (const entry of entries) {
+    if (entry.isDirectory()) listFiles(join(dir, entry.name), `${prefix}${entry.name}/`, out);
+    else if (entry.isFile() && !TEMP_FILE.test(entry.name)) out.push({ path: prefix + entry.name, size: statSync(join(dir, entry.name)).size });
+  }
+  if (prefix === '') out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return out;
 }
 

@@ -71,11 +71,26 @@ export interface CreateRunOptions {
   userId: string;
   startTime?: number;
   tags?: Record<string, string>;
+  /** The id of a run copied from another store (`tracking migrate`); a new uuid when absent. */
+  runId?: string;
+}
+
+export interface ExperimentOptions {
+  /** The creation time of an experiment copied from another store; now when absent. */
+  creationTime?: number;
+}
+
+/** One file of a run's artifacts: its path inside them (`/`-separated) and its size in bytes. */
+export interface ArtifactFile {
+  path: string;
+  size: number;
 }
 
 export interface TrackingStore {
   /** Creates the experiment, or returns the id of the active one with that name. */
-  getOrCreateExperiment(name: string): Promise<string>;
+  getOrCreateExperiment(name: string, options?: ExperimentOptions): Promise<string>;
+  /** Sets (or overwrites) experiment tags. */
+  setExperimentTags(experimentId: string, tags: Record<string, string>): Promise<void>;
   getExperiment(experimentId: string): Promise<Experiment>;
   getExperimentByName(name: string): Promise<Experiment | undefined>;
   listExperiments(view?: ViewType): Promise<Experiment[]>;
@@ -87,6 +102,10 @@ export interface TrackingStore {
   logMetrics(runId: string, metrics: readonly Metric[]): Promise<void>;
   setTags(runId: string, tags: Record<string, string>): Promise<void>;
   logArtifact(runId: string, localPath: string, artifactPath?: string): Promise<void>;
+  /** Every file of the run's artifacts, by path. */
+  listArtifacts(runId: string): Promise<ArtifactFile[]>;
+  /** Copies one artifact file (a path listArtifacts gave) to `localPath`. */
+  downloadArtifact(runId: string, path: string, localPath: string): Promise<void>;
   setStatus(runId: string, status: RunStatus, endTime?: number | null): Promise<void>;
   deleteRun(runId: string): Promise<void>;
 
