@@ -1,0 +1,57 @@
+import { ConfigError, UsageError } from '../core/errors.js';
+import { displayPath } from '../core/display.js';
+import type { MigrationCounts } from '../migrate/migrate.js';
+import { printJson } from './output.js';
+import { progressBar } from './progress.js';
+import { openProject } from './project.js';
+
+// `mlops tracking migrate`: opens both stores by URI (relative paths from the project root, as
+// tracking.uri is read), runs the migration under a progress bar and prints one summary line.
+
+export async function migrateCommand(opts: { from: string; to: string; dryRun?: boolean; json?: boolean }): Promise<void> {
+  const project = await openProject();
+  const [{ TRACKING_STORES, parseStoreUri }, { REGISTRY_STORES }, { migrate }] = await Promise.all([
+    import('../project/stores.js'), import('../registry/open.js'), import('../migrate/migrate.js'),
+  ]);
+  const where = (uri: string) => {
+    const { scheme, path } = parseStoreUri(uri, project.root);
+    return scheme === 'file' ? `file:${path}` : uri;
+  };
+  if (where(opts.from) === where(opts.to)) throw new UsageError(`--from and --to are the same store (${opts.from})`);
+  const open = async (uri: string) => ({ tracking: await TRACKING_STORES.open(uri, project.root), registry: await REGISTRY_STORES.open(uri, project.root) });
+  const from = await open(opts.from);
+  const to = await open(opts.to);
+  const bar = progressBar(opts.dryRun ? 'comparing' : 'migrating');
+  let result;
+  try {
+    result = await migrate(from, to, { dryRun: opts.dryRun, onProgress: (p) => bar.update(p.done, p.total, p.item) });
+  } finally {
+    bar.stop();
+  }
+  const { counts, skipped, deletedExperiments } = result;
+  if (opts.json) {
+    printJson({ dry_run: Boolean(opts.dryRun), from: opts.from, to: opts.to, counts, skipped, deleted_experiments: deletedExperiments });
+  } else {
+    process.stdout.write(`${summary(counts, opts)}\n`);
+  }
+  if (deletedExperiments.length) {
+    process.stderr.write(`note: deleted experiments are not copied: ${deletedExperiments.join(', ')}\n`);
+  }
+  if (skipped.length) {
+    for (const s of skipped) process.stderr.write(`warning: ${displayPath(s.path)}: ${s.reason}; run not copied\n`);
+    throw new ConfigError(`${skipped.length} run${skipped.length === 1 ? '' : 's'} of ${opts.from} could not be read and ${skipped.length === 1 ? 'was' : 'were'} not copied (listed above)`);
+  }
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** One stable line for a terminal, a log or CI: what was (or would be) copied. */
+function summary(c: MigrationCounts, opts: { from: string; to: string; dryRun?: boolean }): string {
+  const parts = [
+    plural(c.experiments, 'experiment'), plural(c.runs, 'run'), plural(c.params, 'param'), plural(c.metrics, 'metric value'),
+    plural(c.tags, 'tag'), plural(c.artifacts, 'artifact'), plural(c.updates, 'run status update'),
+    plural(c.models, 'model'), plural(c.versions, 'model version'), plural(c.events, 'alias event'), plural(c.modelChanges, 'model change'),
+  ];
+  if (Object.values(c).every((n) => n === 0)) return `nothing to copy: ${opts.to} already holds everything in ${opts.from}`;
+  return `${opts.dryRun ? 'would copy' : 'copied'} ${parts.join(', ')} from ${opts.from} to ${opts.to}`;
+}
