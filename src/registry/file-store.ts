@@ -1,6 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -22,6 +21,8 @@ import {
   type VersionSnapshot,
 } from './store.js';
 import { checkSameContent, mergeHistory } from './snapshot.js';
+import { ExclusiveSections } from './exclusive.js';
+import { parseRecord, STAGE_DELETED, STAGE_NONE, versionRecord } from './record.js';
 
 // The registry in MLflow's FileStore layout under the tracking folder, so MLflow's tools list the
 // models, versions and aliases:
@@ -40,43 +41,18 @@ const OURS = 'mlops-version.json';
 const HISTORY = 'mlops-history.json';
 const LOCK = 'mlops-registry.lock';
 const VERSION_DIR = /^version-([1-9]\d*)$/;
-/** MLflow's stages; aliases replaced them, so a live version is `None` and a deleted one is marked. */
-const STAGE_NONE = 'None';
-const STAGE_DELETED = 'Deleted_Internal';
-
-interface VersionRecord {
-  format: 'mlops-model-version/1';
-  content: string;
-  files: ModelVersion['files'];
-  metrics: ModelVersion['metrics'];
-  lineage: ModelVersion['lineage'];
-}
 
 export class FileModelRegistry implements ModelRegistry {
   readonly modelsDir: string;
-  /** Set inside `exclusive`: promote holds the lock and calls setAlias, which must not wait for itself. */
-  private readonly holding = new AsyncLocalStorage<true>();
-  /** Callers in this process queue here; the lock file orders them with other processes. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly sections = new ExclusiveSections(() => acquireRepoLock(this.modelsDir, () => {}, LOCK));
 
   /** `trackingDir`: the mlruns folder; the registry lives in its `models/` folder, as MLflow's does. */
   constructor(readonly trackingDir: string) {
     this.modelsDir = join(trackingDir, 'models');
   }
 
-  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.holding.getStore()) return fn();
-    const run = async () => {
-      const lock = await acquireRepoLock(this.modelsDir, () => {}, LOCK);
-      try {
-        return await this.holding.run(true, fn);
-      } finally {
-        lock.release();
-      }
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => {});
-    return result;
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.sections.run(fn);
   }
 
   async listModels(): Promise<RegisteredModel[]> {
@@ -109,7 +85,7 @@ export class FileModelRegistry implements ModelRegistry {
       const same = (await this.listVersions(name)).find((v) => v.content === input.content);
       if (same) return { version: same, created: false };
       const version = Math.max(0, ...this.versionNumbers(name)) + 1;
-      const record: VersionRecord = { format: 'mlops-model-version/1', content: input.content, files: input.files, metrics: input.metrics, lineage: input.lineage };
+      const record = versionRecord(input);
       const meta = this.versionMeta(name, version, { ...input, run_id: input.lineage.run_id, description: input.description ?? null }, now, STAGE_NONE);
       await this.placeFolder(join(this.modelDir(name), `version-${version}`), {
         [OURS]: JSON.stringify(record, null, 2) + '\n',
@@ -260,7 +236,7 @@ export class FileModelRegistry implements ModelRegistry {
           }
           continue;
         }
-        const record: VersionRecord = { format: 'mlops-model-version/1', content: v.content, files: v.files, metrics: v.metrics, lineage: v.lineage };
+        const record = versionRecord(v);
         await this.placeFolder(join(this.modelDir(name), `version-${v.version}`), {
           [OURS]: JSON.stringify(record, null, 2) + '\n',
           [META]: emitMeta(this.versionMeta(name, v.version, { ...v, user: v.user_id }, v.creation_timestamp, v.deleted ? STAGE_DELETED : STAGE_NONE)),
@@ -410,25 +386,8 @@ function readRegistryFile<T>(path: string, parse: (text: string) => T): T {
   }
 }
 
-const MD5 = /^[0-9a-f]{32}$/;
-
 /** An alias file's text: the version number, as MLflow writes it. */
 function versionText(text: string): number {
   if (!/^[1-9]\d*$/.test(text.trim())) throw new Error(`expected a version number, found ${JSON.stringify(text.slice(0, 20))}`);
   return Number(text.trim());
-}
-
-/**
- * Our version record, checked: its md5s name objects in the store, so one that is not an md5 (say
- * `../../x`) must never become a path.
- */
-function parseRecord(text: string): VersionRecord {
-  const record = JSON.parse(text) as VersionRecord;
-  const ok =
-    record?.format === 'mlops-model-version/1' &&
-    typeof record.content === 'string' && MD5.test(record.content.replace(/\.dir$/, '')) && record.content.endsWith('.dir') &&
-    record.files !== null && typeof record.files === 'object' && Object.values(record.files).every((md5) => typeof md5 === 'string' && MD5.test(md5)) &&
-    record.lineage !== null && typeof record.lineage === 'object' && record.metrics !== null && typeof record.metrics === 'object';
-  if (!ok) throw new Error('unexpected content');
-  return record;
 }

@@ -1,6 +1,6 @@
 import { LocalObjectStore } from '../cache/odb.js';
 import type { Project } from '../project/project.js';
-import { StoreRegistry } from '../project/stores.js';
+import { StoreRegistry, type StoreLocation } from '../project/stores.js';
 import { FileModelRegistry } from './file-store.js';
 import type { ModelRegistry } from './store.js';
 
@@ -14,7 +14,16 @@ export interface OpenRegistry {
 /** The registry stores this build can open, by URI scheme; a SQL store is one more opener. */
 export const REGISTRY_STORES = new StoreRegistry<ModelRegistry>('model registry', {
   file: (location) => new FileModelRegistry(location.path),
+  sqlite: openSqlRegistry,
+  postgresql: openSqlRegistry,
+  postgres: openSqlRegistry,
 });
+
+/** MLflow's registry tables in the tracking database; the SQL code is loaded only for such a URI. */
+async function openSqlRegistry(location: StoreLocation, root: string): Promise<ModelRegistry> {
+  const [{ openMlflowDatabase }, { SqlModelRegistry }] = await Promise.all([import('../sql/open.js'), import('./sql-store.js')]);
+  return new SqlModelRegistry(await openMlflowDatabase(location.uri, { root }), root);
+}
 
 /**
  * The project's registry. As MLflow's registry URI defaults to its tracking URI, the registry lives
