@@ -32,6 +32,8 @@ export async function openPostgres(location: PostgresLocation, uri: string, opti
     connectionString: location.connectionString,
     max: poolSize,
     connectionTimeoutMillis: 5_000,
+    // Idle pooled connections must not keep a finished command's process alive (10 s otherwise).
+    allowExitOnIdle: true,
     // BIGINT columns hold millisecond times and steps, all well inside a double's exact range.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === BIGINT_OID ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
   });
