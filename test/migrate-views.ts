@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrackingStore } from '../src/tracking/store.js';
-import { runMlops } from './helpers.js';
+import { MLOPS_BIN, runMlops } from './helpers.js';
 
 // What a user sees of a store through the CLI, for comparing two stores after `tracking migrate`:
 // `runs show --json` of every run, `models list --json`, `models history --json` of every model.
@@ -44,4 +45,19 @@ export async function artifactContents(store: TrackingStore, runIds: readonly st
     }
   }
   return out;
+}
+
+/**
+ * Starts `mlops tracking migrate ...args` and kills it with SIGKILL once `midway()` says the copy is
+ * under way; fails when the migration ends before that (a source too small to catch it halfway).
+ */
+export async function killedMigration(args: string[], cwd: string, env: Record<string, string>, midway: () => Promise<boolean>): Promise<void> {
+  const child = spawn(process.execPath, [MLOPS_BIN, 'tracking', 'migrate', ...args], { cwd, env: { ...process.env, CI: 'true', MLOPS_ROOT: '', ...env }, stdio: 'ignore' });
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  while (!ended && !(await midway())) await new Promise((done) => setTimeout(done, 10));
+  assert.ok(!ended, 'the migration ended before it could be killed halfway');
+  child.kill('SIGKILL');
+  assert.equal(await exited, null);
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { migrate } from '../src/migrate/migrate.js';
 import { FileModelRegistry } from '../src/registry/file-store.js';
 import { FileStore } from '../src/tracking/file-store.js';
 import { populate } from './migrate-fixture.js';
-import { artifactContents, storeView } from './migrate-views.js';
+import { artifactContents, killedMigration, storeView } from './migrate-views.js';
 import { runMlops, tempDir, writeFiles } from './helpers.js';
 import { validateMlruns } from './tracking-validator.js';
 import { validateRegistryLayout } from './registry-validator.js';
@@ -90,4 +91,30 @@ test('migrate: bad input is one line, exit 2, nothing written', async (t) => {
   const missing = await runMlops(['tracking', 'migrate', '--to', 'copy'], { cwd: root });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--from/);
+});
+
+test('migrate killed halfway (SIGKILL): running it again completes the copy, equal to the source', async (t) => {
+  const { root, fixture } = await sourceProject(t, 40);
+  const tmp = tempDir(t); // the migration's scratch folder, left behind by the kill
+  const copiedRuns = () => readdirSync(join(root, 'copy'), { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
+    .reduce((n, e) => n + readdirSync(join(root, 'copy', e.name)).filter((r) => existsSync(join(root, 'copy', e.name, r, 'meta.yaml'))).length, 0);
+  await killedMigration(['--from', 'mlruns', '--to', 'copy'], root, { TMPDIR: tmp }, async () => existsSync(join(root, 'copy')) && copiedRuns() >= 20);
+  const copied = copiedRuns();
+  assert.ok(copied >= 20 && copied < 80, `killed with ${copied} of 80 runs copied`);
+  const rest = await runMlops(['tracking', 'migrate', '--from', 'mlruns', '--to', 'copy'], { cwd: root, env: { TMPDIR: tmp } });
+  assert.equal(rest.code, 0, rest.stderr);
+  assert.match(rest.stdout, /^copied 0 experiments, \d+ runs, /);
+  const to = fileStores(root, 'copy');
+  const from = fileStores(root, 'mlruns');
+  for (const id of fixture.runIds) {
+    const [a, b] = [await from.tracking.getRun(id), await to.tracking.getRun(id)];
+    assert.deepEqual({ ...b, info: { ...b.info, artifact_uri: '' } }, { ...a, info: { ...a.info, artifact_uri: '' } }, id);
+    for (const key of Object.keys(a.metrics)) assert.deepEqual(await to.tracking.getMetricHistory(id, key), await from.tracking.getMetricHistory(id, key), `${id} ${key}`);
+  }
+  const scratch = tempDir(t);
+  assert.deepEqual(await artifactContents(to.tracking, fixture.runIds, scratch), await artifactContents(from.tracking, fixture.runIds, scratch));
+  assert.deepEqual(await to.registry.exportModel('obesity_classifier'), await from.registry.exportModel('obesity_classifier'));
+  const again = await runMlops(['tracking', 'migrate', '--from', 'mlruns', '--to', 'copy'], { cwd: root, env: { TMPDIR: tmp } });
+  assert.match(again.stdout, /^nothing to copy/);
 });
