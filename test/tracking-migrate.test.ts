@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,7 +8,7 @@ import { FileModelRegistry } from '../src/registry/file-store.js';
 import { FileStore } from '../src/tracking/file-store.js';
 import { populate } from './migrate-fixture.js';
 import { artifactContents, killedMigration, storeView } from './migrate-views.js';
-import { runMlops, tempDir, writeFiles } from './helpers.js';
+import { MLOPS_BIN, runMlops, tempDir, writeFiles } from './helpers.js';
 import { validateMlruns } from './tracking-validator.js';
 import { validateRegistryLayout } from './registry-validator.js';
 
@@ -117,4 +118,15 @@ test('migrate killed halfway (SIGKILL): running it again completes the copy, equ
   assert.deepEqual(await to.registry.exportModel('obesity_classifier'), await from.registry.exportModel('obesity_classifier'));
   const again = await runMlops(['tracking', 'migrate', '--from', 'mlruns', '--to', 'copy'], { cwd: root, env: { TMPDIR: tmp } });
   assert.match(again.stdout, /^nothing to copy/);
+});
+
+test('migrate on a terminal: a progress bar on stderr, wiped at the end, then the summary line', async (t) => {
+  const { root } = await sourceProject(t, 3);
+  const env: Record<string, string | undefined> = { ...process.env, MLOPS_ROOT: '' };
+  delete env.CI;
+  const shown = spawnSync('script', ['-qfc', `stty cols 100; ${process.execPath} ${MLOPS_BIN} tracking migrate --from mlruns --to copy`, '/dev/null'], { cwd: root, env, encoding: 'utf8' });
+  assert.equal(shown.status, 0, shown.stdout);
+  assert.match(shown.stdout, /migrating \[#*-*\] \d+\/8 (run [0-9a-f]{32}|model \w+)/);
+  assert.match(shown.stdout, /migrating \[#{30}\] 8\/8 model obesity_classifier/, 'the last item drawn');
+  assert.match(shown.stdout, /\r\x1b\[2Kcopied 3 experiments, 6 runs, /, 'the bar wiped before the summary');
 });
