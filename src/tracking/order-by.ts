@@ -1,5 +1,5 @@
 import { filterError, tokenize } from './filter-lexer.js';
-import { toEntity, type AttributeName, type DatasetKey, type Entity, type RunFields } from './filter.js';
+import { toEntity, type AttributeName, type Entity, type RunFields } from './filter.js';
 
 // `--order-by "metrics.f1 DESC, params.max_depth"`: several keys, ASC by default. As in MLflow, in
 // either direction a NaN sorts after every real value and runs without the value sort last; ties fall
@@ -16,7 +16,9 @@ export function parseOrderBy(clauses: readonly string[]): OrderKey[] {
     const tokens = tokenize(clause, 'order-by');
     let pos = 0;
     while (tokens[pos]!.kind !== 'end') {
-      const entity = toEntity(tokens[pos++]!, 'order-by');
+      const token = tokens[pos++]!;
+      const entity = toEntity(token, 'order-by');
+      if (entity.kind === 'dataset') throw filterError('runs cannot be ordered by their datasets', token, 'order-by');
       let ascending = true;
       const direction = tokens[pos]!;
       if (direction.kind === 'word' && (direction.value === 'ASC' || direction.value === 'DESC')) {
@@ -39,8 +41,7 @@ function sortValue(run: RunFields, entity: Entity): string | number | undefined 
     entity.kind === 'metric' ? run.metric(entity.key)
     : entity.kind === 'param' ? run.param(entity.key)
     : entity.kind === 'tag' ? run.tag(entity.key)
-    : entity.kind === 'attribute' ? run.attribute(entity.key as AttributeName)
-    : run.datasets(entity.key as DatasetKey)[0];
+    : run.attribute(entity.key as AttributeName);
   return value === null ? undefined : value;
 }
 
