@@ -1,6 +1,6 @@
 import { LocalObjectStore } from '../cache/odb.js';
 import type { Project } from '../project/project.js';
-import { StoreRegistry, type StoreLocation } from '../project/stores.js';
+import { StoreRegistry, type StoreContext, type StoreLocation } from '../project/stores.js';
 import { FileModelRegistry } from './file-store.js';
 import type { ModelRegistry } from './store.js';
 
@@ -20,9 +20,9 @@ export const REGISTRY_STORES = new StoreRegistry<ModelRegistry>('model registry'
 });
 
 /** MLflow's registry tables in the tracking database; the SQL code is loaded only for such a URI. */
-async function openSqlRegistry(location: StoreLocation, root: string): Promise<ModelRegistry> {
+async function openSqlRegistry(location: StoreLocation, root: string, context: StoreContext): Promise<ModelRegistry> {
   const [{ openMlflowDatabase }, { SqlModelRegistry }] = await Promise.all([import('../sql/open.js'), import('./sql-store.js')]);
-  return new SqlModelRegistry(await openMlflowDatabase(location.uri, { root }), root);
+  return new SqlModelRegistry(await openMlflowDatabase(location.uri, { root, notice: context.notice }), root);
 }
 
 /**

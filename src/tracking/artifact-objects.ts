@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, statSync } from 'node:fs';
 import { chmod, copyFile, link, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
+import { NotFoundError, UsageError } from '../core/errors.js';
 
 // Artifacts stored once per content. MLflow reads a run's artifacts/ as plain files, so each artifact
 // stays a real file there, but a hard link to one object `<objects>/<md5[:2]>/<md5[2:]>` (the project's
@@ -49,4 +50,20 @@ async function placeAtomically(path: string, write: (temp: string) => Promise<vo
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** An artifact path as a `/`-separated path inside a run's artifacts ('' for their top); one leading out is refused. */
+export function checkArtifactPath(path: string): string {
+  const target = posix.normalize(path.replace(/\\/g, '/'));
+  if (target.startsWith('..') || target.startsWith('/')) throw new UsageError(`artifact path '${path}' must stay inside the run's artifacts`);
+  return target === '.' ? '' : target;
+}
+
+/** Copies the artifact at `path` inside the run's artifact folder `artifactsDir` to `localPath`. */
+export async function copyArtifactOut(runId: string, artifactsDir: string, path: string, localPath: string): Promise<void> {
+  const source = join(artifactsDir, checkArtifactPath(path));
+  // A real file only: a symlink in the artifacts must not read what lies outside them.
+  if (!lstatSync(source, { throwIfNoEntry: false })?.isFile()) throw new NotFoundError(`run ${runId} has no artifact '${path}'`);
+  await mkdir(dirname(localPath), { recursive: true });
+  await copyFile(source, localPath);
 }

@@ -87,6 +87,8 @@ export interface ArtifactFile {
 }
 
 export interface TrackingStore {
+  /** The folder every run's artifacts are kept under; a run's artifact_uri leading elsewhere is not followed. */
+  readonly artifactRoot: string;
   /** Creates the experiment, or returns the id of the active one with that name. */
   getOrCreateExperiment(name: string, options?: ExperimentOptions): Promise<string>;
   /** Sets (or overwrites) experiment tags. */
@@ -110,7 +112,14 @@ export interface TrackingStore {
   deleteRun(runId: string): Promise<void>;
 
   searchRuns(query: SearchRunsQuery): Promise<SearchRunsResult>;
+
+  /** Releases connections (a database store); a command's process may also just exit. */
+  close?(): Promise<void>;
 }
+
+/** Listing order of experiments: the newest first, then by id. */
+export const compareExperiments = (a: Experiment, b: Experiment): number =>
+  (b.creation_time ?? 0) - (a.creation_time ?? 0) || a.experiment_id.localeCompare(b.experiment_id);
 
 /**
  * `--experiment` given as a name or an id, on any store, with a suggestion when it is neither;
