@@ -21,7 +21,11 @@ function version(content: string): NewVersion {
 }
 
 /** Fills `tracking` and `registry` (both empty); `scratch` is a temp folder for artifact files; `runs` per experiment. */
-export async function populate(tracking: TrackingStore, registry: ModelRegistry, scratch: string, runs = 6): Promise<Fixture> {
+/**
+ * `duplicates`: also log one value twice at the same step and time, which a folder keeps twice and
+ * MLflow's SQL tables once (their primary key).
+ */
+export async function populate(tracking: TrackingStore, registry: ModelRegistry, scratch: string, runs = 6, duplicates = true): Promise<Fixture> {
   const runIds: string[] = [];
   let metricValues = 0;
   const experiments = ['forest', 'drift'];
@@ -40,7 +44,8 @@ export async function populate(tracking: TrackingStore, registry: ModelRegistry,
       await tracking.logParams(run_id, { max_depth: String(5 + i), criterion: i % 2 ? 'gini' : 'entropy', 'nested/key': 'x'.repeat(300) });
       const history = [];
       for (let step = 0; step < 40; step++) history.push({ key: 'loss', value: 1 / (step + 1 + i), step, timestamp: start + step });
-      history.push({ key: 'loss', value: 0.5, step: 3, timestamp: start + 3 }, { key: 'loss', value: 0.5, step: 3, timestamp: start + 3 }); // the same value twice
+      history.push({ key: 'loss', value: 0.5, step: 3, timestamp: start + 3 });
+      if (duplicates) history.push({ key: 'loss', value: 0.5, step: 3, timestamp: start + 3 });
       history.push({ key: 'f1', value: i === 2 ? NaN : 0.8 + i / 100, step: 0, timestamp: start }, { key: 'acc/train', value: -Infinity, step: 1, timestamp: start });
       await tracking.logMetrics(run_id, history);
       metricValues += history.length;

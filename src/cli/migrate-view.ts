@@ -1,6 +1,7 @@
 import { ConfigError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import type { MigrationCounts } from '../migrate/migrate.js';
+import type { MigrateFlags } from './commands/tracking.js';
 import { printJson } from './output.js';
 import { progressBar } from './progress.js';
 import { openProject } from './project.js';
@@ -8,25 +9,33 @@ import { openProject } from './project.js';
 // `mlops tracking migrate`: opens both stores by URI (relative paths from the project root, as
 // tracking.uri is read), runs the migration under a progress bar and prints one summary line.
 
-export async function migrateCommand(opts: { from: string; to: string; dryRun?: boolean; json?: boolean }): Promise<void> {
+export async function migrateCommand(opts: MigrateFlags): Promise<void> {
   const project = await openProject();
-  const [{ TRACKING_STORES, parseStoreUri }, { REGISTRY_STORES }, { migrate }] = await Promise.all([
-    import('../project/stores.js'), import('../registry/open.js'), import('../migrate/migrate.js'),
+  const [{ TRACKING_STORES, parseStoreUri }, { REGISTRY_STORES }, { migrate }, { artifactRootSetting }] = await Promise.all([
+    import('../project/stores.js'), import('../registry/open.js'), import('../migrate/migrate.js'), import('../project/tracking.js'),
   ]);
   const where = (uri: string) => {
     const { scheme, path } = parseStoreUri(uri, project.root);
     return scheme === 'file' ? `file:${path}` : uri;
   };
   if (where(opts.from) === where(opts.to)) throw new UsageError(`--from and --to are the same store (${opts.from})`);
-  const open = async (uri: string) => ({ tracking: await TRACKING_STORES.open(uri, project.root), registry: await REGISTRY_STORES.open(uri, project.root) });
-  const from = await open(opts.from);
-  const to = await open(opts.to);
+  const notice = (line: string) => process.stderr.write(`${line}\n`);
+  const configured = artifactRootSetting(project.root, project.config);
+  const fromRoot = opts.fromArtifactRoot === undefined ? configured : project.fromCwd(opts.fromArtifactRoot);
+  const toRoot = opts.toArtifactRoot === undefined ? fromRoot : project.fromCwd(opts.toArtifactRoot);
+  const open = async (uri: string, artifactRoot: string | undefined) => {
+    const context = { notice, ...(artifactRoot === undefined ? {} : { artifactRoot }) };
+    return { tracking: await TRACKING_STORES.open(uri, project.root, context), registry: await REGISTRY_STORES.open(uri, project.root, context) };
+  };
+  const from = await open(opts.from, fromRoot);
+  const to = await open(opts.to, toRoot);
   const bar = progressBar(opts.dryRun ? 'comparing' : 'migrating');
   let result;
   try {
     result = await migrate(from, to, { dryRun: opts.dryRun, onProgress: (p) => bar.update(p.done, p.total, p.item) });
   } finally {
     bar.stop();
+    for (const store of [from.tracking, from.registry, to.tracking, to.registry]) await store.close?.();
   }
   const { counts, skipped, deletedExperiments } = result;
   if (opts.json) {

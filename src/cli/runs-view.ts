@@ -1,6 +1,7 @@
 import { ConfigError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import { compareRunData, type ComparedKey } from '../tracking/compare.js';
+import { compareMetricPoints } from '../tracking/metric-file.js';
 import { filterEntities, parseFilter, type Entity } from '../tracking/filter.js';
 import { closeRefusal, isDead, shownStatus } from '../tracking/liveness.js';
 import { keyMetrics, nestRuns, type RunGroup } from '../tracking/nesting.js';
@@ -103,7 +104,8 @@ export async function showRun(runId: string, opts: { json?: boolean }): Promise<
   const { store } = await projectTracking();
   const run = await store.getRun(runId);
   const history = Object.fromEntries(
-    await Promise.all(Object.keys(run.metrics).sort().map(async (key) => [key, await store.getMetricHistory(runId, key)] as const)),
+    // In one order whatever the store: a folder keeps the order values were logged in, a database its own.
+    await Promise.all(Object.keys(run.metrics).sort().map(async (key) => [key, (await store.getMetricHistory(runId, key)).sort(compareMetricPoints)] as const)),
   );
   if (opts.json) {
     printJson({ ...runJson(run), metric_history: history });

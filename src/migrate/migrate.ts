@@ -178,17 +178,16 @@ async function copyRun(
   }
 }
 
-/** The values of `source` that `held` lacks, counted as a multiset (a value logged twice is copied twice). */
+/**
+ * The values of `source` that `held` lacks: all of them for a metric not copied yet, else those whose
+ * (step, time, value) the destination does not hold. A value logged twice at the same step and time is
+ * one row in MLflow's SQL tables (its primary key), so presence, not a count, is compared.
+ */
 function missingValues(source: readonly Metric[], held: readonly Metric[]): Metric[] {
+  if (held.length === 0) return [...source];
   const key = (m: Metric) => `${m.step} ${m.timestamp} ${Number.isNaN(m.value) ? 'nan' : m.value}`;
-  const have = new Map<string, number>();
-  for (const m of held) have.set(key(m), (have.get(key(m)) ?? 0) + 1);
-  return source.filter((m) => {
-    const n = have.get(key(m)) ?? 0;
-    if (n === 0) return true;
-    have.set(key(m), n - 1);
-    return false;
-  });
+  const have = new Set(held.map(key));
+  return source.filter((m) => !have.has(key(m)));
 }
 
 async function copyModel(snapshot: ModelSnapshot, to: ModelRegistry, counts: MigrationCounts, write: boolean): Promise<void> {

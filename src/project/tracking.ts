@@ -63,7 +63,7 @@ export async function openTracking(
 }
 
 /** `tracking.artifact_root` as an absolute folder (relative values from the project root), if set. */
-function artifactRootSetting(root: string, config: ProjectConfig): string | undefined {
+export function artifactRootSetting(root: string, config: ProjectConfig): string | undefined {
   const setting = config.get('tracking.artifact_root');
   if (!setting) return undefined;
   const value = setting.value;

@@ -135,4 +135,7 @@ export interface ModelRegistry {
    * history and move an alias as one step.
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
+
+  /** Releases connections (a database store); a command's process may also just exit. */
+  close?(): Promise<void>;
 }

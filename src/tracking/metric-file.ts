@@ -43,6 +43,11 @@ export function parseMetricLines(key: string, text: string): Metric[] {
   return out;
 }
 
+/** A metric history's order on every store: by step, then time, then value (NaN last). */
+export function compareMetricPoints(a: Metric, b: Metric): number {
+  return a.step - b.step || a.timestamp - b.timestamp || (Number.isNaN(a.value) ? 1 : 0) - (Number.isNaN(b.value) ? 1 : 0) || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+}
+
 /** MLflow's latest value: the max by (step, timestamp, value). */
 export function latestMetric(history: readonly Metric[]): Metric {
   let best = history[0]!;

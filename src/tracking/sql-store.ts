@@ -73,7 +73,12 @@ function stored(value: number): { value: number; isNan: boolean } {
   return { value, isNan: false };
 }
 
-const metricValue = (row: { value: number; is_nan: boolean | number }) => (row.is_nan ? NaN : Number(row.value));
+/** A stored metric value read back: the largest doubles are the infinities they stand for, so a copy between stores keeps them. */
+function metricValue(row: { value: number; is_nan: boolean | number }): number {
+  if (row.is_nan) return NaN;
+  const value = Number(row.value);
+  return Math.abs(value) === MAX_DOUBLE ? Math.sign(value) * Infinity : value;
+}
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
