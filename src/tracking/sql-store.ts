@@ -150,11 +150,16 @@ export class SqlTrackingStore implements TrackingStore {
         return String(existing.experiment_id);
       }
       const now = Date.now();
+      // Another process may create it meanwhile: its row wins, and this one reads it.
       const [created] = await tx.query<{ experiment_id: number }>(
-        "INSERT INTO experiments (name, lifecycle_stage, creation_time, last_update_time) VALUES (?, 'active', ?, ?) RETURNING experiment_id",
+        "INSERT INTO experiments (name, lifecycle_stage, creation_time, last_update_time) VALUES (?, 'active', ?, ?) ON CONFLICT (name) DO NOTHING RETURNING experiment_id",
         [name, now, now],
       );
-      const id = created!.experiment_id;
+      if (!created) {
+        const [theirs] = await tx.query<ExperimentRow>('SELECT experiment_id FROM experiments WHERE name = ?', [name]);
+        return String(theirs!.experiment_id);
+      }
+      const id = created.experiment_id;
       await tx.run('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?', [this.experimentLocation(id), id]);
       return String(id);
     });
