@@ -17,7 +17,7 @@ import { searchRunFolders } from './search.js';
 import * as files from './run-files.js';
 import { StoreFileError } from './run-files.js';
 import {
-  compareExperiments, statusToInt,
+  compareExperiments, runPreconditions, statusToInt,
   type CreateRunOptions, type Experiment, type Metric, type Run, type RunInfo, type RunStatus,
   type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
 } from './store.js';
@@ -155,10 +155,7 @@ export class FileStore implements TrackingStore {
   // ---- runs: writing
 
   async createRun(options: CreateRunOptions): Promise<RunInfo> {
-    const tags = { 'mlflow.runName': options.runName, ...options.tags };
-    validateTags(tags);
-    const experiment = await this.getExperiment(options.experimentId);
-    if (experiment.lifecycle_stage !== 'active') throw new ConflictError(`experiment '${experiment.name}' is deleted`);
+    const { experiment, tags } = await runPreconditions(this, options);
     const runId = randomUUID().replace(/-/g, '');
     const dir = join(this.root, options.experimentId, runId);
     const info: RunInfo = {

@@ -11,7 +11,7 @@ import { validateMetric, validateParams, validateRunId, validateTags } from './k
 import { latestMetric } from './metric-file.js';
 import { RUN_COLUMNS, searchRunsSql, sqlExperimentIds } from './sql-search.js';
 import {
-  compareExperiments, RUN_STATUSES,
+  compareExperiments, runPreconditions, RUN_STATUSES,
   type CreateRunOptions, type Experiment, type Metric, type Run, type RunInfo, type RunStatus,
   type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
 } from './store.js';
@@ -206,10 +206,7 @@ export class SqlTrackingStore implements TrackingStore {
   // ---- runs: writing
 
   async createRun(options: CreateRunOptions): Promise<RunInfo> {
-    const tags = { 'mlflow.runName': options.runName, ...options.tags };
-    validateTags(tags);
-    const experiment = await this.getExperiment(options.experimentId);
-    if (experiment.lifecycle_stage !== 'active') throw new ConflictError(`experiment '${experiment.name}' is deleted`);
+    const { experiment, tags } = await runPreconditions(this, options);
     const runId = randomUUID().replace(/-/g, '');
     const info: RunInfo = {
       run_id: runId,
