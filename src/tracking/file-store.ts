@@ -17,7 +17,7 @@ import { searchRunFolders } from './search.js';
 import * as files from './run-files.js';
 import { StoreFileError } from './run-files.js';
 import {
-  compareExperiments, statusToInt,
+  compareExperiments, runPreconditions, statusToInt,
   type ArtifactFile, type CreateRunOptions, type ExperimentOptions, type Experiment, type Metric, type Run, type RunInfo, type RunStatus,
   type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
 } from './store.js';
@@ -162,15 +162,8 @@ export class FileStore implements TrackingStore {
   // ---- runs: writing
 
   async createRun(options: CreateRunOptions): Promise<RunInfo> {
-    const tags = { 'mlflow.runName': options.runName, ...options.tags };
-    validateTags(tags);
-    const experiment = await this.getExperiment(options.experimentId);
-    if (experiment.lifecycle_stage !== 'active') throw new ConflictError(`experiment '${experiment.name}' is deleted`);
-    const runId = options.runId ?? randomUUID().replace(/-/g, '');
-    if (options.runId !== undefined) {
-      validateRunId(runId);
-      if (this.findRun(runId)) throw new ConflictError(`run '${runId}' already exists in ${displayPath(this.root)}`);
-    }
+    const { experiment, tags, runId } = await runPreconditions(this, options);
+    if (options.runId !== undefined && this.findRun(runId)) throw new ConflictError(`run '${runId}' already exists in ${displayPath(this.root)}`);
     const dir = join(this.root, options.experimentId, runId);
     const info: RunInfo = {
       run_id: runId,

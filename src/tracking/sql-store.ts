@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, join, relative, isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,7 +11,7 @@ import { validateMetric, validateParams, validateRunId, validateTags } from './k
 import { latestMetric } from './metric-file.js';
 import { RUN_COLUMNS, searchRunsSql, sqlExperimentIds } from './sql-search.js';
 import {
-  compareExperiments, RUN_STATUSES,
+  compareExperiments, runPreconditions, RUN_STATUSES,
   type ArtifactFile, type CreateRunOptions, type Experiment, type ExperimentOptions, type Metric, type Run, type RunInfo, type RunStatus,
   type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
 } from './store.js';
@@ -156,11 +155,16 @@ export class SqlTrackingStore implements TrackingStore {
         return String(existing.experiment_id);
       }
       const now = options.creationTime ?? Date.now();
+      // Another process may create it meanwhile: its row wins, and this one reads it.
       const [created] = await tx.query<{ experiment_id: number }>(
-        "INSERT INTO experiments (name, lifecycle_stage, creation_time, last_update_time) VALUES (?, 'active', ?, ?) RETURNING experiment_id",
+        "INSERT INTO experiments (name, lifecycle_stage, creation_time, last_update_time) VALUES (?, 'active', ?, ?) ON CONFLICT (name) DO NOTHING RETURNING experiment_id",
         [name, now, now],
       );
-      const id = created!.experiment_id;
+      if (!created) {
+        const [theirs] = await tx.query<ExperimentRow>('SELECT experiment_id FROM experiments WHERE name = ?', [name]);
+        return String(theirs!.experiment_id);
+      }
+      const id = created.experiment_id;
       await tx.run('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?', [this.experimentLocation(id), id]);
       return String(id);
     });
@@ -220,12 +224,7 @@ export class SqlTrackingStore implements TrackingStore {
   // ---- runs: writing
 
   async createRun(options: CreateRunOptions): Promise<RunInfo> {
-    const tags = { 'mlflow.runName': options.runName, ...options.tags };
-    validateTags(tags);
-    const experiment = await this.getExperiment(options.experimentId);
-    if (experiment.lifecycle_stage !== 'active') throw new ConflictError(`experiment '${experiment.name}' is deleted`);
-    const runId = options.runId ?? randomUUID().replace(/-/g, '');
-    if (options.runId !== undefined) validateRunId(runId);
+    const { experiment, tags, runId } = await runPreconditions(this, options);
     const info: RunInfo = {
       run_id: runId,
       run_name: options.runName,

@@ -1,7 +1,9 @@
 // The tracking store interface, shaped like MLflow's AbstractStore: the CLI and TrackedRun talk to this,
 // the folder implementation (FileStore) sits behind it, and a SQL store would be another implementation.
 // Entities use MLflow's snake_case field names so they serialise to the JSON MLflow users know.
-import { didYouMean, NotFoundError } from '../core/errors.js';
+import { ConflictError, didYouMean, NotFoundError } from '../core/errors.js';
+import { randomUUID } from 'node:crypto';
+import { validateRunId, validateTags } from './keys.js';
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -115,6 +117,20 @@ export interface TrackingStore {
 
   /** Releases connections (a database store); a command's process may also just exit. */
   close?(): Promise<void>;
+}
+
+/**
+ * What every store checks before it creates a run: the tags it will carry (mlflow.runName first) are
+ * valid, and the experiment exists and is active.
+ */
+export async function runPreconditions(store: TrackingStore, options: CreateRunOptions): Promise<{ experiment: Experiment; tags: Record<string, string>; runId: string }> {
+  const tags = { 'mlflow.runName': options.runName, ...options.tags };
+  validateTags(tags);
+  // A copied run keeps its id (whether the store holds it already is the store's to check).
+  if (options.runId !== undefined) validateRunId(options.runId);
+  const experiment = await store.getExperiment(options.experimentId);
+  if (experiment.lifecycle_stage !== 'active') throw new ConflictError(`experiment '${experiment.name}' is deleted`);
+  return { experiment, tags, runId: options.runId ?? randomUUID().replace(/-/g, '') };
 }
 
 /** Listing order of experiments: the newest first, then by id. */
