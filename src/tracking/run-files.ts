@@ -71,43 +71,40 @@ export function readMetaFile(path: string): Record<string, unknown> | undefined 
   }
 }
 
-/** Every file under `dir` as `{key: content}`, keys with `/` for nested folders (MLflow's nested keys). */
-export function readKeyFiles(dir: string, prefix = '', out = new Map<string, string>()): Map<string, string> {
+/**
+ * Calls `visit` for every regular file under `dir` (recursively, temp files skipped) with its path
+ * relative to `dir`, `/`-separated; nothing when `dir` does not exist.
+ */
+function walkFiles(dir: string, visit: (path: string, file: string) => void, prefix = ''): void {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
   for (const entry of entries) {
-    const key = prefix + entry.name;
-    if (entry.isDirectory()) {
-      readKeyFiles(join(dir, entry.name), `${key}/`, out);
-    } else if (entry.isFile() && !TEMP_FILE.test(entry.name)) {
-      const problem = keyProblem(key);
-      if (problem) throw new StoreFileError(join(dir, entry.name), `invalid key name: ${problem}`);
-      out.set(key, readIfExists(join(dir, entry.name)) ?? '');
-    }
+    if (entry.isDirectory()) walkFiles(join(dir, entry.name), visit, `${prefix}${entry.name}/`);
+    else if (entry.isFile() && !TEMP_FILE.test(entry.name)) visit(prefix + entry.name, join(dir, entry.name));
   }
+}
+
+/** Every file under `dir` as `{key: content}`, keys with `/` for nested folders (MLflow's nested keys). */
+export function readKeyFiles(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  walkFiles(dir, (key, file) => {
+    const problem = keyProblem(key);
+    if (problem) throw new StoreFileError(file, `invalid key name: ${problem}`);
+    out.set(key, readIfExists(file) ?? '');
+  });
   return out;
 }
 
 /** Every file under `dir`, recursively, as `/`-separated paths with sizes, sorted; none when it does not exist. */
-export function listFiles(dir: string, prefix = '', out: { path: string; size: number }[] = []): { path: string; size: number }[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return out;
-    throw error;
-  }
-  for (const entry of entries) {
-    if (entry.isDirectory()) listFiles(join(dir, entry.name), `${prefix}${entry.name}/`, out);
-    else if (entry.isFile() && !TEMP_FILE.test(entry.name)) out.push({ path: prefix + entry.name, size: statSync(join(dir, entry.name)).size });
-  }
-  if (prefix === '') out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return out;
+export function listFiles(dir: string): { path: string; size: number }[] {
+  const out: { path: string; size: number }[] = [];
+  walkFiles(dir, (path, file) => out.push({ path, size: statSync(file).size }));
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** Subfolder names of `dir` (none when it does not exist). */
