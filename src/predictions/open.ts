@@ -12,7 +12,7 @@ import type { PredictionLog } from './record.js';
 // `sqlite:///relative.db`, `sqlite:////absolute.db`); `.mlops/predictions.db` when unset.
 
 /** One backend: how to open its writer side and its reader side. */
-interface PredictionBackend {
+export interface PredictionBackend {
   sink(): Promise<PredictionSink>;
   reader(): Promise<PredictionReader>;
 }
