@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -231,38 +231,85 @@ async function logged(ids: readonly string[]): Promise<PredictionRecord[]> {
   return rows;
 }
 
-test('mlops serve as a process: ready, answers, SIGTERM stops it cleanly (exit 0) with the log written', async () => {
-  const child = spawn(process.execPath, [MLOPS_BIN, 'serve', '--port', '0', 'models:/clf/1'], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  child.stdout.on('data', (d) => (stdout += d));
+/** `mlops serve ARGS` as a child process, once it says it is serving. */
+async function spawnServe(...args: string[]) {
+  const child = spawn(process.execPath, [MLOPS_BIN, 'serve', '--port', '0', ...args], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (out.stdout += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /serving clf version 1 at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      out.stderr += d;
+      const m = /serving clf version \d+ at (http:\/\/127\.0\.0\.1:\d+)/.exec(out.stderr);
       if (m) resolve(m[1]!);
     });
-    child.on('close', () => reject(new Error(`exited before listening: ${stderr}`)));
+    child.on('close', () => reject(new Error(`exited before listening: ${out.stderr}`)));
   });
-  const response = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_records: records }) });
+  return { child, url, exited, out };
+}
+
+const postJson = (url: string, body: unknown, id?: string) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(id ? { 'x-request-id': id } : {}) }, body: JSON.stringify(body) });
+
+test('mlops serve as a process: ready, answers, SIGTERM stops it cleanly (exit 0) with the log written', async () => {
+  const { child, url, exited, out } = await spawnServe('models:/clf/1');
+  const response = await postJson(`${url}/invocations`, { dataframe_records: records });
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { predictions: expected });
   const id = 'sigterm-test-request';
-  await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify(records[0]) });
+  await postJson(`${url}/predict`, records[0], id);
   child.kill('SIGTERM');
-  assert.equal(await exited, 0, stderr);
-  assert.match(stderr, /stopped\n$/);
+  assert.equal(await exited, 0, out.stderr);
+  assert.match(out.stderr, /stopped\n$/);
   assert.equal((await logged([id])).length, 1, 'the last request is in the log after SIGTERM');
   // Not on a terminal: structured JSON access logs on stdout.
-  const access = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const access = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(access.some((l) => l.reqId === id && l.res?.statusCode === 200));
+});
+
+test('--workers 2: two processes share the port, /metrics counts both, SIGTERM under load loses no logged row', async () => {
+  const { child, url, exited, out } = await spawnServe('--workers', '2', 'models:/clf/1');
+  assert.match(out.stderr, /with 2 workers/);
+  const pids = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n');
+  assert.equal(pids.length, 2, 'two worker processes');
+  const warm = await Promise.all([...Array(40).keys()].map((i) => postJson(`${url}/predict`, records[i % records.length], `warm-${i}`)));
+  assert.ok(warm.every((r) => r.status === 200));
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert.match(metrics, /^mlops_http_requests_total\{route="\/predict",method="POST",status="200"\} 40$/m, 'both workers\' requests');
+  assert.match(metrics, /^mlops_model_info\{name="clf",version="1",source="models:\/clf\/1"\} 1$/m);
+
+  // Eight clients keep sending until the server is gone; SIGTERM arrives in the middle.
+  const answered: string[] = [];
+  let n = 0;
+  const clients = [...Array(8).keys()].map(async (c) => {
+    for (;;) {
+      const id = `drain-${c}-${n++}`;
+      try {
+        const r = await postJson(`${url}/predict`, records, id);
+        if (r.status !== 200) throw new Error(`status ${r.status}: ${await r.text()}`);
+        await r.json();
+        answered.push(id);
+      } catch (error) {
+        return error as Error;
+      }
+    }
+  });
+  while (answered.length < 100) await new Promise((r) => setTimeout(r, 5));
+  child.kill('SIGTERM');
+  const endings = await Promise.all(clients);
+  assert.equal(await exited, 0, out.stderr);
+  for (const e of endings) assert.doesNotMatch(e.message, /^status/, 'no request refused with an HTTP error');
+  const rows = await logged(answered);
+  assert.equal(rows.length, answered.length * records.length, 'every answered request has all its rows in the log');
 });
 
 test('an unknown model URI or bad options: exit 2 before listening', async () => {
   const cases: [string[], RegExp][] = [
     [['serve', 'models:/nope@champion', '--port', '0'], /no registered model named "nope"/],
+    [['serve', 'models:/nope@champion', '--port', '0', '--workers', '2'], /no registered model named "nope"/],
     [['serve', 'models:/clf@champion', '--port', 'http'], /--port: expected a port number 0-65535, got "http"/],
+    [['serve', 'models:/clf@champion', '--port', '0', '--workers', '0'], /--workers: expected a positive number of processes, got "0"/],
+    [['serve', 'models:/clf@champion', '--port', '0', '--retention', '3 days'], /--retention: expected a duration like 30d/],
     [['serve', 'missing/model.json', '--port', '0'], /missing\/model.json/],
     [['serve', '--api-key-env', 'MLOPS_TEST_UNSET_KEY', '--port', '0'], /the environment variable MLOPS_TEST_UNSET_KEY is not set or empty/],
   ];

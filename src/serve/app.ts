@@ -43,7 +43,7 @@ export function buildApp(ctx: ServerContext, metrics: ServerMetrics, options: Ap
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error_code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` }));
 
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.text()));
   mlflowRoutes(app, ctx);
   v2Routes(app, ctx);
   predictRoute(app, ctx);
