@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Papa from 'papaparse';
 import { BatchedPredictionLog } from '../src/predictions/batched.js';
-import { PREDICTION_BACKENDS } from '../src/predictions/open.js';
+import { predictionBackend } from '../src/predictions/open.js';
 import { record } from './prediction-log-contract.js';
 import { runMlops, writeFiles } from './helpers.js';
 
@@ -20,7 +20,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mlops-predictions-'));
   writeFiles(dir, { '.mlops/config': '' });
-  const backend = await PREDICTION_BACKENDS.open(join(dir, '.mlops', 'predictions.db'), dir);
+  const backend = predictionBackend(join(dir, '.mlops', 'predictions.db'), dir);
   const log = new BatchedPredictionLog(await backend.sink(), (e) => assert.fail(e));
   // Ten rows an hour apart, the newest an hour ago: req-0 (10 h ago) ... req-9 (1 h ago); req-8 and req-9 are reg's.
   log.append([...Array(10).keys()].map((i) => record(i, { time: new Date(now - (10 - i) * HOUR).toISOString(), ...(i >= 8 ? { model: { name: 'reg', version: 3 }, prediction: 20.5 + i, probabilities: undefined } : {}) })));

@@ -11,6 +11,7 @@ import { openPredictionReader } from '../src/predictions/open.js';
 import type { PredictionRecord } from '../src/predictions/record.js';
 import { startServer, type RunningServer, type ServeOptions } from '../src/serve/server.js';
 import { MLOPS_BIN, gitInit, runMlops, writeFiles } from './helpers.js';
+import { postgresDatabase } from './postgres.js';
 
 // `mlops serve` against real servers on 127.0.0.1 (ephemeral ports), a real trained and registered
 // model, real HTTP requests; answers are checked against `mlops predict` on the same rows. MLOPS_ROOT
@@ -230,6 +231,28 @@ async function logged(ids: readonly string[]): Promise<PredictionRecord[]> {
   await reader.close();
   return rows;
 }
+
+test('the log read back by mlops predictions; with predictions.uri = postgresql://... the server logs there', async (t) => {
+  const server = await serve(t);
+  const answer = await call(server, '/predict', records.slice(0, 2));
+  await server.close();
+  const listed = await ok('predictions', 'list', '--json', '--model', 'clf', '--limit', '1000');
+  const mine = JSON.parse(listed.stdout).filter((r: PredictionRecord) => r.request_id === answer.json.request_id);
+  assert.deepEqual(mine.map((r: PredictionRecord) => [r.input, r.prediction]), [[records[0], expected[0]], [records[1], expected[1]]]);
+  const exported = (await ok('predictions', 'export', '--model', 'clf')).stdout;
+  assert.match(exported.split('\n')[0]!, new RegExp(`^request_id,time,model,version,prediction,${columns.join(',')},probability_`));
+  assert.ok(exported.includes(answer.json.request_id));
+
+  const uri = await postgresDatabase(t, 'serve_log');
+  if (uri === undefined) return;
+  writeFileSync(join(dir, '.mlops', 'config.local'), `[predictions]\n    uri = ${uri}\n`);
+  t.after(() => rmSync(join(dir, '.mlops', 'config.local'), { force: true }));
+  const pgServer = await serve(t);
+  const pgAnswer = await call(pgServer, '/predict', records[2]);
+  await pgServer.close();
+  const fromPg = JSON.parse((await ok('predictions', 'list', '--json')).stdout);
+  assert.deepEqual(fromPg.map((r: PredictionRecord) => [r.request_id, r.input, r.prediction]), [[pgAnswer.json.request_id, records[2], expected[2]]]);
+});
 
 /** `mlops serve ARGS` as a child process, once it says it is serving. */
 async function spawnServe(...args: string[]) {
