@@ -181,6 +181,57 @@ test('bad input is a 4xx naming the field and row, and the server keeps serving'
   assert.match(metrics, /^mlops_unseen_categories_total\{column="MTRANS"\} 1$/m);
 });
 
+test('text/csv bodies: the model\'s na_values are missing, as mlops predict reads a file; CSV errors name the row', async (t) => {
+  const server = await serve(t);
+  const lines = readFileSync(join(dir, 'rows.csv'), 'utf8').trim().split('\n');
+  const age = columns.indexOf('Age');
+  const withNa = [lines[0], ...lines.slice(1).map((l, i) => l.split(',').map((v, j) => (j === age && i < 3 ? ['NA', 'N/A', ''][i] : v)).join(','))].join('\n') + '\n';
+  writeFileSync(join(dir, 'rows-na.csv'), withNa);
+  const predicted = (await ok('predict', '--model', 'models:/clf@champion', '--input', 'rows-na.csv')).stdout.trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+  const r = await call(server, '/invocations', withNa, 'text/csv');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.predictions, predicted);
+  const bad: [string, RegExp][] = [
+    [withNa.replace(/\n[^\n]*\n$/, `\n${lines[6]!.replace(/,[^,]*$/, '')}\n`), /^row 6: expected 16 fields as in the header, found 15$/],
+    [withNa.replace(/^([^\n]*\n[^\n]*\n)([^,]*),([^,]*),/, '$1$2,old,'), /^row 2: field 'Age': non-numeric value "old"/],
+    [`${lines[0]}\n`, /no data rows below the header/],
+    ['', /empty batch/],
+  ];
+  for (const [body, message] of bad) {
+    const e = await call(server, '/invocations', body, 'text/csv');
+    assert.equal(e.status, 400, e.text);
+    assert.match(e.json.message, message);
+  }
+});
+
+test('/predict probabilities carry no float noise (15 decimals) and match mlops predict\'s', async (t) => {
+  const server = await serve(t);
+  const printed = (await ok('predict', '--model', 'models:/clf@champion', '--input', 'rows.csv')).stdout.trim().split('\n');
+  const header = printed[0]!.split(',');
+  const r = await call(server, '/predict', records);
+  r.json.predictions.forEach((p: { probabilities: Record<string, number> }, i: number) => {
+    const cells = printed[i + 1]!.split(',');
+    for (const [c, v] of Object.entries(p.probabilities)) {
+      assert.equal(v, Math.round(v * 1e15) / 1e15, `${v} has at most 15 decimals`);
+      assert.ok(Math.abs(v - Number(cells[header.indexOf(`proba_${c}`)])) < 1e-14, `${c}: ${v}`);
+    }
+  });
+});
+
+test('rate limit: past the limit a client gets 429 with Retry-After; health probes and /metrics are exempt; the server keeps serving', async (t) => {
+  const server = await serve(t, { rateLimit: { max: 3, windowMs: 60_000 } });
+  for (let i = 0; i < 3; i++) assert.equal((await call(server, '/predict', records[0])).status, 200);
+  const refused = await fetch(server.url + '/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records[0]) });
+  assert.equal(refused.status, 429);
+  assert.ok(Number(refused.headers.get('retry-after')) > 0);
+  const body = (await refused.json()) as { error_code: string; message: string };
+  assert.equal(body.error_code, 'RATE_LIMITED');
+  assert.match(body.message, /^rate limit exceeded: at most 3 requests per 60 s from one client; retry in /);
+  for (let i = 0; i < 5; i++) assert.equal((await call(server, '/health')).status, 200);
+  assert.equal((await call(server, '/predict', records[0])).status, 429, 'still limited');
+  assert.match((await call(server, '/metrics')).text, /^mlops_http_requests_total\{route="\/predict",method="POST",status="429"\} 2$/m);
+});
+
 test('/metrics: requests by route and status, latency, rows and classes, model info, log backlog', async (t) => {
   const server = await serve(t);
   await call(server, '/invocations', { dataframe_records: records });
@@ -287,7 +338,10 @@ test('mlops serve as a process: ready, answers, SIGTERM stops it cleanly (exit 0
   assert.equal((await logged([id])).length, 1, 'the last request is in the log after SIGTERM');
   // Not on a terminal: structured JSON access logs on stdout.
   const access = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.ok(access.some((l) => l.reqId === id && l.res?.statusCode === 200));
+  const line = access.find((l) => l.reqId === id);
+  assert.deepEqual([line.method, line.url, line.route, line.status, line.client, line.msg], ['POST', '/predict', '/predict', 200, '127.0.0.1', 'request']);
+  assert.equal(typeof line.duration_ms, 'number');
+  assert.equal(access.filter((l) => l.reqId === id).length, 1, 'one line per request');
 });
 
 test('--workers 2: two processes share the port, /metrics counts both, SIGTERM under load loses no logged row', async () => {
@@ -333,6 +387,7 @@ test('an unknown model URI or bad options: exit 2 before listening', async () =>
     [['serve', 'models:/clf@champion', '--port', 'http'], /--port: expected a port number 0-65535, got "http"/],
     [['serve', 'models:/clf@champion', '--port', '0', '--workers', '0'], /--workers: expected a positive number of processes, got "0"/],
     [['serve', 'models:/clf@champion', '--port', '0', '--retention', '3 days'], /--retention: expected a duration like 30d/],
+    [['serve', 'models:/clf@champion', '--port', '0', '--rate-limit', '100'], /--rate-limit: expected requests per unit, e.g. 100\/s/],
     [['serve', 'missing/model.json', '--port', '0'], /missing\/model.json/],
     [['serve', '--api-key-env', 'MLOPS_TEST_UNSET_KEY', '--port', '0'], /the environment variable MLOPS_TEST_UNSET_KEY is not set or empty/],
   ];

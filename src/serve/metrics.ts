@@ -40,11 +40,14 @@ export class ServerMetrics {
     this.latency.observe({ route }, seconds);
   }
 
-  predicted(classes: readonly string[], predicted: Int32Array, unseen: Map<string, number>): void {
-    this.rows.inc(predicted.length);
-    const counts = new Array<number>(classes.length).fill(0);
-    for (const k of predicted) counts[k]!++;
-    counts.forEach((n, k) => n > 0 && this.classes.inc({ class: classes[k]! }, n));
+  /** `rows` predicted, with a classifier's class indexes to count by class. */
+  predicted(rows: number, unseen: Map<string, number>, byClass?: { classes: readonly string[]; predicted: Int32Array }): void {
+    this.rows.inc(rows);
+    if (byClass) {
+      const counts = new Array<number>(byClass.classes.length).fill(0);
+      for (const k of byClass.predicted) counts[k]!++;
+      counts.forEach((n, k) => n > 0 && this.classes.inc({ class: byClass.classes[k]! }, n));
+    }
     for (const [column, n] of unseen) this.unseen.inc({ column }, n);
   }
 

@@ -17,6 +17,7 @@ export interface ServeOptions {
   readonly bodyLimit: number;
   readonly accessLog: boolean;
   readonly apiKey?: string;
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
   /** How often to look whether the served alias moved, in ms (0: never). */
   readonly reloadInterval: number;
   /** How long logged predictions are kept (overrides predictions.retention), e.g. `30d`. */
@@ -56,7 +57,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }, options.warn);
   const current = () => slot.current;
   const scorer = new Scorer(current, metrics, log);
-  const app = buildApp({ version: options.version, scorer, model: current, ready: () => true }, metrics, options);
+  const app = await buildApp({ version: options.version, scorer, model: current, ready: () => true }, metrics, options);
   const url = await app.listen({ host: options.host, port: options.port });
   slot.watch(options.reloadInterval);
   return {

@@ -14,7 +14,10 @@ interface ServeFlags {
   apiKeyEnv?: string;
   retention?: string;
   workers: string;
+  rateLimit?: string;
 }
+
+const WINDOWS: Record<string, number> = { s: 1000, sec: 1000, second: 1000, m: 60_000, min: 60_000, minute: 60_000, h: 3600_000, hour: 3600_000 };
 
 /** Runs `stop` on the first SIGTERM or SIGINT; a second signal while stopping is ignored, not fatal. */
 function onStopSignal(stop: () => void): void {
@@ -36,6 +39,7 @@ export function register(program: Command): void {
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
     .option('--workers <n>', 'processes serving requests, each on its own core', '1')
     .option('--body-limit <MiB>', 'largest request body in MiB', '10')
+    .option('--rate-limit <n/unit>', 'at most n requests per client address per second, minute or hour, e.g. 100/s, 3000/min (each worker counts its own)')
     .option('--api-key-env <VAR>', 'require Authorization: Bearer <the value of this environment variable> (health probes stay open)')
     .option('--retention <duration>', 'delete logged predictions older than this, e.g. 30d, 12h (default: predictions.retention in .mlops/config, else keep all)')
     .option('--reload-interval <seconds>', 'how often to look whether the served alias moved (0: never)', '2')
@@ -60,6 +64,12 @@ export function register(program: Command): void {
         } catch (error) {
           throw new UsageError(`--retention: ${(error as Error).message}`);
         }
+      }
+      let rateLimit;
+      if (opts.rateLimit !== undefined) {
+        const m = /^(\d+)\/(\w+)$/.exec(opts.rateLimit.trim());
+        if (!m || Number(m[1]) < 1 || !WINDOWS[m[2]!]) throw new UsageError(`--rate-limit: expected requests per unit, e.g. 100/s, 3000/min, 50000/h; got ${JSON.stringify(opts.rateLimit)}`);
+        rateLimit = { max: Number(m[1]), windowMs: WINDOWS[m[2]!]! };
       }
       const apiKey = opts.apiKeyEnv === undefined ? undefined : process.env[opts.apiKeyEnv];
       if (opts.apiKeyEnv !== undefined && !apiKey) throw new UsageError(`--api-key-env: the environment variable ${opts.apiKeyEnv} is not set or empty`);
@@ -90,6 +100,7 @@ export function register(program: Command): void {
           accessLog: !process.stdout.isTTY,
           reloadInterval: interval * 1000,
           apiKey,
+          rateLimit,
           retention: opts.retention,
           version: command.parent?.version() ?? '',
           warn,
