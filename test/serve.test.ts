@@ -305,6 +305,40 @@ test('the log read back by mlops predictions; with predictions.uri = postgresql:
   assert.deepEqual(fromPg.map((r: PredictionRecord) => [r.request_id, r.input, r.prediction]), [[pgAnswer.json.request_id, records[2], expected[2]]]);
 });
 
+test('a regression model is served: /predict answers {"value": x}, /invocations numbers, v2 an FP64 tensor, as mlops predict', async (t) => {
+  const reg = mkdtempSync(join(tmpdir(), 'mlops-serve-reg-'));
+  t.after(() => rmSync(reg, { recursive: true, force: true }));
+  writeFiles(reg, { 'params.yaml': PARAMS.replace('target: NObeyesdad', 'target: Weight\n  task: regression'), 'data/raw/obesity.csv': generateObesity(200, 4) });
+  gitInit(reg);
+  const run = async (...args: string[]) => {
+    const r = await runMlops(args, { cwd: reg, env: { MLOPS_ROOT: reg } });
+    assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  await run('prepare');
+  await run('train');
+  await run('models', 'register', 'reg', '--alias', 'champion');
+  const rows = records.map(({ Weight: _, ...rest }) => ({ ...rest, NObeyesdad: 'Normal_Weight' }));
+  writeFileSync(join(reg, 'rows.csv'), [Object.keys(rows[0]!).join(','), ...rows.map((r) => Object.values(r).join(','))].join('\n') + '\n');
+  const values = (await run('predict', '--model', 'models:/reg@champion', '--input', 'rows.csv')).stdout.trim().split('\n').slice(1).map(Number);
+  const server = await startServer({ project: Project.open(reg), model: 'models:/reg@champion', host: '127.0.0.1', port: 0, bodyLimit: 1 << 20, accessLog: false, reloadInterval: 0, version: 'test', warn: () => {} });
+  t.after(() => server.close());
+  const one = await call(server, '/predict', rows[0]);
+  assert.equal(one.status, 200, one.text);
+  assert.deepEqual(one.json.predictions, [{ value: values[0] }]);
+  assert.deepEqual((await call(server, '/invocations', { dataframe_records: rows })).json, { predictions: values });
+  const inputs = Object.keys(rows[0]!).map((c) => ({ name: c, shape: [rows.length], datatype: 'BYTES', data: rows.map((r) => (r as Record<string, unknown>)[c]) }));
+  const infer = await call(server, '/v2/models/reg/infer', { inputs });
+  assert.deepEqual(infer.json.outputs, [{ name: 'predict', datatype: 'FP64', shape: [rows.length], data: values }]);
+  assert.deepEqual((await call(server, '/v2/models/reg')).json.outputs, [{ name: 'predict', datatype: 'FP64', shape: [-1] }]);
+  await server.close();
+  const reader = await openPredictionReader(Project.open(reg));
+  t.after(() => reader.close());
+  const logged: PredictionRecord[] = [];
+  for await (const r of reader.rows({ model: 'reg' })) logged.push(r);
+  assert.deepEqual(logged.slice(0, 1).map((r) => [r.prediction, r.probabilities]), [[values[0], undefined]]);
+});
+
 /** `mlops serve ARGS` as a child process, once it says it is serving. */
 async function spawnServe(...args: string[]) {
   const child = spawn(process.execPath, [MLOPS_BIN, 'serve', '--port', '0', ...args], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -414,17 +448,17 @@ test('with an API key, every route but the health probes needs the bearer token;
   for (const open of ['/ping', '/health', '/v2/health/live', '/v2/health/ready']) assert.equal((await fetch(server.url + open)).status, 200, open);
 });
 
-test('when the served alias moves, the new version is loaded aside and switched in with no failed request; a broken one is refused', async (t) => {
+test('when the served alias moves, the new version is loaded aside and switched in under load with no failed or mixed request; rollback switches back; a broken one is refused', async (t) => {
   const warnings: string[] = [];
   const server = await serve(t, { warn: (m) => warnings.push(m) });
   let stop = false;
-  const answered: { status: number; version: number }[] = [];
-  // Clients keep calling through the switch; each answer names the one version that produced it.
+  const answered: { status: number; version: number; predictions: { class: string; probabilities: Record<string, number> }[] }[] = [];
+  // Eight clients keep calling through the switch; each answer names the one version that produced it.
   const load = Promise.all(
-    [0, 1, 2].map(async () => {
+    [...Array(8).keys()].map(async () => {
       while (!stop) {
         const r = await call(server, '/predict', records);
-        answered.push({ status: r.status, version: r.json?.model?.version });
+        answered.push({ status: r.status, version: r.json?.model?.version, predictions: r.json?.predictions });
       }
     }),
   );
@@ -433,18 +467,37 @@ test('when the served alias moves, the new version is loaded aside and switched 
   await ok('models', 'register', 'clf', '--alias', 'champion');
   await server.checkForSwitch();
   const after = answered.length;
-  while (answered.length < after + 9) await new Promise((r) => setTimeout(r, 5));
+  while (answered.length < after + 24) await new Promise((r) => setTimeout(r, 5));
   stop = true;
   await load;
   assert.ok(answered.every((a) => a.status === 200), 'no failed request');
   assert.ok(answered.some((a) => a.version === 1) && answered.some((a) => a.version === 2), 'both versions answered');
-  const firstTwo = answered.findIndex((a) => a.version === 2);
+  // Not mixed: every answer is, row for row, what `mlops predict` gives with the version it names.
+  const byVersion: Record<number, string[][]> = {};
+  for (const v of [1, 2]) byVersion[v] = (await ok('predict', '--model', `models:/clf/${v}`, '--input', 'rows.csv')).stdout.trim().split('\n').slice(1).map((l) => l.split(','));
+  assert.notDeepEqual(byVersion[1], byVersion[2], 'the versions answer differently');
+  for (const a of answered) {
+    a.predictions.forEach((p, i) => {
+      const printed = byVersion[a.version]![i]!;
+      assert.equal(p.class, printed[0]);
+      Object.values(p.probabilities).forEach((v, k) => assert.ok(Math.abs(v - Number(printed[k + 1])) < 1e-14));
+    });
+  }
   // Up to one request per client was scored before the switch and answered after it returned.
-  assert.ok(answered.slice(after + 3).every((a) => a.version === 2), 'once switched, only the new version answers');
-  assert.ok(firstTwo > 0);
+  assert.ok(answered.slice(after + 8).every((a) => a.version === 2), 'once switched, only the new version answers');
   assert.equal((await call(server, '/version')).json.model.version, 2);
   assert.match((await call(server, '/metrics')).text, /^mlops_model_info\{name="clf",version="2",source="models:\/clf@champion"\} 1$/m);
   assert.deepEqual(warnings, ['switched to clf version 2']);
+
+  // Rolled back: the alias moves to version 1 again, and so does the server.
+  await ok('models', 'rollback', 'clf');
+  await server.checkForSwitch();
+  assert.equal((await call(server, '/version')).json.model.version, 1);
+  assert.deepEqual((await call(server, '/invocations', { dataframe_records: records })).json, { predictions: expected });
+  await ok('models', 'alias', 'clf', '2', 'champion');
+  await server.checkForSwitch();
+  assert.equal((await call(server, '/version')).json.model.version, 2);
+  warnings.splice(1);
 
   // Version 3's stored model is damaged after registration: the server keeps version 2 and says why.
   writeFileSync(join(dir, 'params.yaml'), PARAMS.replace('n_estimators: [20]', 'n_estimators: [4]'));
