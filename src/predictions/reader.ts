@@ -1,4 +1,4 @@
-import type { PredictionRecord } from '../serve/prediction-log.js';
+import type { PredictionRecord } from './record.js';
 
 /** Which logged predictions to read back: one model (optionally some of its versions) in [from, to). */
 export interface PredictionQuery {
@@ -9,6 +9,8 @@ export interface PredictionQuery {
   /** Exclusive upper bound on the record's time. */
   readonly to?: Date;
   readonly limit?: number;
+  /** With `limit`: the newest `limit` rows rather than the oldest (still returned in time order). */
+  readonly newest?: boolean;
 }
 
 /**

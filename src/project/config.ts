@@ -33,6 +33,12 @@ export const CONFIG_SECTIONS: Readonly<Record<string, SectionSpec>> = {
       experiment: { help: 'the experiment runs are recorded in (default: Default)' },
     },
   },
+  predictions: {
+    keys: {
+      uri: { help: "where mlops serve logs predictions: a SQLite file path (relative to the project root; default .mlops/predictions.db), sqlite: or postgresql:// URI" },
+      retention: { help: 'how long logged predictions are kept, e.g. 30d, 12h, 2w (default: forever)' },
+    },
+  },
 };
 
 /** A key as the command line and messages write it: `cache.dir`, `remote.name.url`. */

@@ -4,7 +4,7 @@ import type { RawTable } from '../ml/raw.js';
 import { checkTable, unseenCategories } from './input.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServedModel } from './model.js';
-import type { PredictionLog, PredictionRecord } from './prediction-log.js';
+import type { PredictionLog, PredictionRecord } from '../predictions/record.js';
 
 /** A scored batch: the model that answered (one model per request, even across a switch) and rows. */
 export interface Scored {

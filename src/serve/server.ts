@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import type { Project } from '../project/project.js';
+import { openPredictionLog } from '../predictions/open.js';
 import { buildApp } from './app.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, type ServedModel } from './model.js';
-import { JsonLinesPredictionLog } from './prediction-log.js';
 import { ModelSlot } from './reload.js';
 import { Scorer } from './scoring.js';
 
@@ -19,6 +18,8 @@ export interface ServeOptions {
   readonly apiKey?: string;
   /** How often to look whether the served alias moved, in ms (0: never). */
   readonly reloadInterval: number;
+  /** How long logged predictions are kept (overrides predictions.retention), e.g. `30d`. */
+  readonly retention?: string;
   /** The mlops version /version reports. */
   readonly version: string;
   /** Where what the client cannot see is told (a log write failing, a model switch). */
@@ -35,13 +36,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The prediction log's default place: in the project's .mlops/ folder, beside the cache. */
-export const predictionLogPath = (project: Project) => join(project.mlopsDir, 'predictions.jsonl');
-
-/** Loads the model (so a bad URI fails before listening), then listens. */
+/** Loads the model and opens the log (so a bad URI or setting fails before listening), then listens. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const model = await loadServedModel(options.project, options.model);
-  const log = new JsonLinesPredictionLog(predictionLogPath(options.project), (e) => options.warn(`warning: prediction log: ${e.message}; will retry`));
+  const log = await openPredictionLog(options.project, { retention: options.retention, onError: (e) => options.warn(`warning: prediction log: ${e.message}; will retry`) });
   const metrics = new ServerMetrics(() => log.backlog);
   metrics.serving(model);
   const slot = new ModelSlot(model, options.project, (next) => {

@@ -12,6 +12,7 @@ interface ServeFlags {
   bodyLimit: string;
   reloadInterval: string;
   apiKeyEnv?: string;
+  retention?: string;
 }
 
 export function register(program: Command): void {
@@ -23,12 +24,14 @@ export function register(program: Command): void {
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
     .option('--body-limit <MiB>', 'largest request body in MiB', '10')
     .option('--api-key-env <VAR>', 'require Authorization: Bearer <the value of this environment variable> (health probes stay open)')
+    .option('--retention <duration>', 'delete logged predictions older than this, e.g. 30d, 12h (default: predictions.retention in .mlops/config, else keep all)')
     .option('--reload-interval <seconds>', 'how often to look whether the served alias moved (0: never)', '2')
     .action(async (model: string, opts: ServeFlags, command: Command) => {
-      const [{ UsageError }, { openProject }, { startServer }] = await Promise.all([
+      const [{ UsageError }, { openProject }, { startServer }, { parseRetention }] = await Promise.all([
         import('../../core/errors.js'),
         import('../project.js'),
         import('../../serve/server.js'),
+        import('../../predictions/open.js'),
       ]);
       const port = Number(opts.port);
       if (!/^\d+$/.test(opts.port) || port > 65535) throw new UsageError(`--port: expected a port number 0-65535, got ${JSON.stringify(opts.port)}`);
@@ -36,6 +39,13 @@ export function register(program: Command): void {
       if (!(limit > 0)) throw new UsageError(`--body-limit: expected a positive number of MiB, got ${JSON.stringify(opts.bodyLimit)}`);
       const interval = Number(opts.reloadInterval);
       if (!(interval >= 0)) throw new UsageError(`--reload-interval: expected a number of seconds, got ${JSON.stringify(opts.reloadInterval)}`);
+      if (opts.retention !== undefined) {
+        try {
+          parseRetention(opts.retention);
+        } catch (error) {
+          throw new UsageError(`--retention: ${(error as Error).message}`);
+        }
+      }
       const apiKey = opts.apiKeyEnv === undefined ? undefined : process.env[opts.apiKeyEnv];
       if (opts.apiKeyEnv !== undefined && !apiKey) throw new UsageError(`--api-key-env: the environment variable ${opts.apiKeyEnv} is not set or empty`);
       let server;
@@ -49,6 +59,7 @@ export function register(program: Command): void {
           accessLog: !process.stdout.isTTY,
           reloadInterval: interval * 1000,
           apiKey,
+          retention: opts.retention,
           version: command.parent?.version() ?? '',
           warn: (message) => process.stderr.write(`${message}\n`),
         });
