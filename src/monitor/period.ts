@@ -1,16 +1,19 @@
 import { UsageError } from '../core/errors.js';
+import { parseRetention } from '../predictions/open.js';
 
 // The time a check covers and how it is cut into windows: `--since 7d` (up to now) or `--from T --to T`
 // (ISO 8601), cut into `--window 1d` windows starting at `from` (the last one ends at `to`, so it may
 // be shorter). Without --window the period is one window.
 
-const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `30m`, `12h`, `7d`, `2w` (also `1.5h`) in milliseconds. */
+/** `30m`, `12h`, `7d`, `2w` in milliseconds (the prediction log's retention syntax, without `forever`). */
 export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim());
-  const ms = m ? Number(m[1]) * UNITS[m[2]!]! : NaN;
-  if (!(ms > 0)) throw new UsageError(`${flag}: expected a duration such as 30m, 12h, 7d or 2w, got ${JSON.stringify(text)}`);
+  let ms: number | undefined;
+  try {
+    ms = parseRetention(text);
+  } catch {
+    ms = undefined;
+  }
+  if (ms === undefined) throw new UsageError(`${flag}: expected a duration such as 30m, 12h, 7d or 2w, got ${JSON.stringify(text)}`);
   return ms;
 }
 
