@@ -48,7 +48,7 @@ export const PSI_FLOOR = 1e-4;
 /** numpy.quantile's default (linear) of an ascending sample, with numpy's interpolation formula. */
 export function quantile(sorted: Float64Array, q: number): number {
   const n = sorted.length;
-  const virtual = n * q + (1 + q * -1) - 1;
+  const virtual = (n - 1) * q;
   const lo = Math.max(0, Math.min(n - 1, Math.floor(virtual)));
   const hi = Math.min(n - 1, lo + 1);
   const t = virtual - lo;
