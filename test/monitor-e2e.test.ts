@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -269,4 +269,22 @@ test('monitor outcomes: unmatched labels and predictions are counted; bad labels
   await bad('labels.csv', 'request_id,y\n', /no data rows/);
   await bad('labels.csv', `request_id,y\n${k},Normal_Weight\n`, /--min accuracy: expected METRIC=NUMBER/, '--min', 'accuracy');
   assert.equal((await ok('runs', 'list', '--json')).stdout, runsBefore, 'no run recorded for bad input');
+});
+
+test('registration keeps the training split as the reference; a version registered without one is one clear line, exit 2', async () => {
+  const v1 = JSON.parse((await ok('models', 'show', 'obesity_classifier', '1', '--json')).stdout);
+  const md5 = v1.files['reference.csv'];
+  const object = join(dir, '.mlops', 'cache', 'files', 'md5', md5.slice(0, 2), md5.slice(2));
+  assert.equal(readFileSync(object, 'utf8'), readFileSync(join(dir, 'data', 'split', 'train.csv'), 'utf8'));
+  rmSync(join(dir, 'data', 'split', 'train.csv'));
+  await ok('models', 'register', 'obesity_classifier');
+  const v2 = JSON.parse((await ok('models', 'show', 'obesity_classifier', '2', '--json')).stdout);
+  assert.deepEqual(Object.keys(v2.files).sort(), ['model.json', 'transform.json']);
+  const r = await mlops('monitor', 'drift', 'models:/obesity_classifier/2', '--from', from, '--to', to);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /models:\/obesity_classifier\/2: version 2 of model "obesity_classifier" has no training reference/);
+  const path = await mlops('monitor', 'drift', 'models/model.json');
+  assert.equal(path.code, 2);
+  assert.match(path.stderr, /models\/model.json: expected a registered model/);
 });
