@@ -1,6 +1,6 @@
-import { PANDAS_NA_VALUES, parseDecimal, type Cell } from '../core/csv.js';
-import { UsageError } from '../core/errors.js';
-import { detectDrift, type ColumnDrift, type DriftOptions } from '../drift/detect.js';
+import { PANDAS_NA_VALUES, parseDecimal, shortText, type Cell } from '../core/csv.js';
+import { ConfigError, UsageError } from '../core/errors.js';
+import { decideColumns, emptySample, isNumericColumn, testLabels, testNumbers, toLabels, toNumbers, type ColumnDrift, type DriftOptions } from '../drift/detect.js';
 import type { Table } from '../drift/read.js';
 import { sortFloat64 } from '../drift/sort.js';
 import type { PredictionReader } from '../predictions/reader.js';
@@ -9,7 +9,7 @@ import { windowAt, windowCount, windowIndex, type Period, type Window } from './
 
 // `monitor drift`: the logged raw inputs, window by window, against the training reference, with the
 // tests `mlops drift` runs (its detectDrift, unchanged) plus a distance per column. Rows are streamed
-// in time order and only the current window's cells are held, so memory is one window, not the log.
+// in time order and only the current window's values are held, so memory is one window, not the log.
 
 /** What decides that a column drifted: the corrected p-value, the distance, or both at once. */
 export type DriftRule = 'p-value' | 'distance' | 'both';
@@ -56,24 +56,32 @@ export interface DriftQuery {
 
 /** Every window of the period, in order, each tested against `reference` unless too small. */
 export async function monitorDrift(reader: Reader, query: DriftQuery, reference: Table, period: Period, options: MonitorDriftOptions): Promise<MonitorWindow[]> {
-  const profile = new ReferenceProfile(reference);
+  const names = options.columns ?? reference.columns;
+  for (const name of names) if (!reference.values.has(name)) throw new UsageError(`--columns: no column '${name}' in the training reference (${reference.file})`);
+  const profiles = names.map((name) => profileOf(name, reference));
   const na = new Set(PANDAS_NA_VALUES);
-  const columns = reference.columns;
   const results: MonitorWindow[] = [];
   let current = 0;
-  let cells: Cell[][] = columns.map(() => []);
+  let rows = 0;
+  let samples = profiles.map((p) => p.sample());
   const close = () => {
-    results.push(testWindow(windowAt(period, current), cells, reference, profile, options));
-    cells = columns.map(() => []);
+    results.push(testWindow(windowAt(period, current), rows, names, profiles, samples, options));
+    samples = profiles.map((p) => p.sample());
+    rows = 0;
     current++;
   };
+  // Times are ISO 8601 in UTC, so text order is time order: the window ends compare as text, no parse per row.
+  let end = windowAt(period, 0).to.toISOString();
   for await (const record of reader.rows({ model: query.model, versions: query.versions, from: period.from, to: period.to })) {
-    const index = windowIndex(period, Date.parse(record.time));
-    if (index < 0) continue;
-    if (index < current) throw new Error(`the prediction log returned rows out of time order (${record.time})`);
-    while (current < index) close();
+    if (record.time >= end) {
+      const index = windowIndex(period, Date.parse(record.time));
+      if (index < 0) continue;
+      while (current < index) close();
+      end = windowAt(period, current).to.toISOString();
+    }
     const input = record.input;
-    columns.forEach((name, c) => cells[c]!.push(typed(Object.hasOwn(input, name) ? input[name] : null, na)));
+    for (let c = 0; c < names.length; c++) samples[c]!.add(typed(Object.hasOwn(input, names[c]!) ? input[names[c]!] : null, na));
+    rows++;
   }
   const total = windowCount(period);
   while (current < total) close();
@@ -92,67 +100,111 @@ function typed(value: Cell | undefined, na: ReadonlySet<string>): Cell {
   return parseDecimal(text) ?? text;
 }
 
-function testWindow(window: Window, cells: Cell[][], reference: Table, profile: ReferenceProfile, options: MonitorDriftOptions): MonitorWindow {
-  const rows = cells[0]?.length ?? 0;
+function testWindow(window: Window, rows: number, names: readonly string[], profiles: Profile[], samples: Sample[], options: MonitorDriftOptions): MonitorWindow {
   const base = { from: window.from.toISOString(), to: window.to.toISOString(), rows };
   if (rows < options.minRows || rows === 0) return { ...base, status: 'too_small', drift: null, share: null, drifted_columns: [], columns: {} };
-  const current: Table = {
-    file: `predictions ${base.from}..${base.to}`,
-    columns: reference.columns,
-    values: new Map(reference.columns.map((name, c) => [name, cells[c]!])),
-  };
-  const report = detectDrift(reference, current, options);
-  const columns: Record<string, MonitorColumn> = {};
+  const where = `predictions ${base.from}..${base.to}`;
+  const tested = profiles.map((p, c) => p.test(samples[c]!, where, options));
+  const { columns } = decideColumns(names, tested, options);
   const drifted: string[] = [];
-  for (const [name, tested] of Object.entries(report.columns)) {
-    const column = withDistance(name, tested, current.values.get(name)!, profile);
-    const byP = tested.drift;
+  for (const [name, column] of Object.entries(columns)) {
+    const byP = column.drift;
     const byDistance = (column.wasserstein ?? 0) >= options.wassersteinThreshold || column.psi >= options.psiThreshold;
     column.drift = options.rule === 'p-value' ? byP : options.rule === 'distance' ? byDistance : byP && byDistance;
     if (column.drift) drifted.push(name);
-    Object.defineProperty(columns, name, { value: column, enumerable: true, writable: true, configurable: true });
   }
-  const share = drifted.length / Object.keys(columns).length;
+  const share = drifted.length / names.length;
   return { ...base, status: drifted.length ? 'drift' : 'ok', drift: drifted.length > 0, share, drifted_columns: drifted, columns };
 }
 
-function withDistance(name: string, tested: ColumnDrift, cells: readonly unknown[], profile: ReferenceProfile): MonitorColumn {
-  if (tested.type === 'numeric') {
-    const ref = profile.numeric(name);
-    const sorted = sortFloat64(Float64Array.from(cells.filter((v): v is number => typeof v === 'number')));
-    const w = wasserstein(ref.sorted, sorted) / Math.max(ref.spread, MIN_SPREAD);
-    return { ...tested, distance: w, wasserstein: w, psi: psi(ref.shares, binShares(sorted, ref.edges)) };
-  }
-  const shares = categoryShares(profile.labels(name), cells.filter((v) => v !== null && v !== '').map(String));
-  const p = psi(shares.reference, shares.current);
-  return { ...tested, distance: p, psi: p };
+/** One window's values of one column, gathered as they stream by. */
+interface Sample {
+  add(cell: Cell): void;
 }
 
-/** What every window compares with, computed once per column: sorted values, spread, decile bins. */
-class ReferenceProfile {
-  private readonly numbers = new Map<string, { sorted: Float64Array; spread: number; edges: Float64Array; shares: Float64Array }>();
-  private readonly texts = new Map<string, string[]>();
+/** A reference column, prepared once: what every window's sample of it is compared with. */
+interface Profile {
+  sample(): Sample;
+  test(sample: Sample, where: string, options: MonitorDriftOptions): MonitorColumn;
+}
 
-  constructor(private readonly table: Table) {}
+function profileOf(name: string, reference: Table): Profile {
+  const cells = reference.values.get(name)!;
+  return isNumericColumn(cells) ? new NumericProfile(name, sortFloat64(toNumbers(cells, reference, name))) : new LabelProfile(name, toLabels(cells, reference.file, name));
+}
 
-  numeric(name: string) {
-    let p = this.numbers.get(name);
-    if (!p) {
-      const values = this.table.values.get(name)!.filter((v): v is number => typeof v === 'number');
-      const sorted = sortFloat64(Float64Array.from(values));
-      const edges = decileEdges(sorted);
-      p = { sorted, spread: standardDeviation(sorted), edges, shares: binShares(sorted, edges) };
-      this.numbers.set(name, p);
+/** Numbers in a growing typed array: a window of a million cells costs 8 MB, not a million boxes. */
+class NumberSample implements Sample {
+  values = new Float64Array(1024);
+  length = 0;
+  /** The first cell that is not a number, for the error. */
+  bad?: string;
+
+  add(cell: Cell): void {
+    if (cell === null || cell === '') return;
+    if (typeof cell !== 'number') {
+      this.bad ??= cell;
+      return;
     }
-    return p;
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = cell;
+  }
+}
+
+class NumericProfile implements Profile {
+  private readonly spread: number;
+  private readonly edges: Float64Array;
+  private readonly shares: Float64Array;
+
+  constructor(
+    private readonly name: string,
+    private readonly sorted: Float64Array,
+  ) {
+    this.spread = standardDeviation(sorted);
+    this.edges = decileEdges(sorted);
+    this.shares = binShares(sorted, this.edges);
   }
 
-  labels(name: string): string[] {
-    let l = this.texts.get(name);
-    if (!l) {
-      l = this.table.values.get(name)!.filter((v) => v !== null && v !== undefined && v !== '').map(String);
-      this.texts.set(name, l);
-    }
-    return l;
+  sample(): NumberSample {
+    return new NumberSample();
+  }
+
+  test(sample: NumberSample, where: string, options: MonitorDriftOptions): MonitorColumn {
+    if (sample.bad !== undefined) throw new ConfigError(`non-numeric value ${shortText(sample.bad)} in a numeric column`, { file: where, key: this.name });
+    if (sample.length === 0) throw emptySample(where, this.name);
+    // One sort serves the test and both distances.
+    const sorted = sortFloat64(sample.values.subarray(0, sample.length));
+    const w = wasserstein(this.sorted, sorted) / Math.max(this.spread, MIN_SPREAD);
+    return { ...testNumbers(this.sorted, sorted, options), distance: w, wasserstein: w, psi: psi(this.shares, binShares(sorted, this.edges)) };
+  }
+}
+
+class LabelSample implements Sample {
+  readonly values: string[] = [];
+
+  add(cell: Cell): void {
+    if (cell !== null && cell !== '') this.values.push(String(cell));
+  }
+}
+
+class LabelProfile implements Profile {
+  constructor(
+    private readonly name: string,
+    private readonly labels: readonly string[],
+  ) {}
+
+  sample(): LabelSample {
+    return new LabelSample();
+  }
+
+  test(sample: LabelSample, where: string): MonitorColumn {
+    if (sample.values.length === 0) throw emptySample(where, this.name);
+    const shares = categoryShares(this.labels, sample.values);
+    const p = psi(shares.reference, shares.current);
+    return { ...testLabels(this.labels, sample.values), distance: p, psi: p };
   }
 }
