@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqlitePredictionStore } from '../src/predictions/sqlite.js';
+import { predictionBackend } from '../src/predictions/open.js';
 import type { PredictionRecord } from '../src/predictions/record.js';
 import { loadAverage, MLOPS_BIN } from './util.js';
 
@@ -88,7 +88,7 @@ export function makeProject(dir: string): void {
 
 /** 1,000,000 logged predictions spread evenly over 30 days, written through the log's own SQLite store. */
 export async function writeLog(dir: string): Promise<void> {
-  const store = await SqlitePredictionStore.openWriter(join(dir, '.mlops', 'predictions.db'));
+  const store = await predictionBackend(join(dir, '.mlops', 'predictions.db'), dir).sink();
   const u = rng(2);
   const step = (DAYS * DAY) / ROWS;
   let batch: PredictionRecord[] = [];

@@ -8,7 +8,7 @@ import type { PredictionRecord } from '../src/predictions/record.js';
 // What every prediction log backend (SQLite, PostgreSQL) must do, written once against the writer
 // (a batched log over the backend's sink) and the reader monitoring and `mlops predictions` use.
 
-type Context = { after(fn: () => void | Promise<void>): void };
+type Context = import('node:test').TestContext;
 export type BackendFactory = (t: Context) => PredictionBackend | Promise<PredictionBackend>;
 
 const T0 = Date.parse('2026-01-10T00:00:00.000Z');
@@ -88,6 +88,18 @@ export function predictionLogContract(label: string, factory: BackendFactory): v
     const reader = await backend.reader();
     t.after(() => reader.close());
     assert.equal(await reader.count({}), 52);
+  });
+
+  test(`${label}: a log bigger than a read page streams whole, in order, with equal times kept in write order`, async (t) => {
+    const backend = await factory(t);
+    // 4,500 rows over 45 distinct times: pages end inside runs of equal times.
+    await writeAll(backend, [...Array(4500).keys()].map((i) => record(i, { time: at(Math.floor(i / 100)) })));
+    const reader = await backend.reader();
+    t.after(() => reader.close());
+    const ids = (await read(reader)).map((r) => r.request_id);
+    assert.deepEqual(ids, [...Array(4500).keys()].map((i) => `req-${i}`));
+    assert.equal((await read(reader, { limit: 2500 })).length, 2500);
+    assert.equal((await read(reader, { from: new Date(at(20)) })).length, 2500);
   });
 
   test(`${label}: retention deletes rows older than the setting and keeps the rest`, async (t) => {

@@ -3,24 +3,24 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { PREDICTION_BACKENDS } from '../src/predictions/open.js';
+import { predictionBackend } from '../src/predictions/open.js';
 import { PROJECT_ROOT, tempDir } from './helpers.js';
 import { predictionLogContract } from './prediction-log-contract.js';
 
 // The SQLite prediction log: the contract, then several processes appending to one file at once
 // (what `mlops serve --workers N` does) with no row lost.
 
-predictionLogContract('sqlite', (t) => PREDICTION_BACKENDS.open('sqlite:///log/predictions.db', tempDir(t)));
+predictionLogContract('sqlite', (t) => predictionBackend('sqlite:///log/predictions.db', tempDir(t)));
 
 test('sqlite: four processes appending at once lose no row', async (t) => {
   const dir = tempDir(t);
   const url = (rel: string) => JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist', rel)).href);
   // Each writer appends 2,000 rows in small batches written every 2 ms, so their transactions collide.
   const script = `
-    const { PREDICTION_BACKENDS } = await import(${url('src/predictions/open.js')});
+    const { predictionBackend } = await import(${url('src/predictions/open.js')});
     const { BatchedPredictionLog } = await import(${url('src/predictions/batched.js')});
     const { record } = await import(${url('test/prediction-log-contract.js')});
-    const backend = await PREDICTION_BACKENDS.open('predictions.db', process.cwd());
+    const backend = predictionBackend('predictions.db', process.cwd());
     const log = new BatchedPredictionLog(await backend.sink(), (e) => { console.error(e.message); process.exit(1); }, { intervalMs: 2 });
     for (let i = 0; i < 2000; i++) {
       log.append([record(i, { request_id: process.argv[1] + '-' + i })]);
@@ -38,7 +38,7 @@ test('sqlite: four processes appending at once lose no row', async (t) => {
     ),
   );
   assert.deepEqual(codes, [0, 0, 0, 0]);
-  const reader = await (await PREDICTION_BACKENDS.open('predictions.db', dir)).reader();
+  const reader = await (predictionBackend('predictions.db', dir)).reader();
   t.after(() => reader.close());
   assert.equal(await reader.count({}), 8000);
   const ids = new Set<string>();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { openPredictionReader } from '../src/predictions/open.js';
 import type { PredictionRecord } from '../src/predictions/record.js';
 import { startServer, type RunningServer, type ServeOptions } from '../src/serve/server.js';
 import { MLOPS_BIN, gitInit, runMlops, writeFiles } from './helpers.js';
+import { postgresDatabase } from './postgres.js';
 
 // `mlops serve` against real servers on 127.0.0.1 (ephemeral ports), a real trained and registered
 // model, real HTTP requests; answers are checked against `mlops predict` on the same rows. MLOPS_ROOT
@@ -180,6 +181,57 @@ test('bad input is a 4xx naming the field and row, and the server keeps serving'
   assert.match(metrics, /^mlops_unseen_categories_total\{column="MTRANS"\} 1$/m);
 });
 
+test('text/csv bodies: the model\'s na_values are missing, as mlops predict reads a file; CSV errors name the row', async (t) => {
+  const server = await serve(t);
+  const lines = readFileSync(join(dir, 'rows.csv'), 'utf8').trim().split('\n');
+  const age = columns.indexOf('Age');
+  const withNa = [lines[0], ...lines.slice(1).map((l, i) => l.split(',').map((v, j) => (j === age && i < 3 ? ['NA', 'N/A', ''][i] : v)).join(','))].join('\n') + '\n';
+  writeFileSync(join(dir, 'rows-na.csv'), withNa);
+  const predicted = (await ok('predict', '--model', 'models:/clf@champion', '--input', 'rows-na.csv')).stdout.trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+  const r = await call(server, '/invocations', withNa, 'text/csv');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.predictions, predicted);
+  const bad: [string, RegExp][] = [
+    [withNa.replace(/\n[^\n]*\n$/, `\n${lines[6]!.replace(/,[^,]*$/, '')}\n`), /^row 6: expected 16 fields as in the header, found 15$/],
+    [withNa.replace(/^([^\n]*\n[^\n]*\n)([^,]*),([^,]*),/, '$1$2,old,'), /^row 2: field 'Age': non-numeric value "old"/],
+    [`${lines[0]}\n`, /no data rows below the header/],
+    ['', /empty batch/],
+  ];
+  for (const [body, message] of bad) {
+    const e = await call(server, '/invocations', body, 'text/csv');
+    assert.equal(e.status, 400, e.text);
+    assert.match(e.json.message, message);
+  }
+});
+
+test('/predict probabilities carry no float noise (15 decimals) and match mlops predict\'s', async (t) => {
+  const server = await serve(t);
+  const printed = (await ok('predict', '--model', 'models:/clf@champion', '--input', 'rows.csv')).stdout.trim().split('\n');
+  const header = printed[0]!.split(',');
+  const r = await call(server, '/predict', records);
+  r.json.predictions.forEach((p: { probabilities: Record<string, number> }, i: number) => {
+    const cells = printed[i + 1]!.split(',');
+    for (const [c, v] of Object.entries(p.probabilities)) {
+      assert.equal(v, Math.round(v * 1e15) / 1e15, `${v} has at most 15 decimals`);
+      assert.ok(Math.abs(v - Number(cells[header.indexOf(`proba_${c}`)])) < 1e-14, `${c}: ${v}`);
+    }
+  });
+});
+
+test('rate limit: past the limit a client gets 429 with Retry-After; health probes and /metrics are exempt; the server keeps serving', async (t) => {
+  const server = await serve(t, { rateLimit: { max: 3, windowMs: 60_000 } });
+  for (let i = 0; i < 3; i++) assert.equal((await call(server, '/predict', records[0])).status, 200);
+  const refused = await fetch(server.url + '/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records[0]) });
+  assert.equal(refused.status, 429);
+  assert.ok(Number(refused.headers.get('retry-after')) > 0);
+  const body = (await refused.json()) as { error_code: string; message: string };
+  assert.equal(body.error_code, 'RATE_LIMITED');
+  assert.match(body.message, /^rate limit exceeded: at most 3 requests per 60 s from one client; retry in /);
+  for (let i = 0; i < 5; i++) assert.equal((await call(server, '/health')).status, 200);
+  assert.equal((await call(server, '/predict', records[0])).status, 429, 'still limited');
+  assert.match((await call(server, '/metrics')).text, /^mlops_http_requests_total\{route="\/predict",method="POST",status="429"\} 2$/m);
+});
+
 test('/metrics: requests by route and status, latency, rows and classes, model info, log backlog', async (t) => {
   const server = await serve(t);
   await call(server, '/invocations', { dataframe_records: records });
@@ -231,38 +283,145 @@ async function logged(ids: readonly string[]): Promise<PredictionRecord[]> {
   return rows;
 }
 
-test('mlops serve as a process: ready, answers, SIGTERM stops it cleanly (exit 0) with the log written', async () => {
-  const child = spawn(process.execPath, [MLOPS_BIN, 'serve', '--port', '0', 'models:/clf/1'], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  child.stdout.on('data', (d) => (stdout += d));
+test('the log read back by mlops predictions; with predictions.uri = postgresql://... the server logs there', async (t) => {
+  const server = await serve(t);
+  const answer = await call(server, '/predict', records.slice(0, 2));
+  await server.close();
+  const listed = await ok('predictions', 'list', '--json', '--model', 'clf', '--limit', '1000');
+  const mine = JSON.parse(listed.stdout).filter((r: PredictionRecord) => r.request_id === answer.json.request_id);
+  assert.deepEqual(mine.map((r: PredictionRecord) => [r.input, r.prediction]), [[records[0], expected[0]], [records[1], expected[1]]]);
+  const exported = (await ok('predictions', 'export', '--model', 'clf')).stdout;
+  assert.match(exported.split('\n')[0]!, new RegExp(`^request_id,time,model,version,prediction,${columns.join(',')},probability_`));
+  assert.ok(exported.includes(answer.json.request_id));
+
+  const uri = await postgresDatabase(t, 'serve_log');
+  if (uri === undefined) return;
+  writeFileSync(join(dir, '.mlops', 'config.local'), `[predictions]\n    uri = ${uri}\n`);
+  t.after(() => rmSync(join(dir, '.mlops', 'config.local'), { force: true }));
+  const pgServer = await serve(t);
+  const pgAnswer = await call(pgServer, '/predict', records[2]);
+  await pgServer.close();
+  const fromPg = JSON.parse((await ok('predictions', 'list', '--json')).stdout);
+  assert.deepEqual(fromPg.map((r: PredictionRecord) => [r.request_id, r.input, r.prediction]), [[pgAnswer.json.request_id, records[2], expected[2]]]);
+});
+
+test('a regression model is served: /predict answers {"value": x}, /invocations numbers, v2 an FP64 tensor, as mlops predict', async (t) => {
+  const reg = mkdtempSync(join(tmpdir(), 'mlops-serve-reg-'));
+  t.after(() => rmSync(reg, { recursive: true, force: true }));
+  writeFiles(reg, { 'params.yaml': PARAMS.replace('target: NObeyesdad', 'target: Weight\n  task: regression'), 'data/raw/obesity.csv': generateObesity(200, 4) });
+  gitInit(reg);
+  const run = async (...args: string[]) => {
+    const r = await runMlops(args, { cwd: reg, env: { MLOPS_ROOT: reg } });
+    assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  await run('prepare');
+  await run('train');
+  await run('models', 'register', 'reg', '--alias', 'champion');
+  const rows = records.map(({ Weight: _, ...rest }) => ({ ...rest, NObeyesdad: 'Normal_Weight' }));
+  writeFileSync(join(reg, 'rows.csv'), [Object.keys(rows[0]!).join(','), ...rows.map((r) => Object.values(r).join(','))].join('\n') + '\n');
+  const values = (await run('predict', '--model', 'models:/reg@champion', '--input', 'rows.csv')).stdout.trim().split('\n').slice(1).map(Number);
+  const server = await startServer({ project: Project.open(reg), model: 'models:/reg@champion', host: '127.0.0.1', port: 0, bodyLimit: 1 << 20, accessLog: false, reloadInterval: 0, version: 'test', warn: () => {} });
+  t.after(() => server.close());
+  const one = await call(server, '/predict', rows[0]);
+  assert.equal(one.status, 200, one.text);
+  assert.deepEqual(one.json.predictions, [{ value: values[0] }]);
+  assert.deepEqual((await call(server, '/invocations', { dataframe_records: rows })).json, { predictions: values });
+  const inputs = Object.keys(rows[0]!).map((c) => ({ name: c, shape: [rows.length], datatype: 'BYTES', data: rows.map((r) => (r as Record<string, unknown>)[c]) }));
+  const infer = await call(server, '/v2/models/reg/infer', { inputs });
+  assert.deepEqual(infer.json.outputs, [{ name: 'predict', datatype: 'FP64', shape: [rows.length], data: values }]);
+  assert.deepEqual((await call(server, '/v2/models/reg')).json.outputs, [{ name: 'predict', datatype: 'FP64', shape: [-1] }]);
+  await server.close();
+  const reader = await openPredictionReader(Project.open(reg));
+  t.after(() => reader.close());
+  const logged: PredictionRecord[] = [];
+  for await (const r of reader.rows({ model: 'reg' })) logged.push(r);
+  assert.deepEqual(logged.slice(0, 1).map((r) => [r.prediction, r.probabilities]), [[values[0], undefined]]);
+});
+
+/** `mlops serve ARGS` as a child process, once it says it is serving. */
+async function spawnServe(...args: string[]) {
+  const child = spawn(process.execPath, [MLOPS_BIN, 'serve', '--port', '0', ...args], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (out.stdout += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /serving clf version 1 at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      out.stderr += d;
+      const m = /serving clf version \d+ at (http:\/\/127\.0\.0\.1:\d+)/.exec(out.stderr);
       if (m) resolve(m[1]!);
     });
-    child.on('close', () => reject(new Error(`exited before listening: ${stderr}`)));
+    child.on('close', () => reject(new Error(`exited before listening: ${out.stderr}`)));
   });
-  const response = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_records: records }) });
+  return { child, url, exited, out };
+}
+
+const postJson = (url: string, body: unknown, id?: string) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(id ? { 'x-request-id': id } : {}) }, body: JSON.stringify(body) });
+
+test('mlops serve as a process: ready, answers, SIGTERM stops it cleanly (exit 0) with the log written', async () => {
+  const { child, url, exited, out } = await spawnServe('models:/clf/1');
+  const response = await postJson(`${url}/invocations`, { dataframe_records: records });
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { predictions: expected });
   const id = 'sigterm-test-request';
-  await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify(records[0]) });
+  await postJson(`${url}/predict`, records[0], id);
   child.kill('SIGTERM');
-  assert.equal(await exited, 0, stderr);
-  assert.match(stderr, /stopped\n$/);
+  assert.equal(await exited, 0, out.stderr);
+  assert.match(out.stderr, /stopped\n$/);
   assert.equal((await logged([id])).length, 1, 'the last request is in the log after SIGTERM');
   // Not on a terminal: structured JSON access logs on stdout.
-  const access = stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.ok(access.some((l) => l.reqId === id && l.res?.statusCode === 200));
+  const access = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const line = access.find((l) => l.reqId === id);
+  assert.deepEqual([line.method, line.url, line.route, line.status, line.client, line.msg], ['POST', '/predict', '/predict', 200, '127.0.0.1', 'request']);
+  assert.equal(typeof line.duration_ms, 'number');
+  assert.equal(access.filter((l) => l.reqId === id).length, 1, 'one line per request');
+});
+
+test('--workers 2: two processes share the port, /metrics counts both, SIGTERM under load loses no logged row', async () => {
+  const { child, url, exited, out } = await spawnServe('--workers', '2', 'models:/clf/1');
+  assert.match(out.stderr, /with 2 workers/);
+  const pids = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n');
+  assert.equal(pids.length, 2, 'two worker processes');
+  const warm = await Promise.all([...Array(40).keys()].map((i) => postJson(`${url}/predict`, records[i % records.length], `warm-${i}`)));
+  assert.ok(warm.every((r) => r.status === 200));
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert.match(metrics, /^mlops_http_requests_total\{route="\/predict",method="POST",status="200"\} 40$/m, 'both workers\' requests');
+  assert.match(metrics, /^mlops_model_info\{name="clf",version="1",source="models:\/clf\/1"\} 1$/m);
+
+  // Eight clients keep sending until the server is gone; SIGTERM arrives in the middle.
+  const answered: string[] = [];
+  let n = 0;
+  const clients = [...Array(8).keys()].map(async (c) => {
+    for (;;) {
+      const id = `drain-${c}-${n++}`;
+      try {
+        const r = await postJson(`${url}/predict`, records, id);
+        if (r.status !== 200) throw new Error(`status ${r.status}: ${await r.text()}`);
+        await r.json();
+        answered.push(id);
+      } catch (error) {
+        return error as Error;
+      }
+    }
+  });
+  while (answered.length < 100) await new Promise((r) => setTimeout(r, 5));
+  child.kill('SIGTERM');
+  const endings = await Promise.all(clients);
+  assert.equal(await exited, 0, out.stderr);
+  for (const e of endings) assert.doesNotMatch(e.message, /^status/, 'no request refused with an HTTP error');
+  const rows = await logged(answered);
+  assert.equal(rows.length, answered.length * records.length, 'every answered request has all its rows in the log');
 });
 
 test('an unknown model URI or bad options: exit 2 before listening', async () => {
   const cases: [string[], RegExp][] = [
     [['serve', 'models:/nope@champion', '--port', '0'], /no registered model named "nope"/],
+    [['serve', 'models:/nope@champion', '--port', '0', '--workers', '2'], /no registered model named "nope"/],
     [['serve', 'models:/clf@champion', '--port', 'http'], /--port: expected a port number 0-65535, got "http"/],
+    [['serve', 'models:/clf@champion', '--port', '0', '--workers', '0'], /--workers: expected a positive number of processes, got "0"/],
+    [['serve', 'models:/clf@champion', '--port', '0', '--retention', '3 days'], /--retention: expected a duration like 30d/],
+    [['serve', 'models:/clf@champion', '--port', '0', '--rate-limit', '100'], /--rate-limit: expected requests per unit, e.g. 100\/s/],
     [['serve', 'missing/model.json', '--port', '0'], /missing\/model.json/],
     [['serve', '--api-key-env', 'MLOPS_TEST_UNSET_KEY', '--port', '0'], /the environment variable MLOPS_TEST_UNSET_KEY is not set or empty/],
   ];
@@ -289,17 +448,17 @@ test('with an API key, every route but the health probes needs the bearer token;
   for (const open of ['/ping', '/health', '/v2/health/live', '/v2/health/ready']) assert.equal((await fetch(server.url + open)).status, 200, open);
 });
 
-test('when the served alias moves, the new version is loaded aside and switched in with no failed request; a broken one is refused', async (t) => {
+test('when the served alias moves, the new version is loaded aside and switched in under load with no failed or mixed request; rollback switches back; a broken one is refused', async (t) => {
   const warnings: string[] = [];
   const server = await serve(t, { warn: (m) => warnings.push(m) });
   let stop = false;
-  const answered: { status: number; version: number }[] = [];
-  // Clients keep calling through the switch; each answer names the one version that produced it.
+  const answered: { status: number; version: number; predictions: { class: string; probabilities: Record<string, number> }[] }[] = [];
+  // Eight clients keep calling through the switch; each answer names the one version that produced it.
   const load = Promise.all(
-    [0, 1, 2].map(async () => {
+    [...Array(8).keys()].map(async () => {
       while (!stop) {
         const r = await call(server, '/predict', records);
-        answered.push({ status: r.status, version: r.json?.model?.version });
+        answered.push({ status: r.status, version: r.json?.model?.version, predictions: r.json?.predictions });
       }
     }),
   );
@@ -308,18 +467,37 @@ test('when the served alias moves, the new version is loaded aside and switched 
   await ok('models', 'register', 'clf', '--alias', 'champion');
   await server.checkForSwitch();
   const after = answered.length;
-  while (answered.length < after + 9) await new Promise((r) => setTimeout(r, 5));
+  while (answered.length < after + 24) await new Promise((r) => setTimeout(r, 5));
   stop = true;
   await load;
   assert.ok(answered.every((a) => a.status === 200), 'no failed request');
   assert.ok(answered.some((a) => a.version === 1) && answered.some((a) => a.version === 2), 'both versions answered');
-  const firstTwo = answered.findIndex((a) => a.version === 2);
+  // Not mixed: every answer is, row for row, what `mlops predict` gives with the version it names.
+  const byVersion: Record<number, string[][]> = {};
+  for (const v of [1, 2]) byVersion[v] = (await ok('predict', '--model', `models:/clf/${v}`, '--input', 'rows.csv')).stdout.trim().split('\n').slice(1).map((l) => l.split(','));
+  assert.notDeepEqual(byVersion[1], byVersion[2], 'the versions answer differently');
+  for (const a of answered) {
+    a.predictions.forEach((p, i) => {
+      const printed = byVersion[a.version]![i]!;
+      assert.equal(p.class, printed[0]);
+      Object.values(p.probabilities).forEach((v, k) => assert.ok(Math.abs(v - Number(printed[k + 1])) < 1e-14));
+    });
+  }
   // Up to one request per client was scored before the switch and answered after it returned.
-  assert.ok(answered.slice(after + 3).every((a) => a.version === 2), 'once switched, only the new version answers');
-  assert.ok(firstTwo > 0);
+  assert.ok(answered.slice(after + 8).every((a) => a.version === 2), 'once switched, only the new version answers');
   assert.equal((await call(server, '/version')).json.model.version, 2);
   assert.match((await call(server, '/metrics')).text, /^mlops_model_info\{name="clf",version="2",source="models:\/clf@champion"\} 1$/m);
   assert.deepEqual(warnings, ['switched to clf version 2']);
+
+  // Rolled back: the alias moves to version 1 again, and so does the server.
+  await ok('models', 'rollback', 'clf');
+  await server.checkForSwitch();
+  assert.equal((await call(server, '/version')).json.model.version, 1);
+  assert.deepEqual((await call(server, '/invocations', { dataframe_records: records })).json, { predictions: expected });
+  await ok('models', 'alias', 'clf', '2', 'champion');
+  await server.checkForSwitch();
+  assert.equal((await call(server, '/version')).json.model.version, 2);
+  warnings.splice(1);
 
   // Version 3's stored model is damaged after registration: the server keeps version 2 and says why.
   writeFileSync(join(dir, 'params.yaml'), PARAMS.replace('n_estimators: [20]', 'n_estimators: [4]'));

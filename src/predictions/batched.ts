@@ -6,8 +6,6 @@ export interface PredictionSink {
   write(batch: readonly PredictionRecord[]): Promise<void>;
   /** Deletes rows older than `before`; answers how many. */
   prune(before: Date): Promise<number>;
-  /** True for an error that passes by itself (another process holds the write lock): retried quietly. */
-  transient(error: unknown): boolean;
   close(): Promise<void>;
 }
 
@@ -26,8 +24,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Requests only push rows to a buffer; a timer writes the buffer as one transaction. A batch the
  * database refuses stays at the head of the buffer for the next attempt, so no row is lost or
- * reordered; the user hears of a failure once per run of failures, not of a busy lock another
- * process held for a moment. One write at a time, so batches never interleave.
+ * reordered (the database layer already retried a lock another process held); the user hears of
+ * a failure once per run of failures. One write at a time, so batches never interleave.
  */
 export class BatchedPredictionLog implements PredictionLog {
   private pending: PredictionRecord[] = [];
@@ -69,8 +67,8 @@ export class BatchedPredictionLog implements PredictionLog {
       this.failing = false;
     } catch (error) {
       this.pending = batch.concat(this.pending);
-      if (!this.sink.transient(error) && !this.failing) this.onError(error as Error);
-      this.failing = !this.sink.transient(error);
+      if (!this.failing) this.onError(error as Error);
+      this.failing = true;
     }
   }
 
@@ -81,8 +79,7 @@ export class BatchedPredictionLog implements PredictionLog {
     try {
       await this.sink.prune(new Date(Date.now() - retentionMs));
     } catch (error) {
-      if (!this.sink.transient(error)) this.onError(error as Error);
-      else this.pruned = 0;
+      this.onError(error as Error);
     }
   }
 

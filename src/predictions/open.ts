@@ -1,15 +1,18 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { MlopsError, UsageError } from '../core/errors.js';
 import { valueError, type ConfigValue } from '../project/config.js';
 import type { Project } from '../project/project.js';
-import { StoreRegistry, type StoreLocation } from '../project/stores.js';
+import { openDatabase, type OpenDatabaseOptions } from '../sql/open.js';
+import { databaseDialect, parseDatabaseUri } from '../sql/uri.js';
 import { BatchedPredictionLog, type PredictionSink } from './batched.js';
 import type { PredictionReader } from './reader.js';
 import type { PredictionLog } from './record.js';
 
 // Where the prediction log lives, chosen by URI scheme as MLflow picks a store: `predictions.uri` in
-// .mlops/config, a plain path or `sqlite:` (SQLAlchemy's form, as MLflow users write it:
-// `sqlite:///relative.db`, `sqlite:////absolute.db`); `.mlops/predictions.db` when unset.
+// .mlops/config is a SQLite file path, a `sqlite:` URI (SQLAlchemy's form, as MLflow users write
+// it: `sqlite:///relative.db`, `sqlite:////absolute.db`) or a `postgresql://` URI for a team;
+// `.mlops/predictions.db` when unset. Both are the same SQL store over src/sql/.
 
 /** One backend: how to open its writer side and its reader side. */
 export interface PredictionBackend {
@@ -17,23 +20,32 @@ export interface PredictionBackend {
   reader(): Promise<PredictionReader>;
 }
 
-const sqliteAt = (path: string): PredictionBackend => ({
-  sink: async () => (await import('./sqlite.js')).SqlitePredictionStore.openWriter(path),
-  reader: async () => (await import('./sqlite.js')).SqlitePredictionStore.openReader(path),
-});
+// A server's writer waits for another worker's SQLite lock only briefly (better-sqlite3 waits on the
+// event loop's thread) and retries with pauses instead; PostgreSQL needs few connections for one writer.
+const WRITER: Omit<OpenDatabaseOptions, 'root'> = { sqlite: { busyTimeoutMs: 5, attempts: 60 }, postgres: { poolSize: 2 } };
+const READER: Omit<OpenDatabaseOptions, 'root'> = { postgres: { poolSize: 1 } };
 
-/** `sqlite:///rel.db` (from the project root), `sqlite:////abs.db`; a bare `sqlite:rel.db` too. */
-function sqlitePath(location: StoreLocation, root: string): string {
-  const rest = location.uri.replace(/^sqlite:/i, '');
-  const path = rest.startsWith('//') ? rest.slice(3) : rest;
-  if (path === '' || path.includes('?')) throw new UsageError(`prediction log URI '${location.uri}': expected sqlite:///path/to/file.db`);
-  return isAbsolute(path) ? path : resolve(root, path);
+const EMPTY: PredictionReader = {
+  async *rows() {},
+  count: async () => 0,
+  close: async () => {},
+};
+
+/** The backend at `uri`: a plain path is a SQLite file (relative to `root`). */
+export function predictionBackend(uri: string, root: string): PredictionBackend {
+  const dbUri = databaseDialect(uri) !== undefined ? uri : /^[A-Za-z][A-Za-z0-9+.-]+:/.test(uri) ? undefined : `sqlite:///${isAbsolute(uri) ? uri : resolve(root, uri)}`;
+  if (dbUri === undefined) throw new UsageError(`prediction log URI '${uri}': expected a SQLite file path, sqlite:///path or postgresql://user@host:port/db`);
+  const location = parseDatabaseUri(dbUri, root);
+  const store = async (options: Omit<OpenDatabaseOptions, 'root'>) => {
+    const [{ SqlPredictionStore }, db] = await Promise.all([import('./sql-store.js'), openDatabase(dbUri, { root, ...options })]);
+    return SqlPredictionStore.create(db);
+  };
+  return {
+    sink: () => store(WRITER),
+    // Reading a log never written makes no file.
+    reader: async () => (location.dialect === 'sqlite' && !existsSync(location.path) ? EMPTY : store(READER)),
+  };
 }
-
-export const PREDICTION_BACKENDS = new StoreRegistry<PredictionBackend>('prediction log', {
-  file: (location) => sqliteAt(location.path),
-  sqlite: (location, root) => sqliteAt(sqlitePath(location, root)),
-});
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
@@ -62,7 +74,7 @@ async function checked<T>(value: ConfigValue | undefined, use: () => T | Promise
   }
 }
 
-const backend = (project: Project) => checked(project.config.get('predictions.uri'), () => PREDICTION_BACKENDS.open(predictionLogUri(project), project.root));
+const backend = (project: Project) => checked(project.config.get('predictions.uri'), () => predictionBackend(predictionLogUri(project), project.root));
 
 export interface LogOptions {
   /** Overrides `predictions.retention` (a serve flag). */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { requireApiKey } from './auth.js';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { HEALTH_ROUTES, requireApiKey } from './auth.js';
 import type { ServerContext } from './context.js';
-import { httpError } from './errors.js';
+import { httpError, RequestError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import { mlflowRoutes } from './mlflow-routes.js';
 import { predictRoute } from './predict-route.js';
@@ -15,35 +15,58 @@ export interface AppOptions {
   readonly accessLog: boolean;
   /** When set, every route but the health probes needs `Authorization: Bearer <apiKey>`. */
   readonly apiKey?: string;
+  /** At most `max` requests per client address in each window of `windowMs` (health probes exempt); per process. */
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
 }
+
+/** The error code of a JSON refusal, by status. */
+const ERROR_CODES: Record<number, string> = { 401: 'UNAUTHENTICATED', 404: 'NOT_FOUND', 429: 'RATE_LIMITED' };
+const errorCode = (status: number) => (status >= 500 ? 'INTERNAL_ERROR' : (ERROR_CODES[status] ?? 'BAD_REQUEST'));
 
 /**
  * The HTTP application: every protocol's routes on one fastify instance, with one error handler so
  * every refusal is a JSON 4xx naming what is wrong and every fault a 500 with no detail.
  */
-export function buildApp(ctx: ServerContext, metrics: ServerMetrics, options: AppOptions): FastifyInstance {
+export async function buildApp(ctx: ServerContext, metrics: ServerMetrics, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: options.bodyLimit,
+    // One JSON line per request (fastify's own two lines per request are off), written by pino.
     logger: options.accessLog ? { level: 'info' } : false,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });
   if (options.apiKey !== undefined) requireApiKey(app, options.apiKey);
+  if (options.rateLimit) {
+    const { max, windowMs } = options.rateLimit;
+    const { default: rateLimit } = await import('@fastify/rate-limit');
+    await app.register(rateLimit, {
+      max,
+      timeWindow: windowMs,
+      keyGenerator: (request) => request.ip,
+      // Load balancers' probes and the Prometheus scraper are not clients to slow down.
+      allowList: (request) => HEALTH_ROUTES.has(request.routeOptions.url ?? '') || request.routeOptions.url === '/metrics',
+      errorResponseBuilder: (_request, context) => new RequestError(429, `rate limit exceeded: at most ${max} requests per ${windowMs / 1000} s from one client; retry in ${context.after}`),
+    });
+  }
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.request(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    if (options.accessLog) {
+      request.log.info({ method: request.method, url: request.url, route, status: reply.statusCode, duration_ms: Number(reply.elapsedTime.toFixed(3)), client: request.ip }, 'request');
+    }
   });
   app.setErrorHandler((error, request, reply) => {
     const { statusCode, message, internal } = httpError(error);
     if (internal) request.log.error({ err: error }, 'internal error');
-    const body = request.url.startsWith('/v2') ? { error: message } : { error_code: statusCode >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', message };
+    const body = request.url.startsWith('/v2') ? { error: message } : { error_code: errorCode(statusCode), message };
     return reply.code(statusCode).send(body);
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error_code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` }));
 
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.text()));
   mlflowRoutes(app, ctx);
   v2Routes(app, ctx);
   predictRoute(app, ctx);

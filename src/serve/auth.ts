@@ -5,13 +5,14 @@ import type { FastifyInstance } from 'fastify';
 // and orchestrators call those without credentials). Both sides are hashed to one length first, so
 // the comparison is constant-time and leaks neither the key nor its length; a refusal says only 401.
 
-const OPEN_ROUTES = new Set(['/ping', '/health', '/v2/health/live', '/v2/health/ready']);
+/** The health probes: open without a key, never rate-limited. */
+export const HEALTH_ROUTES = new Set(['/ping', '/health', '/v2/health/live', '/v2/health/ready']);
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 export function requireApiKey(app: FastifyInstance, key: string): void {
   const expected = digest(key);
   app.addHook('onRequest', async (request, reply) => {
-    if (OPEN_ROUTES.has(request.routeOptions.url ?? '')) return;
+    if (HEALTH_ROUTES.has(request.routeOptions.url ?? '')) return;
     const header = request.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
     if (!timingSafeEqual(digest(given), expected)) {

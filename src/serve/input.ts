@@ -1,4 +1,4 @@
-import Papa from 'papaparse';
+import { PANDAS_NA_VALUES, parseTypedCsv } from '../core/csv.js';
 import type { Cell, RawTable } from '../ml/raw.js';
 import type { Transform } from '../ml/transform.js';
 import { badInput } from './errors.js';
@@ -53,14 +53,17 @@ export function fromColumns(columns: Record<string, Json>): RawTable {
   return { file: SOURCE, columns: names, values: lists.map((l, j) => l.map((v, i) => cell(v, i, names[j]!))), nRows };
 }
 
-export function fromCsv(text: string): RawTable {
-  const parsed = Papa.parse<Record<string, Json>>(text.trim(), { header: true, dynamicTyping: true, skipEmptyLines: true });
-  const error = parsed.errors[0];
-  if (error) throw badInput(`cannot parse as CSV: ${error.message}`, { row: error.row === undefined ? undefined : error.row + 1 });
-  const columns = parsed.meta.fields ?? [];
-  const values = columns.map((c) => parsed.data.map((r, i) => cell(r[c] ?? null, i, c)));
-  return { file: SOURCE, columns, values, nRows: parsed.data.length };
-}
+/**
+ * A text/csv body, read as `mlops predict` reads a file: pandas' conventions, and the cells the
+ * model's prepare stage read as missing (its na_values, kept in the transform) are missing here too.
+ * A CSV error names line L, which is request row L - 1 (httpError turns it into the row).
+ */
+export const fromCsv =
+  (text: string) =>
+  (transform: Transform): RawTable => {
+    if (text.trim() === '') throw badInput('empty batch: no rows to predict');
+    return parseTypedCsv(text, SOURCE, { naValues: new Set(transform.na_values ?? PANDAS_NA_VALUES) });
+  };
 
 /**
  * A table the transform can take: not empty, and no column the model does not know (the target

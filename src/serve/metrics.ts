@@ -18,7 +18,10 @@ export class ServerMetrics {
   private readonly rows = new Counter({ name: 'mlops_predicted_rows_total', help: 'Rows predicted', registers: [this.registry] });
   private readonly classes = new Counter({ name: 'mlops_predictions_total', help: 'Predicted rows by class', labelNames: ['class'], registers: [this.registry] });
   private readonly unseen = new Counter({ name: 'mlops_unseen_categories_total', help: 'Input values of a categorical column not seen in training', labelNames: ['column'], registers: [this.registry] });
-  private readonly info = new Gauge({ name: 'mlops_model_info', help: 'The model being served (value 1)', labelNames: ['name', 'version', 'source'], registers: [this.registry] });
+  // With several workers the primary adds their metrics up; the model a worker serves is 1, not N.
+  private readonly info = new Gauge({ name: 'mlops_model_info', help: 'The model being served (value 1)', labelNames: ['name', 'version', 'source'], registers: [this.registry], aggregator: 'max' });
+  /** The text a scrape gets: this process's metrics, or (in a worker) the whole cluster's. */
+  text: () => Promise<string> = () => this.registry.metrics();
 
   /** `backlog` is read at each scrape, so the gauge is never stale. */
   constructor(backlog: () => number) {
@@ -37,11 +40,14 @@ export class ServerMetrics {
     this.latency.observe({ route }, seconds);
   }
 
-  predicted(classes: readonly string[], predicted: Int32Array, unseen: Map<string, number>): void {
-    this.rows.inc(predicted.length);
-    const counts = new Array<number>(classes.length).fill(0);
-    for (const k of predicted) counts[k]!++;
-    counts.forEach((n, k) => n > 0 && this.classes.inc({ class: classes[k]! }, n));
+  /** `rows` predicted, with a classifier's class indexes to count by class. */
+  predicted(rows: number, unseen: Map<string, number>, byClass?: { classes: readonly string[]; predicted: Int32Array }): void {
+    this.rows.inc(rows);
+    if (byClass) {
+      const counts = new Array<number>(byClass.classes.length).fill(0);
+      for (const k of byClass.predicted) counts[k]!++;
+      counts.forEach((n, k) => n > 0 && this.classes.inc({ class: byClass.classes[k]! }, n));
+    }
     for (const [column, n] of unseen) this.unseen.inc({ column }, n);
   }
 

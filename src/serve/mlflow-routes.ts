@@ -40,6 +40,6 @@ export function mlflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
     if (!CONTENT_TYPES.includes(type)) throw new RequestError(415, `unsupported content type ${JSON.stringify(type)}; send one of ${CONTENT_TYPES.join(', ')}`);
     if (request.body === undefined) throw new RequestError(400, 'empty body');
     const scored = ctx.scorer.score(tableOf(request.body), request.id);
-    return { predictions: scored.labels };
+    return { predictions: scored.predictions };
   });
 }

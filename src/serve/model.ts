@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import { UsageError } from '../core/errors.js';
 import { loadPredictor, type Predictor } from '../ml/predict.js';
 import type { Project } from '../project/project.js';
 import { parseModelUri } from '../registry/names.js';
@@ -19,8 +18,6 @@ export interface ServedModel {
 export async function loadServedModel(project: Project, source: string): Promise<ServedModel> {
   const resolved = await resolveModel(project, source);
   const predictor = await loadPredictor(resolved.model, resolved.transform);
-  // The protocols here answer classes and probabilities; a regressor's values are not served yet.
-  if (predictor.saved.task !== 'classification') throw new UsageError(`${source}: a ${predictor.saved.task} model; mlops serve serves classifiers`);
   const name = parseModelUri(source)?.name ?? basename(resolved.model).replace(/\.json$/, '');
   return { name, version: resolved.version?.version, source, predictor };
 }

@@ -1,20 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { argmaxRows } from '../ml/forest.js';
 import type { RawTable } from '../ml/raw.js';
+import type { Transform } from '../ml/transform.js';
+import type { PredictionLog, PredictionRecord } from '../predictions/record.js';
 import { checkTable, unseenCategories } from './input.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServedModel } from './model.js';
-import type { PredictionLog, PredictionRecord } from '../predictions/record.js';
 
 /** A scored batch: the model that answered (one model per request, even across a switch) and rows. */
 export interface Scored {
   readonly model: ServedModel;
+  /** The classes of a classifier; empty for a regressor. */
   readonly classes: readonly string[];
-  /** Predicted class name per row. */
-  readonly labels: string[];
-  /** Row-major probabilities, one row of `classes.length` per input row. */
-  readonly proba: Float64Array;
+  /** Per row: the predicted class (classifier) or value (regressor). */
+  readonly predictions: (string | number)[];
+  /** A classifier's row-major probabilities, one row of `classes.length` per input row. */
+  readonly proba?: Float64Array;
 }
+
+/** A request body as a table; given the transform, for what parsing needs of it (CSV's na_values). */
+export type TableInput = RawTable | ((transform: Transform) => RawTable);
+
+// Answers carry no float noise: probabilities are rounded to 15 decimal places (0.30000000000000004
+// is answered, and logged, as 0.3; one multiply and round a value, where toPrecision would cost more
+// than the forest on a large batch), after the class is chosen from the exact values; a regressor's
+// value keeps 15 significant digits, as `mlops predict` prints it.
+const PROBABILITY_SCALE = 1e15;
+const roundProbability = (p: number) => Math.round(p * PROBABILITY_SCALE) / PROBABILITY_SCALE;
+const roundValue = (v: number) => Number(v.toPrecision(15));
 
 /** What every protocol shares: check the table, predict, count, log the raw rows. */
 export class Scorer {
@@ -24,29 +37,40 @@ export class Scorer {
     private readonly log: PredictionLog,
   ) {}
 
-  score(table: RawTable, requestId: string = randomUUID()): Scored {
+  score(input: TableInput, requestId: string = randomUUID()): Scored {
     const started = performance.now();
     const model = this.current();
     const { predictor } = model;
-    checkTable(table, predictor.transform);
-    const proba = predictor.output(table);
-    const predicted = argmaxRows(proba, predictor.classes.length);
-    const classes = predictor.classes;
-    const labels = Array.from(predicted, (k) => classes[k]!);
-    this.metrics.predicted(classes, predicted, unseenCategories(table, predictor.transform));
-    const latency = performance.now() - started;
+    const table = checkTable(typeof input === 'function' ? input(predictor.transform) : input, predictor.transform);
+    const output = predictor.output(table);
+    const regression = predictor.saved.task === 'regression';
+    const classes = regression ? [] : predictor.classes;
+    let predictions: (string | number)[];
+    let proba: Float64Array | undefined;
+    if (regression) {
+      predictions = Array.from(output, roundValue);
+      this.metrics.predicted(predictions.length, unseenCategories(table, predictor.transform));
+    } else {
+      const predicted = argmaxRows(output, classes.length);
+      proba = output.map(roundProbability);
+      predictions = Array.from(predicted, (k) => classes[k]!);
+      this.metrics.predicted(predictions.length, unseenCategories(table, predictor.transform), { classes, predicted });
+    }
+    this.log.append(this.records(model, table, predictions, classes, proba, requestId, performance.now() - started));
+    return { model, classes, predictions, proba };
+  }
+
+  private records(model: ServedModel, table: RawTable, predictions: (string | number)[], classes: readonly string[], proba: Float64Array | undefined, requestId: string, latency: number): PredictionRecord[] {
     const time = new Date().toISOString();
     const C = classes.length;
-    const records: PredictionRecord[] = labels.map((label, i) => ({
+    return predictions.map((prediction, i) => ({
       request_id: requestId,
       time,
       model: { name: model.name, version: model.version },
       input: Object.fromEntries(table.columns.map((c, j) => [c, table.values[j]![i] ?? null])),
-      prediction: label,
-      probabilities: Object.fromEntries(classes.map((c, k) => [c, proba[i * C + k]!])),
+      prediction,
+      ...(proba === undefined ? {} : { probabilities: Object.fromEntries(classes.map((c, k) => [c, proba[i * C + k]!])) }),
       latency_ms: latency,
     }));
-    this.log.append(records);
-    return { model, classes, labels, proba };
   }
 }

@@ -1,6 +1,7 @@
 import type { Project } from '../project/project.js';
 import { openPredictionLog } from '../predictions/open.js';
 import { buildApp } from './app.js';
+import { clusterMetrics, isWorker } from './cluster.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, type ServedModel } from './model.js';
 import { ModelSlot } from './reload.js';
@@ -16,6 +17,7 @@ export interface ServeOptions {
   readonly bodyLimit: number;
   readonly accessLog: boolean;
   readonly apiKey?: string;
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
   /** How often to look whether the served alias moved, in ms (0: never). */
   readonly reloadInterval: number;
   /** How long logged predictions are kept (overrides predictions.retention), e.g. `30d`. */
@@ -36,11 +38,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** `fn` run on the first call only; every call gets the first call's promise (two signals, one close). */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
+}
+
 /** Loads the model and opens the log (so a bad URI or setting fails before listening), then listens. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const model = await loadServedModel(options.project, options.model);
   const log = await openPredictionLog(options.project, { retention: options.retention, onError: (e) => options.warn(`warning: prediction log: ${e.message}; will retry`) });
   const metrics = new ServerMetrics(() => log.backlog);
+  if (isWorker()) metrics.text = clusterMetrics(metrics.registry);
   metrics.serving(model);
   const slot = new ModelSlot(model, options.project, (next) => {
     metrics.serving(next);
@@ -48,17 +57,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }, options.warn);
   const current = () => slot.current;
   const scorer = new Scorer(current, metrics, log);
-  const app = buildApp({ version: options.version, scorer, model: current, ready: () => true }, metrics, options);
+  const app = await buildApp({ version: options.version, scorer, model: current, ready: () => true }, metrics, options);
   const url = await app.listen({ host: options.host, port: options.port });
   slot.watch(options.reloadInterval);
   return {
     url,
     model: current,
     checkForSwitch: () => slot.check(),
-    async close() {
+    close: once(async () => {
       slot.stop();
       await app.close();
       await log.close();
-    },
+    }),
   };
 }

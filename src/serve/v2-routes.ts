@@ -5,7 +5,8 @@ import type { ServerContext } from './context.js';
 
 // The Open Inference Protocol (v2) of KServe, Triton and Seldon MLServer. One input tensor per raw
 // column (its name, a shape of [rows] and the values), as the raw columns have different types;
-// two output tensors: the predicted class (BYTES) and the probabilities (FP64, [rows, classes]).
+// a classifier answers two output tensors, the predicted class (BYTES) and the probabilities (FP64,
+// [rows, classes]); a regressor one, the predicted value (FP64).
 
 interface Tensor {
   name?: unknown;
@@ -37,31 +38,37 @@ export function v2Routes(app: FastifyInstance, ctx: ServerContext): void {
   app.get<{ Params: { name: string } }>('/v2/models/:name/ready', async (req) => (named(req.params.name), { name: req.params.name, ready: ctx.ready() }));
   app.get<{ Params: { name: string } }>('/v2/models/:name', async (req) => {
     const model = named(req.params.name);
-    const { transform, classes } = model.predictor;
+    const { transform, classes, saved } = model.predictor;
     return {
       name: model.name,
       versions: model.version === undefined ? [] : [String(model.version)],
       platform: 'mlops-random-forest',
       inputs: transform.columns.map((c) => ({ name: c.name, datatype: c.kind === 'numeric' ? 'FP64' : 'BYTES', shape: [-1] })),
-      outputs: [
-        { name: 'predict', datatype: 'BYTES', shape: [-1] },
-        { name: 'predict_proba', datatype: 'FP64', shape: [-1, classes.length] },
-      ],
+      outputs:
+        saved.task === 'regression'
+          ? [{ name: 'predict', datatype: 'FP64', shape: [-1] }]
+          : [
+              { name: 'predict', datatype: 'BYTES', shape: [-1] },
+              { name: 'predict_proba', datatype: 'FP64', shape: [-1, classes.length] },
+            ],
     };
   });
   app.post<{ Params: { name: string } }>('/v2/models/:name/infer', async (req) => {
     named(req.params.name);
     const { id } = (req.body ?? {}) as { id?: unknown };
-    const scored = ctx.scorer.score(tableOf(req.body), req.id);
-    const n = scored.labels.length;
+    const { model, predictions, proba, classes } = ctx.scorer.score(tableOf(req.body), req.id);
+    const n = predictions.length;
     return {
-      model_name: scored.model.name,
-      model_version: scored.model.version === undefined ? undefined : String(scored.model.version),
+      model_name: model.name,
+      model_version: model.version === undefined ? undefined : String(model.version),
       id: typeof id === 'string' ? id : req.id,
-      outputs: [
-        { name: 'predict', datatype: 'BYTES', shape: [n], data: scored.labels },
-        { name: 'predict_proba', datatype: 'FP64', shape: [n, scored.classes.length], data: Array.from(scored.proba) },
-      ],
+      outputs:
+        proba === undefined
+          ? [{ name: 'predict', datatype: 'FP64', shape: [n], data: predictions }]
+          : [
+              { name: 'predict', datatype: 'BYTES', shape: [n], data: predictions },
+              { name: 'predict_proba', datatype: 'FP64', shape: [n, classes.length], data: Array.from(proba) },
+            ],
     };
   });
 }

@@ -8,6 +8,7 @@ import { register as models } from './models.js';
 import { register as monitor } from './monitor.js';
 import { register as pipeline } from './pipeline.js';
 import { register as plots } from './plots.js';
+import { register as predictions } from './predictions.js';
 import { register as project } from './project.js';
 import { register as repro } from './repro.js';
 import { register as runs } from './runs.js';
@@ -15,7 +16,7 @@ import { register as serve } from './serve.js';
 
 // Each command group registers itself from its own file; action handlers import their domain modules
 // lazily so `mlops --help` loads none of the heavy libraries.
-const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, ml, models, drift, metrics, plots, runs, log, serve, monitor];
+const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, ml, models, drift, metrics, plots, runs, log, serve, predictions, monitor];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);

@@ -1,0 +1,148 @@
+import type { Database, SqlValue } from '../sql/database.js';
+import { placeholders } from '../sql/database.js';
+import type { PredictionSink } from './batched.js';
+import type { PredictionQuery, PredictionReader } from './reader.js';
+import type { PredictionRecord } from './record.js';
+
+// The prediction log as one table in a SQL database (src/sql/: SQLite by default, PostgreSQL for a
+// team). Statements are written once; only the table's column types differ. A batch is one
+// transaction of multi-row INSERTs; reads are pages in (time, id) order, so a reader streams a log of
+// any size in bounded memory and never holds a lock the writers wait for.
+
+/** The columns in insert order. `class` holds a classifier's answer, `value` a regressor's. */
+const COLUMNS = ['request_id', 'time', 'model', 'version', 'input', 'class', 'value', 'probabilities', 'latency_ms'] as const;
+
+// JSON (not JSONB) in PostgreSQL: it keeps the input's columns in the order the client sent them.
+const SCHEMA = {
+  sqlite: `CREATE TABLE IF NOT EXISTS predictions (
+    id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, time TEXT NOT NULL, model TEXT NOT NULL, version INTEGER,
+    input TEXT NOT NULL, class TEXT, value REAL, probabilities TEXT, latency_ms REAL NOT NULL)`,
+  postgresql: `CREATE TABLE IF NOT EXISTS predictions (
+    id BIGSERIAL PRIMARY KEY, request_id TEXT NOT NULL, time TIMESTAMPTZ NOT NULL, model TEXT NOT NULL, version INTEGER,
+    input JSON NOT NULL, class TEXT, value DOUBLE PRECISION, probabilities JSON, latency_ms DOUBLE PRECISION NOT NULL)`,
+};
+const INDEXES = [
+  'CREATE INDEX IF NOT EXISTS predictions_time ON predictions (time, id)',
+  'CREATE INDEX IF NOT EXISTS predictions_model_time ON predictions (model, time, id)',
+  'CREATE INDEX IF NOT EXISTS predictions_request ON predictions (request_id)',
+];
+/** Rows per INSERT statement: 9 parameters each, under SQLite's 32,766 and PostgreSQL's 65,535. */
+const ROWS_PER_INSERT = 500;
+/** Rows per page read. */
+const PAGE = 2000;
+
+/** A row as the drivers return it (PostgreSQL parses JSON columns and times; SQLite gives text). */
+interface PredictionRow {
+  id: number | string;
+  request_id: string;
+  time: string | Date;
+  model: string;
+  version: number | null;
+  input: string | Record<string, string | number | null>;
+  class: string | null;
+  value: number | null;
+  probabilities: string | Record<string, number> | null;
+  latency_ms: number;
+}
+
+function toRow(r: PredictionRecord): SqlValue[] {
+  const isClass = typeof r.prediction === 'string';
+  return [
+    r.request_id, r.time, r.model.name, r.model.version ?? null, JSON.stringify(r.input),
+    isClass ? (r.prediction as string) : null, isClass ? null : (r.prediction as number),
+    r.probabilities === undefined ? null : JSON.stringify(r.probabilities), r.latency_ms,
+  ];
+}
+
+const json = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+const timeText = (t: string | Date) => (t instanceof Date ? t.toISOString() : t);
+
+function fromRow(row: PredictionRow): PredictionRecord {
+  return {
+    request_id: row.request_id,
+    time: timeText(row.time),
+    model: row.version === null ? { name: row.model } : { name: row.model, version: Number(row.version) },
+    input: json(row.input),
+    prediction: row.class ?? Number(row.value),
+    ...(row.probabilities === null ? {} : { probabilities: json(row.probabilities) }),
+    latency_ms: Number(row.latency_ms),
+  };
+}
+
+/** The query's conditions (ANDed) and their parameters; times are bound as ISO 8601 text. */
+function conditions(query: PredictionQuery): { terms: string[]; params: SqlValue[] } {
+  const terms: string[] = [];
+  const params: SqlValue[] = [];
+  if (query.model !== undefined) terms.push('model = ?'), params.push(query.model);
+  if (query.versions !== undefined) {
+    if (query.versions.length === 0) terms.push('1 = 0');
+    else terms.push(`version IN (${placeholders(query.versions.length)})`), params.push(...query.versions);
+  }
+  if (query.from !== undefined) terms.push('time >= ?'), params.push(query.from.toISOString());
+  if (query.to !== undefined) terms.push('time < ?'), params.push(query.to.toISOString());
+  return { terms, params };
+}
+
+const where = (terms: readonly string[]) => (terms.length ? `WHERE ${terms.join(' AND ')}` : '');
+const SELECT = `SELECT id, ${COLUMNS.join(', ')} FROM predictions`;
+
+export class SqlPredictionStore implements PredictionSink, PredictionReader {
+  constructor(private readonly db: Database) {}
+
+  /** Creates the table and its indexes when missing (several workers may do it at once). */
+  static async create(db: Database): Promise<SqlPredictionStore> {
+    await db.transaction(async (tx) => {
+      // PostgreSQL's CREATE ... IF NOT EXISTS races with itself; SQLite's BEGIN IMMEDIATE already serializes.
+      if (tx.dialect === 'postgresql') await tx.query("SELECT pg_advisory_xact_lock(hashtext('mlops.predictions'))");
+      await tx.run(SCHEMA[tx.dialect]);
+      for (const index of INDEXES) await tx.run(index);
+    });
+    return new SqlPredictionStore(db);
+  }
+
+  async write(batch: readonly PredictionRecord[]): Promise<void> {
+    const row = `(${placeholders(COLUMNS.length)})`;
+    await this.db.transaction(async (tx) => {
+      for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
+        const chunk = batch.slice(i, i + ROWS_PER_INSERT);
+        await tx.run(`INSERT INTO predictions (${COLUMNS.join(', ')}) VALUES ${chunk.map(() => row).join(', ')}`, chunk.flatMap(toRow));
+      }
+    });
+  }
+
+  prune(before: Date): Promise<number> {
+    return this.db.run('DELETE FROM predictions WHERE time < ?', [before.toISOString()]);
+  }
+
+  async *rows(query: PredictionQuery): AsyncIterable<PredictionRecord> {
+    const { terms, params } = conditions(query);
+    if (query.newest && query.limit !== undefined) {
+      // The newest `limit` rows, in time order: one bounded query.
+      const newest = await this.db.query<PredictionRow>(`${SELECT} ${where(terms)} ORDER BY time DESC, id DESC LIMIT ?`, [...params, query.limit]);
+      for (const row of newest.reverse()) yield fromRow(row);
+      return;
+    }
+    let left = query.limit ?? Infinity;
+    let after: PredictionRow | undefined;
+    while (left > 0) {
+      const page = Math.min(PAGE, left);
+      const keyset = after === undefined ? [] : ['(time > ? OR (time = ? AND id > ?))'];
+      const keys = after === undefined ? [] : [timeText(after.time), timeText(after.time), Number(after.id)];
+      const rows = await this.db.query<PredictionRow>(`${SELECT} ${where([...terms, ...keyset])} ORDER BY time, id LIMIT ?`, [...params, ...keys, page]);
+      for (const row of rows) yield fromRow(row);
+      if (rows.length < page) return;
+      left -= rows.length;
+      after = rows.at(-1);
+    }
+  }
+
+  async count(query: PredictionQuery): Promise<number> {
+    const { terms, params } = conditions(query);
+    const [row] = await this.db.query<{ n: number | string }>(`SELECT count(*) AS n FROM predictions ${where(terms)}`, params);
+    return Number(row!.n);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
