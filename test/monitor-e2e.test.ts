@@ -30,10 +30,12 @@ evaluate:
 `;
 
 /**
- * Each phase of traffic gets a window of its own: its requests are sent from the window's start and
- * answered well before its end (on a loaded machine a request may take a second or two).
+ * Each phase of traffic gets a window of its own: its requests are sent at the window's start and
+ * answered well before its end. The window is four times what a warm-up phase took (at least 2 s),
+ * so a loaded machine gets longer windows rather than a failed test.
  */
-const WINDOW_MS = 3000;
+let WINDOW_MS = 2000;
+let WINDOW = '2s';
 const PHASES = 4;
 const ROWS_PER_PHASE = 200;
 
@@ -89,6 +91,25 @@ function rowsOf(csv: string): { records: Record<string, string | number>[]; trut
   return { records, truth };
 }
 
+/** One phase of traffic: ROWS_PER_PHASE generated rows, most in one batch request, the last three one request each. */
+async function phase(url: string, seed: number, shifted: boolean, into: typeof served): Promise<void> {
+  const { records, truth } = rowsOf(generateObesity(ROWS_PER_PHASE, seed));
+  // Halfway the weight column shifts by +25 kg (a new population, or a scale now in pounds).
+  if (shifted) for (const r of records) r.Weight = (r.Weight as number) + 25;
+  // A batch's rows are ID:0, ID:1, ...; a one-row request's row is its plain ID.
+  const batches = [records.slice(0, -3), ...records.slice(-3).map((r) => [r])];
+  let offset = 0;
+  for (const batch of batches) {
+    const response = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { request_id: string; predictions: { class: string; probabilities: Record<string, number> }[] };
+    body.predictions.forEach((p, i) => {
+      into.push({ key: batch.length === 1 ? body.request_id : `${body.request_id}:${i}`, predicted: p.class, truth: truth[offset + i]!, proba: p.probabilities });
+    });
+    offset += batch.length;
+  }
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mlops-monitor-'));
   writeFiles(dir, { 'params.yaml': PARAMS, 'data/raw/obesity.csv': generateObesity(600, 11), '.mlops/.gitignore': '*\n' });
@@ -99,27 +120,18 @@ before(async () => {
 
   const { child, url } = await startServe();
   try {
+    // The warm-up is logged before the period starts: it must be left out of every check.
+    const warmup = Date.now();
+    await phase(url, 99, false, []);
+    WINDOW_MS = Math.max(2000, Math.ceil((4 * (Date.now() - warmup)) / 1000) * 1000);
+    WINDOW = `${WINDOW_MS / 1000}s`;
     const start = Date.now();
     from = new Date(start).toISOString();
     to = new Date(start + PHASES * WINDOW_MS).toISOString();
-    for (let phase = 0; phase < PHASES; phase++) {
-      await sleepUntil(start + phase * WINDOW_MS);
-      const { records, truth } = rowsOf(generateObesity(ROWS_PER_PHASE, 100 + phase));
-      // Halfway the weight column shifts by +25 kg (a new population, or a scale now in pounds).
-      if (phase >= PHASES / 2) for (const r of records) r.Weight = (r.Weight as number) + 25;
-      // Most rows in one batch request (rows ID:0, ID:1, ...), the last three one request each (plain ID).
-      const batches = [records.slice(0, -3), ...records.slice(-3).map((r) => [r])];
-      let offset = 0;
-      for (const batch of batches) {
-        const response = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
-        assert.equal(response.status, 200);
-        const body = (await response.json()) as { request_id: string; predictions: { class: string; probabilities: Record<string, number> }[] };
-        body.predictions.forEach((p, i) => {
-          served.push({ key: batch.length === 1 ? body.request_id : `${body.request_id}:${i}`, predicted: p.class, truth: truth[offset + i]!, proba: p.probabilities });
-        });
-        offset += batch.length;
-      }
-      assert.ok(Date.now() < start + (phase + 1) * WINDOW_MS, `phase ${phase} ended ${Date.now() - start - phase * WINDOW_MS} ms into its window`);
+    for (let k = 0; k < PHASES; k++) {
+      await sleepUntil(start + k * WINDOW_MS);
+      await phase(url, 100 + k, k >= PHASES / 2, served);
+      assert.ok(Date.now() < start + (k + 1) * WINDOW_MS, `phase ${k} ended ${Date.now() - start - k * WINDOW_MS} ms into its ${WINDOW_MS} ms window`);
     }
   } finally {
     // A graceful stop writes the log's last batch.
@@ -129,7 +141,7 @@ before(async () => {
 });
 
 test('monitor drift: the windows after the shift drift on the shifted column, the ones before do not; the check is a tracked run', async () => {
-  const r = await ok('monitor', 'drift', 'models:/obesity_classifier@champion', '--from', from, '--to', to, '--window', '3s', '--json');
+  const r = await ok('monitor', 'drift', 'models:/obesity_classifier@champion', '--from', from, '--to', to, '--window', WINDOW, '--json');
   const report = JSON.parse(r.stdout);
   assert.equal(report.model.uri, 'models:/obesity_classifier@champion');
   assert.deepEqual(report.model.versions, [1]);
@@ -154,7 +166,7 @@ test('monitor drift: the windows after the shift drift on the shifted column, th
   const metricsDir = readdirSync(join(dir, 'mlruns'), { recursive: true }).map(String).filter((p) => p.includes(report.run_id) && p.endsWith(join('metrics', 'drift')));
   assert.equal(metricsDir.length, 1);
   // --fail-on-drift: exit 1; the plain table names the windows.
-  const failed = await mlops('monitor', 'drift', 'models:/obesity_classifier@champion', '--from', from, '--to', to, '--window', '3s', '--fail-on-drift');
+  const failed = await mlops('monitor', 'drift', 'models:/obesity_classifier@champion', '--from', from, '--to', to, '--window', WINDOW, '--fail-on-drift');
   assert.equal(failed.code, 1, failed.stderr);
   assert.match(failed.stdout, /drift in 2 of 4 window\(s\)/);
   assert.match(failed.stderr, /drift detected in 2 window/);
@@ -165,7 +177,7 @@ test('monitor drift: the windows after the shift drift on the shifted column, th
 });
 
 test('monitor drift: windows with fewer than --min-rows rows are too small, not "no drift"; a period with no rows is exit 2', async () => {
-  const r = JSON.parse((await ok('monitor', 'drift', '--from', from, '--to', to, '--window', '3s', '--min-rows', '201', '--json')).stdout);
+  const r = JSON.parse((await ok('monitor', 'drift', '--from', from, '--to', to, '--window', WINDOW, '--min-rows', '201', '--json')).stdout);
   assert.deepEqual(r.windows.map((w: { status: string; drift: null }) => [w.status, w.drift]), Array(4).fill(['too_small', null]));
   assert.equal(r.drift, false);
   const empty = await mlops('monitor', 'drift', '--from', '2020-01-01', '--to', '2020-01-02');
@@ -203,7 +215,7 @@ function writeLabels(wrongEvery: number): { file: string; accuracy: number } {
 test('monitor outcomes: labels joined by request id give the known accuracy, log loss and Brier; gates exit 1 and call the webhook', async () => {
   const { file, accuracy } = writeLabels(4);
   assert.equal(accuracy, 0.75);
-  const r = JSON.parse((await ok('monitor', 'outcomes', '--labels', file, '--from', from, '--to', to, '--window', '3s', '--json')).stdout);
+  const r = JSON.parse((await ok('monitor', 'outcomes', '--labels', file, '--from', from, '--to', to, '--window', WINDOW, '--json')).stdout);
   assert.equal(r.overall.rows, served.length);
   assert.equal(r.overall.accuracy, 0.75);
   assert.deepEqual(r.unmatched, { labels: 0, predictions: 0, label_ids: [] });
@@ -237,7 +249,7 @@ test('monitor outcomes: labels joined by request id give the known accuracy, log
 
 test('monitor drift --alert-webhook posts the drifted windows', async () => {
   webhook.bodies.length = 0;
-  await ok('monitor', 'drift', '--from', from, '--to', to, '--window', '3s', '--alert-webhook', webhook.url);
+  await ok('monitor', 'drift', '--from', from, '--to', to, '--window', WINDOW, '--alert-webhook', webhook.url);
   assert.equal(webhook.bodies.length, 1);
   const { body } = webhook.bodies[0] as { body: { check: string; details: { columns: string[] }[]; text: string } };
   assert.equal(body.check, 'drift');

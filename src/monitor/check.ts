@@ -1,10 +1,11 @@
-import { openPredictionReader } from '../predictions/open.js';
+import { openPredictionReader, predictionLogUri } from '../predictions/open.js';
 import type { PredictionReader } from '../predictions/reader.js';
 import type { Project } from '../project/project.js';
 import { postAlert, type AlertSummary } from './alert.js';
-import { monitorDrift, type MonitorDriftOptions, type MonitorWindow } from './drift.js';
+import type { MonitorDriftOptions, MonitorWindow } from './drift.js';
 import { monitoredModel, trainingReference, type MonitoredModel } from './model.js';
 import { checkGates, readLabels, settleOutcomes, type Gate, type GateCheck, type OutcomeReport } from './outcomes.js';
+import { driftInParallel } from './parallel.js';
 import type { Period } from './period.js';
 import { recordDriftCheck, recordOutcomeCheck } from './track.js';
 
@@ -77,7 +78,10 @@ export interface DriftCheckOptions extends CheckCommon, MonitorDriftOptions {
 export async function runDriftCheck(project: Project, options: DriftCheckOptions): Promise<DriftCheck> {
   const model = await monitoredModel(project, options.uri, options.period);
   const reference = await trainingReference(project, model);
-  const windows = await withReader(project, (reader) => monitorDrift(reader, { model: model.name, versions: model.versions }, reference, options.period, options));
+  // Opened once here, so a bad predictions.uri is reported with its config file and line.
+  await withReader(project, async () => {});
+  const log = { uri: predictionLogUri(project), root: project.root };
+  const windows = await driftInParallel(log, { model: model.name, versions: model.versions }, reference, options.period, options);
   const drifted = windows.filter((w) => w.drift === true).length;
   const check: DriftCheck = {
     model: shownModel(model),

@@ -54,8 +54,21 @@ export interface DriftQuery {
   readonly versions: readonly number[];
 }
 
-/** Every window of the period, in order, each tested against `reference` unless too small. */
+/** Every window of the period, in order, each tested against `reference` unless too small; a period with no rows is an error. */
 export async function monitorDrift(reader: Reader, query: DriftQuery, reference: Table, period: Period, options: MonitorDriftOptions): Promise<MonitorWindow[]> {
+  return someRows(await driftWindows(reader, query, reference, period, options), query, period);
+}
+
+/** Nothing logged in the whole period is a usage error (the wrong model, or the wrong dates), not "no drift". */
+export function someRows(windows: MonitorWindow[], query: DriftQuery, period: Period): MonitorWindow[] {
+  if (windows.every((w) => w.rows === 0)) {
+    throw new UsageError(`no logged predictions of ${query.model} (versions ${query.versions.join(', ')}) from ${period.from.toISOString()} to ${period.to.toISOString()}`);
+  }
+  return windows;
+}
+
+/** The windows of the period, each tested unless too small (part of a check: see monitorDrift). */
+export async function driftWindows(reader: Reader, query: DriftQuery, reference: Table, period: Period, options: MonitorDriftOptions): Promise<MonitorWindow[]> {
   const names = options.columns ?? reference.columns;
   for (const name of names) if (!reference.values.has(name)) throw new UsageError(`--columns: no column '${name}' in the training reference (${reference.file})`);
   const profiles = names.map((name) => profileOf(name, reference));
@@ -85,9 +98,6 @@ export async function monitorDrift(reader: Reader, query: DriftQuery, reference:
   }
   const total = windowCount(period);
   while (current < total) close();
-  if (results.every((w) => w.rows === 0)) {
-    throw new UsageError(`no logged predictions of ${query.model} (versions ${query.versions.join(', ')}) from ${period.from.toISOString()} to ${period.to.toISOString()}`);
-  }
   return results;
 }
 
