@@ -81,15 +81,15 @@ export async function runDriftCheck(project: Project, options: DriftCheckOptions
   // Opened once here, so a bad predictions.uri is reported with its config file and line.
   await withReader(project, async () => {});
   const log = { uri: predictionLogUri(project), root: project.root };
-  const windows = await driftInParallel(log, { model: model.name, versions: model.versions }, reference, options.period, options);
+  // Only the test settings go to the workers (a callback or a URL cannot be sent to a thread).
+  const { columns, test, alternative, threshold, correction, rule, wassersteinThreshold, psiThreshold, minRows } = options;
+  const settings = { columns, test, alternative, threshold, correction, rule, wassersteinThreshold, psiThreshold, minRows };
+  const windows = await driftInParallel(log, { model: model.name, versions: model.versions }, reference, options.period, settings);
   const drifted = windows.filter((w) => w.drift === true).length;
   const check: DriftCheck = {
     model: shownModel(model),
     period: shownPeriod(options.period),
-    settings: {
-      test: options.test, alternative: options.alternative, threshold: options.threshold, correction: options.correction, rule: options.rule,
-      wasserstein_threshold: options.wassersteinThreshold, psi_threshold: options.psiThreshold, min_rows: options.minRows,
-    },
+    settings: { test, alternative, threshold, correction, rule, wasserstein_threshold: wassersteinThreshold, psi_threshold: psiThreshold, min_rows: minRows },
     drift: drifted > 0,
     drifted_windows: drifted,
     too_small_windows: windows.filter((w) => w.status === 'too_small').length,
