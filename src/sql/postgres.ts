@@ -32,6 +32,8 @@ export async function openPostgres(location: PostgresLocation, uri: string, opti
     connectionString: location.connectionString,
     max: poolSize,
     connectionTimeoutMillis: 5_000,
+    // A command's process exits when its work is done, without every caller closing the pool.
+    allowExitOnIdle: true,
     // BIGINT columns hold millisecond times and steps, all well inside a double's exact range.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === BIGINT_OID ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
   });

@@ -54,14 +54,27 @@ async function retryBusy<T>(attempts: number, work: () => T | Promise<T>): Promi
 /** better-sqlite3 binds no booleans: they are stored as 1 and 0, as SQLAlchemy stores them. */
 const bindable = (params: readonly SqlValue[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 
+// Statements are compiled once per connection: a store repeats the same few thousands of times.
+const CACHED_STATEMENTS = 200;
+
 function statements(db: BetterSqlite): Queryable {
+  const cache = new Map<string, import('better-sqlite3').Statement>();
+  const prepared = (sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      if (cache.size >= CACHED_STATEMENTS) cache.delete(cache.keys().next().value!);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
   return {
     dialect: 'sqlite',
     async query<T = Row>(sql: string, params: readonly SqlValue[] = []) {
-      return db.prepare(sql).all(...bindable(params)) as T[];
+      return prepared(sql).all(...bindable(params)) as T[];
     },
     async run(sql: string, params: readonly SqlValue[] = []) {
-      return db.prepare(sql).run(...bindable(params)).changes;
+      return prepared(sql).run(...bindable(params)).changes;
     },
   };
 }
