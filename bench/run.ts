@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   tracking: () => import('./tracking.js'),
   drift: () => import('./drift.js'),
   serve: () => import('./serve.js'),
+  monitor: () => import('./monitor.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -27,11 +27,11 @@ export interface DriftFlags {
   failOnDrift?: boolean;
 }
 
-const DEFAULTS = { test: 'auto', alternative: 'two-sided', threshold: 0.05, correction: 'bonferroni', report: 'reports/drift.json' } as const;
+export const DEFAULTS = { test: 'auto', alternative: 'two-sided', threshold: 0.05, correction: 'bonferroni', report: 'reports/drift.json' } as const;
 const KEYS = ['reference', 'current', 'columns', 'test', 'alternative', 'threshold', 'correction', 'fail_on_drift', 'report'] as const;
 
-type Fail = (key: string, detail: string) => Error;
-const usage: Fail = (key, detail) => new UsageError(`--${key}: ${detail}`);
+export type Fail = (key: string, detail: string) => Error;
+export const usage: Fail = (key, detail) => new UsageError(`--${key}: ${detail}`);
 
 /** Both --reference and --current given: the command line alone decides. */
 export function configFromFlags(flags: DriftFlags): DriftConfig {
@@ -89,13 +89,13 @@ export function configFromParams(section: ParamsSection, root: string, flags: Dr
   };
 }
 
-function choice<T extends string>(value: unknown, choices: readonly T[], key: string, fail: Fail): T {
+export function choice<T extends string>(value: unknown, choices: readonly T[], key: string, fail: Fail): T {
   if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
   const hint = typeof value === 'string' ? didYouMean(value, choices) : undefined;
   throw fail(key, `expected one of ${choices.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}, got ${JSON.stringify(value)}`);
 }
 
-function threshold(value: unknown, key: string, fail: Fail): number {
+export function threshold(value: unknown, key: string, fail: Fail): number {
   const t = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof t !== 'number' || !(t > 0 && t < 1)) throw fail(key, `expected a number between 0 and 1, got ${JSON.stringify(value)}`);
   return t;

@@ -52,18 +52,7 @@ export const FEW_VALUES = 5;
 
 export function detectDrift(reference: Table, current: Table, options: DriftOptions): DriftReport {
   const names = columnsToCompare(reference, current, options.columns);
-  const rows = names.map((name) => testColumn(name, reference, current, options));
-  const adjusted = adjustPValues(rows.map((r) => r.p_value), options.correction);
-  const columns: Record<string, ColumnDrift> = {};
-  const drifted: string[] = [];
-  names.forEach((name, i) => {
-    const row = rows[i]!;
-    row.p_adjusted = adjusted[i]!;
-    row.drift = row.p_adjusted < options.threshold;
-    if (row.drift) drifted.push(name);
-    // defined, not assigned: a column named __proto__ must stay a key
-    Object.defineProperty(columns, name, { value: row, enumerable: true, writable: true, configurable: true });
-  });
+  const { columns, drifted } = decideColumns(names, names.map((name) => testColumn(name, reference, current, options)), options);
   return {
     reference: reference.file,
     current: current.file,
@@ -76,6 +65,22 @@ export function detectDrift(reference: Table, current: Table, options: DriftOpti
     test: options.test,
     alternative: options.alternative,
   };
+}
+
+/** Each column's test corrected for their number and compared with the threshold, keyed by name. */
+export function decideColumns<T extends ColumnDrift>(names: readonly string[], rows: T[], options: Pick<DriftOptions, 'threshold' | 'correction'>): { columns: Record<string, T>; drifted: string[] } {
+  const adjusted = adjustPValues(rows.map((r) => r.p_value), options.correction);
+  const columns: Record<string, T> = {};
+  const drifted: string[] = [];
+  names.forEach((name, i) => {
+    const row = rows[i]!;
+    row.p_adjusted = adjusted[i]!;
+    row.drift = row.p_adjusted < options.threshold;
+    if (row.drift) drifted.push(name);
+    // defined, not assigned: a column named __proto__ must stay a key
+    Object.defineProperty(columns, name, { value: row, enumerable: true, writable: true, configurable: true });
+  });
+  return { columns, drifted };
 }
 
 function columnsToCompare(reference: Table, current: Table, wanted: readonly string[] | undefined): readonly string[] {
@@ -97,35 +102,47 @@ function columnsToCompare(reference: Table, current: Table, wanted: readonly str
 function testColumn(name: string, reference: Table, current: Table, options: DriftOptions): ColumnDrift {
   const refCells = reference.values.get(name)!;
   const curCells = current.values.get(name)!;
-  const filled = refCells.filter(isFilled);
-  const numbers = filled.filter((v) => typeof v === 'number').length;
-  if (numbers > filled.length - numbers) {
-    const x = toNumbers(refCells, reference, name);
-    const y = toNumbers(curCells, current, name);
-    const base = { p_adjusted: NaN, drift: false, n_reference: x.length, n_current: y.length };
-    const chi2 = options.test === 'chi2' || (options.test === 'auto' && distinctCount(x, y) <= FEW_VALUES);
-    if (!chi2) {
-      const r = ks2Sorted(sortFloat64(x), sortFloat64(y), options.alternative);
-      return { type: 'numeric', test: 'ks', statistic: r.statistic, p_value: r.pValue, method: r.method, ...base };
-    }
-    const r = chi2Homogeneity(Array.from(x, String), Array.from(y, String));
-    return { type: 'numeric', test: 'chi2', statistic: r.statistic, p_value: r.pValue, dof: r.dof, ...base };
+  if (isNumericColumn(refCells)) {
+    const x = sortFloat64(toNumbers(refCells, reference, name));
+    const y = sortFloat64(toNumbers(curCells, current, name));
+    return testNumbers(x, y, options);
   }
-  const x = toLabels(refCells, reference.file, name);
-  const y = toLabels(curCells, current.file, name);
-  const r = chi2Homogeneity(x, y);
-  const base = { p_adjusted: NaN, drift: false, n_reference: x.length, n_current: y.length };
-  return { type: 'categorical', test: 'chi2', statistic: r.statistic, p_value: r.pValue, dof: r.dof, ...base };
+  return testLabels(toLabels(refCells, reference.file, name), toLabels(curCells, current.file, name));
 }
 
-const isFilled = (v: unknown) => v !== null && v !== undefined && v !== '';
+/** A column is numeric when most of its filled reference cells are numbers. */
+export function isNumericColumn(referenceCells: readonly unknown[]): boolean {
+  const filled = referenceCells.filter(isFilled);
+  const numbers = filled.filter((v) => typeof v === 'number').length;
+  return numbers > filled.length - numbers;
+}
 
-function emptySample(file: string, name: string): ConfigError {
+/** A numeric column's test on its two ascending samples: KS, or chi-square over the values (asked, or few distinct values). */
+export function testNumbers(x: Float64Array, y: Float64Array, options: Pick<DriftOptions, 'test' | 'alternative'>): ColumnDrift {
+  const base = { p_adjusted: NaN, drift: false, n_reference: x.length, n_current: y.length };
+  const chi2 = options.test === 'chi2' || (options.test === 'auto' && distinctCount(x, y) <= FEW_VALUES);
+  if (!chi2) {
+    const r = ks2Sorted(x, y, options.alternative);
+    return { type: 'numeric', test: 'ks', statistic: r.statistic, p_value: r.pValue, method: r.method, ...base };
+  }
+  const r = chi2Homogeneity(Array.from(x, String), Array.from(y, String));
+  return { type: 'numeric', test: 'chi2', statistic: r.statistic, p_value: r.pValue, dof: r.dof, ...base };
+}
+
+/** A categorical column's chi-square test. */
+export function testLabels(x: readonly string[], y: readonly string[]): ColumnDrift {
+  const r = chi2Homogeneity(x, y);
+  return { type: 'categorical', test: 'chi2', statistic: r.statistic, p_value: r.pValue, dof: r.dof, p_adjusted: NaN, drift: false, n_reference: x.length, n_current: y.length };
+}
+
+export const isFilled = (v: unknown) => v !== null && v !== undefined && v !== '';
+
+export function emptySample(file: string, name: string): ConfigError {
   return new ConfigError('no values in this column (empty sample)', { file, key: name });
 }
 
 /** The column's non-empty cells as numbers; anything else is an input error naming its row. */
-function toNumbers(cells: readonly unknown[], { file, lines }: Table, name: string): Float64Array {
+export function toNumbers(cells: readonly unknown[], { file, lines }: Table, name: string): Float64Array {
   const out: number[] = [];
   cells.forEach((v, row) => {
     if (!isFilled(v)) return;
@@ -138,7 +155,7 @@ function toNumbers(cells: readonly unknown[], { file, lines }: Table, name: stri
   return Float64Array.from(out);
 }
 
-function toLabels(cells: readonly unknown[], file: string, name: string): string[] {
+export function toLabels(cells: readonly unknown[], file: string, name: string): string[] {
   const out = cells.filter(isFilled).map(String);
   if (out.length === 0) throw emptySample(file, name);
   return out;

@@ -7,7 +7,7 @@ import type { DriftReport } from './detect.js';
  * and `_ - . space` in a segment (`Weight (kg)` becomes `Weight _kg_`); a name that is still not a
  * valid path segment (`..`), or that another column already took, gets its column number appended.
  */
-function columnKeys(names: readonly string[]): string[] {
+export function columnKeys(names: readonly string[]): string[] {
   const taken = new Set<string>();
   return names.map((name, i) => {
     let key = name.replace(/[^\w.\- ]/g, '_');

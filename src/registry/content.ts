@@ -14,6 +14,8 @@ import type { ModelVersion, VersionFiles } from './store.js';
 
 export const MODEL_FILE = 'model.json';
 export const TRANSFORM_FILE = 'transform.json';
+/** The raw training data, monitoring's drift reference (see register.ts); absent in older versions. */
+export const REFERENCE_FILE = 'reference.csv';
 
 /** Copies the files (name -> local path) into the store; returns their md5s and the content id. */
 export async function storeFiles(objects: LocalObjectStore, paths: Record<string, string>): Promise<{ content: string; files: VersionFiles }> {

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseRows } from '../core/csv.js';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { md5File } from '../cache/hash.js';
@@ -14,7 +15,7 @@ import { parseStoreUri } from '../project/stores.js';
 import { GIT_COMMIT_TAG, GIT_DIRTY_TAG, gitTags } from '../tracking/git-tags.js';
 import type { Run } from '../tracking/store.js';
 import { STAGE_TAG } from '../tracking/tracked-run.js';
-import { MODEL_FILE, TRANSFORM_FILE, storeFiles } from './content.js';
+import { MODEL_FILE, REFERENCE_FILE, TRANSFORM_FILE, storeFiles } from './content.js';
 import { checkAlias, checkModelName } from './names.js';
 import { openRegistry } from './open.js';
 import type { DataRef, Lineage, ModelVersion } from './store.js';
@@ -23,6 +24,12 @@ import type { DataRef, Lineage, ModelVersion } from './store.js';
 // its lineage: the run that trained it, the code (git commit, dirty), the data and params it was
 // trained and tested on, its metrics on the test data, and the raw training data (monitoring's drift
 // reference). Everything is read and checked before anything is written.
+//
+// The drift reference is kept whole, as one of the version's files (reference.csv: the raw feature
+// columns of the training rows, as prepare split them), not as a summary: KS equal to scipy's
+// ks_2samp and an exact Wasserstein distance need every reference value, PSI needs the reference's
+// quantiles, chi-square its counts, and only the full sample gives all four exactly. It costs no
+// space: the file is the pipeline's own output, already in the cache under the same md5.
 
 export interface RegisterOptions {
   readonly name: string;
@@ -53,6 +60,7 @@ export async function registerModel(project: Project, options: RegisterOptions):
   if (transform.features.join() !== saved.features.join()) {
     throw new ConfigError("the transform's features differ from the model's; register the transform prepare wrote with this model", { file: displayPath(source.transform) });
   }
+  const reference = referenceFile(root, transform.columns.map((c) => c.name));
   const test = join(root, PATHS.test);
   const metrics = existsSync(test) ? pickGateMetrics(scoreOnTest(saved, test).metrics) : {};
   const modelMd5 = await md5File(source.model);
@@ -69,7 +77,11 @@ export async function registerModel(project: Project, options: RegisterOptions):
   };
 
   const { registry, objects } = await openRegistry(project);
-  const stored = await storeFiles(objects, { [MODEL_FILE]: source.model, [TRANSFORM_FILE]: source.transform });
+  const stored = await storeFiles(objects, {
+    [MODEL_FILE]: source.model,
+    [TRANSFORM_FILE]: source.transform,
+    ...(reference === undefined ? {} : { [REFERENCE_FILE]: reference }),
+  });
   const result = await registry.createVersion(options.name, {
     source: source.label, ...stored, metrics, lineage, description: options.description, user: options.user,
   });
@@ -130,6 +142,20 @@ async function trainingRun(project: Project, modelMd5: string): Promise<Run | un
 function gitFromTags(tags: Record<string, string>): Pick<Lineage, 'git_commit' | 'git_dirty'> {
   const dirty = tags[GIT_DIRTY_TAG];
   return { git_commit: tags[GIT_COMMIT_TAG] ?? null, git_dirty: dirty === undefined ? null : dirty === 'true' };
+}
+
+/**
+ * The raw training split prepare wrote, when it holds exactly the model's raw columns (a split from
+ * another prepare run would be the wrong reference; then none is recorded and monitoring says so).
+ */
+function referenceFile(root: string, columns: readonly string[]): string | undefined {
+  const path = join(root, PATHS.rawTrain);
+  if (!existsSync(path)) return undefined;
+  const text = readFileSync(path, 'utf8');
+  const end = text.indexOf('\n');
+  const header = parseRows(end < 0 ? text : text.slice(0, end))[0] ?? [];
+  const same = header.length === columns.length && columns.every((c) => header.includes(c));
+  return same ? path : undefined;
 }
 
 async function dataRef(root: string, path: string | undefined): Promise<DataRef | null> {

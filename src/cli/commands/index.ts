@@ -5,6 +5,7 @@ import { register as log } from './log.js';
 import { register as metrics } from './metrics.js';
 import { register as ml } from './ml.js';
 import { register as models } from './models.js';
+import { register as monitor } from './monitor.js';
 import { register as pipeline } from './pipeline.js';
 import { register as plots } from './plots.js';
 import { register as predictions } from './predictions.js';
@@ -16,7 +17,7 @@ import { register as tracking } from './tracking.js';
 
 // Each command group registers itself from its own file; action handlers import their domain modules
 // lazily so `mlops --help` loads none of the heavy libraries.
-const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, ml, models, drift, metrics, plots, runs, tracking, log, serve, predictions];
+const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, ml, models, drift, metrics, plots, runs, tracking, log, serve, predictions, monitor];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);

@@ -1,0 +1,135 @@
+import { openPredictionReader, predictionLogUri } from '../predictions/open.js';
+import type { PredictionReader } from '../predictions/reader.js';
+import type { Project } from '../project/project.js';
+import { postAlert, type AlertSummary } from './alert.js';
+import type { MonitorDriftOptions, MonitorWindow } from './drift.js';
+import { monitoredModel, trainingReference, type MonitoredModel } from './model.js';
+import { checkGates, readLabels, settleOutcomes, type Gate, type GateCheck, type OutcomeReport } from './outcomes.js';
+import { driftInParallel } from './parallel.js';
+import type { Period } from './period.js';
+import { recordDriftCheck, recordOutcomeCheck } from './track.js';
+
+// One monitoring check from start to end: resolve the model, read the log, compute, record the run,
+// alert. Everything that can be wrong with the input is found before the run is recorded.
+
+export interface CheckCommon {
+  readonly uri: string;
+  readonly period: Period;
+  readonly alertWebhook?: URL;
+  /** Told what the user cannot otherwise see (a webhook that failed). */
+  readonly warn: (message: string) => void;
+}
+
+interface ModelShown {
+  uri: string;
+  name: string;
+  version: number;
+  versions: readonly number[];
+}
+
+interface PeriodShown {
+  from: string;
+  to: string;
+  window_seconds: number;
+}
+
+export interface DriftCheck {
+  model: ModelShown;
+  period: PeriodShown;
+  settings: Record<string, string | number>;
+  /** Any window drifted. */
+  drift: boolean;
+  drifted_windows: number;
+  too_small_windows: number;
+  windows: MonitorWindow[];
+  run_id?: string;
+}
+
+export interface OutcomeCheck {
+  model: ModelShown;
+  period: PeriodShown;
+  labels: string;
+  overall: OutcomeReport['overall'];
+  windows: OutcomeReport['windows'];
+  by_version: OutcomeReport['by_version'];
+  unmatched: OutcomeReport['unmatched'];
+  classes: string[];
+  gates: GateCheck[];
+  passed: boolean;
+  run_id?: string;
+}
+
+const shownModel = (m: MonitoredModel): ModelShown => ({ uri: m.uri, name: m.name, version: m.version.version, versions: m.versions });
+const shownPeriod = (p: Period): PeriodShown => ({ from: p.from.toISOString(), to: p.to.toISOString(), window_seconds: p.window / 1000 });
+
+async function withReader<T>(project: Project, fn: (reader: PredictionReader) => Promise<T>): Promise<T> {
+  const reader = await openPredictionReader(project);
+  try {
+    return await fn(reader);
+  } finally {
+    await reader.close();
+  }
+}
+
+export interface DriftCheckOptions extends CheckCommon, MonitorDriftOptions {
+  readonly failOnDrift: boolean;
+}
+
+export async function runDriftCheck(project: Project, options: DriftCheckOptions): Promise<DriftCheck> {
+  const model = await monitoredModel(project, options.uri, options.period);
+  const reference = await trainingReference(project, model);
+  // Opened once here, so a bad predictions.uri is reported with its config file and line.
+  await withReader(project, async () => {});
+  const log = { uri: predictionLogUri(project), root: project.root };
+  // Only the test settings go to the workers (a callback or a URL cannot be sent to a thread).
+  const { columns, test, alternative, threshold, correction, rule, wassersteinThreshold, psiThreshold, minRows } = options;
+  const settings = { columns, test, alternative, threshold, correction, rule, wassersteinThreshold, psiThreshold, minRows };
+  const windows = await driftInParallel(log, { model: model.name, versions: model.versions }, reference, options.period, settings);
+  const drifted = windows.filter((w) => w.drift === true).length;
+  const check: DriftCheck = {
+    model: shownModel(model),
+    period: shownPeriod(options.period),
+    settings: { test, alternative, threshold, correction, rule, wasserstein_threshold: wassersteinThreshold, psi_threshold: psiThreshold, min_rows: minRows },
+    drift: drifted > 0,
+    drifted_windows: drifted,
+    too_small_windows: windows.filter((w) => w.status === 'too_small').length,
+    windows,
+  };
+  check.run_id = await recordDriftCheck(project, check, options.failOnDrift && check.drift);
+  if (check.drift) {
+    const which = windows.filter((w) => w.drift).map((w) => ({ from: w.from, to: w.to, share: w.share, columns: w.drifted_columns }));
+    await alert(options, check, 'drift', `drift in ${drifted} of ${windows.length} windows of ${model.uri} (${which.map((w) => w.columns.join(', ')).at(-1)})`, which);
+  }
+  return check;
+}
+
+export interface OutcomeCheckOptions extends CheckCommon {
+  readonly labels: string;
+  readonly labelsShown: string;
+  readonly idColumn: string;
+  readonly labelColumn: string;
+  readonly gates: readonly Gate[];
+  readonly minRows: number;
+}
+
+export async function runOutcomeCheck(project: Project, options: OutcomeCheckOptions): Promise<OutcomeCheck> {
+  const model = await monitoredModel(project, options.uri, options.period);
+  const labels = readLabels(options.labels, options.idColumn, options.labelColumn);
+  const report = await withReader(project, (reader) => settleOutcomes(reader, { model: model.name, versions: model.versions }, labels, options.period));
+  const gates = checkGates(report, options.gates, options.minRows);
+  const check: OutcomeCheck = { model: shownModel(model), period: shownPeriod(options.period), labels: options.labelsShown, ...report, gates, passed: gates.every((g) => g.passed) };
+  check.run_id = await recordOutcomeCheck(project, check, !check.passed);
+  if (!check.passed) {
+    const failed = gates.filter((g) => !g.passed);
+    const text = `${model.uri}: ${failed.map((g) => `${g.metric} ${g.actual.toFixed(4)} ${g.bound === 'min' ? '<' : '>'} ${g.value} (${g.where})`).join('; ')}`;
+    await alert(options, check, 'outcomes', text, failed);
+  }
+  return check;
+}
+
+async function alert(options: CheckCommon, check: DriftCheck | OutcomeCheck, kind: AlertSummary['check'], text: string, details: unknown): Promise<void> {
+  if (!options.alertWebhook) return;
+  const summary: AlertSummary = { check: kind, status: 'failed', text, model: check.model.uri, from: check.period.from, to: check.period.to, run_id: check.run_id!, details };
+  const problem = await postAlert(options.alertWebhook, summary);
+  if (problem) options.warn(`warning: alert not delivered: ${problem}`);
+}
