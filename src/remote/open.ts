@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { valueError } from '../project/config.js';
 import type { Project } from '../project/project.js';
 import { booleanValue, findRemote, jobsValue, remoteUrl, type RemoteConfig } from './config.js';
 import { FolderRemoteStore } from './local.js';
@@ -24,6 +25,8 @@ export async function openRemote(project: Project, name?: string, jobs?: number)
   let store: RemoteStore;
   if (url.scheme === 'local') store = new FolderRemoteStore(url.path);
   else {
+    const endpoint = config.values.get('endpointurl');
+    if (endpoint && !/^https?:\/\/[^/:]+(:\d+)?(\/.*)?$/.test(endpoint.value)) throw valueError(endpoint, `'${endpoint.value}' is not an http(s)://host[:port] URL`);
     const { S3RemoteStore } = await import('./s3.js');
     store = new S3RemoteStore({
       bucket: url.bucket,

@@ -1,11 +1,11 @@
 import { RemoteUnreachableError, TransientRemoteError } from './store.js';
 
-export const ATTEMPTS = 4;
+export const ATTEMPTS = 3;
 const FIRST_DELAY_MS = 200;
 
 /**
  * Runs `call`, again after a transient failure (a dropped connection, a timeout, a 5xx), with
- * exponential backoff and jitter: 200 ms, 800 ms, 3.2 s. When every attempt failed, the last error is
+ * exponential backoff and jitter: 200 ms, then 800 ms. When every attempt failed, the last error is
  * turned into one line that says how many attempts were made; other errors are thrown at once.
  */
 export async function withRetries<T>(call: () => Promise<T>, attempts = ATTEMPTS): Promise<T> {

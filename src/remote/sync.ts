@@ -70,6 +70,26 @@ async function wantedObjects(project: Project, options: TransferOptions): Promis
   return wanted;
 }
 
+/** What messages call an object: the output (or file of an output) it holds, and its md5. */
+class Labels {
+  private readonly names = new Map<string, string>();
+
+  constructor(wanted: readonly Wanted[]) {
+    for (const w of wanted) this.names.set(w.md5, w.path);
+  }
+
+  /** Names the files of a directory output after it. */
+  addManifest(md5: string, entries: readonly { md5: string; relpath?: string }[]): void {
+    const dir = this.names.get(md5) ?? md5;
+    for (const e of entries) if (!this.names.has(e.md5)) this.names.set(e.md5, e.relpath ? `${dir}/${e.relpath}` : dir);
+  }
+
+  of(md5: string): string {
+    const name = this.names.get(md5);
+    return name === undefined || name === md5 ? md5 : `${name} (${md5})`;
+  }
+}
+
 function localCache(project: Project): LocalObjectStore {
   const cache = project.cache;
   if (!(cache instanceof LocalObjectStore)) throw new Error('push and pull need a local cache');
@@ -127,6 +147,7 @@ export async function push(project: Project, options: TransferOptions = {}): Pro
   return onRemote(project, options, async (remote) => {
     const { store, jobs } = remote;
     const known = KnownObjects.load(project.mlopsDir, store.location);
+    const labels = new Labels(wanted);
     const failed: { object: string; message: string }[] = [];
     const dirs = new Map<string, { md5: string }[]>();
     const files = new Set<string>();
@@ -137,11 +158,13 @@ export async function push(project: Project, options: TransferOptions = {}): Pro
         continue;
       }
       if (!cache.has(md5)) {
-        failed.push({ object: md5, message: 'not in the local cache' });
+        failed.push({ object: labels.of(md5), message: 'not in the local cache' });
         continue;
       }
-      if (isDirHash(md5)) dirs.set(md5, cache.readManifest(md5));
-      else files.add(md5);
+      if (isDirHash(md5)) {
+        dirs.set(md5, cache.readManifest(md5));
+        labels.addManifest(md5, dirs.get(md5)!);
+      } else files.add(md5);
     }
     // First the manifests and single files; then the files of the manifests the remote lacks.
     const first = await objectsOnRemote(store, new Set([...dirs.keys(), ...files]), jobs);
@@ -154,7 +177,7 @@ export async function push(project: Project, options: TransferOptions = {}): Pro
     const second = await objectsOnRemote(store, unchecked, jobs);
     for (const md5 of second.found) known.add(md5);
     const upload = [...files].filter((md5) => !known.has(md5) && cache.has(md5));
-    for (const md5 of files) if (!cache.has(md5)) failed.push({ object: md5, message: 'not in the local cache' });
+    for (const md5 of files) if (!cache.has(md5)) failed.push({ object: labels.of(md5), message: 'not in the local cache' });
     const manifests = [...dirs.keys()].filter((md5) => !known.has(md5));
     const sizes = new Map([...upload, ...manifests].map((md5) => [md5, statSync(cache.pathOf(md5)).size]));
     const progress = meter(options, upload.length + manifests.length, [...sizes.values()].reduce((a, b) => a + b, 0));
@@ -166,7 +189,7 @@ export async function push(project: Project, options: TransferOptions = {}): Pro
         await known.save(false);
       } catch (error) {
         if (fatal(error)) throw error;
-        failed.push({ object: md5, message: describe(error) });
+        failed.push({ object: labels.of(md5), message: describe(error) });
       }
     };
     try {
@@ -174,7 +197,7 @@ export async function push(project: Project, options: TransferOptions = {}): Pro
       // A manifest goes up only once every file it lists is there: on the remote, a manifest means its files.
       const complete = manifests.filter((md5) => dirs.get(md5)!.every((e) => known.has(e.md5)));
       await pool(complete, jobs, send);
-      for (const md5 of manifests) if (!complete.includes(md5)) failed.push({ object: md5, message: 'not pushed: some of its files could not be' });
+      for (const md5 of manifests) if (!complete.includes(md5)) failed.push({ object: labels.of(md5), message: 'not pushed: some of its files could not be' });
       const sentRuns = await pushRunEntries(project, remote, runs, known, failed);
       progress.done();
       const moved = progress.total.objects + sentRuns;
@@ -267,7 +290,7 @@ async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string
 }
 
 /** A manifest from the remote, checked (hash and entries), kept in memory until its files are in. */
-async function fetchManifest(remote: OpenRemote, cache: LocalObjectStore, md5: string): Promise<{ text: string; entries: { md5: string }[] }> {
+async function fetchManifest(remote: OpenRemote, cache: LocalObjectStore, md5: string): Promise<{ text: string; entries: { md5: string; relpath: string }[] }> {
   const target = cache.pathOf(md5);
   await mkdir(dirname(target), { recursive: true });
   const temp = tempName(target);
@@ -291,19 +314,20 @@ export async function fetch(project: Project, options: TransferOptions = {}): Pr
   return onRemote(project, options, async (remote) => {
     const known = KnownObjects.load(project.mlopsDir, remote.store.location);
     const failed: TransferReport['failed'] = [];
+    const labels = new Labels(wanted);
     let runsFetched = 0;
     if (options.runCache) {
       const got = await fetchRunEntries(project, remote, failed);
       runsFetched = got.count;
       for (const md5 of got.outs) wanted.push({ path: 'run-cache', md5 });
     }
-    const manifests = new Map<string, { text: string; entries: { md5: string }[] }>();
+    const manifests = new Map<string, { text: string; entries: { md5: string; relpath: string }[] }>();
     const files = new Set<string>();
     let upToDate = 0;
     const failOne = (md5: string, error: unknown) => {
       if (fatal(error)) throw error;
       if (error instanceof ObjectMissingError) known.forget(md5);
-      failed.push({ object: md5, message: error instanceof ObjectMissingError ? `remote '${remote.name}': ${objectKey(md5)} is not on the remote` : describe(error) });
+      failed.push({ object: labels.of(md5), message: error instanceof ObjectMissingError ? `not on remote '${remote.name}' (${objectKey(md5)})` : describe(error) });
     };
     const dirs = [...new Set(wanted.map((w) => w.md5))].filter((md5) => {
       if (cache.hasComplete(md5)) {
@@ -317,6 +341,7 @@ export async function fetch(project: Project, options: TransferOptions = {}): Pr
       try {
         const manifest = cache.has(md5) ? { text: '', entries: cache.readManifest(md5) } : await fetchManifest(remote, cache, md5);
         manifests.set(md5, manifest);
+        labels.addManifest(md5, manifest.entries);
         for (const e of manifest.entries) if (!cache.has(e.md5)) files.add(e.md5);
       } catch (error) {
         failOne(md5, error);
@@ -336,7 +361,7 @@ export async function fetch(project: Project, options: TransferOptions = {}): Pr
     let manifestBytes = 0;
     for (const [md5, m] of manifests) {
       if (!m.entries.every((e) => cache.has(e.md5))) {
-        failed.push({ object: md5, message: `not complete: some of its files could not be fetched from remote '${remote.name}'` });
+        failed.push({ object: labels.of(md5), message: `not complete: some of its files could not be fetched from remote '${remote.name}'` });
         continue;
       }
       if (m.text) {
@@ -416,5 +441,8 @@ export async function pull(project: Project, options: TransferOptions & { force?
   const { checkoutOutputs } = await import('../pipeline/repro.js');
   const selection = { cwd: project.cwd, targets: options.targets ?? [], allPipelines: true, singleItem: true, force: options.force, ...(options.file === undefined ? {} : { file: project.fromCwd(options.file) }) };
   const checkout = await checkoutOutputs(project, selection, () => {});
-  return { ...fetched, checkout };
+  // An output whose objects could not be fetched is reported once, by the fetch.
+  const unfetched = fetched.failed.map((f) => f.object);
+  const failed = checkout.failed.filter((f) => !unfetched.some((o) => o === f.path || o.startsWith(`${f.path} (`) || o.startsWith(`${f.path}/`)));
+  return { ...fetched, checkout: { ...checkout, failed } };
 }

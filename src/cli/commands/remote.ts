@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { FailureError, UsageError } from '../../core/errors.js';
 import type { TransferOptions, TransferReport } from '../../remote/sync.js';
 import { fileOption, jsonOption } from '../options.js';
-import { openProject } from '../project.js';
+import { openProject, quietAwsSdk } from '../project.js';
 import { jobs, printJsonLazy } from './repro.js';
 
 // `mlops remote ...` (as `dvc remote`), and push, pull and fetch (as DVC's): parsing and printing only,
@@ -27,6 +27,7 @@ const transferCommand = (command: Command) =>
     .addOption(jsonOption('print a JSON report'));
 
 async function transfer(verb: 'push' | 'fetch' | 'pull', targets: string[], opts: TransferCli): Promise<void> {
+  quietAwsSdk();
   const [sync, { transferBar, formatBytes }] = await Promise.all([import('../../remote/sync.js'), import('../transfer-progress.js')]);
   const project = await openProject();
   const bar = transferBar(verb === 'push' ? 'pushing' : 'fetching');
@@ -140,6 +141,7 @@ export function register(program: Command): void {
 
 /** `mlops status -c`: DVC's words per output (new, deleted, missing), or that both sides agree. */
 export async function cloudStatus(targets: string[], opts: { file?: string; quiet?: boolean; json?: boolean; remote?: string; jobs?: number }): Promise<void> {
+  quietAwsSdk();
   const { cloudStatus: status } = await import('../../remote/sync.js');
   const project = await openProject();
   const result = await status(project, { targets, remote: opts.remote, jobs: opts.jobs, file: opts.file });
