@@ -72,6 +72,8 @@ export function seededRandom(seed: number): () => number {
 /** A running S3 server (s3rver) on 127.0.0.1, with its data in a temp folder; stopped when the test ends. */
 export interface S3Server {
   readonly endpoint: string;
+  /** Where s3rver keeps the buckets (`<dir>/<bucket>/<key>._S3rver_object`). */
+  readonly directory: string;
   stop(): Promise<void>;
 }
 
@@ -97,5 +99,5 @@ export async function startS3Server(t: { after(fn: () => Promise<void> | void): 
       setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     });
   t.after(stop);
-  return { endpoint: `http://127.0.0.1:${port}`, stop };
+  return { endpoint: `http://127.0.0.1:${port}`, directory: dir, stop };
 }
