@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { generateObesity } from '../src/ml/synthetic.js';
 import { gitInit, MLOPS_BIN, runMlops, startS3Server, tempDir, writeFiles, type RunResult } from './helpers.js';
 
 // push, pull, fetch and status -c through the real CLI, between real git clones, against a shared
@@ -283,4 +284,40 @@ test('in a DVC repository, remotes are read from and written to .dvc/config, whe
   assert.match(readFileSync(join(dir, '.dvc', 'config.local'), 'utf8'), /access_key_id = AKIA/);
   // Relative to .dvc/, as DVC reads it: a push with nothing to send still opens the right folder.
   assert.match((await ok(dir, 'push')).stdout, /^0 object\(s\) pushed to 'storage'/);
+});
+
+test('registry: push sends registered versions\' files; a machine with the registry and an empty cache fetches them', async (t) => {
+  const dir = tempDir(t);
+  const params = 'prepare:\n  input: data/raw/obesity.csv\n  target: NObeyesdad\n  test_size: 0.25\n  seed: 3\ntrain:\n  cv_folds: 2\n  seed: 5\n  grid:\n    n_estimators: [5]\n    max_depth: [3]\n';
+  writeFiles(dir, { 'params.yaml': params, 'data/raw/obesity.csv': generateObesity(200, 11), '.mlops/.gitignore': '*\n' });
+  gitInit(dir);
+  await ok(dir, 'prepare');
+  await ok(dir, 'train');
+  const version = JSON.parse((await ok(dir, 'models', 'register', 'clf', '--json')).stdout) as { content: string; files: Record<string, string> };
+  const remote = join(tempDir(t), 'shared');
+  await ok(dir, 'remote', 'add', '-d', 'store', remote);
+  const pushed = await ok(dir, 'push');
+  const objects = [version.content, ...Object.values(version.files)];
+  assert.match(pushed.stdout, new RegExp(`^${objects.length} object\\(s\\) pushed`));
+  const at = (root: string, md5: string) => join(root, 'files', 'md5', md5.slice(0, 2), md5.slice(2));
+  for (const md5 of objects) assert.ok(existsSync(at(remote, md5)), md5);
+  assert.equal((await ok(dir, 'status', '-c')).stdout, "Cache and remote 'store' are in sync.\n");
+
+  rmSync(join(dir, '.mlops', 'cache'), { recursive: true });
+  assert.doesNotMatch((await ok(dir, 'models', 'show', 'clf')).stdout, /^v1 .* ok$/m);
+  assert.deepEqual(JSON.parse((await ok(dir, 'status', '-c', '--json')).stdout), Object.fromEntries(objects.map((m) => [`registry:${m}`, 'deleted'])));
+  await ok(dir, 'fetch');
+  for (const md5 of objects) assert.ok(existsSync(at(join(dir, '.mlops', 'cache'), md5)), md5);
+  // The registry checks every file of the version against its md5: intact again.
+  assert.match((await ok(dir, 'models', 'show', 'clf')).stdout, /^v1 .* ok$/m);
+});
+
+test('on a terminal, push draws a progress bar of objects and bytes; in CI one summary line', async (t) => {
+  const dir = await project(t);
+  await ok(dir, 'remote', 'add', '-d', 'store', join(tempDir(t), 'shared'));
+  const env = { ...process.env, CI: '', MLOPS_ROOT: '' };
+  delete (env as Record<string, string | undefined>).CI;
+  const out = execFileSync('script', ['-qec', `stty cols 120; ${process.execPath} ${MLOPS_BIN} push -j 1`, '/dev/null'], { cwd: dir, env, encoding: 'utf8' });
+  assert.match(out, /pushing \[[#.]+\] \d+\/7 objects, \d+ B\/\d+ B/);
+  assert.match(out, /7 object\(s\) pushed to 'store'/);
 });

@@ -32,7 +32,8 @@ export async function objectsOnRemote(store: RemoteStore, wanted: ReadonlySet<st
       if (await withRetries(() => store.exists(objectKey(md5)))) found.add(md5);
     });
   };
-  if (!store.prefersListing || wanted.size === 1) {
+  // No more objects than requests in flight: their HEADs take one round trip, as the sample listing would.
+  if (!store.prefersListing || wanted.size <= Math.min(jobs, 8)) {
     await head([...wanted]);
     return { found, method: 'head' };
   }
