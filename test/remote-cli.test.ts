@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
@@ -320,4 +321,35 @@ test('on a terminal, push draws a progress bar of objects and bytes; in CI one s
   const out = execFileSync('script', ['-qec', `stty cols 120; ${process.execPath} ${MLOPS_BIN} push -j 1`, '/dev/null'], { cwd: dir, env, encoding: 'utf8' });
   assert.match(out, /pushing \[[#.]+\] \d+\/7 objects, \d+ B\/\d+ B/);
   assert.match(out, /7 object\(s\) pushed to 'store'/);
+});
+
+test('a full disk during pull: one line per object naming the remote, exit 1, nothing half-written in the cache', async (t) => {
+  const dir = join(tempDir(t), 'a');
+  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  big:\n    cmd: head -c 1000000 /dev/urandom > big.bin\n    outs: [big.bin]\n', '.mlops/.gitignore': '/*\n!/.gitignore\n!/config\n' });
+  gitInit(dir);
+  await ok(dir, 'repro');
+  const remote = join(tempDir(t), 'shared');
+  await ok(dir, 'remote', 'add', '-d', 'store', remote);
+  await ok(dir, 'push');
+  const other = clone(t, dir);
+  // A 256 kB file system as the clone's cache: the 1 MB object cannot fit.
+  const small = mkdtempSync(join(tmpdir(), 'mlops-small-disk-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small], { stdio: 'ignore' });
+  } catch {
+    rmSync(small, { recursive: true });
+    t.skip('mounting a small tmpfs needs root');
+    return;
+  }
+  t.after(() => {
+    execFileSync('umount', [small]);
+    rmSync(small, { recursive: true });
+  });
+  await ok(other, 'config', '--local', 'cache.dir', small);
+  const r = await runMlops(['pull'], { cwd: other });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^error: big\.bin \([0-9a-f]{32}\): remote 'store': files\/md5\/[0-9a-f]{2}\/[0-9a-f]{30} could not be written into the cache \(ENOSPC\)\n/);
+  const left = readdirSync(small, { recursive: true }).map(String).filter((n) => /\/[0-9a-f]{30}/.test(n));
+  assert.deepEqual(left, []);
+  assert.ok(!existsSync(join(other, 'big.bin')));
 });

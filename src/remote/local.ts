@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
 import { constants, createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { tempName } from '../core/atomic.js';
-import { ObjectMissingError, RemoteMissingError, type RemoteStore } from './store.js';
+import { md5Tap, ObjectMissingError, RemoteMissingError, type RemoteStore } from './store.js';
 
 /**
  * A remote in a folder: a shared or mounted one (NFS, SMB) or a local disk. Objects are copied in
@@ -75,21 +73,14 @@ export class FolderRemoteStore implements RemoteStore {
   }
 
   async get(key: string, dest: string, onBytes?: (n: number) => void): Promise<string> {
-    const hash = createHash('md5');
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk);
-        onBytes?.(chunk.length);
-        done(null, chunk);
-      },
-    });
+    const { tap, digest } = md5Tap(onBytes);
     try {
       await pipeline(createReadStream(this.path(key), { highWaterMark: 1 << 20 }), tap, createWriteStream(dest));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(this.path(key))) throw new ObjectMissingError(`${key} is not on the remote`);
       throw error;
     }
-    return hash.digest('hex');
+    return digest();
   }
 
   async close(): Promise<void> {}

@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { FailureError } from '../core/errors.js';
-import { ObjectMissingError, RemoteAccessError, RemoteMissingError, TransientRemoteError, type RemoteStore } from './store.js';
+import { md5Tap, ObjectMissingError, RemoteAccessError, RemoteMissingError, TransientRemoteError, type RemoteStore } from './store.js';
 
 /** What an `s3://` remote is opened with: DVC's keys, already checked. */
 export interface S3Options {
@@ -157,22 +156,15 @@ export class S3RemoteStore implements RemoteStore {
   async get(key: string, dest: string, onBytes?: (n: number) => void): Promise<string> {
     await this.ready();
     const { s3, sdk } = await this.open();
-    const hash = createHash('md5');
+    const { tap, digest } = md5Tap(onBytes);
     try {
       const { Body } = await s3.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
-      const tap = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          onBytes?.(chunk.length);
-          done(null, chunk);
-        },
-      });
       await pipeline(Body as Readable, tap, createWriteStream(dest));
     } catch (error) {
       if (status(error) === 404) throw new ObjectMissingError(`${key} is not on the remote`);
       throw this.translate(error, key);
     }
-    return hash.digest('hex');
+    return digest();
   }
 
   async close(): Promise<void> {

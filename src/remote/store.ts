@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
 import { FailureError, MlopsError } from '../core/errors.js';
 
 /**
@@ -50,3 +52,16 @@ export class RemoteMissingError extends MlopsError {
 
 /** An object asked for is not on the remote. */
 export class ObjectMissingError extends FailureError {}
+
+/** A pass-through stream that hashes (md5) and counts what flows through it, for `get`. */
+export function md5Tap(onBytes?: (n: number) => void): { tap: Transform; digest: () => string } {
+  const hash = createHash('md5');
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      onBytes?.(chunk.length);
+      done(null, chunk);
+    },
+  });
+  return { tap, digest: () => hash.digest('hex') };
+}

@@ -285,6 +285,9 @@ async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
+    // A full disk, a read-only cache: said with the remote and the object, the temp file gone.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new FailureError(`remote '${remote.name}': ${objectKey(md5)} could not be written into the cache (${code})`);
     throw error;
   }
 }
