@@ -168,7 +168,7 @@ export function parseManifest(md5: string, text: string, where: string): { md5: 
 
 const OBJECT_NAME = /^[0-9a-f]{32}(\.dir)?$/;
 
-export function isObjectName(name: unknown): name is string {
+function isObjectName(name: unknown): name is string {
   return typeof name === 'string' && OBJECT_NAME.test(name);
 }
 
