@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   drift: () => import('./drift.js'),
   serve: () => import('./serve.js'),
   monitor: () => import('./monitor.js'),
+  remote: () => import('./remote.js'),
 };
 
 const wanted = process.argv.slice(2);
