@@ -33,6 +33,13 @@ export const CONFIG_SECTIONS: Readonly<Record<string, SectionSpec>> = {
       experiment: { help: 'the experiment runs are recorded in (default: Default)' },
     },
   },
+  queue: {
+    keys: {
+      url: { help: 'the broker of the experiment queue, redis://host:6379/0 (default: the embedded queue under .mlops/queue)' },
+      prefix: { help: "the broker's key prefix, so several projects share one Redis (default: mlops)" },
+      visibility_timeout: { help: "seconds before a running job whose worker went silent is given to another (default: 30)" },
+    },
+  },
 };
 
 /** A key as the command line and messages write it: `cache.dir`, `remote.name.url`. */
