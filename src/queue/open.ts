@@ -35,7 +35,10 @@ export function queueSettings(project: Project): QueueSettings {
 
 export async function openQueue(project: Project, name: QueueName): Promise<JobQueue> {
   const settings = queueSettings(project);
-  if (settings.url === undefined) return new LocalQueue(join(project.mlopsDir, 'queue', name));
+  if (settings.url === undefined) {
+    project.ensureMlopsDir(); // its .gitignore keeps the queue out of git status
+    return new LocalQueue(join(project.mlopsDir, 'queue', name));
+  }
   const { BullQueue } = await import('./bullmq.js');
   return BullQueue.open(parseRedisUrl(settings.url) as Exclude<ReturnType<typeof parseRedisUrl>, string>, settings.url, settings.prefix, name);
 }
