@@ -90,15 +90,15 @@ export async function enqueueExperiment(project: Project, request: EnqueueReques
   checkOverrides(overrides, atCommit);
   const file = request.file === undefined ? undefined : relative(project.root, project.fromCwd(request.file)).split(sep).join('/');
   if (file !== undefined && atCommit(file) === undefined) throw new UsageError(`--file ${request.file}: not in commit ${commit.slice(0, 7)}`);
-  if (await git(top, ['status', '--porcelain', '--untracked-files=no'])) {
-    notice(`note: uncommitted changes are not queued: the experiment runs at commit ${commit.slice(0, 7)}`);
-  }
-  const id = newJobId();
-  const data: QueuedExperiment = {
-    commit, root, overrides: request.overrides, targets: request.targets, name: request.name ?? `exp-${id}`, repo: origin, ...(file === undefined ? {} : { file }),
-  };
-  const queue = await openQueue(project, 'experiments');
+  const queue = await openQueue(project, 'experiments'); // an unreachable broker is refused before any note
   try {
+    if (await git(top, ['status', '--porcelain', '--untracked-files=no'])) {
+      notice(`note: uncommitted changes are not queued: the experiment runs at commit ${commit.slice(0, 7)}`);
+    }
+    const id = newJobId();
+    const data: QueuedExperiment = {
+      commit, root, overrides: request.overrides, targets: request.targets, name: request.name ?? `exp-${id}`, repo: origin, ...(file === undefined ? {} : { file }),
+    };
     return await queue.add({ id, name: EXPERIMENT_JOB, data, attempts: EXPERIMENT_ATTEMPTS, backoffMs: EXPERIMENT_BACKOFF_MS });
   } finally {
     await queue.close();
