@@ -57,6 +57,10 @@ interface Repository {
   readonly origin: string;
 }
 
+export async function inGitRepository(project: Project): Promise<boolean> {
+  return git(project.root, ['rev-parse', '--show-toplevel']).then(() => true, () => false);
+}
+
 async function repository(project: Project, what: string): Promise<Repository> {
   let top: string;
   try {

@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { Project } from '../project/project.js';
-import { EXPERIMENT_JOB, ForeignRepositoryError, foreignExperiment, runQueuedExperiment, type Launcher, type QueuedExperiment } from './experiments.js';
+import { EXPERIMENT_JOB, ForeignRepositoryError, foreignExperiment, inGitRepository, runQueuedExperiment, type Launcher, type QueuedExperiment } from './experiments.js';
 import { foldHandler } from './folds.js';
 import { openQueue, queueSettings } from './open.js';
 import type { Consumer, JobContext, JobInfo, JobQueue } from './queue.js';
@@ -31,13 +31,7 @@ const describe = (job: JobInfo) => (job.name === EXPERIMENT_JOB ? `experiment ${
 
 export async function startWorker(project: Project, options: WorkerOptions): Promise<RunningWorker> {
   const { stallMs } = queueSettings(project);
-  const queues: JobQueue[] = [await openQueue(project, 'experiments')];
-  const experiments = queues[0]!;
-  const foreign = await foreignExperiment(project, experiments);
-  if (foreign) {
-    await experiments.close();
-    throw new UsageError(`the queue at ${experiments.location} holds experiments of ${foreign.theirs}; this repository's origin is ${foreign.ours}`);
-  }
+  const queues: JobQueue[] = [];
   const consumers: Consumer[] = [];
   const closeAll = (mode: 'finish' | 'return') => Promise.all(consumers.map((c) => c.close(mode))).then(() => undefined);
   let foreignStop: string | undefined;
@@ -46,7 +40,20 @@ export async function startWorker(project: Project, options: WorkerOptions): Pro
     const what = { done: `done${(job.result as { run_id?: string } | undefined)?.run_id ? `, recorded as run ${(job.result as { run_id: string }).run_id}` : ''}`, failed: `FAILED: ${job.error}`, retry: `failed (${job.error}), will be retried`, returned: 'returned to the queue' }[outcome];
     options.onEvent(`${describe(job)}: ${what}`);
   };
-  consumers.push(
+  // Outside a git repository there is no commit to run an experiment at: such a worker takes folds only.
+  const git = options.folds ? await inGitRepository(project) : true;
+  if (git) {
+    const experiments = await openQueue(project, 'experiments');
+    queues.push(experiments);
+    const foreign = await foreignExperiment(project, experiments).catch(async (error: unknown) => {
+      await experiments.close();
+      throw error;
+    });
+    if (foreign) {
+      await experiments.close();
+      throw new UsageError(`the queue at ${experiments.location} holds experiments of ${foreign.theirs}; this repository's origin is ${foreign.ours}`);
+    }
+    consumers.push(
     experiments.consume(
       async (context) => {
         options.onEvent(`${describe(context.job)}: started (attempt ${context.job.attempts})`);
@@ -62,7 +69,10 @@ export async function startWorker(project: Project, options: WorkerOptions): Pro
       },
       { concurrency: options.concurrency, untilEmpty: options.untilEmpty, stallMs, onSettled: settled },
     ),
-  );
+    );
+  } else {
+    options.onEvent(`${project.root} is not in a git repository: taking grid folds only, no experiments`);
+  }
   if (options.folds) {
     const folds = await openQueue(project, 'folds');
     queues.push(folds);

@@ -133,7 +133,7 @@ async function runWorker(options: { concurrency: number; untilEmpty: boolean; fo
     launcher: { command: [process.execPath, join(launcherDir(), 'mlops')], env: process.env },
     onEvent: say,
   });
-  say(`worker ${process.pid}: taking ${options.folds ? 'experiments and grid folds' : 'experiments'} from ${settings.url ?? 'the embedded queue'} (${options.concurrency} at once)`);
+  say(`worker ${process.pid}: taking jobs from ${settings.url ?? 'the embedded queue'} (${options.concurrency} at once)`);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
