@@ -8,8 +8,7 @@ let queue: JobQueue;
 if (spec.dir) queue = new LocalQueue(spec.dir);
 else {
   const { BullQueue } = await import('../src/queue/bullmq.js');
-  const { parseRedisUrl } = await import('../src/queue/resp.js');
-  queue = await BullQueue.open(parseRedisUrl(spec.url!) as never, spec.url!, spec.prefix!, spec.name!);
+  queue = await BullQueue.open(spec.url!, spec.prefix!, spec.name!);
 }
 queue.consume(
   async ({ job }) => {

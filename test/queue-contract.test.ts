@@ -7,7 +7,6 @@ import { MlopsError } from '../src/core/errors.js';
 import { BullQueue } from '../src/queue/bullmq.js';
 import { LocalQueue } from '../src/queue/local.js';
 import { KILLED, UnrecoverableJobError, type JobInfo, type JobQueue } from '../src/queue/queue.js';
-import { parseRedisUrl, type RedisTarget } from '../src/queue/resp.js';
 import { tempDir } from './helpers.js';
 import { testBroker } from './redis.js';
 
@@ -39,10 +38,9 @@ const IMPLEMENTATIONS: { name: string; open(t: After): Promise<Opened> }[] = [
     name: 'BullMQ (Redis)',
     open: async (t) => {
       const { url, prefix } = await testBroker(t);
-      const target = parseRedisUrl(url) as RedisTarget;
       const opened: JobQueue[] = [];
       const open = async () => {
-        const q = await BullQueue.open(target, url, prefix, 'contract');
+        const q = await BullQueue.open(url, prefix, 'contract');
         opened.push(q);
         return q;
       };

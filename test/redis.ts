@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RespClient } from '../src/queue/resp.js';
+import { Redis } from 'ioredis';
 
 // Redis for the queue tests: the machine's broker at 127.0.0.1:6379 when it answers (MLOPS_TEST_REDIS_URL
 // names another), else a throwaway redis-server of the test's own. Tests use a unique key prefix and
@@ -18,15 +18,22 @@ export interface Broker {
   start(): Promise<void>;
 }
 
+/** A client that fails at once instead of reconnecting. */
+const oneShot = (url: string) => {
+  const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  client.on('error', () => {});
+  return client;
+};
+
 async function answers(port: number, host = '127.0.0.1'): Promise<boolean> {
-  const client = new RespClient({ host, port, db: 0 });
+  const client = oneShot(`redis://${host}:${port}/0`);
   try {
     await client.connect();
-    return (await client.send('PING')) === 'PONG';
+    return (await client.ping()) === 'PONG';
   } catch {
     return false;
   } finally {
-    client.close();
+    client.disconnect();
   }
 }
 
@@ -75,21 +82,18 @@ export async function testBroker(t: After): Promise<{ url: string; prefix: strin
 }
 
 export async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const { parseRedisUrl } = await import('../src/queue/resp.js');
-  const target = parseRedisUrl(url);
-  if (typeof target === 'string') return;
-  const client = new RespClient(target);
+  const client = oneShot(url);
   try {
     await client.connect();
     let cursor = '0';
     do {
-      const [next, keys] = (await client.send('SCAN', [cursor, 'MATCH', `${prefix}:*`, 'COUNT', '1000'])) as [string, string[]];
-      if (keys.length) await client.send('DEL', keys);
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await client.del(...keys);
       cursor = next;
     } while (cursor !== '0');
   } catch {
     // the broker is gone (a test of its own stopped it): nothing left to delete
   } finally {
-    client.close();
+    client.disconnect();
   }
 }

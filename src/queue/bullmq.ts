@@ -1,21 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { UsageError } from '../core/errors.js';
 import { errorText, newJobId } from './local.js';
 import {
   DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, DEFAULT_STALL_MS, KILLED, RETURNED, UnrecoverableJobError,
   type ConsumeOptions, type Consumer, type JobContext, type JobInfo, type JobHandler, type JobQueue, type JobState, type NewJob,
 } from './queue.js';
-import { RespClient, type RedisTarget } from './resp.js';
 
-// The queue on BullMQ (Redis): workers on any machine that reaches the broker. BullMQ gives the lease
+// The queue on BullMQ (Redis, through ioredis): workers on any machine that reaches the broker. BullMQ gives the lease
 // (a job lock renewed while the handler runs; a job whose lock lapses is "stalled" and moved back to
 // wait by any live worker), retries with exponential backoff, and per-job logs. What it has no word for
 // is kept beside its keys: the kill requests (`<prefix>:<queue>:mlops:kill`, a set the workers poll).
 
 type BullMQ = typeof import('bullmq');
-type Adapter = ReturnType<BullMQ['createBunRedisClient']>;
-type Commands = { sendCommand(command: string, args: readonly string[]): Promise<unknown> };
+type RedisClass = typeof import('ioredis').Redis;
 
 const STATES: Record<string, JobState> = {
   waiting: 'queued', delayed: 'queued', prioritized: 'queued', paused: 'queued', 'waiting-children': 'queued', wait: 'queued',
@@ -30,20 +29,21 @@ const WAIT_POLL_MS = 2000;
 
 /**
  * Checks that the broker answers, with bounded retries, so a wrong or unreachable `queue.url` is one
- * line (exit 2) instead of BullMQ's endless reconnecting.
+ * line (exit 2) instead of endless reconnecting.
  */
-export async function checkBroker(target: RedisTarget, url: string, attempts = 3): Promise<void> {
+async function checkBroker(Redis: RedisClass, url: string, attempts = 3): Promise<void> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
-    const client = new RespClient(target);
+    const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 3000 });
+    client.on('error', () => {});
     try {
       await client.connect();
-      await client.send('PING');
+      await client.ping();
       return;
     } catch (error) {
       last = error;
     } finally {
-      client.close();
+      client.disconnect();
     }
     if (i < attempts - 1) await sleep(250 * 2 ** i);
   }
@@ -51,35 +51,36 @@ export async function checkBroker(target: RedisTarget, url: string, attempts = 3
 }
 
 export class BullQueue implements JobQueue {
-  private readonly adapters: Adapter[] = [];
+  private readonly connections: Redis[] = [];
   private readonly queue: Queue;
   private events: QueueEvents | undefined;
   /** A connection of our own for the kill set. */
-  private readonly meta: Commands;
+  private readonly meta: Redis;
 
   private constructor(
     private readonly bull: BullMQ,
-    private readonly target: RedisTarget,
+    private readonly Redis: RedisClass,
     readonly location: string,
     private readonly prefix: string,
     private readonly name: string,
   ) {
     this.queue = new bull.Queue(name, { connection: this.connection(), prefix });
-    this.meta = this.connection() as unknown as Commands;
+    this.meta = this.connection();
   }
 
-  /** Opens queue `name` under `prefix` (BullMQ's key prefix) on the broker at `target`. */
-  static async open(target: RedisTarget, url: string, prefix: string, name: string): Promise<BullQueue> {
-    await checkBroker(target, url);
-    const bull = await import('bullmq');
-    return new BullQueue(bull, target, url, prefix, name);
+  /** Opens queue `name` under `prefix` (BullMQ's key prefix) on the broker at `url`. */
+  static async open(url: string, prefix: string, name: string): Promise<BullQueue> {
+    const [bull, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
+    await checkBroker(Redis, url);
+    return new BullQueue(bull, Redis, url, prefix, name);
   }
 
-  private connection(): Adapter {
-    const adapter = this.bull.createBunRedisClient(new RespClient(this.target) as never);
-    adapter.on('error', () => {}); // reconnects on its own; the callers see their commands fail
-    this.adapters.push(adapter);
-    return adapter;
+  /** A connection that reconnects on its own (a broker restart); BullMQ's blocking reads need maxRetriesPerRequest null. */
+  private connection(): Redis {
+    const client = new this.Redis(this.location, { maxRetriesPerRequest: null });
+    client.on('error', () => {}); // the callers see their commands fail meanwhile
+    this.connections.push(client);
+    return client;
   }
 
   private get killKey(): string {
@@ -138,7 +139,7 @@ export class BullQueue implements JobQueue {
   async kill(id: string): Promise<void> {
     const job = ID.test(id) ? await this.queue.getJob(id) : undefined;
     if (!job) return;
-    if ((await job.getState()) === 'active') await this.meta.sendCommand('SADD', [this.killKey, id]);
+    if ((await job.getState()) === 'active') await this.meta.sadd(this.killKey, id);
     else await job.remove().catch(() => undefined); // became active meanwhile: nothing to remove
   }
 
@@ -178,7 +179,7 @@ export class BullQueue implements JobQueue {
         throw error instanceof Error ? error : new Error(String(error));
       } finally {
         running.delete(job.id!);
-        await this.meta.sendCommand('SREM', [this.killKey, job.id!]).catch(() => undefined);
+        await this.meta.srem(this.killKey, job.id!).catch(() => undefined);
       }
     };
     const worker: Worker = new this.bull.Worker(this.name, processor, {
@@ -214,7 +215,7 @@ export class BullQueue implements JobQueue {
         await sleep(KILL_POLL_MS);
         try {
           for (const [id, controller] of running) {
-            if (!controller.signal.aborted && (await this.meta.sendCommand('SISMEMBER', [this.killKey, id])) === 1) controller.abort(KILLED);
+            if (!controller.signal.aborted && (await this.meta.sismember(this.killKey, id)) === 1) controller.abort(KILLED);
           }
           if (options.untilEmpty) {
             const counts = await this.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
@@ -276,13 +277,13 @@ export class BullQueue implements JobQueue {
   async close(): Promise<void> {
     await this.events?.close().catch(() => undefined);
     await this.queue.close().catch(() => undefined);
-    await Promise.all(this.adapters.map((a) => a.quit().catch(() => undefined)));
+    for (const client of this.connections) client.disconnect();
   }
 
   /** Removes every key of this queue (tests, `queue clear --all`): BullMQ's obliterate. */
   async obliterate(): Promise<void> {
     await this.queue.obliterate({ force: true });
-    await this.meta.sendCommand('DEL', [this.killKey]);
+    await this.meta.del(this.killKey);
   }
 
   private info(job: Job, state: JobState): JobInfo {

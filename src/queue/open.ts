@@ -3,7 +3,6 @@ import { valueError } from '../project/config.js';
 import type { Project } from '../project/project.js';
 import { LocalQueue } from './local.js';
 import { DEFAULT_STALL_MS, type JobQueue } from './queue.js';
-import { parseRedisUrl } from './resp.js';
 
 // Which queue a project uses: BullMQ on the broker `queue.url` names, else the embedded one under
 // `.mlops/queue/`. Experiments and grid folds are two queues, so a worker busy with an experiment whose
@@ -27,8 +26,8 @@ export function queueSettings(project: Project): QueueSettings {
   const seconds = timeout === undefined ? DEFAULT_STALL_MS / 1000 : Number(timeout.value);
   if (timeout && !(Number.isFinite(seconds) && seconds >= 1)) throw valueError(timeout, `expected a number of seconds >= 1, got '${timeout.value}'`);
   if (url) {
-    const target = parseRedisUrl(url.value);
-    if (typeof target === 'string') throw valueError(url, target);
+    const problem = redisUrlProblem(url.value);
+    if (problem) throw valueError(url, problem);
   }
   return { ...(url ? { url: url.value } : {}), prefix: prefix?.value ?? 'mlops', stallMs: seconds * 1000 };
 }
@@ -40,5 +39,17 @@ export async function openQueue(project: Project, name: QueueName): Promise<JobQ
     return new LocalQueue(join(project.mlopsDir, 'queue', name));
   }
   const { BullQueue } = await import('./bullmq.js');
-  return BullQueue.open(parseRedisUrl(settings.url) as Exclude<ReturnType<typeof parseRedisUrl>, string>, settings.url, settings.prefix, name);
+  return BullQueue.open(settings.url, settings.prefix, name);
+}
+
+function redisUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `not a URL: '${url}'`;
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return `expected redis://host:port/db (or rediss:// for TLS), got '${url}'`;
+  if (!/^\/?\d*$/.test(parsed.pathname)) return `the database in '${url}' must be a number`;
+  return undefined;
 }
