@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { deletePrefix } from '../src/queue/bullmq.js';
 
 // Redis for the queue tests: the machine's broker at 127.0.0.1:6379 when it answers (MLOPS_TEST_REDIS_URL
 // names another), else a throwaway redis-server of the test's own. Tests use a unique key prefix and
@@ -77,23 +78,7 @@ export async function testBroker(t: After): Promise<{ url: string; prefix: strin
   const prefix = `mlops-test-${randomBytes(5).toString('hex')}`;
   const given = process.env.MLOPS_TEST_REDIS_URL;
   const url = given ?? ((await answers(6379)) ? 'redis://127.0.0.1:6379/0' : (await ownBroker(t)).url);
-  t.after(() => deleteKeys(url, prefix));
+  t.after(() => deletePrefix(url, prefix));
   return { url, prefix };
 }
 
-export async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const client = oneShot(url);
-  try {
-    await client.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await client.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } catch {
-    // the broker is gone (a test of its own stopped it): nothing left to delete
-  } finally {
-    client.disconnect();
-  }
-}

@@ -50,6 +50,26 @@ async function checkBroker(Redis: RedisClass, url: string, attempts = 3): Promis
   throw new UsageError(`queue.url ${url}: no Redis answers there after ${attempts} attempts (${errorText(last)})`);
 }
 
+/** Deletes every key under `prefix` (every queue of a project's prefix): for tests and benches that made one up. */
+export async function deletePrefix(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await client.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch {
+    // the broker is gone (a test stopped its own): nothing left to delete
+  } finally {
+    client.disconnect();
+  }
+}
+
 export class BullQueue implements JobQueue {
   private readonly connections: Redis[] = [];
   private readonly queue: Queue;
