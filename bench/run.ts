@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   tracking: () => import('./tracking.js'),
   drift: () => import('./drift.js'),
   queue: () => import('./queue.js'),
+  remote: () => import('./remote.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -68,3 +68,36 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A running S3 server (s3rver) on 127.0.0.1, with its data in a temp folder; stopped when the test ends. */
+export interface S3Server {
+  readonly endpoint: string;
+  /** Where s3rver keeps the buckets (`<dir>/<bucket>/<key>._S3rver_object`). */
+  readonly directory: string;
+  stop(): Promise<void>;
+}
+
+/** Starts s3rver (credentials S3RVER/S3RVER, which it checks) with the given buckets. */
+export async function startS3Server(t: { after(fn: () => Promise<void> | void): void }, buckets: string[]): Promise<S3Server> {
+  const dir = tempDir(t, 'mlops-s3-');
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', join(PROJECT_ROOT, 'dist', 'test', 's3-server.js'), dir, ...buckets], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolvePort(Number(out.trim()));
+    });
+    child.on('exit', (code) => reject(new Error(`s3rver exited (${code})`)));
+  });
+  const stop = () =>
+    new Promise<void>((done) => {
+      if (child.exitCode !== null) return done();
+      child.on('exit', () => done());
+      child.stdin.end();
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    });
+  t.after(stop);
+  return { endpoint: `http://127.0.0.1:${port}`, directory: dir, stop };
+}

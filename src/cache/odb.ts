@@ -94,16 +94,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   readManifest(md5: string): { md5: string; relpath: string }[] {
-    const text = readFileSync(this.pathOf(md5), 'utf8');
-    if (`${md5Text(text)}.dir` !== md5) throw new CorruptObjectError(md5, this.pathOf(md5));
-    const entries = JSON.parse(text) as unknown;
-    // The name only proves the text was not damaged, not that it was made by us: check every entry.
-    if (!Array.isArray(entries)) throw new UnsafeObjectError(`cache object ${md5} is not a list of files`);
-    for (const e of entries as { md5: unknown; relpath: unknown }[]) {
-      if (!isObjectName(e?.md5) || isDirHash(e.md5)) throw new UnsafeObjectError(`cache object ${md5} lists a bad object name`);
-      if (!isSafeRelpath(e.relpath)) throw new UnsafeObjectError(`cache object ${md5} lists an unsafe path ${JSON.stringify(e.relpath)}`);
-    }
-    return entries as { md5: string; relpath: string }[];
+    return parseManifest(md5, readFileSync(this.pathOf(md5), 'utf8'), this.pathOf(md5));
   }
 
   /** Re-hashes an object; throws when it is missing or its content does not match its name. */
@@ -154,9 +145,30 @@ export class LocalObjectStore implements ObjectStore {
   }
 }
 
+/**
+ * A `.dir` object's text as its entries, checked: the text must hash to its name (else it is corrupted,
+ * at `where`), and, as the name only proves the text was not damaged, not that it was made by us,
+ * every entry must name a file object and a path strictly inside the directory.
+ */
+export function parseManifest(md5: string, text: string, where: string): { md5: string; relpath: string }[] {
+  if (`${md5Text(text)}.dir` !== md5) throw new CorruptObjectError(md5, where);
+  let entries: unknown;
+  try {
+    entries = JSON.parse(text);
+  } catch {
+    throw new UnsafeObjectError(`cache object ${md5} is not JSON`);
+  }
+  if (!Array.isArray(entries)) throw new UnsafeObjectError(`cache object ${md5} is not a list of files`);
+  for (const e of entries as { md5: unknown; relpath: unknown }[]) {
+    if (!isObjectName(e?.md5) || isDirHash(e.md5)) throw new UnsafeObjectError(`cache object ${md5} lists a bad object name`);
+    if (!isSafeRelpath(e.relpath)) throw new UnsafeObjectError(`cache object ${md5} lists an unsafe path ${JSON.stringify(e.relpath)}`);
+  }
+  return entries as { md5: string; relpath: string }[];
+}
+
 const OBJECT_NAME = /^[0-9a-f]{32}(\.dir)?$/;
 
-function isObjectName(name: unknown): name is string {
+export function isObjectName(name: unknown): name is string {
   return typeof name === 'string' && OBJECT_NAME.test(name);
 }
 

@@ -41,3 +41,11 @@ export async function projectPipelines(file?: string) {
   const { pipelines } = loadProject(project.root, project.cwd, file === undefined ? {} : { file: project.fromCwd(file) });
   return { project, root: project.root, pipelines };
 }
+
+/**
+ * The AWS SDK warns on every run under Node 20 that its releases after January 2027 will need Node 22:
+ * noise for a user of this tool, which supports Node 20 with the SDK it ships with.
+ */
+export function quietAwsSdk(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}

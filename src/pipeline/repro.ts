@@ -109,6 +109,26 @@ export async function checkoutOutputs(host: PipelineHost, selection: Selection &
   return withWorkspace(host, selection, emit, { lock: !selection.lockHeld }, (ws) => checkout(ws, select(ws, selection).stages, selection));
 }
 
+/** A cached output as a lock file records it: what `push`, `pull` and `status -c` move and compare. */
+export interface LockedOutput {
+  /** The output's path from the root. */
+  readonly path: string;
+  readonly md5: string;
+  readonly size: number;
+}
+
+/** The cached outputs the lock files record for the selected stages (none recorded, none listed). */
+export async function lockedOutputs(host: PipelineHost, selection: Selection): Promise<LockedOutput[]> {
+  const { ws } = await openFull(host, selection);
+  return select(ws, selection).stages.flatMap((stage) => {
+    const locked = new Map((ws.lock.get(stage)?.outs ?? []).map((o) => [o.path, o]));
+    return stage.outs.flatMap((out) => {
+      const entry = out.cache ? locked.get(out.path) : undefined;
+      return entry ? [{ path: out.rel, md5: entry.md5, size: entry.size }] : [];
+    });
+  });
+}
+
 /** `mlops gc`: asks `confirm` first; waits for a running repro, whose new objects are not in any lock file yet. */
 export async function gc(host: PipelineHost, request: OpenRequest & GcOptions & { confirm?: () => Promise<void> }, emit: Emit): Promise<string[]> {
   // Objects of `dvc add`ed data are in no pipeline's lock file: collecting here would delete them.

@@ -26,6 +26,7 @@ interface SectionSpec {
 
 /** Every section and key `.mlops/config` accepts: a new setting (remotes, the model registry) is one more row. */
 export const CONFIG_SECTIONS: Readonly<Record<string, SectionSpec>> = {
+  core: { keys: { remote: { help: 'the default remote for push, pull, fetch and status -c (as in DVC)' } } },
   cache: { keys: { dir: { help: "the cache folder, relative to the config file's folder (as in DVC)" } } },
   tracking: {
     keys: {
@@ -38,6 +39,22 @@ export const CONFIG_SECTIONS: Readonly<Record<string, SectionSpec>> = {
       url: { help: 'the broker of the experiment queue, redis://host:6379/0 (default: the embedded queue under .mlops/queue)' },
       prefix: { help: "the broker's key prefix, so several projects share one Redis (default: mlops)" },
       visibility_timeout: { help: "seconds before a running job whose worker went silent is given to another (default: 30)" },
+    },
+  },
+  // DVC's keys for S3 and local remotes, so a `.dvc/config` remote section reads the same here.
+  remote: {
+    named: true,
+    keys: {
+      url: { help: 's3://bucket/prefix, or a local or mounted folder (relative to the config file)' },
+      endpointurl: { help: 'an S3-compatible server (MinIO, Ceph...): http(s)://host:port' },
+      region: { help: 'the S3 region' },
+      profile: { help: 'the AWS profile of ~/.aws/credentials to sign with' },
+      access_key_id: { help: 'S3 access key id (keep it in config.local)' },
+      secret_access_key: { help: 'S3 secret access key (keep it in config.local)' },
+      session_token: { help: 'S3 session token (keep it in config.local)' },
+      use_ssl: { help: 'false: plain http to endpointurl' },
+      ssl_verify: { help: "false: do not check the server's certificate" },
+      jobs: { help: 'transfers at once (default: 4 per core)' },
     },
   },
 };
@@ -88,7 +105,7 @@ export function valueError(value: ConfigValue, detail: string): ConfigError {
 
 export const configPath = (root: string, level: ConfigLevel) => join(root, MLOPS_DIR, FILE_NAME[level]);
 
-function readDocument(path: string): IniDocument | undefined {
+export function readDocument(path: string): IniDocument | undefined {
   if (!existsSync(path)) return undefined;
   const { file, text } = readText(path);
   return IniDocument.parse(text, file);

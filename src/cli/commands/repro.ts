@@ -89,8 +89,13 @@ export function register(program: Command): void {
     .argument('[targets...]', "stages ('name', 'path/dvc.yaml:name') or pipeline files to check")
     .addOption(fileOption())
     .option('-q, --quiet', 'print nothing; exit 1 if anything changed, 0 if up to date')
+    .option('-c, --cloud', 'compare the cache with a remote instead (new, deleted, missing outputs)')
+    .option('-r, --remote <name>', 'with -c: the remote (default: core.remote)')
+    .option('-j, --jobs <n>', 'with -c: requests at once', jobs)
     .addOption(jsonOption())
-    .action(async (targets: string[], opts: { file?: string; quiet?: boolean; json?: boolean }) => {
+    .action(async (targets: string[], opts: { file?: string; quiet?: boolean; json?: boolean; cloud?: boolean; remote?: string; jobs?: number }) => {
+      if (opts.cloud) return (await import('./remote.js')).cloudStatus(targets, opts);
+      if (opts.remote !== undefined || opts.jobs !== undefined) throw new UsageError('-r and -j go with -c (--cloud)');
       const { repro } = await import('../../pipeline/repro.js');
       const { describeReason } = await import('../../pipeline/status.js');
       const changed: Record<string, string[]> = {};

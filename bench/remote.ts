@@ -1,0 +1,96 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAverage, MLOPS_BIN, PROJECT_ROOT } from './util.js';
+
+// Sizes: BENCH_REMOTE_FILES (default 10,000 small files) and BENCH_REMOTE_BIG_MB (default 1024, one
+// file), smaller on a short disk.
+const FILES = Number(process.env.BENCH_REMOTE_FILES ?? 10_000);
+const BIG_MB = Number(process.env.BENCH_REMOTE_BIG_MB ?? 1024);
+const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_DEFAULT_REGION: 'us-east-1' };
+
+/** Wall time, CPU time and peak memory of one command (via /usr/bin/time); throws when it fails. */
+function measure(file: string, args: string[], cwd: string, env: Record<string, string> = {}): { ms: number; mb: number; cpu: number } {
+  const start = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', file, ...args], { cwd, env: { ...process.env, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = performance.now() - start;
+  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const [kb, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { ms, mb: kb! / 1024, cpu: user! + sys! };
+}
+
+async function startServer(dir: string, bucket: string): Promise<{ child: ChildProcess; endpoint: string }> {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', join(PROJECT_ROOT, 'dist', 'test', 's3-server.js'), dir, bucket], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(Number(out.trim()));
+    });
+    child.on('exit', (code) => reject(new Error(`s3rver exited (${code})`)));
+  });
+  return { child, endpoint: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * push and pull of many small files and of one big file to an S3 server on 127.0.0.1 (s3rver), beside
+ * `aws s3 sync` of the same data to the same server in the same run (the anchor), then a no-op push
+ * and `status -c`. Targets (issue 14): small files at least as fast as aws s3 sync, the big file within
+ * 1.2x, a no-op status -c under 2 s, memory bounded (no file held whole).
+ */
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-remote-'));
+  let server: ChildProcess | undefined;
+  try {
+    const project = join(dir, 'project');
+    mkdirSync(join(project, 'small'), { recursive: true });
+    for (let i = 0; i < FILES; i++) writeFileSync(join(project, 'small', `f${i}.txt`), `small file ${i} ${'x'.repeat(i % 200)}\n`);
+    mkdirSync(join(project, 'big'));
+    spawnSync('bash', ['-c', `head -c ${BIG_MB}M /dev/urandom > big/big.bin`], { cwd: project });
+    writeFileSync(
+      join(project, 'pipeline.yaml'),
+      'stages:\n  small:\n    cmd: cp -r small small-out\n    deps: [small]\n    outs: [small-out]\n  big:\n    cmd: cp big/big.bin big.bin\n    deps: [big]\n    outs: [big.bin]\n',
+    );
+    mkdirSync(join(project, '.mlops'));
+    const mlops = (...args: string[]) => measure(process.execPath, [MLOPS_BIN, ...args], project);
+    mlops('repro');
+    const s3 = await startServer(join(dir, 's3'), 'bench');
+    server = s3.child;
+    mlops('remote', 'add', '-d', 'store', 's3://bench/mlops');
+    mlops('remote', 'modify', 'store', 'endpointurl', s3.endpoint);
+    mlops('remote', 'modify', 'store', 'access_key_id', 'S3RVER');
+    mlops('remote', 'modify', 'store', 'secret_access_key', 'S3RVER');
+    const aws = (...args: string[]) => measure('aws', ['--endpoint-url', s3.endpoint, '--only-show-errors', ...args], project, CREDENTIALS);
+    const clearCache = () => rmSync(join(project, '.mlops', 'cache'), { recursive: true, force: true });
+
+    const rows: [string, { ms: number; mb: number; cpu: number }, string?][] = [];
+    const awsSmallUp = aws('s3', 'sync', 'small', 's3://bench/aws/small');
+    const pushSmall = mlops('push', 'small');
+    rows.push([`aws s3 sync up, ${FILES} small files`, awsSmallUp], [`mlops push, ${FILES} small files`, pushSmall, `${(pushSmall.ms / awsSmallUp.ms).toFixed(2)}x aws (target <= 1x)`]);
+    const awsBigUp = aws('s3', 'cp', 'big/big.bin', 's3://bench/aws/big.bin');
+    const pushBig = mlops('push', 'big');
+    rows.push([`aws s3 cp up, one ${BIG_MB} MiB file`, awsBigUp], [`mlops push, one ${BIG_MB} MiB file`, pushBig, `${(pushBig.ms / awsBigUp.ms).toFixed(2)}x aws (target <= 1.2x)`]);
+
+    const noopPush = mlops('push');
+    rows.push(['mlops no-op push (everything known)', noopPush]);
+    const status = mlops('status', '-c');
+    rows.push([`mlops no-op status -c (${FILES + 2} objects)`, status, `target < 2000 ms`]);
+
+    const down = join(dir, 'down');
+    const awsSmallDown = measure('aws', ['--endpoint-url', s3.endpoint, '--only-show-errors', 's3', 'sync', 's3://bench/aws/small', join(down, 'small')], dir, CREDENTIALS);
+    clearCache();
+    const pullSmall = mlops('pull', 'small');
+    rows.push([`aws s3 sync down, ${FILES} small files`, awsSmallDown], [`mlops pull, ${FILES} small files`, pullSmall, `${(pullSmall.ms / awsSmallDown.ms).toFixed(2)}x aws (target <= 1x)`]);
+    const awsBigDown = measure('aws', ['--endpoint-url', s3.endpoint, '--only-show-errors', 's3', 'cp', 's3://bench/aws/big.bin', join(down, 'big.bin')], dir, CREDENTIALS);
+    const pullBig = mlops('pull', 'big');
+    rows.push([`aws s3 cp down, one ${BIG_MB} MiB file`, awsBigDown], [`mlops pull, one ${BIG_MB} MiB file`, pullBig, `${(pullBig.ms / awsBigDown.ms).toFixed(2)}x aws (target <= 1.2x)`]);
+
+    console.log(`load average: ${loadAverage()} (s3rver, one Node process, serves both tools)`);
+    for (const [name, m, note] of rows) console.log(`${name.padEnd(44)} ${m.ms.toFixed(0).padStart(7)} ms ${m.cpu.toFixed(1).padStart(6)} s cpu ${m.mb.toFixed(0).padStart(4)} MB peak${note ? `  ${note}` : ''}`);
+  } finally {
+    server?.stdin?.end();
+    server?.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { FailureError } from '../core/errors.js';
+import { ObjectMissingError, RemoteAccessError, RemoteMissingError, TransientRemoteError, type RemoteStore } from './store.js';
+
+/** What an `s3://` remote is opened with: DVC's keys, already checked. */
+export interface S3Options {
+  readonly bucket: string;
+  /** Key prefix inside the bucket, '' or ending in '/'. */
+  readonly prefix: string;
+  readonly endpointurl?: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+  readonly sessionToken?: string;
+  readonly useSsl?: boolean;
+  readonly sslVerify?: boolean;
+  /** Connections kept open: one per transfer at once. */
+  readonly jobs: number;
+}
+
+// Files above this go up in parts (lib-storage's multipart upload), which holds at most
+// PART_SIZE * PARTS_IN_FLIGHT bytes of one file in memory; smaller ones are one PUT of the file read whole.
+export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
+const PART_SIZE = 16 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 4;
+
+/** An S3 bucket (AWS, or an S3-compatible server through `endpointurl`) through the AWS SDK v3. */
+export class S3RemoteStore implements RemoteStore {
+  readonly prefersListing = true;
+  private client?: Promise<{ s3: S3Client; sdk: typeof import('@aws-sdk/client-s3') }>;
+  private checked?: Promise<void>;
+
+  constructor(private readonly options: S3Options) {}
+
+  get location(): string {
+    return `s3://${this.options.bucket}/${this.options.prefix}`.replace(/\/$/, '');
+  }
+
+  // The SDK is loaded on first use: commands that never touch a remote never pay for it.
+  private open() {
+    this.client ??= (async () => {
+      const sdk = await import('@aws-sdk/client-s3');
+      const o = this.options;
+      const endpoint = o.endpointurl && o.useSsl === false ? o.endpointurl.replace(/^https:/, 'http:') : o.endpointurl;
+      const agent = { keepAlive: true, maxSockets: o.jobs };
+      const s3 = new sdk.S3Client({
+        region: o.region ?? 'us-east-1',
+        followRegionRedirects: true,
+        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+        ...(o.accessKeyId && o.secretAccessKey
+          ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey, ...(o.sessionToken ? { sessionToken: o.sessionToken } : {}) } }
+          : {}),
+        ...(o.profile ? { profile: o.profile } : {}),
+        // Retries are ours (sync.ts), with backoff and a bound the user sees; one attempt per call here.
+        maxAttempts: 1,
+        // Only the checksums S3 requires: the md5 of every object is verified on our side anyway.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestHandler: {
+          httpAgent: new HttpAgent(agent),
+          httpsAgent: new HttpsAgent({ ...agent, rejectUnauthorized: o.sslVerify !== false }),
+          connectionTimeout: 5_000,
+          requestTimeout: 120_000,
+        },
+      });
+      return { s3, sdk };
+    })();
+    return this.client;
+  }
+
+  private key(key: string): string {
+    return `${this.options.prefix}${key}`;
+  }
+
+  /** One HEAD of the bucket before the first request: a missing bucket or a refusal is said once, clearly. */
+  private ready(): Promise<void> {
+    this.checked ??= (async () => {
+      const { s3, sdk } = await this.open();
+      try {
+        await s3.send(new sdk.HeadBucketCommand({ Bucket: this.options.bucket }));
+      } catch (error) {
+        this.checked = undefined; // a transient failure is retried by the caller, and checked again
+        throw this.translate(error, `bucket ${this.options.bucket}`);
+      }
+    })();
+    return this.checked;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    await this.ready();
+    const { s3, sdk } = await this.open();
+    try {
+      await s3.send(new sdk.HeadObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+      return true;
+    } catch (error) {
+      if (status(error) === 404) return false;
+      throw this.translate(error, key);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    await this.ready();
+    const { s3, sdk } = await this.open();
+    let token: string | undefined;
+    const strip = this.options.prefix.length;
+    do {
+      let page;
+      try {
+        page = await s3.send(new sdk.ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.key(prefix), ContinuationToken: token, MaxKeys: 1000 }));
+      } catch (error) {
+        throw this.translate(error, prefix);
+      }
+      for (const o of page.Contents ?? []) if (o.Key) yield o.Key.slice(strip);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async put(key: string, file: string, size: number, onBytes?: (n: number) => void): Promise<void> {
+    await this.ready();
+    const { s3, sdk } = await this.open();
+    const target = { Bucket: this.options.bucket, Key: this.key(key) };
+    try {
+      if (size <= MULTIPART_THRESHOLD) {
+        await s3.send(new sdk.PutObjectCommand({ ...target, Body: await readFile(file), ContentLength: size }));
+        onBytes?.(size);
+        return;
+      }
+      // S3 shows a multipart object only once it is completed: a killed push leaves no half object.
+      const { Upload } = await import('@aws-sdk/lib-storage');
+      const upload = new Upload({
+        client: s3,
+        params: { ...target, Body: createReadStream(file, { highWaterMark: 1 << 20 }) },
+        partSize: PART_SIZE,
+        queueSize: PARTS_IN_FLIGHT,
+        leavePartsOnError: false,
+      });
+      let sent = 0;
+      upload.on('httpUploadProgress', (p) => {
+        if (p.loaded === undefined) return;
+        onBytes?.(p.loaded - sent);
+        sent = p.loaded;
+      });
+      await upload.done();
+    } catch (error) {
+      throw this.translate(error, key);
+    }
+  }
+
+  async get(key: string, dest: string, onBytes?: (n: number) => void): Promise<string> {
+    await this.ready();
+    const { s3, sdk } = await this.open();
+    const hash = createHash('md5');
+    try {
+      const { Body } = await s3.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+      const tap = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          onBytes?.(chunk.length);
+          done(null, chunk);
+        },
+      });
+      await pipeline(Body as Readable, tap, createWriteStream(dest));
+    } catch (error) {
+      if (status(error) === 404) throw new ObjectMissingError(`${key} is not on the remote`);
+      throw this.translate(error, key);
+    }
+    return hash.digest('hex');
+  }
+
+  async close(): Promise<void> {
+    if (this.client) (await this.client).s3.destroy();
+  }
+
+  /** An SDK or network error as one of ours, naming the remote and what was asked. */
+  private translate(error: unknown, what: string): Error {
+    const code = status(error);
+    const name = (error as { name?: string; Code?: string }).Code ?? (error as Error).name;
+    const where = `${this.location} (${what})`;
+    if (code === 403 || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'AccessDenied') {
+      return new RemoteAccessError(`${where}: access denied (${name || code}): check the remote's credentials`);
+    }
+    if (name === 'NoSuchBucket' || (code === 404 && what.startsWith('bucket '))) {
+      return new RemoteMissingError(`${this.location}: bucket '${this.options.bucket}' does not exist`);
+    }
+    if (name === 'CredentialsProviderError') return new RemoteAccessError(`${where}: no credentials found (set access_key_id and secret_access_key, a profile, or AWS_* variables)`);
+    const sys = (error as { code?: string }).code ?? ((error as { cause?: { code?: string } }).cause?.code);
+    if (code === undefined || code >= 500 || code === 429 || name === 'SlowDown' || name === 'TimeoutError' || sys) {
+      const detail = sys ?? name ?? 'error';
+      return new TransientRemoteError(`${where}: ${detail}${(error as Error).message && !String(detail).includes((error as Error).message) ? ` (${(error as Error).message})` : ''}`);
+    }
+    return new FailureError(`${where}: ${name} (HTTP ${code})${error instanceof Error && error.message ? `: ${error.message}` : ''}`);
+  }
+}
+
+function status(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}

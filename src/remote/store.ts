@@ -1,0 +1,52 @@
+import { FailureError, MlopsError } from '../core/errors.js';
+
+/**
+ * A remote seen as keys and files: `files/md5/ab/cdef...`, `runs/...`. Each backend (an S3 bucket, a
+ * shared folder) implements this; the DVC layout, existence checks, retries and parallelism are built
+ * on top once (src/remote/sync.ts), and every backend passes one contract suite.
+ */
+export interface RemoteStore {
+  /** What messages call it: `s3://bucket/prefix`, or the folder. */
+  readonly location: string;
+  /**
+   * True when listing a prefix is cheaper than asking for objects one by one (an object store);
+   * false when a per-object check is as cheap as it gets (a folder), as DVC's local remote does.
+   */
+  readonly prefersListing: boolean;
+  /** True when the key holds an object (HEAD, stat). */
+  exists(key: string): Promise<boolean>;
+  /** Every key below `prefix` (a folder-like prefix ending in `/`), relative to the remote's root. */
+  list(prefix: string): AsyncIterable<string>;
+  /** Stores the file at `key`; the object is only visible under its name once it is complete. */
+  put(key: string, file: string, size: number, onBytes?: (n: number) => void): Promise<void>;
+  /**
+   * Writes the object at `key` into `dest` (a fresh temp path the caller owns) and returns the md5
+   * of the bytes written, computed while they stream in, so they are verified without a second read.
+   */
+  get(key: string, dest: string, onBytes?: (n: number) => void): Promise<string>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** A remote failure that retrying may cure: a dropped connection, a timeout, a 5xx, throttling. */
+export class TransientRemoteError extends FailureError {}
+
+/** The remote cannot be reached at all (after retries): exit 1, one line. */
+export class RemoteUnreachableError extends FailureError {}
+
+/** The server refused us (403: wrong credentials, no permission): a configuration problem, exit 2. */
+export class RemoteAccessError extends MlopsError {
+  constructor(message: string) {
+    super(message, 'invalid');
+  }
+}
+
+/** The bucket or folder the remote names does not exist: a configuration problem, exit 2. */
+export class RemoteMissingError extends MlopsError {
+  constructor(message: string) {
+    super(message, 'invalid');
+  }
+}
+
+/** An object asked for is not on the remote. */
+export class ObjectMissingError extends FailureError {}

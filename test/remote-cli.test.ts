@@ -1,0 +1,323 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { generateObesity } from '../src/ml/synthetic.js';
+import { gitInit, MLOPS_BIN, runMlops, startS3Server, tempDir, writeFiles, type RunResult } from './helpers.js';
+
+// push, pull, fetch and status -c through the real CLI, between real git clones, against a shared
+// folder and a real S3 server (s3rver on 127.0.0.1) in the layout DVC 3 reads.
+
+type Ctx = Parameters<typeof startS3Server>[0];
+
+async function ok(dir: string, ...args: string[]): Promise<RunResult> {
+  const r = await runMlops(args, { cwd: dir });
+  assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+const PIPELINE = `stages:
+  make:
+    cmd: mkdir -p out && for i in 1 2 3 4 5; do echo "\${n} $i" > out/f$i.txt; done && echo "\${n}" > model.txt && echo ran >> ../ran.log
+    deps: [params.yaml]
+    params: [n]
+    outs: [out, model.txt]
+`;
+
+/** A git project whose stage made a directory and a file; its .gitignore keeps the outputs out of git. */
+async function project(t: Ctx): Promise<string> {
+  const base = tempDir(t);
+  const dir = join(base, 'a');
+  writeFiles(dir, { 'pipeline.yaml': PIPELINE, 'params.yaml': 'n: 1\n', '.mlops/.gitignore': '/*\n!/.gitignore\n!/config\n' });
+  gitInit(dir);
+  await ok(dir, 'repro');
+  return dir;
+}
+
+/** A second machine: a git clone of `dir` (config, pipeline, lock; no cache, no outputs). */
+function clone(t: Ctx, dir: string): string {
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, stdio: 'ignore' });
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'state', '--allow-empty');
+  const other = join(tempDir(t), 'b');
+  git(dir, 'clone', '-q', dir, other);
+  return other;
+}
+
+/** Adds an S3 remote on a fresh s3rver (credentials in config.local, which a clone must set again). */
+async function s3Remote(t: Ctx, dir: string, bucket = 'team'): Promise<{ endpoint: string; data: string }> {
+  const server = await startS3Server(t, [bucket]);
+  await ok(dir, 'remote', 'add', '-d', 'store', `s3://${bucket}/projects/a`);
+  await s3Credentials(dir, server.endpoint);
+  return { endpoint: server.endpoint, data: server.directory };
+}
+
+async function s3Credentials(dir: string, endpoint: string, secret = 'S3RVER'): Promise<void> {
+  await ok(dir, 'remote', 'modify', 'store', 'endpointurl', endpoint);
+  await ok(dir, 'remote', 'modify', 'store', 'access_key_id', 'S3RVER');
+  await ok(dir, 'remote', 'modify', 'store', 'secret_access_key', secret);
+}
+
+const backends: Record<string, (t: Ctx, dir: string) => Promise<{ setUp: (other: string) => Promise<void> }>> = {
+  folder: async (t, dir) => {
+    const remote = join(tempDir(t), 'shared');
+    await ok(dir, 'remote', 'add', '-d', 'store', remote);
+    return { setUp: async () => {} };
+  },
+  s3: async (t, dir) => {
+    const { endpoint } = await s3Remote(t, dir);
+    return { setUp: (other) => s3Credentials(other, endpoint) };
+  },
+};
+
+for (const [name, add] of Object.entries(backends)) {
+  test(`${name}: push, status -c, then a clone pulls the outputs and its repro runs nothing`, async (t) => {
+    const dir = await project(t);
+    const { setUp } = await add(t, dir);
+    const before = await ok(dir, 'status', '-c', '--json');
+    assert.deepEqual(JSON.parse(before.stdout), { out: 'new', 'model.txt': 'new' });
+    const pushed = await ok(dir, 'push');
+    // 5 files + the manifest + model.txt: one summary line, as in CI.
+    assert.match(pushed.stdout, /^7 object\(s\) pushed to 'store' \(\d+ B\), 0 up to date\n$/);
+    assert.equal((await ok(dir, 'status', '-c')).stdout, "Cache and remote 'store' are in sync.\n");
+    assert.match((await ok(dir, 'push')).stdout, /^0 object\(s\) pushed .* 2 up to date\n$/);
+
+    const other = clone(t, dir);
+    await setUp(other);
+    assert.deepEqual(JSON.parse((await ok(other, 'status', '-c', '--json')).stdout), { out: 'deleted', 'model.txt': 'deleted' });
+    const pulled = await ok(other, 'pull');
+    assert.match(pulled.stdout, /^7 object\(s\) fetched from 'store' .*2 output\(s\) restored\n$/);
+    assert.equal(readFileSync(join(other, 'out', 'f3.txt'), 'utf8'), '1 3\n');
+    const repro = await ok(other, 'repro');
+    assert.doesNotMatch(repro.stdout, /running|ran /i);
+    assert.ok(!existsSync(join(other, '..', 'ran.log')), 'the stage ran in the clone');
+    assert.match((await ok(other, 'pull')).stdout, /^0 object\(s\) fetched .* 2 up to date, 0 output\(s\) restored\n$/);
+  });
+}
+
+test('folder: the remote is in DVC 3 layout, a manifest goes up only after its files, fetch leaves the workspace alone', async (t) => {
+  const dir = await project(t);
+  const remote = join(tempDir(t), 'shared');
+  await ok(dir, 'remote', 'add', '-d', 'store', remote);
+  const lock = readFileSync(join(dir, 'pipeline.lock'), 'utf8');
+  const dirMd5 = /path: out\n\s+hash: md5\n\s+md5: ([0-9a-f]{32}\.dir)/.exec(lock)![1]!;
+  await ok(dir, 'push');
+  const manifest = join(remote, 'files', 'md5', dirMd5.slice(0, 2), dirMd5.slice(2));
+  const entries = JSON.parse(readFileSync(manifest, 'utf8')) as { md5: string; relpath: string }[];
+  assert.equal(entries.length, 5);
+  for (const e of entries) assert.ok(existsSync(join(remote, 'files', 'md5', e.md5.slice(0, 2), e.md5.slice(2))));
+
+  const other = clone(t, dir);
+  await ok(other, 'fetch');
+  assert.ok(!existsSync(join(other, 'out')), 'fetch restored an output');
+  assert.ok(existsSync(join(other, '.mlops', 'cache', 'files', 'md5', dirMd5.slice(0, 2), dirMd5.slice(2))));
+  await ok(other, 'checkout');
+  assert.equal(readFileSync(join(other, 'model.txt'), 'utf8'), '1\n');
+});
+
+test('run-cache: push --run-cache, and a clone that pulls it restores an earlier result without running', async (t) => {
+  const dir = await project(t);
+  writeFileSync(join(dir, 'params.yaml'), 'n: 2\n');
+  await ok(dir, 'repro');
+  const remote = join(tempDir(t), 'shared');
+  await ok(dir, 'remote', 'add', '-d', 'store', remote);
+  await ok(dir, 'push', '--run-cache');
+  assert.ok(readdirSync(join(remote, 'runs')).length > 0);
+
+  const other = clone(t, dir); // at n: 2
+  await ok(other, 'pull', '--run-cache');
+  writeFileSync(join(other, 'params.yaml'), 'n: 1\n');
+  const repro = await ok(other, 'repro');
+  assert.match(repro.stdout, /restored from run-cache/);
+  assert.equal(readFileSync(join(other, 'out', 'f1.txt'), 'utf8'), '1 1\n');
+  assert.equal(readFileSync(join(dir, '..', 'ran.log'), 'utf8'), 'ran\nran\n'); // only the first project's two runs
+});
+
+test('a corrupted object on the remote is reported, never enters the cache, and its output is not restored', async (t) => {
+  const dir = await project(t);
+  const remote = join(tempDir(t), 'shared');
+  await ok(dir, 'remote', 'add', '-d', 'store', remote);
+  await ok(dir, 'push');
+  const lock = readFileSync(join(dir, 'pipeline.lock'), 'utf8');
+  const fileMd5 = /path: model.txt\n\s+hash: md5\n\s+md5: ([0-9a-f]{32})/.exec(lock)![1]!;
+  const object = join(remote, 'files', 'md5', fileMd5.slice(0, 2), fileMd5.slice(2));
+  chmodSync(object, 0o644);
+  writeFileSync(object, 'tampered\n');
+
+  const other = clone(t, dir);
+  const r = await runMlops(['pull'], { cwd: other });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`error: model.txt \\(${fileMd5}\\): remote 'store': object files/md5/${fileMd5.slice(0, 2)}/${fileMd5.slice(2)} is corrupted`));
+  assert.ok(!existsSync(join(other, '.mlops', 'cache', 'files', 'md5', fileMd5.slice(0, 2), fileMd5.slice(2))));
+  assert.ok(!existsSync(join(other, 'model.txt')));
+  assert.equal(readFileSync(join(other, 'out', 'f1.txt'), 'utf8'), '1 1\n'); // the rest is pulled
+  const tempsLeft = readdirSync(join(other, '.mlops', 'cache', 'files', 'md5'), { recursive: true }).filter((n) => String(n).includes('.tmp-'));
+  assert.deepEqual(tempsLeft, []);
+});
+
+test('s3: a corrupted object on the server is refused the same way', async (t) => {
+  const dir = await project(t);
+  const { endpoint, data } = await s3Remote(t, dir);
+  await ok(dir, 'push');
+  const lock = readFileSync(join(dir, 'pipeline.lock'), 'utf8');
+  const fileMd5 = /path: model.txt\n\s+hash: md5\n\s+md5: ([0-9a-f]{32})/.exec(lock)![1]!;
+  // s3rver keeps an object's bytes in `<key>._S3rver_object`.
+  writeFileSync(join(data, 'team', 'projects', 'a', 'files', 'md5', fileMd5.slice(0, 2), `${fileMd5.slice(2)}._S3rver_object`), 'tamper\n');
+  const other = clone(t, dir);
+  await s3Credentials(other, endpoint);
+  const r = await runMlops(['fetch'], { cwd: other });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /model\.txt .*: remote 'store': object files\/md5\/.* is corrupted/);
+  assert.ok(!existsSync(join(other, '.mlops', 'cache', 'files', 'md5', fileMd5.slice(0, 2), fileMd5.slice(2))));
+});
+
+test('s3: wrong credentials (the server answers 403), a missing bucket, an unreachable endpoint: one line each', async (t) => {
+  const dir = await project(t);
+  const { endpoint } = await s3Remote(t, dir);
+  // s3rver checks the access key id (403 InvalidAccessKeyId) but not SigV4 signatures, so a wrong key
+  // id is the wrong credential it can refuse; the 403 is the server's own answer.
+  await ok(dir, 'remote', 'modify', 'store', 'access_key_id', 'NOT-A-KEY');
+  const denied = await runMlops(['push'], { cwd: dir });
+  assert.equal(denied.code, 2);
+  assert.match(denied.stderr, /^error: s3:\/\/team\/projects\/a \(bucket team\): access denied \(\w+\): check the remote's credentials\n$/);
+
+  await ok(dir, 'remote', 'modify', 'store', 'access_key_id', 'S3RVER');
+  await ok(dir, 'remote', 'modify', 'store', 'url', 's3://no-such-bucket/x');
+  const missing = await runMlops(['status', '-c'], { cwd: dir });
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, "error: s3://no-such-bucket/x: bucket 'no-such-bucket' does not exist\n");
+
+  await ok(dir, 'remote', 'modify', 'store', 'url', 's3://team/projects/a');
+  // A port nothing listens on (the server's, once it is stopped would race): port 1 on 127.0.0.1.
+  await ok(dir, 'remote', 'modify', 'store', 'endpointurl', 'http://127.0.0.1:1');
+  const started = Date.now();
+  const unreachable = await runMlops(['push'], { cwd: dir });
+  assert.equal(unreachable.code, 1);
+  assert.match(unreachable.stderr, /^error: s3:\/\/team\/projects\/a \(bucket team\): ECONNREFUSED.*\(gave up after 3 attempts\)\n$/);
+  assert.ok(Date.now() - started < 20_000);
+  assert.ok(endpoint);
+});
+
+test('kill -9 in the middle of a push to S3 leaves no half object; the next push finishes and a clone gets it all', async (t) => {
+  const base = tempDir(t);
+  const dir = join(base, 'a');
+  // Several multipart-sized files, one at a time (-j 1), so the kill lands mid-transfer.
+  const sizeMb = 20;
+  writeFiles(dir, {
+    'pipeline.yaml': `stages:\n  big:\n    cmd: mkdir -p big && for i in 1 2 3 4; do head -c ${sizeMb}M /dev/urandom > big/b$i; done\n    outs: [big]\n`,
+    '.mlops/.gitignore': '/*\n!/.gitignore\n!/config\n',
+  });
+  gitInit(dir);
+  await ok(dir, 'repro');
+  const { endpoint, data } = await s3Remote(t, dir);
+  const child = spawn(process.execPath, [MLOPS_BIN, 'push', '-j', '1'], { cwd: dir, env: { ...process.env, CI: 'true', MLOPS_ROOT: '' }, stdio: 'ignore' });
+  const objects = join(data, 'team', 'projects', 'a', 'files', 'md5');
+  const landed = () => (existsSync(objects) ? readdirSync(objects, { recursive: true }).filter((n) => String(n).endsWith('._S3rver_object')).length : 0);
+  const deadline = Date.now() + 60_000;
+  while (landed() < 1 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  const afterKill = landed();
+  assert.ok(afterKill >= 1 && afterKill < 5, `objects after the kill: ${afterKill}`);
+
+  const again = await ok(dir, 'push');
+  assert.match(again.stdout, /object\(s\) pushed/);
+  assert.equal((await ok(dir, 'status', '-c')).stdout, "Cache and remote 'store' are in sync.\n");
+  const other = clone(t, dir);
+  await s3Credentials(other, endpoint);
+  await ok(other, 'pull');
+  assert.equal(readdirSync(join(other, 'big')).length, 4);
+  const md5sum = (path: string) => execFileSync('md5sum', [path], { encoding: 'utf8' }).split(' ')[0];
+  for (const f of readdirSync(join(dir, 'big'))) assert.equal(md5sum(join(other, 'big', f)), md5sum(join(dir, 'big', f)));
+});
+
+test('remote add/list/modify/default/remove, in .mlops/config, credentials in config.local; bad input is one line, exit 2', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { '.mlops/config': '# team settings\n[tracking]\n    experiment = x\n', '.mlops/.gitignore': '*\n' });
+  gitInit(dir);
+  await ok(dir, 'remote', 'add', 'nas', '/mnt/nas/mlops');
+  await ok(dir, 'remote', 'add', '-d', 'cloud', 's3://bucket/path');
+  await ok(dir, 'remote', 'modify', 'cloud', 'region', 'eu-west-1');
+  const secret = await ok(dir, 'remote', 'modify', 'cloud', 'secret_access_key', 'abc');
+  assert.match(secret.stderr, /secret_access_key written to .*config\.local \(git-ignored\)/);
+  const shared = readFileSync(join(dir, '.mlops', 'config'), 'utf8');
+  assert.match(shared, /^# team settings\n\[tracking\]\n {4}experiment = x\n/);
+  assert.match(shared, /\['remote "cloud"'\]\n {4}url = s3:\/\/bucket\/path\n {4}region = eu-west-1\n/);
+  assert.doesNotMatch(shared, /abc/);
+  assert.match(readFileSync(join(dir, '.mlops', 'config.local'), 'utf8'), /secret_access_key = abc/);
+  assert.equal((await ok(dir, 'remote', 'list')).stdout, 'nas\t/mnt/nas/mlops\ncloud\ts3://bucket/path\t(default)\n');
+  assert.equal((await ok(dir, 'remote', 'default')).stdout, 'cloud\n');
+  await ok(dir, 'remote', 'default', 'nas');
+  await ok(dir, 'remote', 'remove', 'nas');
+  assert.equal((await ok(dir, 'remote', 'list')).stdout, 'cloud\ts3://bucket/path\n');
+  assert.doesNotMatch(readFileSync(join(dir, '.mlops', 'config'), 'utf8'), /nas|\[core\]/);
+
+  const noDefault = await runMlops(['push'], { cwd: dir });
+  assert.equal(noDefault.code, 2);
+  assert.match(noDefault.stderr, /^error: no default remote: pass -r NAME \(one of cloud\)/);
+  const unknown = await runMlops(['pull', '-r', 'clod'], { cwd: dir });
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, "error: unknown remote 'clod' (did you mean 'cloud'?)\n");
+  const twice = await runMlops(['remote', 'add', 'cloud', 's3://other'], { cwd: dir });
+  assert.equal(twice.code, 2);
+  const scheme = await runMlops(['remote', 'add', 'g', 'gs://bucket/x'], { cwd: dir });
+  assert.equal(scheme.code, 2);
+  assert.match(scheme.stderr, /unsupported remote 'gs:\/\/bucket\/x'/);
+  writeFileSync(join(dir, '.mlops', 'config'), "['remote \"bad\"']\n    url = s3://B_ad\n[core]\n    remote = bad\n");
+  const malformed = await runMlops(['status', '-c'], { cwd: dir });
+  assert.equal(malformed.code, 2);
+  assert.equal(malformed.stderr, "error: .mlops/config:2: 'remote.bad.url': 's3://B_ad': 'B_ad' is not a valid S3 bucket name\n");
+  const key = await runMlops(['remote', 'modify', 'bad', 'endpoint_url', 'x'], { cwd: dir });
+  assert.equal(key.code, 2);
+  assert.match(key.stderr, /did you mean 'endpointurl'/);
+});
+
+test('in a DVC repository, remotes are read from and written to .dvc/config, where dvc finds them', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { '.dvc/config': "[core]\n    remote = storage\n['remote \"storage\"']\n    url = ../dvc-storage\n", '.dvc/.gitignore': '/cache\n' });
+  gitInit(dir);
+  assert.equal((await ok(dir, 'remote', 'list')).stdout, 'storage\t../dvc-storage\t(default)\n');
+  await ok(dir, 'remote', 'add', 'backup', 's3://bucket/dvc');
+  await ok(dir, 'remote', 'modify', 'backup', 'access_key_id', 'AKIA');
+  assert.match(readFileSync(join(dir, '.dvc', 'config'), 'utf8'), /\['remote "backup"'\]\n {4}url = s3:\/\/bucket\/dvc\n/);
+  assert.match(readFileSync(join(dir, '.dvc', 'config.local'), 'utf8'), /access_key_id = AKIA/);
+  // Relative to .dvc/, as DVC reads it: a push with nothing to send still opens the right folder.
+  assert.match((await ok(dir, 'push')).stdout, /^0 object\(s\) pushed to 'storage'/);
+});
+
+test('registry: push sends registered versions\' files; a machine with the registry and an empty cache fetches them', async (t) => {
+  const dir = tempDir(t);
+  const params = 'prepare:\n  input: data/raw/obesity.csv\n  target: NObeyesdad\n  test_size: 0.25\n  seed: 3\ntrain:\n  cv_folds: 2\n  seed: 5\n  grid:\n    n_estimators: [5]\n    max_depth: [3]\n';
+  writeFiles(dir, { 'params.yaml': params, 'data/raw/obesity.csv': generateObesity(200, 11), '.mlops/.gitignore': '*\n' });
+  gitInit(dir);
+  await ok(dir, 'prepare');
+  await ok(dir, 'train');
+  const version = JSON.parse((await ok(dir, 'models', 'register', 'clf', '--json')).stdout) as { content: string; files: Record<string, string> };
+  const remote = join(tempDir(t), 'shared');
+  await ok(dir, 'remote', 'add', '-d', 'store', remote);
+  const pushed = await ok(dir, 'push');
+  const objects = [version.content, ...Object.values(version.files)];
+  assert.match(pushed.stdout, new RegExp(`^${objects.length} object\\(s\\) pushed`));
+  const at = (root: string, md5: string) => join(root, 'files', 'md5', md5.slice(0, 2), md5.slice(2));
+  for (const md5 of objects) assert.ok(existsSync(at(remote, md5)), md5);
+  assert.equal((await ok(dir, 'status', '-c')).stdout, "Cache and remote 'store' are in sync.\n");
+
+  rmSync(join(dir, '.mlops', 'cache'), { recursive: true });
+  assert.doesNotMatch((await ok(dir, 'models', 'show', 'clf')).stdout, /^v1 .* ok$/m);
+  assert.deepEqual(JSON.parse((await ok(dir, 'status', '-c', '--json')).stdout), Object.fromEntries(objects.map((m) => [`registry:${m}`, 'deleted'])));
+  await ok(dir, 'fetch');
+  for (const md5 of objects) assert.ok(existsSync(at(join(dir, '.mlops', 'cache'), md5)), md5);
+  // The registry checks every file of the version against its md5: intact again.
+  assert.match((await ok(dir, 'models', 'show', 'clf')).stdout, /^v1 .* ok$/m);
+});
+
+test('on a terminal, push draws a progress bar of objects and bytes; in CI one summary line', async (t) => {
+  const dir = await project(t);
+  await ok(dir, 'remote', 'add', '-d', 'store', join(tempDir(t), 'shared'));
+  const env = { ...process.env, CI: '', MLOPS_ROOT: '' };
+  delete (env as Record<string, string | undefined>).CI;
+  const out = execFileSync('script', ['-qec', `stty cols 120; ${process.execPath} ${MLOPS_BIN} push -j 1`, '/dev/null'], { cwd: dir, env, encoding: 'utf8' });
+  assert.match(out, /pushing \[[#.]+\] \d+\/7 objects, \d+ B\/\d+ B/);
+  assert.match(out, /7 object\(s\) pushed to 'store'/);
+});
