@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -219,7 +219,49 @@ test('train.executor: queue fans the grid out to two workers and gives the local
   const stranded = startWorker(t, elsewhere);
   const failed = await runMlops(['train'], { cwd: dir });
   assert.equal(failed.code, 1, failed.stderr);
-  assert.match(failed.stderr, /train: grid job g[0-9a-f]{10}\.\d+ \(candidate \d, fold \d\) failed after 3 attempt\(s\): grid job .* the training data \(md5 [0-9a-f]{32}\) is not in this machine's cache/);
+  assert.match(failed.stderr, /train: grid job g[0-9a-f]{10}\.\d+ \(candidate \d, fold \d\) failed after 3 attempt\(s\): grid job .* the training data \(md5 [0-9a-f]{32}\) is not in this machine's cache .*, and no default remote has it/);
   stranded.child.kill('SIGTERM');
   await stranded.exited;
+
+  // With a remote both reach, train puts the training file there and the other machine's worker fetches it.
+  const folder = join(tempDir(t), 'remote');
+  mkdirSync(folder);
+  const remote = `['remote "storage"']\n    url = ${folder}\n[core]\n    remote = storage\n`;
+  brokerConfig(dir, url, prefix, remote);
+  brokerConfig(elsewhere, url, prefix, remote);
+  const fetching = startWorker(t, elsewhere);
+  const remoteTrain = await runMlops(['train'], { cwd: dir });
+  assert.equal(remoteTrain.code, 0, remoteTrain.stderr);
+  assert.equal(withoutTimes(read('reports/cv_results.json')), withoutTimes(local.cv));
+  fetching.child.kill('SIGTERM');
+  await fetching.exited;
+});
+
+test('with a remote, a worker on another machine (its own cache) pulls the inputs and pushes the outputs and run-cache; the queueing clone pulls the result', async (t) => {
+  const { url, prefix } = await testBroker(t);
+  const origin = experimentRepo(t);
+  const shared = tempDir(t);
+  const remote = join(shared, 'remote');
+  mkdirSync(remote); // as `mlops remote add` leaves it for a folder
+  const clone = (name: string) => {
+    const dir = join(tempDir(t), name);
+    execFileSync('git', ['clone', '-q', origin, dir]);
+    // Each machine its own cache; the tracking store shared (a database on a real team), the remote a folder.
+    brokerConfig(dir, url, prefix, `[tracking]\n    uri = ${join(shared, 'mlruns')}\n['remote "storage"']\n    url = ${remote}\n[core]\n    remote = storage\n`);
+    return dir;
+  };
+  const laptop = clone('laptop');
+  const server = clone('server');
+  assert.equal((await runMlops(['exp', 'run', '--queue', '-S', 'train.lr=0.6', '-n', 'pushed'], { cwd: laptop })).code, 0);
+  const worker = startWorker(t, server);
+  await worker.waitFor(/experiment pushed \([0-9a-f]{8}\): done/, 90_000);
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+  const logs = (await runMlops(['queue', 'logs', 'pushed'], { cwd: laptop })).stdout;
+  assert.match(logs, /pull: the inputs and the run-cache from the remote[\s\S]*push: the outputs and the run-cache to the remote/);
+  assert.deepEqual((await expShow(laptop)).map((r) => [r.name, r.state, r.metrics.score]), [['pushed', 'Success', 9]]);
+  await runMlops(['exp', 'apply', 'pushed'], { cwd: laptop }); // params and lock file; the model is not in this cache yet
+  const pull = await runMlops(['pull'], { cwd: laptop });
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.equal(readFileSync(join(laptop, 'model.txt'), 'utf8'), 'lr 0.6\n', 'the model the server made, through the remote');
 });

@@ -1,7 +1,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
-import { join, posix, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { UsageError } from '../core/errors.js';
@@ -9,6 +9,7 @@ import { processAlive } from '../core/process.js';
 import { checkOverrides, parseOverride } from '../exp/overrides.js';
 import { pinSharedStores } from '../exp/run.js';
 import { experimentRuns } from '../exp/runs.js';
+import { setConfig } from '../project/config.js';
 import type { Project } from '../project/project.js';
 import { newJobId } from './local.js';
 import { openQueue } from './open.js';
@@ -157,18 +158,53 @@ export async function runQueuedExperiment(project: Project, context: JobContext<
   try {
     const root = join(dir, ...d.root.split('/').filter(Boolean));
     await pinSharedStores(project, root);
+    const remote = await pinRemote(project, root);
     await context.log(`worker ${process.pid}: experiment ${d.name} at ${d.commit.slice(0, 7)}, attempt ${job.attempts}`);
+    if (remote) await pullInputs(launcher, root, context);
     const args = ['exp', 'run', '--queue-job', job.id, '-n', d.name, ...d.overrides.flatMap((o) => ['-S', o]), ...(d.file ? ['--file', d.file] : []), ...d.targets];
     const code = await runLogged(launcher, args, root, context);
     if (context.signal.aborted) throw new Error(String(context.signal.reason));
     const record = (await jobRecords(project, job.id))[0];
-    if (code === 0 && record) return { run_id: record.runId };
+    if (code === 0 && record) {
+      if (remote) await pushOutputs(launcher, root, context);
+      return { run_id: record.runId };
+    }
     if (code === 1 && record) throw new UnrecoverableJobError(`a stage failed: recorded as run ${record.runId} (FAILED); see mlops queue logs ${job.id}`);
     if (code === 2) throw new UnrecoverableJobError(`exp run refused the experiment (exit 2); see mlops queue logs ${job.id}`);
     throw new Error(`exp run ended with ${code === null ? 'a signal' : `exit code ${code}`} and no record`);
   } finally {
     await git(top, ['worktree', 'remove', '--force', dir]).catch(() => rm(dir, { recursive: true, force: true }));
   }
+}
+
+/**
+ * With a default remote, the worktree uses it as the worker's clone does: the remote settings of the
+ * clone's `config.local` (credentials, a machine's own URL) are copied into the worktree's, a relative
+ * folder made absolute. True when the worktree has a default remote.
+ */
+async function pinRemote(project: Project, root: string): Promise<boolean> {
+  const { readRemotes } = await import('../remote/config.js');
+  for (const value of project.config.list()) {
+    if (!value.path.endsWith('config.local') || !(value.key.startsWith('remote.') || value.key === 'core.remote')) continue;
+    const relativeFolder = value.key.endsWith('.url') && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value.value) && !isAbsolute(value.value);
+    await setConfig(root, 'local', value.key, relativeFolder ? resolve(dirname(value.path), value.value) : value.value);
+  }
+  return readRemotes({ root, isDvcRepo: project.isDvcRepo }).default !== undefined;
+}
+
+/** `mlops pull --run-cache` in the worktree: the inputs and the run-cache; what the remote lacks, the pipeline makes. */
+async function pullInputs(launcher: Launcher, root: string, context: JobContext): Promise<void> {
+  await context.log('pull: the inputs and the run-cache from the remote');
+  const code = await runLogged(launcher, ['pull', '--run-cache'], root, context);
+  if (code === 2) throw new UnrecoverableJobError(`mlops pull refused the remote's settings (exit 2); see mlops queue logs ${context.job.id}`);
+  if (code !== 0 && code !== 1) throw new Error(`mlops pull ended with ${code === null ? 'a signal' : `exit code ${code}`}`);
+}
+
+/** `mlops push --run-cache` in the worktree: the outputs and the run-cache, for every other machine. */
+async function pushOutputs(launcher: Launcher, root: string, context: JobContext): Promise<void> {
+  await context.log('push: the outputs and the run-cache to the remote');
+  const code = await runLogged(launcher, ['push', '--run-cache'], root, context);
+  if (code !== 0) throw new Error(`mlops push ended with ${code === null ? 'a signal' : `exit code ${code}`}: the outputs are not on the remote yet`);
 }
 
 async function jobRecords(project: Project, jobId: string): Promise<{ runId: string; status: string }[]> {

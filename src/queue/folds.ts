@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { md5File } from '../cache/hash.js';
 import { LocalObjectStore } from '../cache/odb.js';
 import { FailureError, UsageError } from '../core/errors.js';
@@ -8,6 +11,8 @@ import { searchFolds, type FoldExecutor } from '../ml/search.js';
 import type { FanOutInput } from '../ml/train.js';
 import type { TaskChoice } from '../ml/task.js';
 import type { Project } from '../project/project.js';
+import { objectKey } from '../remote/exists.js';
+import type { OpenRemote } from '../remote/open.js';
 import { openQueue, queueSettings } from './open.js';
 import type { JobContext, JobInfo } from './queue.js';
 
@@ -36,8 +41,11 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
     return 'queue needs a broker that workers on every machine reach: set queue.url (mlops config queue.url redis://host:6379/0) and start mlops queue worker';
   }
   const md5 = await md5File(input.file);
-  // The workers read the training file from the cache (on another machine: pulled from the remote).
+  // The workers read the training file from the cache; those on other machines, from the remote.
   await project.cache.add(input.file, { info: { md5, size: 0 } });
+  await withRemote(project, async ({ store }) => {
+    if (!(await store.exists(objectKey(md5)))) await store.put(objectKey(md5), input.file, statSync(input.file).size);
+  });
   return async (_cv, tasks, onResult) => {
     const queue = await openQueue(project, 'folds');
     const search = randomBytes(5).toString('hex');
@@ -78,12 +86,41 @@ export function foldHandler(project: Project): (context: JobContext) => Promise<
     const d = job.data as FoldJobData;
     const key = JSON.stringify([d.md5, d.target, d.task, d.folds, d.seed]);
     if (cached?.key !== key) {
+      if (!project.cache.has(d.md5)) await fetchObject(project, d.md5);
       if (!project.cache.has(d.md5)) {
-        throw new UsageError(`grid job ${job.id}: the training data (md5 ${d.md5}) is not in this machine's cache ${project.cacheDir}`);
+        throw new UsageError(`grid job ${job.id}: the training data (md5 ${d.md5}) is not in this machine's cache ${project.cacheDir}, and no default remote has it`);
       }
       const { data } = readDataset(new LocalObjectStore(project.cacheDir).pathOf(d.md5), d.target, d.task);
       cached = { key, runner: new FoldRunner({ data, folds: searchFolds(data, d.folds, d.seed) }) };
     }
     return cached.runner.run(d.fold);
   };
+}
+
+/** Runs `fn` on the project's default remote, if it has one. */
+async function withRemote(project: Project, fn: (remote: OpenRemote) => Promise<void>): Promise<void> {
+  const [{ readRemotes }, { openRemote }] = await Promise.all([import('../remote/config.js'), import('../remote/open.js')]);
+  if (readRemotes(project).default === undefined) return;
+  const remote = await openRemote(project);
+  try {
+    await fn(remote);
+  } finally {
+    await remote.store.close();
+  }
+}
+
+/** Copies object `md5` from the default remote into the cache, checked against its name; nothing when there is none. */
+async function fetchObject(project: Project, md5: string): Promise<void> {
+  await withRemote(project, async ({ store }) => {
+    if (!(await store.exists(objectKey(md5)))) return;
+    const temp = join(project.cacheDir, `fetch-${md5}-${process.pid}.tmp`);
+    await mkdir(project.cacheDir, { recursive: true });
+    try {
+      const got = await store.get(objectKey(md5), temp);
+      if (got !== md5) throw new Error(`the remote's object ${objectKey(md5)} is corrupted (its content hashes to ${got})`);
+      await project.cache.add(temp, { info: { md5, size: 0 } });
+    } finally {
+      await rm(temp, { force: true });
+    }
+  });
 }
