@@ -21,6 +21,14 @@ function brokerConfig(dir: string, url: string, prefix: string, extra = ''): voi
   writeFiles(dir, { '.mlops/config.local': `[queue]\n    url = ${url}\n    prefix = ${prefix}\n    visibility_timeout = ${VISIBILITY_S}\n${extra}` });
 }
 
+/** A clone of `origin` (another machine) configured for the broker, with `extra` config. */
+function clone(t: After, origin: string, name: string, url: string, prefix: string, extra: string): string {
+  const dir = join(tempDir(t), name);
+  execFileSync('git', ['clone', '-q', origin, dir]);
+  brokerConfig(dir, url, prefix, extra);
+  return dir;
+}
+
 interface Worker {
   readonly child: ChildProcess;
   output(): string;
@@ -136,15 +144,8 @@ test('two clones share the broker and the tracking store: queued in one, run by 
   const { url, prefix } = await testBroker(t);
   const origin = experimentRepo(t);
   const shared = tempDir(t);
-  const clone = (name: string) => {
-    const dir = join(tempDir(t), name);
-    execFileSync('git', ['clone', '-q', origin, dir]);
-    // The tracking store and cache every machine reaches (a database and a remote, on a real team).
-    brokerConfig(dir, url, prefix, `[tracking]\n    uri = ${join(shared, 'mlruns')}\n[cache]\n    dir = ${join(shared, 'cache')}\n`);
-    return dir;
-  };
-  const laptop = clone('laptop');
-  const server = clone('server');
+  // The tracking store and cache every machine reaches (a database and a remote, on a real team).
+  const [laptop, server] = ['laptop', 'server'].map((name) => clone(t, origin, name, url, prefix, `[tracking]\n    uri = ${join(shared, 'mlruns')}\n[cache]\n    dir = ${join(shared, 'cache')}\n`));
   assert.equal((await runMlops(['exp', 'run', '--queue', '-S', 'train.depth=7', '-n', 'remote-run'], { cwd: laptop })).code, 0);
 
   const stranger = experimentRepo(t);
@@ -243,15 +244,9 @@ test('with a remote, a worker on another machine (its own cache) pulls the input
   const shared = tempDir(t);
   const remote = join(shared, 'remote');
   mkdirSync(remote); // as `mlops remote add` leaves it for a folder
-  const clone = (name: string) => {
-    const dir = join(tempDir(t), name);
-    execFileSync('git', ['clone', '-q', origin, dir]);
-    // Each machine its own cache; the tracking store shared (a database on a real team), the remote a folder.
-    brokerConfig(dir, url, prefix, `[tracking]\n    uri = ${join(shared, 'mlruns')}\n['remote "storage"']\n    url = ${remote}\n[core]\n    remote = storage\n`);
-    return dir;
-  };
-  const laptop = clone('laptop');
-  const server = clone('server');
+  // Each machine its own cache; the tracking store shared (a database on a real team), the remote a folder.
+  const config = `[tracking]\n    uri = ${join(shared, 'mlruns')}\n['remote "storage"']\n    url = ${remote}\n[core]\n    remote = storage\n`;
+  const [laptop, server] = ['laptop', 'server'].map((name) => clone(t, origin, name, url, prefix, config));
   assert.equal((await runMlops(['exp', 'run', '--queue', '-S', 'train.lr=0.6', '-n', 'pushed'], { cwd: laptop })).code, 0);
   const worker = startWorker(t, server);
   await worker.waitFor(/experiment pushed \([0-9a-f]{8}\): done/, 90_000);

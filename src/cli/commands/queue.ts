@@ -30,6 +30,12 @@ async function withQueue<T>(fn: (queue: JobQueue, project: Project) => Promise<T
   }
 }
 
+/** The jobs `refs` name, every one found before `fn` runs (one unknown name: nothing done). */
+async function withJobs<T>(refs: readonly string[], fn: (queue: JobQueue, jobs: JobInfo<QueuedExperiment>[]) => Promise<T>): Promise<T> {
+  const { findJob } = await import('../../queue/experiments.js');
+  return withQueue(async (q) => fn(q, await Promise.all(refs.map((ref) => findJob(q, ref)))));
+}
+
 export function register(program: Command): void {
   const queue = program.command('queue').description('experiments queued with exp run --queue, and the workers that run them');
 
@@ -54,40 +60,37 @@ export function register(program: Command): void {
     .description("a queued experiment's output (every attempt), as its worker ran it")
     .argument('<id>', 'job id (or a unique prefix) or experiment name')
     .action(async (ref: string) => {
-      const { findJob } = await import('../../queue/experiments.js');
-      const lines = await withQueue(async (q) => q.logs((await findJob(q, ref)).id));
+      const lines = await withJobs([ref], async (q, [job]) => q.logs(job!.id));
       for (const line of lines) process.stdout.write(`${line}\n`);
     });
 
+  const refs = '<ids...>';
+  const refsHelp = 'job ids (or unique prefixes) or experiment names';
   queue
     .command('remove')
     .alias('rm')
     .description('remove queued or ended experiments from the queue (a running one: queue kill)')
-    .argument('<ids...>', 'job ids (or unique prefixes) or experiment names')
-    .action(async (refs: string[]) => {
-      const { findJob } = await import('../../queue/experiments.js');
-      await withQueue(async (q) => {
-        const jobs = await Promise.all(refs.map((ref) => findJob(q, ref)));
+    .argument(refs, refsHelp)
+    .action((ids: string[]) =>
+      withJobs(ids, async (q, jobs) => {
         const running = jobs.find((j) => j.state === 'running');
         if (running) throw new UsageError(`experiment ${running.data.name} (${running.id}) is running: use mlops queue kill`);
         for (const job of jobs) if (await q.remove(job.id)) process.stdout.write(`removed ${job.data.name} (${job.id})\n`);
-      });
-    });
+      }),
+    );
 
   queue
     .command('kill')
     .description('stop running experiments (their stages are stopped, the job ends FAILED, not retried)')
-    .argument('<ids...>', 'job ids (or unique prefixes) or experiment names')
-    .action(async (refs: string[]) => {
-      const { findJob } = await import('../../queue/experiments.js');
-      await withQueue(async (q) => {
-        const jobs = await Promise.all(refs.map((ref) => findJob(q, ref)));
+    .argument(refs, refsHelp)
+    .action((ids: string[]) =>
+      withJobs(ids, async (q, jobs) => {
         for (const job of jobs) {
           await q.kill(job.id);
           process.stdout.write(`${job.state === 'running' ? 'killing' : job.state === 'queued' ? 'removed' : 'not running:'} ${job.data.name} (${job.id})\n`);
         }
-      });
-    });
+      }),
+    );
 
   queue
     .command('clear')
