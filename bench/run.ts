@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   drift: () => import('./drift.js'),
   serve: () => import('./serve.js'),
   monitor: () => import('./monitor.js'),
+  queue: () => import('./queue.js'),
   remote: () => import('./remote.js'),
 };
 

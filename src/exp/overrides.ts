@@ -33,16 +33,27 @@ export function parseOverride(text: string): Override {
  * error with a suggestion, not a new param nobody reads); all files are checked before any is written.
  */
 export async function applyOverrides(root: string, overrides: readonly Override[]): Promise<void> {
+  const texts = editedTexts(overrides, (file) => (existsSync(join(root, file)) ? readFileSync(join(root, file), 'utf8') : undefined));
+  for (const [file, text] of texts) await writeFileAtomic(join(root, file), text);
+}
+
+/**
+ * Checks overrides against params files' texts (as a commit holds them) without writing anything: the
+ * same errors applyOverrides gives, for an experiment queued now and run later.
+ */
+export function checkOverrides(overrides: readonly Override[], read: (file: string) => string | undefined): void {
+  editedTexts(overrides, read);
+}
+
+/** Each overridden params file's text with its overrides written in; `read` gives a file's text, undefined when missing. */
+function editedTexts(overrides: readonly Override[], read: (file: string) => string | undefined): Map<string, string> {
   const texts = new Map<string, string>();
   for (const o of overrides) {
-    const path = join(root, o.file);
-    if (!texts.has(o.file)) {
-      if (!existsSync(path)) throw new UsageError(`-S ${o.text}: ${o.file} not found`);
-      texts.set(o.file, readFileSync(path, 'utf8'));
-    }
-    texts.set(o.file, withValue(texts.get(o.file)!, o));
+    const text = texts.get(o.file) ?? read(o.file);
+    if (text === undefined) throw new UsageError(`-S ${o.text}: ${o.file} not found`);
+    texts.set(o.file, withValue(text, o));
   }
-  for (const [file, text] of texts) await writeFileAtomic(join(root, file), text);
+  return texts;
 }
 
 /** `text` with the value at `o.key` replaced by `o.value`, written in flow style on one line. */

@@ -81,6 +81,7 @@ export interface RecordRequest {
   readonly status: RunEndStatus;
   /** The params the stages ran with, read when the overrides were written (under the repo lock). */
   readonly params: readonly KeyedValue[];
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -94,7 +95,7 @@ export async function recordExperiment(project: Project, pipeline: Pipeline, req
   const root = pipeline.root;
   // withTrackedRun ends the run FAILED if recording fails part-way; end() keeps the first status given.
   return withTrackedRun({ project, stageName: 'exp', runName: request.name, params: asRecord(request.params) }, async (run) => {
-    await run.setTags({ [EXPERIMENT_TAG]: EXPERIMENT_KIND, [OVERRIDES_TAG]: request.overrides.join(' ') });
+    await run.setTags({ ...request.tags, [EXPERIMENT_TAG]: EXPERIMENT_KIND, [OVERRIDES_TAG]: request.overrides.join(' ') });
     await run.logMetrics(asRecord(metrics) as Record<string, number>);
     for (const rel of savedFiles(pipeline)) {
       const folder = dirname(rel);

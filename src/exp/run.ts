@@ -18,6 +18,8 @@ export interface ExpRunRequest {
   readonly file?: string;
   /** Run in a temporary copy of the workspace, leaving the workspace untouched. */
   readonly temp?: boolean;
+  /** More tags for the record (the queue job it ran for). */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface ExpRunHooks {
@@ -50,7 +52,7 @@ export async function runExperiment(project: Project, request: ExpRunRequest, ho
       const params = await paramEntries(pipeline);
       checkRecordable('param', params);
       const ok = await hooks.reproduce(at);
-      const runId = await recordExperiment(at, pipeline, { name: request.name, overrides: request.overrides, status: ok ? 'FINISHED' : 'FAILED', params });
+      const runId = await recordExperiment(at, pipeline, { name: request.name, overrides: request.overrides, status: ok ? 'FINISHED' : 'FAILED', params, tags: request.tags });
       return { runId, ok };
     });
   if (!request.temp) return run(project);
@@ -80,7 +82,6 @@ async function holdingLock<T>(project: Project, onWait: (wait: LockWait) => void
 async function temporaryCopy(project: Project): Promise<string> {
   const { root } = project;
   const copy = join(root, MLOPS_DIR, 'tmp', 'exps', randomBytes(6).toString('hex'));
-  const tracking = await project.tracking();
   const inside = await project.trackingFolder();
   // Not copied: git's and the tools' folders (DVC's too: its cache settings are pinned below), and
   // the top folder holding the tracking store.
@@ -91,9 +92,19 @@ async function temporaryCopy(project: Project): Promise<string> {
   }
   await mkdir(join(copy, MLOPS_DIR), { recursive: true });
   if (existsSync(configPath(root, 'repo'))) await copyFile(configPath(root, 'repo'), configPath(copy, 'repo'));
-  const { scheme, path } = parseStoreUri(tracking.uri, root);
+  await pinSharedStores(project, copy);
+  return copy;
+}
+
+/**
+ * Points the `.mlops/config.local` of a copy of the project at `copy` (a temporary copy, a queued
+ * experiment's worktree) at the project's own cache and tracking store, so what runs there outlives it.
+ */
+export async function pinSharedStores(project: Project, copy: string): Promise<void> {
+  const tracking = await project.tracking();
+  const { scheme, path } = parseStoreUri(tracking.uri, project.root);
+  await mkdir(join(copy, MLOPS_DIR), { recursive: true });
   await setConfig(copy, 'local', 'cache.dir', project.cacheDir);
   await setConfig(copy, 'local', 'tracking.uri', scheme === 'file' ? path : tracking.uri);
   await setConfig(copy, 'local', 'tracking.experiment', tracking.experiment);
-  return copy;
 }

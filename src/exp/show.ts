@@ -7,6 +7,8 @@ import { GIT_COMMIT_TAG } from '../tracking/git-tags.js';
 import { isDead } from '../tracking/liveness.js';
 import type { RunStatus } from '../tracking/store.js';
 import { paramText } from '../tracking/tracked-run.js';
+import { DEFAULT_PARAMS_FILE } from '../params/params.js';
+import { parseOverride } from './overrides.js';
 import { OVERRIDES_TAG, treeValues } from './record.js';
 import { experimentRuns } from './runs.js';
 
@@ -50,10 +52,13 @@ export async function experimentRows(project: Project, options: { file?: string;
     { name: 'workspace', kind: 'workspace', run_id: null, rev: null, created: null, state: null, overrides: '', ...asText(await treeValues(pipeline)) },
   ];
   const runs = await experimentRuns(project);
-  const byCommit = new Map<string, typeof runs>();
-  for (const run of runs) {
-    const commit = run.tags[GIT_COMMIT_TAG] ?? '';
-    byCommit.set(commit, [...(byCommit.get(commit) ?? []), run]);
+  const byCommit = new Map<string, ExpRow[]>();
+  const add = (commit: string, row: ExpRow) => byCommit.set(commit, [...(byCommit.get(commit) ?? []), row]);
+  // Queued experiments not recorded yet come first under their commit: they are the newest.
+  const { QUEUE_JOB_TAG, queuedExperimentRows } = await import('../queue/experiments.js');
+  for (const q of await queuedExperimentRows(project, new Set(runs.map((r) => r.tags[QUEUE_JOB_TAG] ?? '')))) {
+    const params = Object.fromEntries(q.overrides.map(parseOverride).map((o) => [o.file === DEFAULT_PARAMS_FILE ? o.key : `${o.file}/${o.key}`, paramText(o.value)]));
+    add(q.commit, { name: q.name, kind: 'experiment', run_id: null, rev: q.commit.slice(0, 7), created: stamp(q.created), state: q.state, overrides: q.overrides.join(' '), params, metrics: {} });
   }
   const experimentRow = (run: (typeof runs)[number]): ExpRow => ({
     name: run.info.run_name,
@@ -66,15 +71,16 @@ export async function experimentRows(project: Project, options: { file?: string;
     params: run.params,
     metrics: run.metrics,
   });
+  for (const run of runs) add(run.tags[GIT_COMMIT_TAG] ?? '', experimentRow(run));
   for (const tree of await baselineReaders(root, Boolean(options.allCommits))) {
     const values = asText(await treeValues(pipeline, tree));
     rows.push({ name: tree.label, kind: 'baseline', run_id: null, rev: tree.commit!.slice(0, 7), created: tree.date ? stamp(Date.parse(tree.date)) : null, state: null, overrides: '', ...values });
-    rows.push(...(byCommit.get(tree.commit!) ?? []).map(experimentRow));
+    rows.push(...(byCommit.get(tree.commit!) ?? []));
     byCommit.delete(tree.commit!);
   }
-  rows.push(...(byCommit.get('') ?? []).map(experimentRow));
+  rows.push(...(byCommit.get('') ?? []));
   byCommit.delete('');
-  if (options.allCommits) for (const group of byCommit.values()) rows.push(...group.map(experimentRow));
+  if (options.allCommits) for (const group of byCommit.values()) rows.push(...group);
   return rows;
 }
 

@@ -1,6 +1,6 @@
-import type { FoldResult, FoldTask } from './cv.js';
+import type { CvData, FoldResult, FoldTask } from './cv.js';
 import type { EngineName } from './engine.js';
-import { kFold, stratifiedKFold } from './folds.js';
+import { kFold, stratifiedKFold, type Fold } from './folds.js';
 import type { Candidate } from './grid.js';
 import type { LabelledMatrix } from './matrix.js';
 import type { Scoring } from './metrics.js';
@@ -18,6 +18,16 @@ export interface SearchOptions {
   readonly workers: number;
   /** Called as each candidate completes all its folds (in completion order). */
   readonly onCandidate?: (done: number, total: number, index: number, result: CandidateSummary) => void;
+  /** Runs the fold tasks elsewhere (the queue's workers) instead of on `workers` threads here. */
+  readonly executor?: FoldExecutor;
+}
+
+/** Runs every task on the CV data, reporting each result as it arrives (any order). */
+export type FoldExecutor = (cv: CvData, tasks: readonly FoldTask[], onResult: (result: FoldResult) => void) => Promise<void>;
+
+/** The search's folds: stratified for a classifier, shuffled KFold (by `seed`) for a regressor. */
+export function searchFolds(data: LabelledMatrix, k: number, seed: number): Fold[] {
+  return data.values ? kFold(data.nRows, k, seed) : stratifiedKFold(data.y, k);
 }
 
 export interface CandidateResult {
@@ -38,7 +48,7 @@ export interface SearchResult {
 }
 
 export async function gridSearch(data: LabelledMatrix, candidates: readonly Candidate[], options: SearchOptions): Promise<SearchResult> {
-  const folds = data.values ? kFold(data.nRows, options.folds, options.seed) : stratifiedKFold(data.y, options.folds);
+  const folds = searchFolds(data, options.folds, options.seed);
   const k = options.folds;
   const tasks: FoldTask[] = [];
   candidates.forEach((c, ci) => {
@@ -51,7 +61,8 @@ export async function gridSearch(data: LabelledMatrix, candidates: readonly Cand
   const remaining = candidates.map(() => k);
   let done = 0;
   const partial: (CandidateSummary | undefined)[] = candidates.map(() => undefined);
-  await runFoldTasks({ data, folds }, tasks, options.workers, (r: FoldResult) => {
+  const execute: FoldExecutor = options.executor ?? ((cv, all, onResult) => runFoldTasks(cv, all, options.workers, onResult));
+  await execute({ data, folds }, tasks, (r: FoldResult) => {
     const ci = Math.floor(r.id / k);
     scores[ci]![r.id % k] = r.score;
     times[ci]![r.id % k] = r.fitTime;

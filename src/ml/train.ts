@@ -11,14 +11,15 @@ import { encodeFeatures } from './matrix.js';
 import { CLASSIFICATION_SCORINGS, REGRESSION_SCORINGS, SCORINGS, type Scoring } from './metrics.js';
 import { PATHS } from './paths.js';
 import { defaultWorkers } from './pool.js';
-import { gridSearch, type CandidateSummary, type SearchResult } from './search.js';
+import { gridSearch, type CandidateSummary, type FoldExecutor, type SearchResult } from './search.js';
 import { TASK_CHOICES, type TaskChoice } from './task.js';
 
 // `mlops train`: grid search with k-fold CV (stratified for classification, shuffled KFold for
 // regression) on the prepared training set, the best candidate refit on all of it, the model and
 // reports/cv_results.json written. Same seed, same result.
 
-const KEYS = ['grid', 'cv_folds', 'scoring', 'seed', 'engine', 'workers'];
+const KEYS = ['grid', 'cv_folds', 'scoring', 'seed', 'engine', 'workers', 'executor'];
+const EXECUTORS = ['local', 'queue'] as const;
 
 interface TrainConfig {
   readonly grid: Grid;
@@ -28,6 +29,8 @@ interface TrainConfig {
   readonly seed: number;
   readonly engine: EngineName;
   readonly workers: number;
+  /** `local`: worker threads here; `queue`: one queue job per (candidate, fold), run by `mlops queue worker`s. */
+  readonly executor: (typeof EXECUTORS)[number];
 }
 
 function readTrainConfig(root: string): { config: TrainConfig; reader: SectionReader; target: string; task: TaskChoice } {
@@ -40,6 +43,7 @@ function readTrainConfig(root: string): { config: TrainConfig; reader: SectionRe
     seed: reader.integer(['seed'], 0, 42),
     engine: reader.choice(['engine'], ENGINES, 'forest'),
     workers: reader.get(['workers']) === null ? defaultWorkers() : reader.integer(['workers'], 1, defaultWorkers()),
+    executor: reader.choice(['executor'], EXECUTORS, 'local'),
   };
   // the target column and the task are named once, in the prepare section
   const prepare = new SectionReader(loadParamsSection(root, 'prepare'));
@@ -65,8 +69,22 @@ function checkTask(config: TrainConfig, reader: SectionReader, dataset: Dataset)
   return scoring;
 }
 
+/** What a fold job needs to rebuild the search's data on another machine: the training file and how it is read. */
+export interface FanOutInput {
+  readonly file: string;
+  readonly target: string;
+  readonly task: TaskChoice;
+  readonly folds: number;
+  readonly seed: number;
+}
+
 export interface TrainOptions {
   readonly run?: TrackedRun;
+  /**
+   * The executor for `train.executor: queue` (the queue's fold jobs), or why there is none (no broker
+   * configured). Given by the caller, so the search itself knows nothing of queues.
+   */
+  readonly fanOut?: (input: FanOutInput) => Promise<FoldExecutor | string>;
   /** `index` is the candidate's place in the grid, as in its name (candidateName) and cv_results.json. */
   readonly onCandidate?: (done: number, total: number, index: number, result: CandidateSummary) => void;
 }
@@ -92,8 +110,15 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
   // scikit-learn's RandomForestRegressor considers every feature at each split by default
   const candidates = expandGrid(config.grid, task === 'regression' ? { ...DEFAULT_FOREST_PARAMS, max_features: null } : DEFAULT_FOREST_PARAMS);
   // Logged before the search, so a run that fails or is interrupted still says what it was asked to do.
+  let executor: FoldExecutor | undefined;
+  if (config.executor === 'queue') {
+    const fanOut = (await options.fanOut?.({ file: join(root, PATHS.train), target, task: taskChoice, folds: config.cvFolds, seed: config.seed })) ?? 'no queue here';
+    if (typeof fanOut === 'string') throw reader.error(['executor'], fanOut);
+    executor = fanOut;
+  }
   await options.run?.logParams(reader.section.value);
   const search = await gridSearch(data, candidates, {
+    executor,
     folds: config.cvFolds,
     scoring,
     seed: config.seed,

@@ -41,6 +41,13 @@ export const CONFIG_SECTIONS: Readonly<Record<string, SectionSpec>> = {
       retention: { help: 'how long logged predictions are kept, e.g. 30d, 12h, 2w (default: forever)' },
     },
   },
+  queue: {
+    keys: {
+      url: { help: 'the broker of the experiment queue, redis://host:6379/0 (default: the embedded queue under .mlops/queue)' },
+      prefix: { help: "the broker's key prefix, so several projects share one Redis (default: mlops)" },
+      visibility_timeout: { help: "seconds before a running job whose worker went silent is given to another (default: 30)" },
+    },
+  },
   // DVC's keys for S3 and local remotes, so a `.dvc/config` remote section reads the same here.
   remote: {
     named: true,

@@ -20,11 +20,25 @@ export function register(program: Command): void {
     .option('--force', 'run the selected stages even if nothing changed')
     .option('-j, --jobs <n>', 'stages to run at once when the graph allows', jobs, 1)
     .option('--no-run-cache', 'always run the command instead of restoring outputs seen before')
-    .action(async (targets: string[], opts: { setParam: string[]; name?: string; file?: string; temp?: boolean; force?: boolean; jobs: number; runCache: boolean }) => {
+    .addOption(new Option('--queue', 'check and queue the experiment (commit, overrides, targets) for mlops queue start or a queue worker, and return').conflicts(['temp', 'force']))
+    // Set by a queue worker: the job this run is for (its record is tagged with it), and a worker's
+    // death ends the run, so a retry elsewhere never races an orphan.
+    .addOption(new Option('--queue-job <id>').hideHelp())
+    .action(async (targets: string[], opts: {
+      setParam: string[]; name?: string; file?: string; temp?: boolean; force?: boolean; jobs: number; runCache: boolean; queue?: boolean; queueJob?: string;
+    }) => {
+      if (opts.queue) {
+        const { enqueueExperiment } = await import('../../queue/experiments.js');
+        const job = await enqueueExperiment(await openProject(), { overrides: opts.setParam, targets, name: opts.name, file: opts.file }, (line) => process.stderr.write(`${line}\n`));
+        process.stdout.write(`queued experiment ${job.data.name} as job ${job.id} (commit ${job.data.commit.slice(0, 7)}): run it with mlops queue start, or a queue worker\n`);
+        return;
+      }
+      if (opts.queueJob !== undefined) endWithParent();
       const [{ runExperiment }, { Project }] = await Promise.all([import('../../exp/run.js'), import('../../project/project.js')]);
+      const tags = opts.queueJob === undefined ? undefined : { [(await import('../../queue/experiments.js')).QUEUE_JOB_TAG]: opts.queueJob };
       const { runId, ok } = await runExperiment(
         await openProject(),
-        { overrides: opts.setParam, name: opts.name, file: opts.file, temp: opts.temp },
+        { overrides: opts.setParam, name: opts.name, file: opts.file, temp: opts.temp, tags },
         {
           reproduce: (project) => reproduceFromCli(project, targets, { ...opts, lockHeld: true }),
           open: (root) => Project.open(root, projectOptions()),
@@ -93,6 +107,12 @@ export function register(program: Command): void {
       const { removeExperiments } = await import('../../exp/runs.js');
       for (const run of await removeExperiments(await openProject(), refs)) process.stdout.write(`removed ${run.info.run_name} (${run.info.run_id})\n`);
     });
+}
+
+/** Ends this process (as SIGTERM would: stages stopped, runs closed) once its parent is gone. */
+function endWithParent(): void {
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && process.kill(process.pid, 'SIGTERM'), 500).unref();
 }
 
 function waitingFor({ pid, orphan }: LockWait): void {

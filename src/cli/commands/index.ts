@@ -10,6 +10,7 @@ import { register as pipeline } from './pipeline.js';
 import { register as plots } from './plots.js';
 import { register as predictions } from './predictions.js';
 import { register as project } from './project.js';
+import { register as queue } from './queue.js';
 import { register as remote } from './remote.js';
 import { register as repro } from './repro.js';
 import { register as runs } from './runs.js';
@@ -18,7 +19,7 @@ import { register as tracking } from './tracking.js';
 
 // Each command group registers itself from its own file; action handlers import their domain modules
 // lazily so `mlops --help` loads none of the heavy libraries.
-const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, ml, models, drift, metrics, plots, runs, tracking, log, serve, predictions, monitor, remote];
+const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, queue, ml, models, drift, metrics, plots, runs, tracking, log, serve, predictions, monitor, remote];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);

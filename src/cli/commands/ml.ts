@@ -63,6 +63,7 @@ export function register(program: Command): void {
         withSpinner('train: starting workers', (update) =>
         trainGridSearch(project.root, {
           run,
+          fanOut: async (input) => (await import('../../queue/folds.js')).queueFoldExecutor(project, input, (line) => process.stderr.write(`${line}\n`)),
           onCandidate: (done, total, index, r) => {
             const elapsed = (Date.now() - started) / 1000;
             const eta = Math.round((elapsed / done) * (total - done));

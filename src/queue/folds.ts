@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { md5File } from '../cache/hash.js';
+import { LocalObjectStore } from '../cache/odb.js';
+import { FailureError, UsageError } from '../core/errors.js';
+import { FoldRunner, type FoldResult, type FoldTask } from '../ml/cv.js';
+import { readDataset } from '../ml/dataset.js';
+import { searchFolds, type FoldExecutor } from '../ml/search.js';
+import type { FanOutInput } from '../ml/train.js';
+import type { TaskChoice } from '../ml/task.js';
+import type { Project } from '../project/project.js';
+import { objectKey } from '../remote/exists.js';
+import type { OpenRemote } from '../remote/open.js';
+import { openQueue, queueSettings } from './open.js';
+import type { JobContext, JobInfo } from './queue.js';
+
+// A grid search fanned out over the queue (`train.executor: queue`): one job per (candidate, fold). The
+// training file goes into the project's cache once; each job names it by its md5 with how to read it,
+// so a worker rebuilds exactly the data and folds the parent has (same file, same code, same seed) and
+// fits one forest. Scores come back as JSON numbers, which round-trip doubles exactly: the gathered
+// search is the local one bit for bit (fit times aside, which are measured).
+
+export const FOLD_JOB = 'fold';
+const FOLD_ATTEMPTS = 3;
+const FOLD_BACKOFF_MS = 500;
+
+export interface FoldJobData {
+  readonly md5: string;
+  readonly target: string;
+  readonly task: TaskChoice;
+  readonly folds: number;
+  readonly seed: number;
+  readonly fold: FoldTask;
+}
+
+/** The fold executor for `mlops train`, or why there is none. */
+export async function queueFoldExecutor(project: Project, input: FanOutInput, notice: (line: string) => void): Promise<FoldExecutor | string> {
+  if (queueSettings(project).url === undefined) {
+    return 'queue needs a broker that workers on every machine reach: set queue.url (mlops config queue.url redis://host:6379/0) and start mlops queue worker';
+  }
+  const md5 = await md5File(input.file);
+  // The workers read the training file from the cache; those on other machines, from the remote.
+  await project.cache.add(input.file, { info: { md5, size: 0 } });
+  await withRemote(project, async ({ store }) => {
+    if (!(await store.exists(objectKey(md5)))) await store.put(objectKey(md5), input.file, statSync(input.file).size);
+  });
+  return async (_cv, tasks, onResult) => {
+    const queue = await openQueue(project, 'folds');
+    const search = randomBytes(5).toString('hex');
+    const ids = tasks.map((t) => `g${search}.${t.id}`);
+    try {
+      await queue.addMany(
+        tasks.map((fold, i) => ({
+          id: ids[i],
+          name: FOLD_JOB,
+          data: { md5, target: input.target, task: input.task, folds: input.folds, seed: input.seed, fold } satisfies FoldJobData,
+          attempts: FOLD_ATTEMPTS,
+          backoffMs: FOLD_BACKOFF_MS,
+        })),
+      );
+      notice(`train: ${tasks.length} fold jobs queued on ${queue.location} (grid ${search})`);
+      await queue.waitFor(ids, (job: JobInfo) => {
+        const task = (job.data as FoldJobData).fold;
+        if (job.state === 'failed') {
+          throw new FailureError(`train: grid job ${job.id} (candidate ${Math.floor(task.id / input.folds)}, fold ${task.fold}) failed after ${job.attempts} attempt(s): ${job.error ?? 'no reason given'}`);
+        }
+        onResult(job.result as FoldResult);
+      });
+    } finally {
+      // Finished or not, the search's jobs go: those still queued are not wanted any more.
+      for (const id of ids) await queue.remove(id).catch(() => undefined);
+      await queue.close();
+    }
+  };
+}
+
+/**
+ * The workers' side: fits one (candidate, fold). The last dataset read is kept, as a worker takes the
+ * folds of one search one after another.
+ */
+export function foldHandler(project: Project): (context: JobContext) => Promise<FoldResult> {
+  let cached: { key: string; runner: FoldRunner } | undefined;
+  return async ({ job }) => {
+    const d = job.data as FoldJobData;
+    const key = JSON.stringify([d.md5, d.target, d.task, d.folds, d.seed]);
+    if (cached?.key !== key) {
+      if (!project.cache.has(d.md5)) await fetchObject(project, d.md5);
+      if (!project.cache.has(d.md5)) {
+        throw new UsageError(`grid job ${job.id}: the training data (md5 ${d.md5}) is not in this machine's cache ${project.cacheDir}, and no default remote has it`);
+      }
+      const { data } = readDataset(new LocalObjectStore(project.cacheDir).pathOf(d.md5), d.target, d.task);
+      cached = { key, runner: new FoldRunner({ data, folds: searchFolds(data, d.folds, d.seed) }) };
+    }
+    return cached.runner.run(d.fold);
+  };
+}
+
+/** Runs `fn` on the project's default remote, if it has one. */
+async function withRemote(project: Project, fn: (remote: OpenRemote) => Promise<void>): Promise<void> {
+  const [{ readRemotes }, { openRemote }] = await Promise.all([import('../remote/config.js'), import('../remote/open.js')]);
+  if (readRemotes(project).default === undefined) return;
+  const remote = await openRemote(project);
+  try {
+    await fn(remote);
+  } finally {
+    await remote.store.close();
+  }
+}
+
+/** Copies object `md5` from the default remote into the cache, checked against its name; nothing when there is none. */
+async function fetchObject(project: Project, md5: string): Promise<void> {
+  await withRemote(project, async ({ store }) => {
+    if (!(await store.exists(objectKey(md5)))) return;
+    const temp = join(project.cacheDir, `fetch-${md5}-${process.pid}.tmp`);
+    await mkdir(project.cacheDir, { recursive: true });
+    try {
+      const got = await store.get(objectKey(md5), temp);
+      if (got !== md5) throw new Error(`the remote's object ${objectKey(md5)} is corrupted (its content hashes to ${got})`);
+      await project.cache.add(temp, { info: { md5, size: 0 } });
+    } finally {
+      await rm(temp, { force: true });
+    }
+  });
+}
