@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { ConfigError } from '../core/errors.js';
@@ -7,6 +8,7 @@ import type { Chart, ChartResult } from './chart.js';
 import { checkTemplates, definedChart, plotFiles, type PlotDef } from './defined.js';
 import { renderHtml, type SkippedChart } from './html.js';
 import { runsChart } from './runs.js';
+import { VENDOR_FILES, vendorFile } from './vendor.js';
 import type { Tracking } from '../project/tracking.js';
 
 export interface PlotsOptions {
@@ -47,7 +49,7 @@ async function attempt(what: string, draw: () => ChartResult | Promise<ChartResu
 /** Every chart for the project: the pipeline's definitions, then the built-in reports and the runs chart. */
 export async function collectCharts(root: string, options: PlotsOptions = {}): Promise<PlotsPage> {
   const defs = options.defs ?? [];
-  checkTemplates(defs);
+  checkTemplates(root, defs);
   const { tracking } = options;
   const defined = new Set(defs.flatMap(plotFiles));
   const wanted = (file: string) => !defined.has(file) && (options.declared ? options.declared.has(file) : existsSync(join(root, file)));
@@ -66,7 +68,10 @@ export async function collectCharts(root: string, options: PlotsOptions = {}): P
 /** Writes the page to `<outDir>/index.html` (atomically) and returns its path and contents summary. */
 export async function writePlots(root: string, outDir: string, options: PlotsOptions = {}): Promise<PlotsPage & { file: string }> {
   const page = await collectCharts(root, options);
-  const file = join(resolve(root, outDir), 'index.html');
+  const dir = resolve(root, outDir);
+  const file = join(dir, 'index.html');
+  // The vega builds beside the page, so it draws offline; written before the page that loads them.
+  for (const vendor of VENDOR_FILES) await writeFileAtomic(join(dir, vendor), await readFile(vendorFile(vendor)));
   await writeFileAtomic(file, renderHtml('mlops plots', page.charts, page.skipped));
   return { ...page, file };
 }

@@ -37,15 +37,3 @@ export function parseRows(text: string, file: string): Row[] {
   if (!list) throw new ConfigError('expected a list of records (or a mapping holding one)', { file });
   return list.filter((r): r is Row => r !== null && typeof r === 'object' && !Array.isArray(r));
 }
-
-/** Counts (actual, predicted) pairs into a square matrix over the sorted union of labels. */
-export function countPairs(pairs: readonly (readonly [string, string])[]): { labels: string[]; counts: number[][] } {
-  const labels = [...new Set(pairs.flat())].sort(naturalOrder);
-  const index = new Map(labels.map((l, i) => [l, i]));
-  const counts = labels.map(() => labels.map(() => 0));
-  for (const [actual, predicted] of pairs) counts[index.get(actual)!]![index.get(predicted)!]!++;
-  return { labels, counts };
-}
-
-/** Numbers by value, then text: class labels 2 < 10, and 'a' < 'b'. */
-export const naturalOrder = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });

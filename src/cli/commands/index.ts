@@ -11,10 +11,11 @@ import { register as project } from './project.js';
 import { register as repro } from './repro.js';
 import { register as runs } from './runs.js';
 import { register as serve } from './serve.js';
+import { register as ui } from './ui.js';
 
 // Each command group registers itself from its own file; action handlers import their domain modules
 // lazily so `mlops --help` loads none of the heavy libraries.
-const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, ml, models, drift, metrics, plots, runs, log, serve];
+const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, ml, models, drift, metrics, plots, runs, log, serve, ui];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);
