@@ -20,10 +20,14 @@ export async function runsChart(tracking: Tracking, metric?: string): Promise<Ch
   if (key === undefined || !withKey.length) return { skipped: what, reason: `no run of experiment '${experiment}' logged ${metric ?? 'a metric'}` };
   // One line per kind of run and data set: a test-set score of one data set joined to a CV score or
   // to another data set's score would draw a trend that is not there.
-  const values = withKey.map((r, i) => ({ run: i + 1, [key]: r.metrics[key]!, rev: seriesName(r, key), name: `${r.info.run_name || r.info.run_id} (${r.info.run_id.slice(0, 8)})` }));
+  const values = withKey.map((r, i) => ({ run: i + 1, value: r.metrics[key]!, rev: seriesName(r, key), name: `${r.info.run_name || r.info.run_id} (${r.info.run_id.slice(0, 8)})` }));
   const title = `${key} across runs (experiment '${experiment}')`;
   const x = { field: 'run', type: 'quantitative', title: 'run (oldest first)', axis: { tickMinStep: 1, format: 'd' } };
-  const y = { field: key, type: 'quantitative', title: key, scale: { zero: false } };
+  // A flat series gets a narrow band around its value, not a zero-width (or -0.5..2) axis.
+  const ys = withKey.map((r) => r.metrics[key]!);
+  const [lo, hi] = [Math.min(...ys), Math.max(...ys)];
+  const pad = Math.abs(lo) * 0.05 || 1;
+  const y = { field: 'value', type: 'quantitative', title: key, scale: lo === hi ? { domain: [lo - pad, hi + pad] } : { zero: false } };
   return {
     chart: {
       title,
@@ -31,7 +35,7 @@ export async function runsChart(tracking: Tracking, metric?: string): Promise<Ch
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 420, height: 260, data: { values },
         encoding: { x, y, color: { field: 'rev', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400 } } },
-        layer: [{ mark: 'line' }, { mark: { type: 'point', filled: true, size: 50 }, encoding: { tooltip: [{ field: 'name', title: 'run' }, { field: key }] } }],
+        layer: [{ mark: 'line' }, { mark: { type: 'point', filled: true, size: 50 }, encoding: { tooltip: [{ field: 'name', title: 'run' }, { field: 'value', title: key }] } }],
       },
     },
   };
