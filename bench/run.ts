@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   ml: () => import('./ml.js'),
   tracking: () => import('./tracking.js'),
   drift: () => import('./drift.js'),
+  ui: () => import('./ui.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -11,7 +11,7 @@ import { FileStore } from '../src/tracking/file-store.js';
 import { startUi, type RunningUi } from '../src/ui/server.js';
 import { launchChromium } from './browser.js';
 import { MLOPS_BIN, runMlops } from './helpers.js';
-import { buildExample } from './ui-fixture.js';
+import { buildExample } from './example-project.js';
 
 // `mlops ui` in headless Chromium on the default example (two repros: two model versions, grid
 // candidates nested under their train runs): every page, a filter, a compare, a rollback and a promote

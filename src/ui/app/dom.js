@@ -72,9 +72,23 @@ export function table(header, rows, rowAttrs = () => ({})) {
     h('tbody', {}, rows.map((cells, i) => h('tr', rowAttrs(i), cells.map((c) => (c instanceof Node && c.tagName === 'TD' ? c : h('td', typeof c === 'number' ? { class: 'num' } : {}, typeof c === 'number' ? fmt(c) : c)))))));
 }
 
+let vega;
+/** The vega builds, loaded the first time a chart is drawn: the runs table does not wait for them. */
+function loadVega() {
+  vega ??= ['vega.min.js', 'vega-lite.min.js', 'vega-embed.min.js'].reduce((previous, file) => previous.then(() => new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = `/vendor/${file}`;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`cannot load ${file}`));
+    document.head.append(script);
+  })), Promise.resolve());
+  return vega;
+}
+
 /** Draws a Vega-Lite spec into `el` as SVG (so charts are in the DOM, inspectable and testable). */
 export async function chart(el, spec) {
   try {
+    await loadVega();
     await window.vegaEmbed(el, spec, { renderer: 'svg', actions: false });
   } catch (error) {
     fill(el, h('div', { class: 'error' }, `chart failed: ${error.message}`));

@@ -106,7 +106,7 @@ export async function runsPage(view, { params }) {
     const last = Math.min(page.offset + PAGE, page.total);
     fill(pager,
       h('button', { disabled: page.offset === 0, onclick: () => { state.offset = Math.max(0, state.offset - PAGE); load(); } }, '‹ Prev'),
-      ` ${page.total ? page.offset + 1 : 0}–${last} of ${page.total} (${page.matched} runs) `,
+      ` ${page.total ? page.offset + 1 : 0}–${last} of ${page.total} (${page.matched} runs, read ${new Date(page.read_at).toLocaleTimeString()}) `,
       h('button', { disabled: last >= page.total, onclick: () => { state.offset += PAGE; load(); } }, 'Next ›'));
     fill(groups, page.groups ? groupTable(page.groups) : null);
     fill(body, runsTable());

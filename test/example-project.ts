@@ -4,7 +4,7 @@ import { parse, stringify } from 'yaml';
 import { generateObesity } from '../src/ml/synthetic.js';
 import { gitInit, PROJECT_ROOT, runMlops, writeFiles } from './helpers.js';
 
-// The default example as the ui tests and the screenshots see it: the project's own pipeline.yaml and
+// The default example as the registry and ui tests and the screenshots see it: the project's own pipeline.yaml and
 // params.yaml (a small grid, generated data, so it runs in seconds), reproduced twice with different
 // grids so the registry holds two versions, v2 the champion after v1.
 
@@ -14,16 +14,23 @@ interface Params {
   registry: Record<string, unknown>;
 }
 
-function exampleParams(grid: Record<string, unknown[]>): string {
+/**
+ * The project's own params.yaml with a small grid, 2 CV folds and thresholds for generated data (harder
+ * than the real set): evaluate's absolute thresholds dropped, the registry's accuracy gate relaxed;
+ * `registry` replaces the registry section whole.
+ */
+export function exampleParams(grid: Record<string, unknown[]>, registry?: Record<string, unknown>): string {
   const params = parse(readFileSync(join(PROJECT_ROOT, 'params.yaml'), 'utf8')) as Params;
   params.train.cv_folds = 2;
   params.train.grid = grid;
   delete params.evaluate.thresholds;
   params.evaluate.permutation_repeats = 1;
-  // Generated data is harder than the real set: an absolute gate only, so the second model is promoted.
-  params.registry = { gates: { accuracy: { min: 0.3 } } };
+  params.registry = registry ?? { ...params.registry, gates: { accuracy: { min: 0.3 } } };
   return stringify(params);
 }
+
+/** An absolute gate only (no champion/challenger), so the example's second model is promoted. */
+const ABSOLUTE_GATE = { gates: { accuracy: { min: 0.3 } } };
 
 async function repro(dir: string): Promise<void> {
   const r = await runMlops(['repro'], { cwd: dir });
@@ -34,13 +41,13 @@ async function repro(dir: string): Promise<void> {
 export async function buildExample(dir: string): Promise<void> {
   writeFiles(dir, {
     'pipeline.yaml': readFileSync(join(PROJECT_ROOT, 'pipeline.yaml'), 'utf8'),
-    'params.yaml': exampleParams({ n_estimators: [10], max_depth: [4, 8] }),
+    'params.yaml': exampleParams({ n_estimators: [10], max_depth: [4, 8] }, ABSOLUTE_GATE),
     'data/raw/obesity.csv': generateObesity(300, 7),
     '.mlops/.gitignore': '*\n',
     '.gitignore': 'mlruns/\n',
   });
   gitInit(dir);
   await repro(dir);
-  writeFileSync(join(dir, 'params.yaml'), exampleParams({ n_estimators: [20], max_depth: [8, 12] }));
+  writeFileSync(join(dir, 'params.yaml'), exampleParams({ n_estimators: [20], max_depth: [8, 12] }, ABSOLUTE_GATE));
   await repro(dir);
 }
