@@ -148,7 +148,16 @@ test('experiments, pipeline and models pages on the default example', async () =
   const pipeline = await open(`${ro.url}/#/pipeline`);
   const stages = await pipeline.$$eval('svg.dag g[data-stage]', (gs) => gs.map((g) => `${(g as unknown as Dataset).dataset.stage}:${(g as unknown as Dataset).dataset.status}`));
   assert.deepEqual(stages.sort(), ['drift', 'evaluate', 'prepare', 'promote', 'register', 'train'].map((s) => `${s}:up to date`));
-  assert.ok((await pipeline.$$('figure.plot svg.marks')).length >= 3, 'confusion, importance, CV charts drawn');
+  assert.ok((await pipeline.$$('.plots-workspace figure.plot svg.marks')).length >= 3, 'confusion, importance, CV charts drawn');
+  // The plots at the first commit, beside the workspace's (the example commits its files before any repro).
+  await pipeline.fill('input[name=revision]', 'HEAD');
+  await pipeline.click('text=Show');
+  await pipeline.waitForSelector('.plots-revision h2');
+  assert.equal(await pipeline.textContent('.plots-revision h2'), 'HEAD');
+  assert.match((await pipeline.textContent('.plots-revision'))!, /skipped plot 'reports\/confusion_matrix.csv': reports\/confusion_matrix.csv not found/);
+  await pipeline.fill('input[name=revision]', 'no-such-rev');
+  await pipeline.click('text=Show');
+  await pipeline.waitForFunction(`document.querySelector('.toolbar .error').textContent !== ''`);
 
   const models = await open(`${ro.url}/#/models/obesity_classifier`);
   assert.deepEqual(await texts(models, 'table tbody tr[data-version] td:first-child'), ['v2', 'v1']);

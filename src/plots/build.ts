@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -10,6 +9,8 @@ import { renderHtml, type SkippedChart } from './html.js';
 import { runsChart } from './runs.js';
 import { VENDOR_FILES, vendorFile } from './vendor.js';
 import type { Tracking } from '../project/tracking.js';
+import { revisionReader, WORKSPACE } from '../metrics/tree.js';
+import type { DataSource } from './data.js';
 
 export interface PlotsOptions {
   /** The pipeline's plot definitions (stage `plots:` outputs and top-level `plots:`). */
@@ -23,6 +24,8 @@ export interface PlotsOptions {
   metric?: string;
   /** Where runs are recorded, for the runs chart (none: no runs chart). */
   tracking?: Tracking;
+  /** A git revision to read the data files at (default: the workspace); runs are drawn only for the workspace. */
+  revision?: string;
 }
 
 export interface PlotsPage {
@@ -50,13 +53,17 @@ async function attempt(what: string, draw: () => ChartResult | Promise<ChartResu
 export async function collectCharts(root: string, options: PlotsOptions = {}): Promise<PlotsPage> {
   const defs = options.defs ?? [];
   checkTemplates(root, defs);
-  const { tracking } = options;
+  const revision = options.revision ?? WORKSPACE;
+  const source: DataSource = { root, tree: await revisionReader(root, revision) };
+  const tracking = revision === WORKSPACE ? options.tracking : undefined;
   const defined = new Set(defs.flatMap(plotFiles));
-  const wanted = (file: string) => !defined.has(file) && (options.declared ? options.declared.has(file) : existsSync(join(root, file)));
+  const exists = async (file: string) => (await source.tree.read(file)) !== null;
+  const wanted = async (file: string) => !defined.has(file) && (options.declared ? options.declared.has(file) : await exists(file));
+  const builtin = (await Promise.all(BUILTIN.map(async (b) => ((await wanted(b[0])) ? [b] : [])))).flat();
   const results = await Promise.all([
-    ...defs.map((def) => attempt(`plot '${def.id}'`, () => definedChart(root, def))),
+    ...defs.map((def) => attempt(`plot '${def.id}'`, () => definedChart(source, def))),
     // A built-in report the pipeline already defines a plot for is not drawn twice.
-    ...BUILTIN.filter(([file]) => wanted(file)).map(([, what, draw]) => attempt(what, () => draw(root))),
+    ...builtin.map(([, what, draw]) => attempt(what, () => draw(source))),
     ...(tracking ? [attempt('metric across runs', () => runsChart(tracking, options.metric))] : []),
   ]);
   return {

@@ -1,5 +1,5 @@
 import type { ChartResult } from './chart.js';
-import { parseRows, readData, type Row } from './data.js';
+import { parseRows, readData, type DataSource, type Row } from './data.js';
 import { BUILTIN_TEMPLATES, fillTemplate, type Spec } from './templates.js';
 import { parseYaml } from '../core/yaml.js';
 
@@ -16,21 +16,21 @@ const missing = (skipped: string, file: string): ChartResult => ({ skipped, reas
  * columns `actual,predicted`) or a count matrix (first column the actual class, one column per
  * predicted), drawn with the `confusion` template either way.
  */
-export function confusionChart(root: string, file = CONFUSION_FILE): ChartResult {
-  const text = readData(root, file);
+export async function confusionChart(source: DataSource, file = CONFUSION_FILE): Promise<ChartResult> {
+  const text = await readData(source, file);
   if (text === null) return missing('confusion matrix', file);
   const rows = parseRows(text, file);
   const header = Object.keys(rows[0] ?? {});
   let pairs: Row[];
   if (header.includes('actual') && header.includes('predicted')) {
-    pairs = rows.map((r) => ({ actual: String(r.actual), predicted: String(r.predicted), rev: 'workspace' }));
+    pairs = rows.map((r) => ({ actual: String(r.actual), predicted: String(r.predicted), rev: source.tree.label }));
   } else {
     const [labelColumn, ...predicted] = header;
     if (labelColumn === undefined || predicted.length !== rows.length) {
       return { skipped: 'confusion matrix', reason: `${file}: expected columns actual,predicted or a square count matrix` };
     }
     // One record per sample, as the long layout has them: the template counts them.
-    pairs = rows.flatMap((r) => predicted.flatMap((p) => Array.from({ length: Number(r[p] ?? 0) }, () => ({ actual: String(r[labelColumn]), predicted: p, rev: 'workspace' }))));
+    pairs = rows.flatMap((r) => predicted.flatMap((p) => Array.from({ length: Number(r[p] ?? 0) }, () => ({ actual: String(r[labelColumn]), predicted: p, rev: source.tree.label }))));
   }
   const spec = fillTemplate(BUILTIN_TEMPLATES.confusion!, { data: pairs, title: 'Confusion matrix', x: 'actual', y: 'predicted', xLabel: 'actual', yLabel: 'predicted' });
   return { chart: { title: 'Confusion matrix', source: file, spec } };
@@ -62,8 +62,8 @@ function barsWithError(values: Row[], title: string, valueTitle: string, nameTit
 }
 
 /** Mean CV score of every grid candidate (the best in its own colour), with ±1 std error bars. */
-export function cvChart(root: string, file = CV_FILE): ChartResult {
-  const text = readData(root, file);
+export async function cvChart(source: DataSource, file = CV_FILE): Promise<ChartResult> {
+  const text = await readData(source, file);
   if (text === null) return missing('CV scores', file);
   const value = parseYaml(text, file).value as { candidates?: CvCandidate[]; best_params?: Record<string, unknown> } | null;
   const candidates = (value?.candidates ?? []).filter((c) => c && typeof meanOf(c) === 'number' && c.params);
@@ -80,8 +80,8 @@ export function cvChart(root: string, file = CV_FILE): ChartResult {
 
 /** Feature importances, largest first: `feature,importance`, or the evaluate stage's permutation
  *  importance `feature,importance_mean,importance_std` (drawn with ±1 std). */
-export function importanceChart(root: string, file = IMPORTANCE_FILE): ChartResult {
-  const text = readData(root, file);
+export async function importanceChart(source: DataSource, file = IMPORTANCE_FILE): Promise<ChartResult> {
+  const text = await readData(source, file);
   if (text === null) return missing('feature importances', file);
   const valueOf = (r: Row) => r.importance_mean ?? r.importance;
   const rows = parseRows(text, file).filter((r) => typeof valueOf(r) === 'number');

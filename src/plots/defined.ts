@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { Pipeline } from '../pipeline/model.js';
 import type { ChartResult } from './chart.js';
-import { parseRows, readData, type Row } from './data.js';
+import { parseRows, readData, type DataSource, type Row } from './data.js';
 import { fillTemplate, loadTemplate } from './templates.js';
 
 /** A plot as the pipeline file defines it: a data file path (or an id whose `y` names files) and DVC's props. */
@@ -62,14 +62,14 @@ export function checkTemplates(root: string, defs: readonly PlotDef[]): void {
  * Draws one definition with its template: DVC's x/y (string, list or `{file: field}`), title and axis
  * labels. Each file and y field is a series, named in the rows' `rev` field, which templates colour by.
  */
-export function definedChart(root: string, def: PlotDef): ChartResult {
+export async function definedChart(source: DataSource, def: PlotDef): Promise<ChartResult> {
   const { props } = def;
   const fail = (reason: string): ChartResult => ({ skipped: `plot '${def.id}'`, reason });
-  const template = loadTemplate(root, templateName(def), def.id);
+  const template = loadTemplate(source.root, templateName(def), def.id);
 
   const rowsOf = new Map<string, Row[]>();
   for (const file of plotFiles(def)) {
-    const text = readData(root, file);
+    const text = await readData(source, file);
     if (text === null) return fail(`${file} not found`);
     rowsOf.set(file, parseRows(text, file));
   }
@@ -90,8 +90,8 @@ export function definedChart(root: string, def: PlotDef): ChartResult {
       series.push({ file, x, y, rows });
     }
   }
-  const source = [...rowsOf.keys()].join(', ');
-  if (!series.length || !series.some((s) => s.rows.length)) return fail(`no values to plot in ${source}`);
+  const files = [...rowsOf.keys()].join(', ');
+  if (!series.length || !series.some((s) => s.rows.length)) return fail(`no values to plot in ${files}`);
   // One x and one y field for the template: the shared name when every series has it, else a common one.
   const shared = (names: (string | undefined)[], fallback: string) => (new Set(names).size === 1 && names[0] !== undefined ? names[0] : fallback);
   const X = shared(series.map((s) => s.x), 'step');
@@ -101,7 +101,7 @@ export function definedChart(root: string, def: PlotDef): ChartResult {
     ...r,
     [X]: s.x === undefined ? i : r[s.x],
     [Y]: r[s.y],
-    rev: series.length === 1 ? 'workspace' : multiFile ? `${s.file}: ${s.y}` : s.y,
+    rev: series.length === 1 ? source.tree.label : multiFile ? `${s.file}: ${s.y}` : s.y,
   })));
   const spec = fillTemplate(template, {
     data,
@@ -111,5 +111,5 @@ export function definedChart(root: string, def: PlotDef): ChartResult {
     xLabel: String(props.x_label ?? X),
     yLabel: String(props.y_label ?? Y),
   });
-  return { chart: { title: String(props.title ?? def.id), source, spec } };
+  return { chart: { title: String(props.title ?? def.id), source: files, spec } };
 }

@@ -143,7 +143,9 @@ export function apiRoutes(app: FastifyInstance, ctx: UiContext): void {
 
   app.get('/api/pipeline', async () => pipelineView(ctx.project, ctx.tracking));
 
-  app.get('/api/plots', async () => {
+  /** The pipeline's charts in the workspace, or at a git revision (`?rev=HEAD~1`) to set beside them. */
+  app.get('/api/plots', async (req) => {
+    const rev = (req.query as Query).rev || undefined;
     const [{ loadProject }, { declaredPaths, pipelinePlots }, { collectCharts }] = await Promise.all([
       import('../pipeline/load.js'),
       import('../plots/defined.js'),
@@ -154,6 +156,7 @@ export function apiRoutes(app: FastifyInstance, ctx: UiContext): void {
       defs: pipelines.flatMap(pipelinePlots),
       declared: pipelines.length ? new Set(pipelines.flatMap((p) => [...declaredPaths(p)])) : undefined,
       tracking: ctx.tracking,
+      revision: rev,
     });
   });
 

@@ -2,7 +2,7 @@ import { UsageError } from '../core/errors.js';
 import { own } from '../core/flatten.js';
 import { matches, parseFilter, type AttributeName, type RunFields } from '../tracking/filter.js';
 import { isDead } from '../tracking/liveness.js';
-import { compareRuns, parseOrderBy } from '../tracking/order-by.js';
+import { parseOrderBy, sortRuns } from '../tracking/order-by.js';
 import type { Run, SkippedRun, TrackingStore, ViewType } from '../tracking/store.js';
 import { PARENT_RUN_TAG, STAGE_TAG } from '../tracking/tracked-run.js';
 
@@ -92,6 +92,8 @@ interface Snapshot {
   /** How long the read took (ms). */
   readMs: number;
   runs: RunView[];
+  /** The runs in each order asked for so far: a filter then keeps the order, so sorting is once per order. */
+  sorted: Map<string, RunView[]>;
   rows: Map<string, RunRow>;
   columns: RunsPage['columns'];
   skipped: SkippedRun[];
@@ -162,6 +164,7 @@ export class RunsIndex {
     return {
       readMs: readAt - start,
       runs: runs.map((r) => new RunView(r)),
+      sorted: new Map(),
       rows: new Map(runs.map((r) => [r.info.run_id, toRow(r)])),
       columns: { params: sortedKeys(runs, (r) => r.params), metrics: sortedKeys(runs, (r) => r.metrics), tags: sortedKeys(runs, (r) => r.tags) },
       skipped,
@@ -176,17 +179,18 @@ export class RunsIndex {
     const order = parseOrderBy(query.orderBy ?? []);
     const group = query.groupBy ? parseGroupKey(query.groupBy) : undefined;
     const snap = await this.snapshot(query.experimentId, query.view ?? 'active', Boolean(query.refresh));
-    const matching = snap.runs.filter((r) => !filter || matches(filter, r));
-    matching.sort(compareRuns(order));
-    const rows = matching.map((r) => snap.rows.get(r.run.info.run_id)!);
+    const orderKey = JSON.stringify(order);
+    let sorted = snap.sorted.get(orderKey);
+    if (!sorted) snap.sorted.set(orderKey, (sorted = sortRuns(snap.runs, order)));
+    const rows = sorted.filter((r) => !filter || matches(filter, r)).map((r) => snap.rows.get(r.run.info.run_id)!);
     const offset = Math.max(0, query.offset ?? 0);
     const limit = Math.min(MAX_PAGE, Math.max(1, query.limit ?? DEFAULT_PAGE));
-    const top = query.flat ? rows : nest(rows);
+    const { top, children } = query.flat ? { top: rows, children: undefined } : nest(rows);
     return {
       total: top.length,
       matched: rows.length,
       offset,
-      runs: top.slice(offset, offset + limit),
+      runs: top.slice(offset, offset + limit).map((r) => (children ? { ...r, children: children.get(r.run_id) ?? [] } : r)),
       ...(group ? { groups: groupRows(rows, group) } : {}),
       columns: snap.columns,
       skipped: snap.skipped,
@@ -195,16 +199,20 @@ export class RunsIndex {
   }
 }
 
-/** Rows whose parent matched too go under it (in the listing's order); the others stay top-level. */
-function nest(rows: readonly RunRow[]): RunRow[] {
-  const listed = new Map(rows.map((r) => [r.run_id, { ...r, children: [] as RunRow[] }]));
+/**
+ * Rows whose parent matched too go under it (in the listing's order); the others stay top-level. Only
+ * the page's rows are copied with their children, not every match.
+ */
+function nest(rows: readonly RunRow[]): { top: RunRow[]; children: Map<string, RunRow[]> } {
+  const listed = new Set(rows.map((r) => r.run_id));
   const top: RunRow[] = [];
+  const children = new Map<string, RunRow[]>();
   for (const row of rows) {
-    const parent = row.parent !== null && row.parent !== row.run_id ? listed.get(row.parent) : undefined;
-    if (parent) parent.children.push(row);
-    else top.push(listed.get(row.run_id)!);
+    if (row.parent === null || row.parent === row.run_id || !listed.has(row.parent)) top.push(row);
+    else if (children.has(row.parent)) children.get(row.parent)!.push(row);
+    else children.set(row.parent, [row]);
   }
-  return top;
+  return { top, children };
 }
 
 function parseGroupKey(key: string): { kind: 'params' | 'tags'; key: string } {

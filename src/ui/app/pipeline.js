@@ -48,7 +48,22 @@ export async function pipelinePage(view) {
   const [data, plots] = await Promise.all([api('/api/pipeline'), api('/api/plots')]);
   const rows = [];
   for (const rev of data.metrics) for (const [file, values] of Object.entries(rev.values)) for (const key of Object.keys(values)) if (!rows.some((r) => r[0] === file && r[1] === key)) rows.push([file, key]);
-  const plotGrid = h('div', { class: 'grid2' });
+  const plotGrid = h('div', { class: 'plots-workspace' });
+  const revGrid = h('div', { class: 'plots-revision' });
+  const rev = h('input', { type: 'text', name: 'revision', placeholder: 'HEAD~1, a branch, a tag', size: 16 });
+  const revError = h('span', { class: 'error' });
+  // `dvc plots diff`: the same plots at a git revision, beside the workspace's.
+  const showRevision = async () => {
+    fill(revError);
+    fill(revGrid);
+    if (!rev.value.trim()) return;
+    try {
+      const other = await api(`/api/plots?rev=${encodeURIComponent(rev.value.trim())}`);
+      await drawAll(revGrid, other, rev.value.trim());
+    } catch (e) {
+      fill(revError, e.message);
+    }
+  };
   fill(view, h('h1', {}, 'Pipeline'),
     data.stages.length ? h('div', { class: 'card scroll' }, graph(data.stages, data.edges)) : h('p', { class: 'muted' }, 'no pipeline file'),
     h('h2', {}, 'Stages'),
@@ -59,11 +74,17 @@ export async function pipelinePage(view) {
       h('thead', {}, h('tr', {}, h('th', {}, 'file'), h('th', {}, 'metric'), data.metrics.map((r) => h('th', { title: r.title ?? '' }, r.label)))),
       h('tbody', {}, rows.map(([file, key]) => h('tr', {}, h('td', {}, file), h('td', {}, key), data.metrics.map((r) => h('td', { class: 'num' }, fmt(r.values[file]?.[key])))))))) : h('p', { class: 'muted' }, 'no metrics files'),
     h('h2', {}, 'Plots'),
-    plots.skipped.length ? h('ul', { class: 'muted' }, plots.skipped.map((s) => h('li', {}, `skipped ${s.skipped}: ${s.reason}`))) : null,
-    plotGrid);
+    h('div', { class: 'toolbar' }, 'beside the workspace, at revision', rev, h('button', { onclick: showRevision }, 'Show'), revError),
+    h('div', { class: 'side-by-side' }, plotGrid, revGrid));
+  await drawAll(plotGrid, plots, 'workspace');
+}
+
+async function drawAll(target, plots, label) {
+  fill(target, h('h2', {}, label),
+    plots.skipped.length ? h('ul', { class: 'muted' }, plots.skipped.map((s) => h('li', {}, `skipped ${s.skipped}: ${s.reason}`))) : null);
   await Promise.all(plots.charts.map((c) => {
     const el = h('div', { class: 'card' });
-    plotGrid.append(h('figure', { class: 'plot' }, el, h('figcaption', { class: 'muted' }, c.source)));
+    target.append(h('figure', { class: 'plot', 'data-title': c.title }, el, h('figcaption', { class: 'muted' }, c.source)));
     return chart(el, c.spec);
   }));
 }
