@@ -109,7 +109,7 @@ test('fuzzed pipeline and params files: a pipeline or one located config error, 
 const FILTER_TOKENS = [
   'metrics.f1', 'params.lr', 'tags.t', 'attributes.status', 'attr.run_id', 'run.start_time', 'metrcs.x', 'params.`odd key`', 'params."q"',
   "'x'", "'%a_'", "'it''s'", '"dq"', '1.5', '-2e3', '1e400', '.5', '=', '!=', '<>', '==', '>', '>=', '<', '<=', 'LIKE', 'ilike', 'IN', 'NOT',
-  'AND', 'or', '(', ')', ',', "'", '`', '&', 'status', 'params.', '\u00e9', "('a', 'b')",
+  'AND', 'or', '(', ')', ',', "'", '`', '&', 'status', 'created', 'datasets.name', 'dataset.colour', 'params.', '\u00e9', "('a', 'b')",
 ];
 
 test('fuzzed run filters: a match result or one usage error, never a crash', async () => {
@@ -118,7 +118,8 @@ test('fuzzed run filters: a match result or one usage error, never a crash', asy
     metric: (k) => ({ f1: 0.9, x: NaN })[k],
     param: (k) => ({ lr: '0.1', 'odd key': 'v' })[k],
     tag: (k) => ({ t: 'tag' })[k],
-    attribute: (name) => ({ run_id: 'abc', run_name: 'r', status: 'FINISHED', start_time: 1, end_time: null })[name],
+    attribute: (name) => ({ run_id: 'abc', run_name: 'r', status: 'FINISHED', user_id: 'u', artifact_uri: 'file:///a', start_time: 1, end_time: null })[name],
+    datasets: (key) => (key === 'name' ? ['train'] : []),
   };
   for (let i = 0; i < 300; i++) {
     const words = Array.from({ length: 1 + f.int(9) }, () => f.pick(FILTER_TOKENS));

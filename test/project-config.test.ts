@@ -75,7 +75,7 @@ const CONFIG_ERRORS: [string, string, string[], RegExp][] = [
   ['a key without a section', '', ['config', 'dir', 'x'], /^error: 'dir': expected a key of the form section\.key$/],
   ['getting a key that is not set', '', ['config', 'cache.dir'], /^error: 'cache\.dir' is not set$/],
   ['unsetting a key that is not set', '', ['config', '--unset', 'cache.dir'], /^error: \.mlops\/config: 'cache\.dir' is not set$/],
-  ['an unknown tracking URI scheme', '[tracking]\n    uri = sqlite:///runs.db\n', ['runs', 'list'], /^error: \.mlops\/config:2: 'tracking\.uri': tracking store URI 'sqlite:\/\/\/runs\.db': unsupported scheme 'sqlite:' \(supported: file: or a plain path\)$/],
+  ['an unknown tracking URI scheme', '[tracking]\n    uri = mysql://db/runs\n', ['runs', 'list'], /^error: \.mlops\/config:2: 'tracking\.uri': tracking store URI 'mysql:\/\/db\/runs': unsupported scheme 'mysql:' \(supported: file:, sqlite:, postgresql:, postgres: or a plain path\)$/],
 ];
 
 for (const [what, config, args, message] of CONFIG_ERRORS) {
@@ -102,7 +102,7 @@ test('config outside an initialized project: exit 2 with a hint to run init', as
 
 test('an unknown tracking URI scheme from the environment names the URI', async (t) => {
   const dir = tempDir(t);
-  const r = await runMlops(['runs', 'list'], { cwd: dir, env: { MLOPS_TRACKING_URI: 'postgresql://db/runs' } });
+  const r = await runMlops(['runs', 'list'], { cwd: dir, env: { MLOPS_TRACKING_URI: 'mysql://db/runs' } });
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, "error: tracking store URI 'postgresql://db/runs': unsupported scheme 'postgresql:' (supported: file: or a plain path)\n");
+  assert.equal(r.stderr, "error: tracking store URI 'mysql://db/runs': unsupported scheme 'mysql:' (supported: file:, sqlite:, postgresql:, postgres: or a plain path)\n");
 });

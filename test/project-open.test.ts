@@ -53,7 +53,7 @@ test('Project.open: the environment given by the caller wins; a registry with an
   const tracking = await Project.open(root, { env: { uri: 'sqlite:///runs.db' }, trackingStores: stores }).tracking();
   assert.deepEqual(opened, ['sqlite:///runs.db']);
   assert.equal(tracking.shown, 'sqlite:///runs.db');
-  await assert.rejects(Project.open(root, { env: { uri: 'sqlite:///runs.db' } }).tracking(), (e: unknown) => e instanceof MlopsError && e.kind === 'invalid');
+  await assert.rejects(Project.open(root, { env: { uri: 'mysql://db/runs' } }).tracking(), (e: unknown) => e instanceof MlopsError && e.kind === 'invalid');
 });
 
 test('error kinds: one exit code and one HTTP status each', () => {

@@ -1,61 +1,84 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { FileStore } from '../src/tracking/file-store.js';
-import { PROJECT_ROOT, tempDir, writeFiles } from './helpers.js';
-import { validateMlruns } from './tracking-validator.js';
+import { test, type TestContext } from 'node:test';
+import { TRACKING_STORES } from '../src/project/stores.js';
+import type { TrackingStore } from '../src/tracking/store.js';
+import { tempDir } from './helpers.js';
+import { postgresDatabase } from './postgres.js';
 
-const dist = (file: string) => JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'tracking', file)).href);
-const LINES = 300;
-const RUNS = 15;
+// Several processes logging to one database store at once lose nothing: every run, param, metric
+// point and tag lands, and the shared run's latest metric is the highest step whoever wrote it.
 
-// One writer process: appends LINES values to the shared run's metric, logs the same param, and starts
-// RUNS runs of its own in the 'shared' experiment (which both processes create at the same moment).
-function writer(root: string, sharedRunId: string, name: string): Promise<number | null> {
-  const script = `
-    import { FileStore } from ${dist('file-store.js')};
-    import { startRun } from ${dist('tracked-run.js')};
-    import { Project } from ${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'project', 'project.js')).href)};
-    const store = new FileStore(${JSON.stringify(join(root, 'mlruns'))});
-    const work = [];
-    for (let i = 0; i < ${RUNS}; i++) {
-      work.push(startRun({ project: Project.open(${JSON.stringify(root)}), stageName: '${name}', runName: '${name}-' + i })
-        .then(async (run) => { await run.logMetric('score', i); await run.end('FINISHED'); }));
-    }
-    for (let i = 0; i < ${LINES}; i++) {
-      await store.logMetrics(${JSON.stringify(sharedRunId)}, [{ key: 'train/loss', value: ${name === 'a' ? 1 : 2}000 + i, step: i, timestamp: Date.now() }]);
-      if (i % 50 === 0) await store.logParams(${JSON.stringify(sharedRunId)}, { seed: '7' });
-    }
-    await Promise.all(work);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+const WORKERS = 4;
+const RUNS_EACH = 5;
+const POINTS_EACH = 40;
+const STORES_MODULE = new URL('../src/project/stores.js', import.meta.url).href;
+
+// One worker: its own runs in a shared experiment (created by whichever process comes first), and
+// metric points into the one run every worker writes to.
+const WORKER = `
+const { TRACKING_STORES } = await import(process.env.STORES_MODULE);
+const [uri, root, worker, sharedRun] = process.argv.slice(1);
+const store = await TRACKING_STORES.open(uri, root, { artifactRoot: root + '/mlartifacts' });
+const experimentId = await store.getOrCreateExperiment('crowd');
+for (let i = 0; i < ${RUNS_EACH}; i++) {
+  const { run_id } = await store.createRun({ experimentId, runName: 'w' + worker + '-' + i, userId: 'w' + worker });
+  await store.logParams(run_id, { worker, i: String(i) });
+  await store.logMetrics(run_id, [{ key: 'score', value: Number(worker) + i / 10, step: 0, timestamp: Date.now() }]);
+  await store.setTags(run_id, { note: 'from ' + worker });
+  await store.setStatus(run_id, 'FINISHED', Date.now());
+}
+for (let p = 0; p < ${POINTS_EACH}; p++) {
+  const step = Number(worker) * ${POINTS_EACH} + p;
+  await store.logMetrics(sharedRun, [{ key: 'loss', value: 1 / (step + 1), step, timestamp: 1000 + step }]);
+}
+await store.close?.();
+`;
+
+function worker(uri: string, root: string, n: number, sharedRun: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', WORKER, uri, root, String(n), sharedRun], {
+      env: { ...process.env, STORES_MODULE },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
 }
 
-test('two processes logging to the same run and experiment at once lose nothing', async (t) => {
+async function crowd(t: TestContext, uri: string | undefined): Promise<void> {
+  if (!uri) return;
   const root = tempDir(t);
-  writeFiles(root, { '.mlops/config': '[tracking]\n    experiment = shared\n' });
-  const store = new FileStore(join(root, 'mlruns'));
-  const shared = await store.createRun({ experimentId: await store.getOrCreateExperiment('Default'), runName: 'shared', userId: 'u' });
+  const store: TrackingStore = await TRACKING_STORES.open(uri, root, { artifactRoot: join(root, 'mlartifacts') });
+  t.after(() => store.close?.());
+  const shared = await store.createRun({ experimentId: await store.getOrCreateExperiment('shared'), runName: 'shared', userId: 'all' });
+  const results = await Promise.all(Array.from({ length: WORKERS }, (_, n) => worker(uri, root, n, shared.run_id)));
+  for (const r of results) assert.equal(r.code, 0, r.stderr);
 
-  assert.deepEqual(await Promise.all([writer(root, shared.run_id, 'a'), writer(root, shared.run_id, 'b')]), [0, 0]);
+  const experiment = await store.getExperimentByName('crowd');
+  assert.ok(experiment, 'one experiment, created by whichever worker came first');
+  assert.equal((await store.listExperiments()).filter((e) => e.name === 'crowd').length, 1);
+  const { runs } = await store.searchRuns({ experimentIds: [experiment.experiment_id] });
+  assert.equal(runs.length, WORKERS * RUNS_EACH);
+  for (const run of runs) {
+    const [w, i] = run.info.run_name.slice(1).split('-');
+    assert.deepEqual(run.params, { worker: w, i });
+    assert.equal(run.metrics.score, Number(w) + Number(i) / 10);
+    assert.equal(run.tags.note, `from ${w}`);
+    assert.equal(run.info.status, 'FINISHED');
+  }
+  const history = await store.getMetricHistory(shared.run_id, 'loss');
+  assert.equal(history.length, WORKERS * POINTS_EACH, 'every metric point of every process');
+  const lastStep = WORKERS * POINTS_EACH - 1;
+  assert.equal((await store.getRun(shared.run_id)).metrics.loss, 1 / (lastStep + 1), 'latest_metrics holds the highest step');
+}
 
-  const text = readFileSync(join(root, 'mlruns', '0', shared.run_id, 'metrics', 'train', 'loss'), 'utf8');
-  const lines = text.split('\n');
-  assert.equal(lines.pop(), '', 'the file ends with a newline');
-  assert.equal(lines.length, 2 * LINES, 'every appended line is there');
-  for (const line of lines) assert.match(line, /^\d+ [12]\d{3}\.0 \d+$/, 'no torn or interleaved line');
-  const values = new Set(lines.map((l) => Number(l.split(' ')[1])));
-  for (let i = 0; i < LINES; i++) assert.ok(values.has(1000 + i) && values.has(2000 + i), `value ${i} of both writers`);
-  assert.equal((await store.getRun(shared.run_id)).params.seed, '7');
+test('SQLite: processes logging at once lose nothing', async (t) => {
+  await crowd(t, 'sqlite:///mlflow.db');
+});
 
-  const experiments = (await store.listExperiments()).filter((e) => e.name === 'shared');
-  assert.equal(experiments.length, 1, 'both processes created the experiment into one folder');
-  const { runs, skipped } = await store.searchRuns({ experimentIds: [experiments[0]!.experiment_id] });
-  assert.deepEqual(skipped, []);
-  assert.equal(runs.length, 2 * RUNS);
-  assert.ok(runs.every((r) => r.info.status === 'FINISHED' && r.metrics.score !== undefined));
-  assert.deepEqual(validateMlruns(join(root, 'mlruns')), [], 'no stray temp file, every rule kept');
+test('PostgreSQL: processes logging at once lose nothing', async (t) => {
+  await crowd(t, await postgresDatabase(t, 'concurrency'));
 });

@@ -12,6 +12,7 @@ interface Data {
   params?: Record<string, string>;
   tags?: Record<string, string>;
   attributes?: Partial<Record<AttributeName, string | number | null>>;
+  datasets?: { name: string; digest: string; context: string }[];
 }
 
 // Runs as plain data: the grammar is a pure function of what a run answers.
@@ -21,6 +22,7 @@ function fields(data: Data): RunFields {
     param: (k) => data.params?.[k],
     tag: (k) => data.tags?.[k],
     attribute: (name) => data.attributes?.[name] ?? null,
+    datasets: (key) => (data.datasets ?? []).map((d) => d[key]),
   };
 }
 
@@ -28,7 +30,8 @@ const run = fields({
   metrics: { f1: 0.92, 'train/loss': 0.1, 'f1 score': 0.5, nan_metric: NaN },
   params: { max_depth: '10', criterion: 'Gini', 'odd key': 'x' },
   tags: { 'mlops.stage': 'train', 'mlflow.note': "it's" },
-  attributes: { run_id: 'abc123', run_name: 'train-1', status: 'FINISHED', start_time: 1000, end_time: null },
+  attributes: { run_id: 'abc123', run_name: 'train-1', status: 'FINISHED', start_time: 1000, end_time: null, user_id: 'ana', artifact_uri: 'file:///m/1/abc123/artifacts' },
+  datasets: [{ name: 'train', digest: 'd1', context: 'training' }, { name: 'test', digest: 'd2', context: 'eval' }],
 });
 
 function check(filter: string, expected: boolean): void {
@@ -97,6 +100,21 @@ function rejects(filter: string, message: RegExp): void {
   assert.throws(() => parseFilter(filter), (error: unknown) => error instanceof UsageError && error.kind === 'invalid' && message.test(error.message), filter);
 }
 
+test("MLflow's other attribute names: unprefixed, user_id, artifact_uri, created; datasets by name, digest, context", () => {
+  check("status = 'FINISHED'", true);
+  check("run_name LIKE 'train-%' and start_time >= 1000", true);
+  check("user_id = 'ana'", true);
+  check("attributes.user_id != 'ana'", false);
+  check("artifact_uri LIKE '%/abc123/artifacts'", true);
+  check('created = 1000', true);
+  check('attributes.created > 1000', false);
+  check("datasets.name = 'test'", true);
+  check("datasets.digest IN ('x', 'd1')", true);
+  check("datasets.context NOT IN ('training', 'eval')", false);
+  check("datasets.name LIKE 'val%'", false);
+  assert.deepEqual(parseOrderBy(['created DESC', 'status']).map((k) => [k.entity.key, k.ascending]), [['start_time', false], ['status', true]]);
+});
+
 test('a malformed filter is a usage error naming the column and the offending token', () => {
   rejects('metrics.f1 >', /at the end: expected a number/);
   rejects("metrics.f1 > '0.9'", /column 14 \("'0\.9'"\): expected a number to compare metrics\.f1/);
@@ -104,7 +122,8 @@ test('a malformed filter is a usage error naming the column and the offending to
   rejects("params.max_depth > '10'", /column 18 \(">"\): params\.max_depth is a string: use =, !=, LIKE or ILIKE/);
   rejects("metrics.f1 LIKE '0%'", /column 12 \("LIKE"\): expected a comparison operator \(>, >=, =, !=, <, <=\)/);
   rejects('metrcs.f1 > 1', /column 1 \("metrcs\.f1"\): unknown prefix 'metrcs\.' \(did you mean 'metrics\.'\?\)/);
-  rejects("status = 'FINISHED'", /column 1 \("status"\): expected a prefixed name, e\.g\. attributes\.status/);
+  rejects("stauts = 'FINISHED'", /column 1 \("stauts"\): expected metrics\.<key>, params\.<key>, tags\.<key>, datasets\.<key> or an attribute/);
+  rejects("datasets.colour = 'x'", /unknown dataset key 'colour'; known: name, digest, context/);
   rejects("attributes.stauts = 'x'", /unknown attribute 'stauts' \(did you mean 'status'\?\)/);
   rejects("metrics.f1 > 0.9 params.x = '1'", /column 18 \("params\.x"\): expected AND, OR or the end/);
   rejects('metrics.f1 > 0.9 and', /at the end: expected metrics\.<key>/);
@@ -113,6 +132,18 @@ test('a malformed filter is a usage error naming the column and the offending to
   rejects('metrics.f1 > 0.9 & x', /column 18 \("&"\): unexpected character/);
   rejects("params.x IN ('a')", /column 10 \("IN"\): expected a comparison operator \(=, !=, LIKE, ILIKE\) after params\.x/);
   rejects("attributes.run_id IN ('a' 'b')", /column 27 \("'b'"\): expected ',' or '\)'/);
+});
+
+test('order-by: NaN after every real value and before runs without the metric, in either direction', () => {
+  const runs = [
+    fields({ metrics: { f1: NaN }, attributes: { run_id: 'nan', start_time: 1 } }),
+    fields({ attributes: { run_id: 'none', start_time: 2 } }),
+    fields({ metrics: { f1: 0.5 }, attributes: { run_id: 'half', start_time: 3 } }),
+    fields({ metrics: { f1: 0.9 }, attributes: { run_id: 'high', start_time: 4 } }),
+  ];
+  const ids = (order: string[]) => [...runs].sort(compareRuns(parseOrderBy(order))).map((r) => r.attribute('run_id'));
+  assert.deepEqual(ids(['metrics.f1']), ['half', 'high', 'nan', 'none']);
+  assert.deepEqual(ids(['metrics.f1 DESC']), ['high', 'half', 'nan', 'none']);
 });
 
 test('order-by: several keys, ASC by default, missing values last, ties newest first', () => {

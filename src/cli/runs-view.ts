@@ -45,7 +45,7 @@ export async function listRuns(opts: { experiment?: string; filter?: string; ord
   const experiment = opts.experiment ? await resolveExperiment(store, opts.experiment, shown) : await store.getExperimentByName(defaultExperiment);
   // Parse before reading anything, so a malformed filter fails fast even on an empty folder.
   const extra = [...filterEntities(parseFilter(opts.filter ?? '')), ...parseOrderBy(opts.orderBy).map((k) => k.entity)].filter(
-    (e, i, all) => e.kind !== 'attribute' && all.findIndex((o) => o.kind === e.kind && o.key === e.key) === i,
+    (e, i, all) => e.kind !== 'attribute' && e.kind !== 'dataset' && all.findIndex((o) => o.kind === e.kind && o.key === e.key) === i,
   );
   const { runs, skipped } = await store.searchRuns({
     experimentIds: experiment ? [experiment.experiment_id] : [],

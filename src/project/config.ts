@@ -29,7 +29,8 @@ export const CONFIG_SECTIONS: Readonly<Record<string, SectionSpec>> = {
   cache: { keys: { dir: { help: "the cache folder, relative to the config file's folder (as in DVC)" } } },
   tracking: {
     keys: {
-      uri: { help: 'where runs are recorded: a path (relative to the project root) or file: URI' },
+      uri: { help: 'where runs are recorded: a path (relative to the project root), file: URI, sqlite:///path or postgresql://user@host:port/db' },
+      artifact_root: { help: 'where a database store keeps run artifacts: a folder (relative to the project root) or file: URI (default: mlartifacts)' },
       experiment: { help: 'the experiment runs are recorded in (default: Default)' },
     },
   },

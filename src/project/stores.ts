@@ -12,15 +12,27 @@ export interface StoreLocation {
   readonly path: string;
 }
 
-/** Opens a store; `root` is the project's (a folder store keeps its artifact objects in its .mlops/). */
-export type StoreOpener<T> = (location: StoreLocation, root: string) => T | Promise<T>;
+/** What the project says about a store besides its URI. */
+export interface StoreContext {
+  /** Where a database store keeps run artifacts (MLflow's --default-artifact-root): an absolute folder. */
+  readonly artifactRoot?: string;
+  /** Receives lines for the user (a database at a newer MLflow schema revision). */
+  readonly notice?: (line: string) => void;
+}
 
-// `sqlite:`, `postgresql+psycopg2:`... A one-letter "scheme" is a Windows drive, i.e. a path.
-const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]+):/;
+/** Opens a store; `root` is the project's (a folder store keeps its artifact objects in its .mlops/). */
+export type StoreOpener<T> = (location: StoreLocation, root: string, context: StoreContext) => T | Promise<T>;
+
+// `sqlite:`, `postgresql+psycopg2:`... A one-letter "scheme" is a Windows drive, i.e. a path. A driver
+// after `+` (SQLAlchemy's notation) does not change the store.
+const SCHEME = /^([A-Za-z][A-Za-z0-9.-]+)(?:\+[A-Za-z0-9_]+)?:/;
+
+/** Where a database store keeps artifacts when `tracking.artifact_root` is not set (as `mlflow server` does). */
+export const DEFAULT_ARTIFACT_ROOT = 'mlartifacts';
 
 /**
  * Opens stores by URI scheme, as MLflow picks a store from its tracking URI: `file:` or a plain path
- * today; a SQL store is one more opener (`stores.with('sqlite', ...)`), not a change to any command.
+ * or a database (`sqlite:`, `postgresql:`); another store is one more opener, not a change to any command.
  * Immutable: `with` returns a new registry.
  */
 export class StoreRegistry<T> {
@@ -39,13 +51,13 @@ export class StoreRegistry<T> {
   }
 
   /** The store at `uri`; a scheme nobody registered is a usage error naming the URI. */
-  async open(uri: string, root: string): Promise<T> {
+  async open(uri: string, root: string, context: StoreContext = {}): Promise<T> {
     const location = parseStoreUri(uri, root);
     const opener = this.openers[location.scheme];
     if (!opener) {
       throw new UsageError(`${this.what} URI '${uri}': unsupported scheme '${location.scheme}:' (supported: ${this.schemes().map((s) => `${s}:`).join(', ')} or a plain path)`);
     }
-    return opener(location, root);
+    return opener(location, root, context);
   }
 }
 
@@ -60,7 +72,20 @@ export function parseStoreUri(uri: string, root: string): StoreLocation {
   }
 }
 
+/** Where a store keeps artifact contents once each (see tracking/artifact-objects.ts). */
+const artifactObjects = (root: string) => join(root, MLOPS_DIR, 'artifacts');
+
+/** A tracking store in MLflow's tables, on SQLite or PostgreSQL (each driver loaded only here). */
+const sqlTrackingStore: StoreOpener<TrackingStore> = async (location, root, context) => {
+  const [{ openMlflowDatabase }, { SqlTrackingStore }] = await Promise.all([import('../sql/open.js'), import('../tracking/sql-store.js')]);
+  const db = await openMlflowDatabase(location.uri, { root, notice: context.notice });
+  return SqlTrackingStore.open(db, { artifactRoot: context.artifactRoot ?? join(root, DEFAULT_ARTIFACT_ROOT), objectsDir: artifactObjects(root) });
+};
+
 /** The tracking stores this build can open. */
 export const TRACKING_STORES = new StoreRegistry<TrackingStore>('tracking store', {
-  file: async (location, root) => new (await import('../tracking/file-store.js')).FileStore(location.path, join(root, MLOPS_DIR, 'artifacts')),
+  file: async (location, root) => new (await import('../tracking/file-store.js')).FileStore(location.path, artifactObjects(root)),
+  sqlite: sqlTrackingStore,
+  postgresql: sqlTrackingStore,
+  postgres: sqlTrackingStore,
 });

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readYamlFile, type YamlSource } from '../core/yaml.js';
 import { MlopsError } from '../core/errors.js';
 import { DEFAULT_PARAMS_FILE } from '../params/params.js';
 import { DEFAULT_EXPERIMENT_NAME } from '../tracking/config.js';
 import type { TrackingStore } from '../tracking/store.js';
 import { valueError, type ConfigValue, type ProjectConfig } from './config.js';
+import { withoutPassword } from '../sql/uri.js';
 import { parseStoreUri, type StoreRegistry } from './stores.js';
 
 /** What the command line's environment says about tracking; read by the CLI, never by domain code. */
@@ -68,14 +70,31 @@ export async function openTracking(
     notice(`notice: ${oldSource.file}: the 'tracking:' section moved to .mlops/config (mlops config tracking.uri / tracking.experiment); it is still read for this release`);
   }
   try {
-    const store = await stores.open(uri, root);
+    const artifactRoot = artifactRootSetting(root, config);
+    const store = await stores.open(uri, root, { artifactRoot, notice });
     const { scheme, path } = parseStoreUri(uri, root);
-    return { uri, shown: scheme === 'file' ? relative(root, path) || path : uri, experiment, store };
+    return { uri, shown: scheme === 'file' ? relative(root, path) || path : withoutPassword(uri), experiment, store };
   } catch (error) {
     // A bad URI in the config file is named at its line; one from the environment as it is.
     if (error instanceof MlopsError && configured) throw valueError(configured, error.message);
     throw error;
   }
+}
+
+/** `tracking.artifact_root` as an absolute folder (relative values from the project root), if set. */
+function artifactRootSetting(root: string, config: ProjectConfig): string | undefined {
+  const setting = config.get('tracking.artifact_root');
+  if (!setting) return undefined;
+  const value = setting.value;
+  if (value.startsWith('file:')) {
+    try {
+      return fileURLToPath(value);
+    } catch (error) {
+      throw valueError(setting, (error as Error).message);
+    }
+  }
+  if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(value)) throw valueError(setting, `'${value}': expected a folder or file: URI`);
+  return isAbsolute(value) ? value : resolve(root, value);
 }
 
 /** params.yaml's `tracking: {dir, experiment}`, where earlier releases kept these settings. */

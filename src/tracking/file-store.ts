@@ -9,7 +9,7 @@ import { withFileLock } from '../core/file-lock.js';
 import { ConflictError, NotFoundError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from './config.js';
-import { isValidExperimentId, validateKey, validateRunId, validateValueLength } from './keys.js';
+import { isValidExperimentId, validateMetric, validateParams, validateRunId, validateTags } from './keys.js';
 import { emitMeta } from './meta-yaml.js';
 import { appendLines, formatMetricLine } from './metric-file.js';
 import { LazyRun } from './run-reader.js';
@@ -17,7 +17,7 @@ import { searchRunFolders } from './search.js';
 import * as files from './run-files.js';
 import { StoreFileError } from './run-files.js';
 import {
-  statusToInt,
+  compareExperiments, runPreconditions, statusToInt,
   type CreateRunOptions, type Experiment, type Metric, type Run, type RunInfo, type RunStatus,
   type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
 } from './store.js';
@@ -41,6 +41,11 @@ export class FileStore implements TrackingStore {
     readonly root: string,
     private readonly objectsDir?: string,
   ) {}
+
+  /** Every run's artifacts are inside the tracking folder. */
+  get artifactRoot(): string {
+    return this.root;
+  }
 
   // ---- experiments
 
@@ -108,7 +113,7 @@ export class FileStore implements TrackingStore {
       const experiment = this.readExperiment(dir, id);
       if (experiment) out.push(experiment);
     }
-    return out.sort((a, b) => (b.creation_time ?? 0) - (a.creation_time ?? 0) || a.experiment_id.localeCompare(b.experiment_id));
+    return out.sort(compareExperiments);
   }
 
 
@@ -150,13 +155,7 @@ export class FileStore implements TrackingStore {
   // ---- runs: writing
 
   async createRun(options: CreateRunOptions): Promise<RunInfo> {
-    const tags = { 'mlflow.runName': options.runName, ...options.tags };
-    for (const [key, value] of Object.entries(tags)) {
-      validateKey('tag', key);
-      validateValueLength('tag', key, value);
-    }
-    const experiment = await this.getExperiment(options.experimentId);
-    if (experiment.lifecycle_stage !== 'active') throw new ConflictError(`experiment '${experiment.name}' is deleted`);
+    const { experiment, tags } = await runPreconditions(this, options);
     const runId = randomUUID().replace(/-/g, '');
     const dir = join(this.root, options.experimentId, runId);
     const info: RunInfo = {
@@ -219,11 +218,8 @@ export class FileStore implements TrackingStore {
   async logParams(runId: string, params: Record<string, string>): Promise<void> {
     const run = this.lazyRun(runId);
     const entries = Object.entries(params);
-    for (const [key, value] of entries) {
-      validateKey('param', key);
-      validateValueLength('param', key, value);
-      checkParamUnchanged(run, key, value);
-    }
+    validateParams(params);
+    for (const [key, value] of entries) checkParamUnchanged(run, key, value);
     for (const [key, value] of entries) {
       const created = await files.createExclusive(join(run.dir, files.PARAMS_DIR, key), value);
       // Another process may have logged it between our check and our write: the file decides.
@@ -235,10 +231,7 @@ export class FileStore implements TrackingStore {
     const run = this.lazyRun(runId);
     const lines = new Map<string, string>();
     for (const m of metrics) {
-      validateKey('metric', m.key);
-      if (typeof m.value !== 'number') throw new UsageError(`metric '${m.key}': value must be a number`);
-      if (!Number.isInteger(m.step)) throw new UsageError(`metric '${m.key}': step must be an integer, not ${m.step}`);
-      if (!Number.isInteger(m.timestamp) || m.timestamp < 0) throw new UsageError(`metric '${m.key}': timestamp must be epoch milliseconds`);
+      validateMetric(m);
       lines.set(m.key, (lines.get(m.key) ?? '') + formatMetricLine(m));
     }
     for (const [key, text] of lines) {
@@ -250,10 +243,7 @@ export class FileStore implements TrackingStore {
 
   async setTags(runId: string, tags: Record<string, string>): Promise<void> {
     const run = this.lazyRun(runId);
-    for (const [key, value] of Object.entries(tags)) {
-      validateKey('tag', key);
-      validateValueLength('tag', key, value);
-    }
+    validateTags(tags);
     for (const [key, value] of Object.entries(tags)) await writeFileAtomic(join(run.dir, files.TAGS_DIR, key), value);
     // MLflow keeps meta.yaml's run_name in step with the mlflow.runName tag.
     const name = tags['mlflow.runName'];

@@ -5,16 +5,22 @@ import { filterError, tokenize, type Token } from './filter-lexer.js';
 //   filter  := and (OR and)*        and := primary (AND primary)*
 //   primary := '(' filter ')' | entity op value | entity [NOT] IN '(' string, ... ')'
 
-export type EntityKind = 'metric' | 'param' | 'tag' | 'attribute';
-export const STRING_ATTRIBUTES = ['run_id', 'run_name', 'status'] as const;
+export type EntityKind = 'metric' | 'param' | 'tag' | 'attribute' | 'dataset';
+export const STRING_ATTRIBUTES = ['run_id', 'run_name', 'status', 'user_id', 'artifact_uri'] as const;
 export const NUMERIC_ATTRIBUTES = ['start_time', 'end_time'] as const;
 export type AttributeName = (typeof STRING_ATTRIBUTES)[number] | (typeof NUMERIC_ATTRIBUTES)[number];
+/** What a run's datasets (MLflow's run inputs) are searched by: `datasets.name = 'train'`. */
+export const DATASET_KEYS = ['name', 'digest', 'context'] as const;
+export type DatasetKey = (typeof DATASET_KEYS)[number];
+/** Other names MLflow accepts for attributes. */
+const ATTRIBUTE_ALIASES: Readonly<Record<string, AttributeName>> = { created: 'start_time', Created: 'start_time' };
 
 const PREFIXES: Record<string, EntityKind> = {
   metrics: 'metric', metric: 'metric',
-  params: 'param', param: 'param',
+  params: 'param', param: 'param', parameters: 'param', parameter: 'param',
   tags: 'tag', tag: 'tag',
   attributes: 'attribute', attribute: 'attribute', attr: 'attribute', run: 'attribute',
+  datasets: 'dataset', dataset: 'dataset',
 };
 
 export interface Entity {
@@ -36,32 +42,44 @@ export interface RunFields {
   param(key: string): string | undefined;
   tag(key: string): string | undefined;
   attribute(name: AttributeName): string | number | null;
+  /** One value per dataset the run used (none: the clause does not match). */
+  datasets(key: DatasetKey): string[];
 }
 
-/** Turns a token into an entity, with a hint when the prefix is missing or misspelt. */
+/**
+ * Turns a token into an entity, with a hint when the prefix is misspelt. As in MLflow, a name without
+ * a prefix is an attribute (`status = 'FINISHED'`, `run_name LIKE 'grid%'`), and `created` is start_time.
+ */
 export function toEntity(token: Token, subject = 'filter'): Entity {
-  if (token.kind === 'word' && isAttribute(token.text)) {
-    throw filterError(`expected a prefixed name, e.g. attributes.${token.text}`, token, subject);
+  if (token.kind === 'word') {
+    const attribute = attributeName(token.text);
+    if (attribute) return { kind: 'attribute', key: attribute };
   }
-  if (token.kind !== 'entity') throw filterError('expected metrics.<key>, params.<key>, tags.<key> or attributes.<name>', token, subject);
+  if (token.kind !== 'entity') throw filterError('expected metrics.<key>, params.<key>, tags.<key>, datasets.<key> or an attribute', token, subject);
   const kind = PREFIXES[token.value];
   if (!kind) {
     const hint = didYouMean(token.value, Object.keys(PREFIXES));
     throw filterError(`unknown prefix '${token.value}.'${hint ? ` (did you mean '${hint}.'?)` : ''}`, token, subject);
   }
-  if (kind === 'attribute' && !isAttribute(token.key!)) {
-    const known = [...STRING_ATTRIBUTES, ...NUMERIC_ATTRIBUTES];
+  if (kind === 'attribute') {
+    const attribute = attributeName(token.key!);
+    if (attribute) return { kind, key: attribute };
+    const known = [...STRING_ATTRIBUTES, ...NUMERIC_ATTRIBUTES, ...Object.keys(ATTRIBUTE_ALIASES)];
     const hint = didYouMean(token.key!, known);
     throw filterError(`unknown attribute '${token.key}'${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${known.join(', ')}`, token, subject);
+  }
+  if (kind === 'dataset' && !(DATASET_KEYS as readonly string[]).includes(token.key!)) {
+    throw filterError(`unknown dataset key '${token.key}'; known: ${DATASET_KEYS.join(', ')}`, token, subject);
   }
   return { kind, key: token.key! };
 }
 
-function isAttribute(name: string): name is AttributeName {
-  return (STRING_ATTRIBUTES as readonly string[]).includes(name) || (NUMERIC_ATTRIBUTES as readonly string[]).includes(name);
+function attributeName(name: string): AttributeName | undefined {
+  if ((STRING_ATTRIBUTES as readonly string[]).includes(name) || (NUMERIC_ATTRIBUTES as readonly string[]).includes(name)) return name as AttributeName;
+  return Object.hasOwn(ATTRIBUTE_ALIASES, name) ? ATTRIBUTE_ALIASES[name] : undefined;
 }
 
-function isNumericEntity(entity: Entity): boolean {
+export function isNumericEntity(entity: Entity): boolean {
   return entity.kind === 'metric' || (entity.kind === 'attribute' && (NUMERIC_ATTRIBUTES as readonly string[]).includes(entity.key));
 }
 
@@ -121,10 +139,11 @@ export function parseFilter(input: string): FilterExpr | undefined {
     }
     const negated = opToken.kind === 'word' && opToken.value === 'NOT' && isWord('IN');
     if (negated) next();
-    if ((negated || (opToken.kind === 'word' && opToken.value === 'IN')) && entity.kind === 'attribute' && entity.key === 'run_id') {
+    const listed = (entity.kind === 'attribute' && entity.key === 'run_id') || entity.kind === 'dataset';
+    if ((negated || (opToken.kind === 'word' && opToken.value === 'IN')) && listed) {
       return { entity, op: negated ? 'NOT IN' : 'IN', value: parseList() };
     }
-    const allowed = numeric ? '>, >=, =, !=, <, <=' : entity.key === 'run_id' && entity.kind === 'attribute' ? '=, !=, LIKE, ILIKE, IN, NOT IN' : '=, !=, LIKE, ILIKE';
+    const allowed = numeric ? '>, >=, =, !=, <, <=' : listed ? '=, !=, LIKE, ILIKE, IN, NOT IN' : '=, !=, LIKE, ILIKE';
     throw filterError(`expected a comparison operator (${allowed}) after ${entityToken.text}`, opToken);
   };
   const expectString = (token: Token, entityToken: Token): string => {
@@ -136,7 +155,7 @@ export function parseFilter(input: string): FilterExpr | undefined {
     const values: string[] = [];
     for (;;) {
       const token = next();
-      if (token.kind !== 'string') throw filterError('expected a quoted run id', token);
+      if (token.kind !== 'string') throw filterError('expected a quoted string', token);
       values.push(token.value);
       const sep = next();
       if (sep.kind === ')') return values;
@@ -206,13 +225,20 @@ function fieldOf(entity: Entity, run: RunFields): string | number | null | undef
       return run.tag(entity.key);
     case 'attribute':
       return run.attribute(entity.key as AttributeName);
+    case 'dataset':
+      return undefined; // several values: see compare
   }
 }
 
-// As in MLflow, a run without the metric, param or tag never matches a clause on it (not even `!=`).
+// As in MLflow, a run without the metric, param or tag never matches a clause on it (not even `!=`);
+// a clause on datasets matches when one of the run's datasets does.
 function compare(c: Comparison, run: RunFields): boolean {
+  if (c.entity.kind === 'dataset') return run.datasets(c.entity.key as DatasetKey).some((value) => compareValue(c, value));
   const actual = fieldOf(c.entity, run);
-  if (actual === undefined || actual === null) return false;
+  return actual !== undefined && actual !== null && compareValue(c, actual);
+}
+
+function compareValue(c: Comparison, actual: string | number): boolean {
   switch (c.op) {
     case 'IN':
       return c.value.includes(String(actual));

@@ -44,3 +44,27 @@ export function isValidExperimentId(id: string): boolean {
 export function validateRunId(id: string): void {
   if (!RUN_ID.test(id)) throw new UsageError(`invalid run id '${id}'`);
 }
+
+/** A metric point as every store accepts it: a valid key, a number, an integer step, epoch milliseconds. */
+export function validateMetric(m: { key: string; value: unknown; step: number; timestamp: number }): void {
+  validateKey('metric', m.key);
+  if (typeof m.value !== 'number') throw new UsageError(`metric '${m.key}': value must be a number`);
+  if (!Number.isInteger(m.step)) throw new UsageError(`metric '${m.key}': step must be an integer, not ${m.step}`);
+  if (!Number.isInteger(m.timestamp) || m.timestamp < 0) throw new UsageError(`metric '${m.key}': timestamp must be epoch milliseconds`);
+}
+
+/** Tags as every store accepts them: valid keys, values within MLflow's limit. */
+export function validateTags(tags: Record<string, string>): void {
+  for (const [key, value] of Object.entries(tags)) {
+    validateKey('tag', key);
+    validateValueLength('tag', key, value);
+  }
+}
+
+/** Params as every store accepts them. */
+export function validateParams(params: Record<string, string>): void {
+  for (const [key, value] of Object.entries(params)) {
+    validateKey('param', key);
+    validateValueLength('param', key, value);
+  }
+}

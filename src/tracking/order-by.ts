@@ -1,9 +1,9 @@
 import { filterError, tokenize } from './filter-lexer.js';
 import { toEntity, type AttributeName, type Entity, type RunFields } from './filter.js';
 
-// `--order-by "metrics.f1 DESC, params.max_depth"`: several keys, ASC by default. As in MLflow, runs
-// without the value (or with NaN) sort last in either direction, and ties fall back to the newest
-// start_time first, then run_id.
+// `--order-by "metrics.f1 DESC, params.max_depth"`: several keys, ASC by default. As in MLflow, in
+// either direction a NaN sorts after every real value and runs without the value sort last; ties fall
+// back to the newest start_time first, then run_id.
 
 export interface OrderKey {
   entity: Entity;
@@ -16,7 +16,9 @@ export function parseOrderBy(clauses: readonly string[]): OrderKey[] {
     const tokens = tokenize(clause, 'order-by');
     let pos = 0;
     while (tokens[pos]!.kind !== 'end') {
-      const entity = toEntity(tokens[pos++]!, 'order-by');
+      const token = tokens[pos++]!;
+      const entity = toEntity(token, 'order-by');
+      if (entity.kind === 'dataset') throw filterError('runs cannot be ordered by their datasets', token, 'order-by');
       let ascending = true;
       const direction = tokens[pos]!;
       if (direction.kind === 'word' && (direction.value === 'ASC' || direction.value === 'DESC')) {
@@ -33,14 +35,18 @@ export function parseOrderBy(clauses: readonly string[]): OrderKey[] {
   return keys;
 }
 
+/** A run's value to sort by: a real value, NaN, or missing (undefined). */
 function sortValue(run: RunFields, entity: Entity): string | number | undefined {
   const value =
     entity.kind === 'metric' ? run.metric(entity.key)
     : entity.kind === 'param' ? run.param(entity.key)
     : entity.kind === 'tag' ? run.tag(entity.key)
     : run.attribute(entity.key as AttributeName);
-  return value === null || (typeof value === 'number' && Number.isNaN(value)) ? undefined : value;
+  return value === null ? undefined : value;
 }
+
+/** Where a value sorts whatever the direction: real values, then NaN, then none. */
+const rank = (value: string | number | undefined) => (value === undefined ? 2 : typeof value === 'number' && Number.isNaN(value) ? 1 : 0);
 
 export function readSortKeys(run: RunFields, keys: readonly OrderKey[]): void {
   for (const { entity } of keys) sortValue(run, entity);
@@ -63,10 +69,10 @@ function compareKeyed(keys: readonly OrderKey[], a: Keyed, b: Keyed): number {
   for (let i = 0; i < keys.length; i++) {
     const x = a.values[i];
     const y = b.values[i];
-    if (x === y) continue;
-    if (x === undefined) return 1;
-    if (y === undefined) return -1;
-    const order = x < y ? -1 : 1;
+    const ranks = rank(x) - rank(y);
+    if (ranks !== 0) return ranks;
+    if (x === y || rank(x) !== 0) continue;
+    const order = x! < y! ? -1 : 1;
     return keys[i]!.ascending ? order : -order;
   }
   return b.start - a.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -99,6 +99,11 @@ export class LazyRun implements RunFields {
     return info[name];
   }
 
+  /** mlops logs no datasets, and MLflow's folder store keeps run inputs where we do not read them. */
+  datasets(): string[] {
+    return [];
+  }
+
   history(key: string): Metric[] {
     const text = keyProblem(key) ? undefined : readIfExists(join(this.dir, METRICS_DIR, key));
     return text === undefined ? [] : this.parseMetric(key, text);

@@ -1,7 +1,8 @@
 // The tracking store interface, shaped like MLflow's AbstractStore: the CLI and TrackedRun talk to this,
 // the folder implementation (FileStore) sits behind it, and a SQL store would be another implementation.
 // Entities use MLflow's snake_case field names so they serialise to the JSON MLflow users know.
-import { didYouMean, NotFoundError } from '../core/errors.js';
+import { ConflictError, didYouMean, NotFoundError } from '../core/errors.js';
+import { validateTags } from './keys.js';
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -74,6 +75,8 @@ export interface CreateRunOptions {
 }
 
 export interface TrackingStore {
+  /** The folder every run's artifacts are kept under; a run's artifact_uri leading elsewhere is not followed. */
+  readonly artifactRoot: string;
   /** Creates the experiment, or returns the id of the active one with that name. */
   getOrCreateExperiment(name: string): Promise<string>;
   getExperiment(experimentId: string): Promise<Experiment>;
@@ -91,7 +94,26 @@ export interface TrackingStore {
   deleteRun(runId: string): Promise<void>;
 
   searchRuns(query: SearchRunsQuery): Promise<SearchRunsResult>;
+
+  /** Releases connections (a database store); a command's process may also just exit. */
+  close?(): Promise<void>;
 }
+
+/**
+ * What every store checks before it creates a run: the tags it will carry (mlflow.runName first) are
+ * valid, and the experiment exists and is active.
+ */
+export async function runPreconditions(store: TrackingStore, options: CreateRunOptions): Promise<{ experiment: Experiment; tags: Record<string, string> }> {
+  const tags = { 'mlflow.runName': options.runName, ...options.tags };
+  validateTags(tags);
+  const experiment = await store.getExperiment(options.experimentId);
+  if (experiment.lifecycle_stage !== 'active') throw new ConflictError(`experiment '${experiment.name}' is deleted`);
+  return { experiment, tags };
+}
+
+/** Listing order of experiments: the newest first, then by id. */
+export const compareExperiments = (a: Experiment, b: Experiment): number =>
+  (b.creation_time ?? 0) - (a.creation_time ?? 0) || a.experiment_id.localeCompare(b.experiment_id);
 
 /**
  * `--experiment` given as a name or an id, on any store, with a suggestion when it is neither;

@@ -1,0 +1,379 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { basename, join, posix, relative, isAbsolute } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ConfigError, ConflictError, NotFoundError, UsageError } from '../core/errors.js';
+import { displayPath } from '../core/display.js';
+import { placeholders, type Database, type Queryable, type SqlValue } from '../sql/database.js';
+import { storeArtifact } from './artifact-objects.js';
+import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from './config.js';
+import { validateMetric, validateParams, validateRunId, validateTags } from './keys.js';
+import { latestMetric } from './metric-file.js';
+import { RUN_COLUMNS, searchRunsSql, sqlExperimentIds } from './sql-search.js';
+import {
+  compareExperiments, runPreconditions, RUN_STATUSES,
+  type CreateRunOptions, type Experiment, type Metric, type Run, type RunInfo, type RunStatus,
+  type SearchRunsQuery, type SearchRunsResult, type TrackingStore, type ViewType,
+} from './store.js';
+
+// The tracking store in MLflow's own tables (see src/sql/mlflow-schema.ts), on SQLite or PostgreSQL,
+// written as MLflow's SqlAlchemyStore writes them, so `mlflow ui` and `mlflow server` read it directly:
+// integer experiment ids, 32-hex run ids, NaN as 0 with is_nan, infinities as the largest doubles,
+// latest_metrics kept to the max of (step, timestamp, value). Every change is one transaction; the
+// statements that race between processes (latest_metrics, params) are written to be safe under them.
+// Artifacts go to a folder, the artifact root (MLflow's --default-artifact-root), as
+// `<root>/<experiment id>/<run id>/artifacts`.
+
+const MAX_DOUBLE = 1.7976931348623157e308;
+// Rows per multi-row INSERT and ids per IN list: well inside both databases' placeholder limits.
+const CHUNK = 500;
+
+interface RunRow {
+  run_uuid: string;
+  name: string | null;
+  experiment_id: number;
+  user_id: string | null;
+  status: string | null;
+  start_time: number | null;
+  end_time: number | null;
+  lifecycle_stage: string | null;
+  artifact_uri: string | null;
+}
+
+interface ExperimentRow {
+  experiment_id: number;
+  name: string;
+  artifact_location: string | null;
+  lifecycle_stage: string | null;
+  creation_time: number | null;
+  last_update_time: number | null;
+}
+
+interface KeyValueRow {
+  run_uuid: string;
+  key: string;
+  value: string;
+}
+
+interface MetricRow {
+  run_uuid: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: boolean | number;
+}
+
+/** A metric value as MLflow stores it: NaN as 0 (is_nan set), infinities as the largest doubles. */
+function stored(value: number): { value: number; isNan: boolean } {
+  if (Number.isNaN(value)) return { value: 0, isNan: true };
+  if (value === Infinity) return { value: MAX_DOUBLE, isNan: false };
+  if (value === -Infinity) return { value: -MAX_DOUBLE, isNan: false };
+  return { value, isNan: false };
+}
+
+const metricValue = (row: { value: number; is_nan: boolean | number }) => (row.is_nan ? NaN : Number(row.value));
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function toRunInfo(row: RunRow): RunInfo {
+  const status = RUN_STATUSES.find((s) => s === row.status) ?? 'RUNNING';
+  return {
+    run_id: row.run_uuid,
+    run_name: row.name ?? '',
+    experiment_id: String(row.experiment_id),
+    user_id: row.user_id ?? '',
+    status,
+    start_time: row.start_time ?? 0,
+    end_time: row.end_time ?? null,
+    lifecycle_stage: row.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
+    artifact_uri: row.artifact_uri ?? '',
+  };
+}
+
+export interface SqlTrackingStoreOptions {
+  /** The artifact root: an absolute folder. */
+  readonly artifactRoot: string;
+  /** Where artifacts are kept once per content (see artifact-objects.ts); without it, plain copies. */
+  readonly objectsDir?: string;
+}
+
+export class SqlTrackingStore implements TrackingStore {
+  readonly artifactRoot: string;
+  private readonly objectsDir?: string;
+
+  private constructor(
+    private readonly db: Database,
+    options: SqlTrackingStoreOptions,
+  ) {
+    this.artifactRoot = options.artifactRoot;
+    this.objectsDir = options.objectsDir;
+  }
+
+  /** The store on an open database holding MLflow's schema; creates the Default experiment as MLflow does. */
+  static async open(db: Database, options: SqlTrackingStoreOptions): Promise<SqlTrackingStore> {
+    const store = new SqlTrackingStore(db, options);
+    const now = Date.now();
+    // Concurrent first opens all try; the primary key lets one in.
+    await db.run(
+      `INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+       SELECT ?, ?, ?, 'active', ?, ? WHERE NOT EXISTS (SELECT 1 FROM experiments) ON CONFLICT DO NOTHING`,
+      [Number(DEFAULT_EXPERIMENT_ID), DEFAULT_EXPERIMENT_NAME, store.experimentLocation(DEFAULT_EXPERIMENT_ID), now, now],
+    );
+    return store;
+  }
+
+  get shown(): string {
+    return this.db.shown;
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  private experimentLocation(id: string | number): string {
+    return pathToFileURL(join(this.artifactRoot, String(id))).href;
+  }
+
+  // ---- experiments
+
+  async getOrCreateExperiment(name: string): Promise<string> {
+    if (name === '') throw new UsageError('an experiment name must not be empty');
+    return this.db.transaction(async (tx) => {
+      const [existing] = await tx.query<ExperimentRow>('SELECT experiment_id, lifecycle_stage FROM experiments WHERE name = ?', [name]);
+      if (existing) {
+        if (existing.lifecycle_stage === 'deleted') throw new ConflictError(`experiment '${name}' is deleted in ${this.db.shown}; restore it or remove it first`);
+        return String(existing.experiment_id);
+      }
+      const now = Date.now();
+      // Another process may create it meanwhile: its row wins, and this one reads it.
+      const [created] = await tx.query<{ experiment_id: number }>(
+        "INSERT INTO experiments (name, lifecycle_stage, creation_time, last_update_time) VALUES (?, 'active', ?, ?) ON CONFLICT (name) DO NOTHING RETURNING experiment_id",
+        [name, now, now],
+      );
+      if (!created) {
+        const [theirs] = await tx.query<ExperimentRow>('SELECT experiment_id FROM experiments WHERE name = ?', [name]);
+        return String(theirs!.experiment_id);
+      }
+      const id = created.experiment_id;
+      await tx.run('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?', [this.experimentLocation(id), id]);
+      return String(id);
+    });
+  }
+
+  async getExperiment(experimentId: string): Promise<Experiment> {
+    const [id] = sqlExperimentIds([experimentId]);
+    const found = id === undefined ? [] : await this.experiments('WHERE experiment_id = ?', [id]);
+    if (!found[0]) throw new NotFoundError(`no experiment with id '${experimentId}' in ${this.db.shown}`);
+    return found[0];
+  }
+
+  async getExperimentByName(name: string): Promise<Experiment | undefined> {
+    return (await this.experiments("WHERE name = ? AND lifecycle_stage = 'active'", [name]))[0];
+  }
+
+  async listExperiments(view: ViewType = 'active'): Promise<Experiment[]> {
+    const found = view === 'all' ? await this.experiments('', []) : await this.experiments('WHERE lifecycle_stage = ?', [view]);
+    return found.sort(compareExperiments);
+  }
+
+  private async experiments(where: string, params: SqlValue[]): Promise<Experiment[]> {
+    const rows = await this.db.query<ExperimentRow>(
+      `SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time FROM experiments ${where}`,
+      params,
+    );
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.experiment_id);
+    const tags = await this.db.query<{ experiment_id: number; key: string; value: string | null }>(
+      `SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN (${placeholders(ids.length)})`,
+      ids,
+    );
+    return rows.map((r) => ({
+      experiment_id: String(r.experiment_id),
+      name: r.name,
+      artifact_location: r.artifact_location ?? '',
+      lifecycle_stage: r.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
+      creation_time: r.creation_time ?? null,
+      last_update_time: r.last_update_time ?? null,
+      tags: Object.fromEntries(tags.filter((t) => t.experiment_id === r.experiment_id).map((t) => [t.key, t.value ?? ''])),
+    }));
+  }
+
+  // ---- runs: writing
+
+  async createRun(options: CreateRunOptions): Promise<RunInfo> {
+    const { experiment, tags } = await runPreconditions(this, options);
+    const runId = randomUUID().replace(/-/g, '');
+    const info: RunInfo = {
+      run_id: runId,
+      run_name: options.runName,
+      experiment_id: experiment.experiment_id,
+      user_id: options.userId,
+      status: 'RUNNING',
+      start_time: options.startTime ?? Date.now(),
+      end_time: null,
+      lifecycle_stage: 'active',
+      artifact_uri: `${experiment.artifact_location}/${runId}/artifacts`,
+    };
+    await this.db.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time,
+           source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time)
+         VALUES (?, ?, 'UNKNOWN', '', '', ?, 'RUNNING', ?, NULL, '', 'active', ?, ?, NULL)`,
+        [runId, info.run_name, info.user_id, info.start_time, info.artifact_uri, Number(info.experiment_id)],
+      );
+      await this.upsertTags(tx, runId, tags);
+    });
+    return info;
+  }
+
+  /** The run's lifecycle stage; not-found when there is no such run. */
+  private async stage(q: Queryable, runId: string): Promise<string> {
+    validateRunId(runId);
+    const [row] = await q.query<{ lifecycle_stage: string }>('SELECT lifecycle_stage FROM runs WHERE run_uuid = ?', [runId]);
+    if (!row) throw new NotFoundError(`no run with id '${runId}' in ${this.db.shown}`);
+    return row.lifecycle_stage;
+  }
+
+  async logParams(runId: string, params: Record<string, string>): Promise<void> {
+    validateParams(params);
+    const entries = Object.entries(params);
+    await this.db.transaction(async (tx) => {
+      await this.stage(tx, runId);
+      for (const part of chunks(entries)) {
+        await tx.run(
+          `INSERT INTO params (key, value, run_uuid) VALUES ${part.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
+          part.flatMap(([key, value]) => [key, value, runId]),
+        );
+        // Read back after writing: a value another process logged first (committed or not) decides.
+        const rows = await tx.query<KeyValueRow>(`SELECT key, value FROM params WHERE run_uuid = ? AND key IN (${placeholders(part.length)})`, [runId, ...part.map(([key]) => key)]);
+        for (const row of rows) {
+          if (row.value !== params[row.key]) {
+            throw new ConflictError(`param '${row.key}' of run ${runId} was logged as '${row.value}'; a param cannot change (logged again as '${params[row.key]}')`);
+          }
+        }
+      }
+    });
+  }
+
+  async logMetrics(runId: string, metrics: readonly Metric[]): Promise<void> {
+    for (const m of metrics) validateMetric(m);
+    const points = metrics.map((m) => ({ ...m, ...stored(m.value) }));
+    // The batch's own latest point per key; latest_metrics takes it only if it beats the one there.
+    const latest = new Map<string, (typeof points)[number]>();
+    for (const p of points) {
+      const best = latest.get(p.key);
+      if (!best || latestMetric([best, p]) === p) latest.set(p.key, p);
+    }
+    await this.db.transaction(async (tx) => {
+      await this.stage(tx, runId);
+      for (const part of chunks(points)) {
+        await tx.run(
+          `INSERT INTO metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
+          part.flatMap((p) => [p.key, p.value, p.timestamp, p.step, p.isNan, runId]),
+        );
+      }
+      for (const p of latest.values()) {
+        // One statement, atomic under concurrent writers on both databases.
+        await tx.run(
+          `INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
+           WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+          [p.key, p.value, p.timestamp, p.step, p.isNan, runId],
+        );
+      }
+    });
+  }
+
+  async setTags(runId: string, tags: Record<string, string>): Promise<void> {
+    validateTags(tags);
+    await this.db.transaction(async (tx) => {
+      await this.stage(tx, runId);
+      await this.upsertTags(tx, runId, tags);
+    });
+  }
+
+  private async upsertTags(tx: Queryable, runId: string, tags: Record<string, string>): Promise<void> {
+    for (const part of chunks(Object.entries(tags))) {
+      await tx.run(
+        `INSERT INTO tags (key, value, run_uuid) VALUES ${part.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value`,
+        part.flatMap(([key, value]) => [key, value, runId]),
+      );
+    }
+    // MLflow keeps the run's name in step with the mlflow.runName tag.
+    const name = tags['mlflow.runName'];
+    if (name !== undefined) await tx.run('UPDATE runs SET name = ? WHERE run_uuid = ?', [name, runId]);
+  }
+
+  async logArtifact(runId: string, localPath: string, artifactPath = ''): Promise<void> {
+    const { info } = await this.getRun(runId);
+    const target = posix.normalize(artifactPath.replace(/\\/g, '/'));
+    if (target.startsWith('..') || target.startsWith('/')) throw new UsageError(`artifact path '${artifactPath}' must stay inside the run's artifacts`);
+    if (!existsSync(localPath)) throw new NotFoundError(`artifact '${displayPath(localPath)}' not found`);
+    const dir = this.artifactDir(info);
+    await storeArtifact(this.objectsDir, localPath, join(dir, target === '.' ? '' : target, basename(localPath)));
+  }
+
+  /** The run's artifact folder: its artifact_uri, which must be a folder inside the artifact root. */
+  private artifactDir(info: RunInfo): string {
+    const outside = () => new ConfigError(`run ${info.run_id}: its artifact location '${info.artifact_uri}' is not inside the artifact root ${displayPath(this.artifactRoot)} (mlops writes artifacts only there)`);
+    if (!info.artifact_uri.startsWith('file:')) throw outside();
+    const dir = fileURLToPath(info.artifact_uri);
+    const inside = relative(this.artifactRoot, dir);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) throw outside();
+    return dir;
+  }
+
+  async setStatus(runId: string, status: RunStatus, endTime: number | null = null): Promise<void> {
+    validateRunId(runId);
+    const changed = await this.db.run('UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?', [status, endTime, runId]);
+    if (changed === 0) throw new NotFoundError(`no run with id '${runId}' in ${this.db.shown}`);
+  }
+
+  /** MLflow's soft delete: lifecycle_stage `deleted` and a deleted_time; the rows stay. */
+  async deleteRun(runId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if ((await this.stage(tx, runId)) === 'deleted') throw new ConflictError(`run '${runId}' is already deleted`);
+      await tx.run("UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_uuid = ?", [Date.now(), runId]);
+    });
+  }
+
+  // ---- runs: reading
+
+  async getRun(runId: string): Promise<Run> {
+    validateRunId(runId);
+    const rows = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.run_uuid = ?`, [runId]);
+    if (rows.length === 0) throw new NotFoundError(`no run with id '${runId}' in ${this.db.shown}`);
+    return (await this.withData(rows))[0]!;
+  }
+
+  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+    await this.stage(this.db, runId);
+    const rows = await this.db.query<MetricRow>('SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, value', [runId, key]);
+    return rows.map((r) => ({ key: r.key, value: metricValue(r), timestamp: Number(r.timestamp), step: Number(r.step) }));
+  }
+
+  async searchRuns(query: SearchRunsQuery): Promise<SearchRunsResult> {
+    const { sql, params } = searchRunsSql(query, this.db.dialect);
+    return { runs: await this.withData(await this.db.query<RunRow>(sql, params)), skipped: [] };
+  }
+
+  /** Runs with their params, tags and latest metrics, read in a few statements for all of them. */
+  private async withData(rows: readonly RunRow[]): Promise<Run[]> {
+    const runs = new Map<string, Run>(rows.map((r) => [r.run_uuid, { info: toRunInfo(r), params: {}, metrics: {}, tags: {} }]));
+    for (const ids of chunks([...runs.keys()])) {
+      const inList = `run_uuid IN (${placeholders(ids.length)})`;
+      for (const p of await this.db.query<KeyValueRow>(`SELECT run_uuid, key, value FROM params WHERE ${inList}`, ids)) runs.get(p.run_uuid)!.params[p.key] = p.value;
+      for (const t of await this.db.query<KeyValueRow>(`SELECT run_uuid, key, value FROM tags WHERE ${inList}`, ids)) runs.get(t.run_uuid)!.tags[t.key] = t.value ?? '';
+      for (const m of await this.db.query<MetricRow>(`SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE ${inList}`, ids)) {
+        runs.get(m.run_uuid)!.metrics[m.key] = metricValue(m);
+      }
+    }
+    for (const run of runs.values()) if (!run.info.run_name && run.tags['mlflow.runName']) run.info.run_name = run.tags['mlflow.runName'];
+    return [...runs.values()];
+  }
+}
