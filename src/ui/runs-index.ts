@@ -86,6 +86,10 @@ class RunView implements RunFields {
   attribute(name: AttributeName) {
     return this.run.info[name];
   }
+  /** A Run carries no datasets (MLflow's run inputs): a `datasets.` clause matches none here. */
+  datasets(): string[] {
+    return [];
+  }
 }
 
 interface Snapshot {
