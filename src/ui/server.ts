@@ -92,5 +92,12 @@ export async function startUi(options: UiOptions): Promise<RunningUi> {
     if (experiment) await runs.warm(experiment.experiment_id);
   })();
   warmed.catch(() => undefined); // a store that cannot be read is reported by the page's requests
-  return { url: `http://${shownHost}:${port}`, warmed, close: () => app.close() };
+  return {
+    url: `http://${shownHost}:${port}`,
+    warmed,
+    async close() {
+      await app.close();
+      await tracking.store.close?.(); // a database store's connections would keep the process alive
+    },
+  };
 }
