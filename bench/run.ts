@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   monitor: () => import('./monitor.js'),
   queue: () => import('./queue.js'),
   remote: () => import('./remote.js'),
+  ui: () => import('./ui.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -27,7 +27,7 @@ const BIN = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'bin', 'ml
 // With mlflow.runName, the six tags a tracked stage run carries.
 const TAGS = { 'mlops.stage': 'train', 'mlflow.source.type': 'LOCAL', 'mlflow.source.name': 'mlops train', 'mlflow.user': 'bench', 'mlflow.source.git.commit': 'f'.repeat(40) };
 
-async function populate(root: string): Promise<void> {
+export async function populate(root: string): Promise<void> {
   const store = new FileStore(join(root, 'mlruns'));
   const experimentId = await store.getOrCreateExperiment('Default');
   let next = 0;

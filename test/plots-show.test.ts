@@ -1,54 +1,74 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './browser.js';
 import { PROJECT_ROOT, runMlops, tempDir, writeFiles } from './helpers.js';
 
-/** The page as headless Chromium rendered it (scripts run), from a fresh profile, offline. */
-function renderedDom(htmlFile: string): string {
-  const profile = mkdtempSync(join(tmpdir(), 'mlops-chromium-'));
+// `plots show` writes a page of Vega-Lite charts drawn by vega-embed (SVG) from the vega builds copied
+// beside it. Each test opens the page in headless Chromium, offline from its folder, and reads what
+// Vega drew: every mark carries an aria-label naming its fields and values.
+
+let browser: Browser;
+before(async () => {
+  browser = await launchChromium();
+});
+after(() => browser?.close());
+
+interface Figure {
+  title: string;
+  /** `roledescription :: aria-label` of every mark drawn. */
+  marks: string[];
+  /** Tick labels of the axes, as drawn. */
+  ticks: string[];
+  /** Texts whose box falls outside their chart's SVG (a label cut off). */
+  outside: string[];
+  /** The legend's top edge and the plot area's bottom edge (px), when the chart has a legend. */
+  legendTop: number | null;
+  plotBottom: number | null;
+}
+
+/** The page as Chromium drew it: the body's data-rendered count, the notes, and each figure. */
+async function rendered(htmlFile: string): Promise<{ count: number; errors: string[]; notes: string; figures: Figure[] }> {
+  const page = await browser.newPage();
+  const requests: string[] = [];
+  page.on('request', (r) => void (r.url().startsWith('file:') || requests.push(r.url())));
   try {
-    return execFileSync(
-      'chromium',
-      [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        `--user-data-dir=${profile}`, '--dump-dom', pathToFileURL(htmlFile).href,
-      ],
-      { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      assert.fail('chromium is not installed: run `apt-get update && apt-get install -y chromium` (CI installs it)');
-    }
-    throw error;
+    await page.goto(pathToFileURL(htmlFile).href);
+    await page.waitForSelector('body[data-rendered]', { timeout: 60_000 });
+    assert.deepEqual(requests, [], 'nothing fetched from the network');
+    return await page.evaluate(`(() => {
+      const figures = [...document.querySelectorAll('figure')].map((f) => {
+        const svg = f.querySelector('svg');
+        const box = svg ? svg.getBoundingClientRect() : null;
+        const marks = [...f.querySelectorAll('[aria-roledescription]')].filter((e) => !['axis', 'legend', 'title'].includes(e.getAttribute('aria-roledescription')) && e.getAttribute('aria-label'))
+          .map((e) => e.getAttribute('aria-roledescription') + ' :: ' + e.getAttribute('aria-label'));
+        const ticks = [...f.querySelectorAll('g[aria-roledescription=axis] .role-axis-label text')].map((t) => t.textContent);
+        const outside = box ? [...svg.querySelectorAll('text')].filter((t) => {
+          const r = t.getBoundingClientRect();
+          return r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5);
+        }).map((t) => t.textContent) : [];
+        const legend = f.querySelector('g[aria-roledescription=legend]');
+        const plot = f.querySelector('.mark-group.role-scope .background, g.mark-group.role-frame path.background');
+        return { title: f.querySelector('h2').textContent, marks, ticks, outside,
+          legendTop: legend ? legend.getBoundingClientRect().top : null, plotBottom: plot ? plot.getBoundingClientRect().bottom : null };
+      });
+      return { count: Number(document.body.dataset.rendered), errors: [...document.querySelectorAll('[data-error]')].map((e) => e.dataset.error),
+        notes: document.querySelector('.notes') ? document.querySelector('.notes').textContent : '', figures };
+    })()`);
   } finally {
-    rmSync(profile, { recursive: true, force: true });
+    await page.close();
   }
 }
 
-const count = (html: string, re: RegExp) => html.match(re)?.length ?? 0;
-/** The SVG of the chart whose figure is titled `title`. */
-const figure = (dom: string, title: string) => {
-  const start = dom.indexOf(`<h2>${title}`);
-  assert.ok(start >= 0, `no chart titled ${title}`);
-  return dom.slice(start, dom.indexOf('</figure>', start));
+const figure = (page: { figures: Figure[] }, title: string) => {
+  const found = page.figures.find((f) => f.title === title);
+  assert.ok(found, `no chart titled ${title} (charts: ${page.figures.map((f) => f.title).join(' | ')})`);
+  return found;
 };
-
-/** Every chart's texts, as Chromium laid them out, lie inside its viewBox: no label is cut off. */
-function assertTextsInside(dom: string, charts: number): void {
-  const svgs = [...dom.matchAll(/<svg [^>]*viewBox="0 0 ([\d.]+) ([\d.]+)"[^>]*data-text-extent="(-?\d+) (-?\d+) (-?\d+) (-?\d+)"/g)];
-  assert.equal(svgs.length, charts, 'every chart measured its texts');
-  for (const [svg, w, h, x0, y0, x1, y1] of svgs) {
-    assert.ok(Number(x0) >= 0 && Number(y0) >= 0 && Number(x1) <= Number(w) && Number(y1) <= Number(h), `text outside the viewBox: ${svg.slice(0, 200)}`);
-  }
-}
-
-/** The text of every tick label of a chart. */
-const tickTexts = (svg: string) => [...svg.matchAll(/class="tick"[^>]*>([^<]*)</g)].map((m) => m[1]!);
+const marksOf = (f: Figure, role: string) => f.marks.filter((m) => m.startsWith(`${role} :: `)).map((m) => m.slice(role.length + 4));
 
 // The obesity data's classes; predictions shifted to the next class for every fifth sample.
 const CLASSES = ['Insufficient_Weight', 'Normal_Weight', 'Obesity_Type_I', 'Obesity_Type_II', 'Obesity_Type_III', 'Overweight_Level_I', 'Overweight_Level_II'];
@@ -134,38 +154,38 @@ test('plots show: one offline HTML page whose charts render in headless Chromium
   assert.equal(r.stderr, "note: skipped plot 'reports/not_written_yet.csv': reports/not_written_yet.csv not found\n");
   const html = readFileSync(page, 'utf8');
   assert.doesNotMatch(html, /\b(src|href)=["']?(https?:)?\/\//, 'no external resources');
+  for (const file of ['vega.min.js', 'vega-lite.min.js', 'vega-embed.min.js']) assert.ok(existsSync(join(dir, 'site', file)), `${file} beside the page`);
 
-  const dom = renderedDom(page);
-  assert.match(dom, /<body data-rendered="7">/);
-  assert.doesNotMatch(dom, /data-error="/);
-  assert.match(dom, /skipped plot 'reports\/not_written_yet.csv'/);
+  const drawn = await rendered(page);
+  assert.equal(drawn.count, 7);
+  assert.deepEqual(drawn.errors, []);
+  assert.match(drawn.notes, /skipped plot 'reports\/not_written_yet.csv'/);
+  for (const f of drawn.figures) assert.deepEqual(f.outside, [], `${f.title}: no text outside the chart`);
 
-  const confusion = figure(dom, 'Confusion matrix');
-  assert.equal(count(confusion, /class="cell"/g), labels.length ** 2);
-  const counts = [...confusion.matchAll(/class="count[^"]*">(\d+)</g)].map((m) => Number(m[1]));
-  assert.equal(counts.reduce((a, b) => a + b), 350, 'every test sample counted once');
+  // The confusion template counts the samples per (actual, predicted) cell.
+  const cells = marksOf(figure(drawn, 'Confusion matrix'), 'rect mark');
+  const counts = cells.map((m) => Number(/count: (\d+)/.exec(m)![1]));
+  assert.equal(counts.reduce((x, y) => x + y), 350, 'every test sample counted once');
+  assert.ok(cells.some((m) => m.startsWith('predicted: Normal_Weight; actual: Insufficient_Weight;')), 'off-diagonal cell');
 
-  const cv = figure(dom, `Cross-validation score of ${CANDIDATES.length} grid candidates`);
-  assert.equal(count(cv, /class="bar"/g), CANDIDATES.length);
-  assert.equal(count(cv, /class="err"/g), CANDIDATES.length);
-  assert.match(cv, />max_depth=20, max_features=log2, n_estimators=200</, 'candidates named in full by the params that vary');
-  assert.doesNotMatch(cv, /…/, 'no candidate name cut short');
-  assertTextsInside(dom, 7);
+  const cv = figure(drawn, `Cross-validation score of ${CANDIDATES.length} grid candidates`);
+  assert.equal(marksOf(cv, 'bar').length, CANDIDATES.length);
+  assert.equal(marksOf(cv, 'rule mark').length, CANDIDATES.length, 'an error bar per candidate');
+  assert.ok(marksOf(cv, 'bar').some((m) => m.includes('candidate: max_depth=20, max_features=log2, n_estimators=200; group: best')), 'candidates named in full by the params that vary');
 
-  const importance = figure(dom, 'Feature importances');
-  assert.equal(count(importance, /class="bar"/g), features.length);
-  assert.match(importance, /<title>SMOKE: 0.1<\/title>/, 'bar_horizontal: names from y, values from x');
-  assert.equal(count(dom, /<h2>(Confusion matrix|Feature importances)/g), 2, 'built-in charts not drawn twice');
+  const importance = figure(drawn, 'Feature importances');
+  assert.equal(marksOf(importance, 'bar').length, features.length);
+  assert.ok(marksOf(importance, 'bar').includes('importance_mean: 0.1; feature: SMOKE; rev: workspace'), 'bar_horizontal: names from y, values from x');
+  assert.equal(drawn.figures.filter((f) => ['Confusion matrix', 'Feature importances'].includes(f.title)).length, 2, 'built-in charts not drawn twice');
 
-  const runs = figure(dom, "f1_macro across runs (experiment 'Default')");
-  assert.equal(count(runs, /class="point"/g), 3);
-  assert.match(runs, /<title>first \(aaaaaaaa\): 1, 0.81<\/title>[\s\S]*second[\s\S]*<title>third \(cccccccc\): 3, 0.9<\/title>/);
+  const runs = marksOf(figure(drawn, "f1_macro across runs (experiment 'Default')"), 'point');
+  assert.deepEqual(runs.map((m) => /run: (.*)$/.exec(m)![1]), ['first (aaaaaaaa)', 'second (bbbbbbbb)', 'third (cccccccc)'], 'nested and unreadable runs left out');
+  assert.match(runs[2]!, /^run \(oldest first\): 3; f1_macro: 0.9;/, 'the latest step of each run');
 
-  assert.equal(count(figure(dom, 'ROC curve'), /class="line"/g), 1);
-  assert.equal(count(figure(dom, 'Errors per class'), /class="bar"/g), labels.length);
-  const loss = figure(dom, 'Train and test loss');
-  assert.equal(count(loss, /class="line"/g), 2);
-  assert.match(loss, /reports\/train.csv: loss[\s\S]*reports\/test.csv: loss/);
+  assert.equal(marksOf(figure(drawn, 'ROC curve'), 'line mark').length, 1);
+  assert.equal(marksOf(figure(drawn, 'Errors per class'), 'bar').length, labels.length);
+  const loss = marksOf(figure(drawn, 'Train and test loss'), 'line mark');
+  assert.deepEqual([...new Set(loss.map((m) => /rev: ([^;]*)/.exec(m)![1]))], ['reports/train.csv: loss', 'reports/test.csv: loss'], 'a line per file');
 });
 
 test('plots show: a count-matrix confusion file, no pipeline file, every other input missing', async (t) => {
@@ -180,11 +200,13 @@ test('plots show: a count-matrix confusion file, no pipeline file, every other i
   assert.equal(r.stderr, "note: skipped metric across runs: no experiment named 'Default' in mlruns\n");
   const page = join(dir, 'mlops_plots', 'index.html');
   assert.ok(existsSync(page));
-  const dom = renderedDom(page);
-  assert.match(dom, /<body data-rendered="2">/);
-  assert.match(figure(dom, 'Feature importances'), /<title>tail: 0.5<\/title>[\s\S]*<title>ears: 0.25<\/title>/, 'largest first');
-  const counts = [...figure(dom, 'Confusion matrix').matchAll(/class="count[^"]*">(\d+)</g)].map((m) => Number(m[1]));
-  assert.deepEqual(counts, [5, 1, 0, 2, 7, 1, 0, 0, 9]);
+  const drawn = await rendered(page);
+  assert.equal(drawn.count, 2);
+  const bars = marksOf(figure(drawn, 'Feature importances'), 'bar');
+  assert.deepEqual(bars.map((m) => /feature: (\w+)/.exec(m)![1]), ['tail', 'ears'], 'largest first');
+  const cells = marksOf(figure(drawn, 'Confusion matrix'), 'rect mark').map((m) => /^predicted: (\w+); actual: (\w+); count: (\d+)$/.exec(m)!.slice(1).join(' '));
+  // `predicted actual count`: the file's rows are the actual classes, its columns the predicted ones; empty cells are not drawn.
+  assert.deepEqual(cells.sort(), ['cat cat 5', 'cat dog 2', 'dog cat 1', 'dog dog 7', 'fox dog 1', 'fox fox 9'], 'the count matrix, cell by cell');
 });
 
 test('plots show: a bad definition or malformed data costs its own chart only, with a note', async (t) => {
@@ -264,16 +286,19 @@ test('plots show: round tick labels, a flat series on a narrow axis, the legend 
   const r = await runMlops(['plots', 'show'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '', 'no notes: nothing declared is missing');
-  const dom = renderedDom(join(dir, 'mlops_plots', 'index.html'));
-  assertTextsInside(dom, 2);
+  const drawn = await rendered(join(dir, 'mlops_plots', 'index.html'));
+  for (const f of drawn.figures) assert.deepEqual(f.outside, [], `${f.title}: no text outside the chart`);
 
-  const importance = figure(dom, 'Importances');
-  const values = tickTexts(importance).filter((text) => /^-?[\d.e+-]+$/.test(text));
-  assert.deepEqual(values, ['-0.06', '-0.04', '-0.02', '0', '0.02', '0.04']);
+  // Vega's ticks: round values, no 6.9e-18 for 0 (its minus sign is U+2212).
+  const ticks = figure(drawn, 'Importances').ticks.filter((text) => /^[−-]?[\d.]+$/.test(text!)).map((t) => t!.replace('−', '-'));
+  assert.ok(ticks.length >= 4 && ticks.includes('0.00') && ticks.every((t) => /^-?0\.\d\d$/.test(t)), `ticks ${ticks}`);
+  const steps = ticks.slice(1).map((t, i) => Math.round((Number(t) - Number(ticks[i])) * 1000));
+  assert.equal(new Set(steps).size, 1, `evenly spaced ticks ${ticks}`);
 
-  const runs = figure(dom, "f1_macro across runs (experiment 'Default')");
-  assert.match(runs, /<text[^>]*>evaluate<\/text>[\s\S]*>exp \(data\/obesity.csv\)<[\s\S]*>exp \(data\/wine.csv\)</);
-  assert.equal(count(runs, /class="line"/g), 2, 'evaluate and obesity experiments: a line each; the single wine run is a point');
+  const runs = figure(drawn, "f1_macro across runs (experiment 'Default')");
+  const series = [...new Set(marksOf(runs, 'line mark').map((m) => /rev: ([^;]*)/.exec(m)![1]))];
+  assert.deepEqual(series, ['evaluate', 'exp (data/obesity.csv)', 'exp (data/wine.csv)'], 'one series per stage and data set');
+  assert.ok(runs.legendTop! > runs.plotBottom!, `the legend (top ${runs.legendTop}) lies below the plot (bottom ${runs.plotBottom})`);
 
   // All evaluate scores are 0.5: a narrow band around it, not an axis from -0.5 to 2.
   writeFiles(dir, {
@@ -282,15 +307,34 @@ test('plots show: round tick labels, a flat series on a narrow axis, the legend 
     ...Object.fromEntries(Object.entries(tagged('b'.repeat(32), 'eval-2', 1_700_000_100_000, 0.5, {})).map(([k, v]) => [k.replace(/^mlruns\//, 'only-eval/'), v])),
   });
   assert.equal((await runMlops(['plots', 'show', '-o', 'flat'], { cwd: dir, env: { MLOPS_TRACKING_DIR: join(dir, 'only-eval') } })).code, 0);
-  const flatRuns = figure(renderedDom(join(dir, 'flat', 'index.html')), 'f1_macro across runs');
-  const ys = tickTexts(flatRuns).map(Number);
-  const [yTicks, xTicks] = [ys.filter((v) => v < 1), ys.filter((v) => v >= 1)];
+  const flat = (await rendered(join(dir, 'flat', 'index.html'))).figures.find((f) => f.title.startsWith('f1_macro across runs'))!;
+  const numbers = flat.ticks.map((t) => Number(t!.replace('−', '-')));
+  const [yTicks, xTicks] = [numbers.filter((v) => v < 1), numbers.filter((v) => v >= 1)];
   assert.ok(yTicks.length >= 3 && Math.min(...yTicks) >= 0.4 && Math.max(...yTicks) <= 0.6, `y ticks ${yTicks}`);
   assert.deepEqual(xTicks, [1, 2], 'runs are counted in whole numbers');
+});
 
-  // The colour key lies below every point of every line.
-  const pointYs = [...runs.matchAll(/<circle[^>]*cy="([\d.]+)"/g)].map((m) => Number(m[1]));
-  const legendYs = [...runs.matchAll(/<rect[^>]*y="([\d.]+)"[^>]*class="legend"/g)].map((m) => Number(m[1]));
-  assert.equal(legendYs.length, 3);
-  assert.ok(Math.min(...legendYs) > Math.max(...pointYs) + 20, `legend at ${legendYs}, points down to ${Math.max(...pointYs)}`);
+test('plots show: a custom template in .dvc/plots/ (DVC\'s anchors) draws its plot; the built-in names stay', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    '.dvc/plots/area.json': JSON.stringify({
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      data: { values: '<DVC_METRIC_DATA>' },
+      title: '<DVC_METRIC_TITLE>',
+      mark: 'area',
+      encoding: { x: { field: '<DVC_METRIC_X>', type: 'quantitative', title: '<DVC_METRIC_X_LABEL>' }, y: { field: '<DVC_METRIC_Y>', type: 'quantitative', title: 'loss of <DVC_METRIC_Y>' } },
+    }),
+    'pipeline.yaml': 'plots:\n  - reports/loss.csv: {x: epoch.n, y: loss, template: area, title: Area of loss}\n',
+    'reports/loss.csv': 'epoch.n,loss\n1,0.9\n2,0.5\n3,0.4\n',
+  });
+  const r = await runMlops(['plots', 'show'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const drawn = await rendered(join(dir, 'mlops_plots', 'index.html'));
+  const area = figure(drawn, 'Area of loss');
+  // A field named with a dot is read as one column, not a path into an object.
+  assert.deepEqual(marksOf(area, 'area mark'), ['epoch.n: 1; loss of loss: 0.9']);
+  writeFiles(dir, { 'pipeline.yaml': 'plots:\n  - reports/loss.csv: {template: nope}\n' });
+  const bad = await runMlops(['plots', 'show'], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /template 'nope' not found \(templates: simple, .*, bar, area\)/, 'custom templates listed after the built-in ones');
 });

@@ -2,30 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parse, stringify } from 'yaml';
 import { generateObesity } from '../src/ml/synthetic.js';
 import { gitInit, PROJECT_ROOT, runMlops, tempDir, writeFiles } from './helpers.js';
+import { exampleParams } from './example-project.js';
 
 // The default example as the weekly retraining loop: the project's own pipeline.yaml and params.yaml
 // (with a smaller grid and generated data, so it runs in seconds), through `mlops repro`.
-
-interface Params {
-  train: { cv_folds: number; grid: Record<string, unknown[]> };
-  evaluate: Record<string, unknown>;
-  registry: { gates: Record<string, unknown> };
-}
-
-function exampleParams(grid: Record<string, unknown[]>): string {
-  const params = parse(readFileSync(join(PROJECT_ROOT, 'params.yaml'), 'utf8')) as Params;
-  params.train.cv_folds = 2;
-  params.train.grid = grid;
-  // Generated data is harder than the real set: evaluate's and the registry's absolute thresholds are
-  // relaxed so the champion/challenger gate is the one under test.
-  delete params.evaluate.thresholds;
-  params.evaluate.permutation_repeats = 1;
-  params.registry.gates = { accuracy: { min: 0.3 } };
-  return stringify(params);
-}
 
 test('default example: repro registers and promotes; again is a no-op; a worse model is refused with exit 1', async (t) => {
   const dir = tempDir(t);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { ConfigError } from '../core/errors.js';
@@ -7,7 +7,10 @@ import type { Chart, ChartResult } from './chart.js';
 import { checkTemplates, definedChart, plotFiles, type PlotDef } from './defined.js';
 import { renderHtml, type SkippedChart } from './html.js';
 import { runsChart } from './runs.js';
+import { VENDOR_FILES, vendorFile } from './vendor.js';
 import type { Tracking } from '../project/tracking.js';
+import { revisionReader, WORKSPACE } from '../metrics/tree.js';
+import type { DataSource } from './data.js';
 
 export interface PlotsOptions {
   /** The pipeline's plot definitions (stage `plots:` outputs and top-level `plots:`). */
@@ -21,6 +24,8 @@ export interface PlotsOptions {
   metric?: string;
   /** Where runs are recorded, for the runs chart (none: no runs chart). */
   tracking?: Tracking;
+  /** A git revision to read the data files at (default: the workspace); runs are drawn only for the workspace. */
+  revision?: string;
 }
 
 export interface PlotsPage {
@@ -47,14 +52,18 @@ async function attempt(what: string, draw: () => ChartResult | Promise<ChartResu
 /** Every chart for the project: the pipeline's definitions, then the built-in reports and the runs chart. */
 export async function collectCharts(root: string, options: PlotsOptions = {}): Promise<PlotsPage> {
   const defs = options.defs ?? [];
-  checkTemplates(defs);
-  const { tracking } = options;
+  checkTemplates(root, defs);
+  const revision = options.revision ?? WORKSPACE;
+  const source: DataSource = { root, tree: await revisionReader(root, revision) };
+  const tracking = revision === WORKSPACE ? options.tracking : undefined;
   const defined = new Set(defs.flatMap(plotFiles));
-  const wanted = (file: string) => !defined.has(file) && (options.declared ? options.declared.has(file) : existsSync(join(root, file)));
+  const exists = async (file: string) => (await source.tree.read(file)) !== null;
+  const wanted = async (file: string) => !defined.has(file) && (options.declared ? options.declared.has(file) : await exists(file));
+  const builtin = (await Promise.all(BUILTIN.map(async (b) => ((await wanted(b[0])) ? [b] : [])))).flat();
   const results = await Promise.all([
-    ...defs.map((def) => attempt(`plot '${def.id}'`, () => definedChart(root, def))),
+    ...defs.map((def) => attempt(`plot '${def.id}'`, () => definedChart(source, def))),
     // A built-in report the pipeline already defines a plot for is not drawn twice.
-    ...BUILTIN.filter(([file]) => wanted(file)).map(([, what, draw]) => attempt(what, () => draw(root))),
+    ...builtin.map(([, what, draw]) => attempt(what, () => draw(source))),
     ...(tracking ? [attempt('metric across runs', () => runsChart(tracking, options.metric))] : []),
   ]);
   return {
@@ -66,7 +75,10 @@ export async function collectCharts(root: string, options: PlotsOptions = {}): P
 /** Writes the page to `<outDir>/index.html` (atomically) and returns its path and contents summary. */
 export async function writePlots(root: string, outDir: string, options: PlotsOptions = {}): Promise<PlotsPage & { file: string }> {
   const page = await collectCharts(root, options);
-  const file = join(resolve(root, outDir), 'index.html');
+  const dir = resolve(root, outDir);
+  const file = join(dir, 'index.html');
+  // The vega builds beside the page, so it draws offline; written before the page that loads them.
+  for (const vendor of VENDOR_FILES) await writeFileAtomic(join(dir, vendor), await readFile(vendorFile(vendor)));
   await writeFileAtomic(file, renderHtml('mlops plots', page.charts, page.skipped));
   return { ...page, file };
 }

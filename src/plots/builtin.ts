@@ -1,5 +1,6 @@
-import type { Chart, ChartResult, Point } from './chart.js';
-import { countPairs, naturalOrder, parseRows, readData, type Row } from './data.js';
+import type { ChartResult } from './chart.js';
+import { parseRows, readData, type DataSource, type Row } from './data.js';
+import { BUILTIN_TEMPLATES, fillTemplate, type Spec } from './templates.js';
 import { parseYaml } from '../core/yaml.js';
 
 // The reports the built-in evaluate and train stages write, drawn without any pipeline definition.
@@ -7,29 +8,32 @@ export const CONFUSION_FILE = 'reports/confusion_matrix.csv';
 export const CV_FILE = 'reports/cv_results.json';
 export const IMPORTANCE_FILE = 'reports/feature_importance.csv';
 
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const missing = (skipped: string, file: string): ChartResult => ({ skipped, reason: `${file} not found` });
 
 /**
  * The confusion matrix from either layout the evaluate stage may write: long (one row per test sample,
- * columns `actual,predicted`) or a count matrix (first column the actual class, one column per predicted).
+ * columns `actual,predicted`) or a count matrix (first column the actual class, one column per
+ * predicted), drawn with the `confusion` template either way.
  */
-export function confusionChart(root: string, file = CONFUSION_FILE): ChartResult {
-  const text = readData(root, file);
+export async function confusionChart(source: DataSource, file = CONFUSION_FILE): Promise<ChartResult> {
+  const text = await readData(source, file);
   if (text === null) return missing('confusion matrix', file);
   const rows = parseRows(text, file);
   const header = Object.keys(rows[0] ?? {});
-  const base = { kind: 'confusion', title: 'Confusion matrix', xLabel: 'predicted', yLabel: 'actual', source: file } as const;
+  let pairs: Row[];
   if (header.includes('actual') && header.includes('predicted')) {
-    return { chart: { ...base, ...countPairs(rows.map((r) => [String(r.actual), String(r.predicted)] as const)) } };
+    pairs = rows.map((r) => ({ actual: String(r.actual), predicted: String(r.predicted), rev: source.tree.label }));
+  } else {
+    const [labelColumn, ...predicted] = header;
+    if (labelColumn === undefined || predicted.length !== rows.length) {
+      return { skipped: 'confusion matrix', reason: `${file}: expected columns actual,predicted or a square count matrix` };
+    }
+    // One record per sample, as the long layout has them: the template counts them.
+    pairs = rows.flatMap((r) => predicted.flatMap((p) => Array.from({ length: Number(r[p] ?? 0) }, () => ({ actual: String(r[labelColumn]), predicted: p, rev: source.tree.label }))));
   }
-  const [labelColumn, ...predicted] = header;
-  if (labelColumn === undefined || predicted.length !== rows.length) {
-    return { skipped: 'confusion matrix', reason: `${file}: expected columns actual,predicted or a square count matrix` };
-  }
-  const order = rows.map((r) => String(r[labelColumn]));
-  return {
-    chart: { ...base, labels: order, counts: rows.map((r) => order.map((label) => Number(r[label] ?? 0))) },
-  };
+  const spec = fillTemplate(BUILTIN_TEMPLATES.confusion!, { data: pairs, title: 'Confusion matrix', x: 'actual', y: 'predicted', xLabel: 'actual', yLabel: 'predicted' });
+  return { chart: { title: 'Confusion matrix', source: file, spec } };
 }
 
 // The train stage writes scikit-learn's names (mean_score, std_score); plain mean/std are read too.
@@ -42,9 +46,24 @@ interface CvCandidate {
 }
 const meanOf = (c: CvCandidate) => c.mean_score ?? c.mean;
 
-/** Mean CV score of every grid candidate (best first, in its own colour), with ±1 std error bars. */
-export function cvChart(root: string, file = CV_FILE): ChartResult {
-  const text = readData(root, file);
+/** Horizontal bars with ±1 std error bars, names down the side, the largest first. */
+function barsWithError(values: Row[], title: string, valueTitle: string, nameTitle: string): Spec {
+  // Sorted here, largest first, and drawn in data order: a sort on the layered y would conflict.
+  const sorted = [...values].sort((a, b) => (b.value as number) - (a.value as number));
+  const y = { field: 'name', type: 'nominal', title: nameTitle, sort: null, axis: { labelLimit: 480 } };
+  return {
+    $schema: SCHEMA, title, width: 420, data: { values: sorted },
+    encoding: { y },
+    layer: [
+      { mark: { type: 'bar', tooltip: true }, encoding: { x: { field: 'value', type: 'quantitative', title: valueTitle }, color: { field: 'group', type: 'nominal', title: null, legend: values.some((v) => v.group !== values[0]?.group) ? {} : null } } },
+      { mark: { type: 'rule' }, transform: [{ filter: 'isValid(datum.err)' }, { calculate: 'datum.value - datum.err', as: 'lo' }, { calculate: 'datum.value + datum.err', as: 'hi' }], encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+    ],
+  };
+}
+
+/** Mean CV score of every grid candidate (the best in its own colour), with ±1 std error bars. */
+export async function cvChart(source: DataSource, file = CV_FILE): Promise<ChartResult> {
+  const text = await readData(source, file);
   if (text === null) return missing('CV scores', file);
   const value = parseYaml(text, file).value as { candidates?: CvCandidate[]; best_params?: Record<string, unknown> } | null;
   const candidates = (value?.candidates ?? []).filter((c) => c && typeof meanOf(c) === 'number' && c.params);
@@ -54,35 +73,19 @@ export function cvChart(root: string, file = CV_FILE): ChartResult {
   const varying = keys.filter((k) => new Set(candidates.map((c) => JSON.stringify(c.params[k]))).size > 1);
   const name = (c: CvCandidate) => (varying.length ? varying : keys).map((k) => `${k}=${c.params[k]}`).join(', ') || 'default';
   const best = JSON.stringify(value?.best_params);
-  const point = (c: CvCandidate): Point => ({ x: name(c), y: meanOf(c)!, err: c.std_score ?? c.std, label: JSON.stringify(c.params) });
-  const sorted = [...candidates].sort((a, b) => meanOf(b)! - meanOf(a)!);
-  const isBest = (c: CvCandidate) => JSON.stringify(c.params) === best;
-  const chart: Chart = {
-    kind: 'bar',
-    title: `Cross-validation score of ${candidates.length} grid candidates`,
-    xLabel: 'mean CV score (± std)',
-    yLabel: 'candidate',
-    source: file,
-    series: [
-      { name: 'best', points: sorted.filter(isBest).map(point) },
-      { name: 'candidates', points: sorted.filter((c) => !isBest(c)).map(point) },
-    ].filter((s) => s.points.length),
-  };
-  return { chart };
+  const rows = candidates.map((c) => ({ name: name(c), value: meanOf(c)!, err: c.std_score ?? c.std ?? null, group: JSON.stringify(c.params) === best ? 'best' : 'candidates' }));
+  const title = `Cross-validation score of ${candidates.length} grid candidates`;
+  return { chart: { title, source: file, spec: barsWithError(rows, title, 'mean CV score (± std)', 'candidate') } };
 }
 
 /** Feature importances, largest first: `feature,importance`, or the evaluate stage's permutation
  *  importance `feature,importance_mean,importance_std` (drawn with ±1 std). */
-export function importanceChart(root: string, file = IMPORTANCE_FILE): ChartResult {
-  const text = readData(root, file);
+export async function importanceChart(source: DataSource, file = IMPORTANCE_FILE): Promise<ChartResult> {
+  const text = await readData(source, file);
   if (text === null) return missing('feature importances', file);
-  const value = (r: Row) => r.importance_mean ?? r.importance;
-  const rows = parseRows(text, file).filter((r) => typeof value(r) === 'number');
+  const valueOf = (r: Row) => r.importance_mean ?? r.importance;
+  const rows = parseRows(text, file).filter((r) => typeof valueOf(r) === 'number');
   if (!rows.length) return { skipped: 'feature importances', reason: `${file}: expected columns feature,importance` };
-  const points = rows
-    .map((r): Point => ({ x: String(r.feature), y: value(r) as number, err: typeof r.importance_std === 'number' ? r.importance_std : undefined }))
-    .sort((a, b) => b.y - a.y || naturalOrder(String(a.x), String(b.x)));
-  return {
-    chart: { kind: 'bar', title: 'Feature importances', xLabel: 'importance', yLabel: 'feature', source: file, series: [{ name: 'importance', points }] },
-  };
+  const values = rows.map((r) => ({ name: String(r.feature), value: valueOf(r) as number, err: typeof r.importance_std === 'number' ? r.importance_std : null, group: 'importance' }));
+  return { chart: { title: 'Feature importances', source: file, spec: barsWithError(values, 'Feature importances', 'importance', 'feature') } };
 }

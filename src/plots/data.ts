@@ -1,24 +1,23 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { parseYaml } from '../core/yaml.js';
 import { parseDelimited } from '../metrics/parse.js';
+import type { TreeReader } from '../metrics/tree.js';
 import { joinRel, symlinkEscape } from '../pipeline/parse/paths.js';
 
 export type Row = Record<string, unknown>;
 
+/** Where plot data is read: the workspace or a git revision of the project at `root`. */
+export interface DataSource {
+  readonly root: string;
+  readonly tree: TreeReader;
+}
+
 /** A data file's text, or null when it does not exist (the chart is then skipped, not an error). */
-export function readData(root: string, file: string): string | null {
+export function readData(source: DataSource, file: string): Promise<string | null> {
   // The page embeds what it reads: a path from the pipeline file may not bring in a file from elsewhere.
-  if (joinRel('.', file) === null || symlinkEscape(root, joinRel('.', file)!)) {
-    throw new ConfigError(`plot data '${file}' is outside the project`);
-  }
-  try {
-    return readFileSync(join(root, file), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const rel = joinRel('.', file);
+  if (rel === null || symlinkEscape(source.root, rel)) throw new ConfigError(`plot data '${file}' is outside the project`);
+  return source.tree.read(rel);
 }
 
 /**
@@ -37,15 +36,3 @@ export function parseRows(text: string, file: string): Row[] {
   if (!list) throw new ConfigError('expected a list of records (or a mapping holding one)', { file });
   return list.filter((r): r is Row => r !== null && typeof r === 'object' && !Array.isArray(r));
 }
-
-/** Counts (actual, predicted) pairs into a square matrix over the sorted union of labels. */
-export function countPairs(pairs: readonly (readonly [string, string])[]): { labels: string[]; counts: number[][] } {
-  const labels = [...new Set(pairs.flat())].sort(naturalOrder);
-  const index = new Map(labels.map((l, i) => [l, i]));
-  const counts = labels.map(() => labels.map(() => 0));
-  for (const [actual, predicted] of pairs) counts[index.get(actual)!]![index.get(predicted)!]!++;
-  return { labels, counts };
-}
-
-/** Numbers by value, then text: class labels 2 < 10, and 'a' < 'b'. */
-export const naturalOrder = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });

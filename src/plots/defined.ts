@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import type { Pipeline } from '../pipeline/model.js';
-import type { ChartResult, Series, Template } from './chart.js';
-import { countPairs, parseRows, readData, type Row } from './data.js';
-import { UsageError } from '../core/errors.js';
+import type { ChartResult } from './chart.js';
+import { parseRows, readData, type DataSource, type Row } from './data.js';
+import { fillTemplate, loadTemplate } from './templates.js';
 
 /** A plot as the pipeline file defines it: a data file path (or an id whose `y` names files) and DVC's props. */
 export interface PlotDef {
@@ -48,39 +48,28 @@ export function plotFiles(def: PlotDef): string[] {
   return [def.id];
 }
 
-// DVC's template names (and `bar`, ours), by the kind of chart that draws them.
-const TEMPLATES = new Map<string, Template>([
-  ['simple', 'linear'], ['linear', 'linear'], ['confusion', 'confusion'], ['confusion_normalized', 'confusion'],
-  ['scatter', 'scatter'], ['scatter_jitter', 'scatter'], ['smooth', 'linear'],
-  ['bar_horizontal', 'bar'], ['bar_horizontal_sorted', 'bar'], ['bar', 'bar'],
-]);
-
 const templateName = (def: PlotDef) => String(def.props.template ?? 'linear');
 
 /**
  * An unknown template is an error before anything is drawn, as in DVC (`Template 'pie' not found.`),
  * not a chart quietly left out.
  */
-export function checkTemplates(defs: readonly PlotDef[]): void {
-  for (const def of defs) {
-    const name = templateName(def);
-    if (!TEMPLATES.has(name)) {
-      throw new UsageError(`plot '${def.id}': template '${name}' not found (templates: ${[...TEMPLATES.keys()].join(', ')})`);
-    }
-  }
+export function checkTemplates(root: string, defs: readonly PlotDef[]): void {
+  for (const def of defs) loadTemplate(root, templateName(def), def.id);
 }
 
-/** Draws one definition: DVC's x/y (string, list or `{file: field}`), template, title and axis labels. */
-export function definedChart(root: string, def: PlotDef): ChartResult {
+/**
+ * Draws one definition with its template: DVC's x/y (string, list or `{file: field}`), title and axis
+ * labels. Each file and y field is a series, named in the rows' `rev` field, which templates colour by.
+ */
+export async function definedChart(source: DataSource, def: PlotDef): Promise<ChartResult> {
   const { props } = def;
-  const name = templateName(def);
   const fail = (reason: string): ChartResult => ({ skipped: `plot '${def.id}'`, reason });
-  checkTemplates([def]);
-  const template = TEMPLATES.get(name)!;
+  const template = loadTemplate(source.root, templateName(def), def.id);
 
   const rowsOf = new Map<string, Row[]>();
   for (const file of plotFiles(def)) {
-    const text = readData(root, file);
+    const text = await readData(source, file);
     if (text === null) return fail(`${file} not found`);
     rowsOf.set(file, parseRows(text, file));
   }
@@ -92,46 +81,35 @@ export function definedChart(root: string, def: PlotDef): ChartResult {
     const last = Object.keys(rows[0] ?? {}).filter((k) => k !== xFor(file)).pop(); // DVC's default y: the last field
     return last ? [last] : [];
   };
-  const multiFile = rowsOf.size > 1;
-  const title = String(props.title ?? def.id);
-  const source = [...rowsOf.keys()].join(', ');
-
-  if (template === 'confusion') {
-    const [file, rows] = [...rowsOf][0]!;
-    const actual = xFor(file) ?? 'actual';
-    const predicted = yFor(file, rows)[0] ?? 'predicted';
-    const bad = [actual, predicted].find((f) => rows.length && !(f in rows[0]!));
-    if (bad) return fail(`${file} has no field '${bad}'`);
-    const { labels, counts } = countPairs(rows.map((r) => [String(r[actual]), String(r[predicted])] as const));
-    // confusion_normalized: each actual class's row as fractions of that class.
-    const shown = name === 'confusion_normalized' ? counts.map((row) => row.map((c) => c / (row.reduce((a, b) => a + b) || 1))) : counts;
-    return {
-      chart: { kind: 'confusion', title, xLabel: String(props.y_label ?? predicted), yLabel: String(props.x_label ?? actual), source, labels, counts: shown },
-    };
-  }
-
-  const label = (field: string | undefined, file: string) =>
-    String((field === xFor(file) ? props.x_label : props.y_label) ?? field ?? 'step');
-  const series: Series[] = [];
-  let axes: [string, string] | undefined; // bottom and left axis titles
+  const series: { file: string; x: string | undefined; y: string; rows: Row[] }[] = [];
   for (const [file, rows] of rowsOf) {
     const x = xFor(file);
     for (const y of yFor(file, rows)) {
       const bad = [x, y].find((f) => f !== undefined && rows.length > 0 && !(f in rows[0]!));
       if (bad) return fail(`${file} has no field '${bad}'`);
-      // Bars are drawn horizontally, categories down the side: DVC's bar_horizontal puts the numbers in
-      // x and the names in y, so the numeric field is the value whichever of x and y it is.
-      const swap = template === 'bar' && x !== undefined && rows.every((r) => typeof r[x] === 'number') && !rows.every((r) => typeof r[y] === 'number');
-      const [at, value] = swap ? [y, x!] : [x, y];
-      const points = rows
-        .map((r, i) => ({ x: at === undefined ? i : (r[at] as number | string), y: Number(r[value]) }))
-        .filter((p) => Number.isFinite(p.y));
-      if (name === 'bar_horizontal_sorted') points.sort((a, b) => b.y - a.y);
-      series.push({ name: multiFile ? `${file}: ${value}` : value, points });
-      axes ??= template === 'bar' ? [label(value, file), label(at, file)] : [label(x, file), label(y, file)];
+      series.push({ file, x, y, rows });
     }
   }
-  if (!axes || !series.some((s) => s.points.length)) return fail(`no numeric values to plot in ${source}`);
-  const yTitle = series.length === 1 || template === 'bar' ? axes[1] : String(props.y_label ?? 'value');
-  return { chart: { kind: template, title, xLabel: axes[0], yLabel: yTitle, source, series } };
+  const files = [...rowsOf.keys()].join(', ');
+  if (!series.length || !series.some((s) => s.rows.length)) return fail(`no values to plot in ${files}`);
+  // One x and one y field for the template: the shared name when every series has it, else a common one.
+  const shared = (names: (string | undefined)[], fallback: string) => (new Set(names).size === 1 && names[0] !== undefined ? names[0] : fallback);
+  const X = shared(series.map((s) => s.x), 'step');
+  const Y = shared(series.map((s) => s.y), String(props.y_label ?? 'value'));
+  const multiFile = rowsOf.size > 1;
+  const data = series.flatMap((s) => s.rows.map((r, i) => ({
+    ...r,
+    [X]: s.x === undefined ? i : r[s.x],
+    [Y]: r[s.y],
+    rev: series.length === 1 ? source.tree.label : multiFile ? `${s.file}: ${s.y}` : s.y,
+  })));
+  const spec = fillTemplate(template, {
+    data,
+    title: String(props.title ?? def.id),
+    x: X,
+    y: Y,
+    xLabel: String(props.x_label ?? X),
+    yLabel: String(props.y_label ?? Y),
+  });
+  return { chart: { title: String(props.title ?? def.id), source: files, spec } };
 }

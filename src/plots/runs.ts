@@ -2,7 +2,7 @@ import type { Tracking } from '../project/tracking.js';
 import { own } from '../core/flatten.js';
 import type { Run } from '../tracking/store.js';
 import { PARENT_RUN_TAG, STAGE_TAG } from '../tracking/tracked-run.js';
-import type { ChartResult, Series } from './chart.js';
+import type { ChartResult } from './chart.js';
 
 /** One metric (default: the one most runs have) across the experiment's runs, in the order they started. */
 export async function runsChart(tracking: Tracking, metric?: string): Promise<ChartResult> {
@@ -20,20 +20,23 @@ export async function runsChart(tracking: Tracking, metric?: string): Promise<Ch
   if (key === undefined || !withKey.length) return { skipped: what, reason: `no run of experiment '${experiment}' logged ${metric ?? 'a metric'}` };
   // One line per kind of run and data set: a test-set score of one data set joined to a CV score or
   // to another data set's score would draw a trend that is not there.
-  const series = new Map<string, Series>();
-  withKey.forEach((r, i) => {
-    const name = seriesName(r, key);
-    if (!series.has(name)) series.set(name, { name, points: [] });
-    series.get(name)!.points.push({ x: i + 1, y: r.metrics[key]!, label: `${r.info.run_name || r.info.run_id} (${r.info.run_id.slice(0, 8)})` });
-  });
+  const values = withKey.map((r, i) => ({ run: i + 1, value: r.metrics[key]!, rev: seriesName(r, key), name: `${r.info.run_name || r.info.run_id} (${r.info.run_id.slice(0, 8)})` }));
+  const title = `${key} across runs (experiment '${experiment}')`;
+  const x = { field: 'run', type: 'quantitative', title: 'run (oldest first)', axis: { tickMinStep: 1, format: 'd' } };
+  // A flat series gets a narrow band around its value, not a zero-width (or -0.5..2) axis.
+  const ys = withKey.map((r) => r.metrics[key]!);
+  const [lo, hi] = [Math.min(...ys), Math.max(...ys)];
+  const pad = Math.abs(lo) * 0.05 || 1;
+  const y = { field: 'value', type: 'quantitative', title: key, scale: lo === hi ? { domain: [lo - pad, hi + pad] } : { zero: false } };
   return {
     chart: {
-      kind: 'linear',
-      title: `${key} across runs (experiment '${experiment}')`,
-      xLabel: 'run (oldest first)',
-      yLabel: key,
+      title,
       source: shown,
-      series: [...series.values()],
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 420, height: 260, data: { values },
+        encoding: { x, y, color: { field: 'rev', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400 } } },
+        layer: [{ mark: 'line' }, { mark: { type: 'point', filled: true, size: 50 }, encoding: { tooltip: [{ field: 'name', title: 'run' }, { field: 'value', title: key }] } }],
+      },
     },
   };
 }

@@ -52,21 +52,41 @@ export function readSortKeys(run: RunFields, keys: readonly OrderKey[]): void {
   for (const { entity } of keys) sortValue(run, entity);
 }
 
+/** A run's order-by values, its start time and id: what the comparison reads. */
+interface Keyed {
+  values: (string | number | undefined)[];
+  start: number;
+  id: string;
+}
+
+const keyed = (run: RunFields, keys: readonly OrderKey[]): Keyed => ({
+  values: keys.map((k) => sortValue(run, k.entity)),
+  start: run.attribute('start_time') as number,
+  id: run.attribute('run_id') as string,
+});
+
+function compareKeyed(keys: readonly OrderKey[], a: Keyed, b: Keyed): number {
+  for (let i = 0; i < keys.length; i++) {
+    const x = a.values[i];
+    const y = b.values[i];
+    const ranks = rank(x) - rank(y);
+    if (ranks !== 0) return ranks;
+    if (x === y || rank(x) !== 0) continue;
+    const order = x! < y! ? -1 : 1;
+    return keys[i]!.ascending ? order : -order;
+  }
+  return b.start - a.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 /** A comparator over runs read lazily, so sorting reads only the keys it orders by. */
 export function compareRuns(keys: readonly OrderKey[]): (a: RunFields, b: RunFields) => number {
-  return (a, b) => {
-    for (const { entity, ascending } of keys) {
-      const x = sortValue(a, entity);
-      const y = sortValue(b, entity);
-      const ranks = rank(x) - rank(y);
-      if (ranks !== 0) return ranks;
-      if (x === y || rank(x) !== 0) continue;
-      const order = x! < y! ? -1 : 1;
-      return ascending ? order : -order;
-    }
-    const newer = (b.attribute('start_time') as number) - (a.attribute('start_time') as number);
-    const idA = a.attribute('run_id') as string;
-    const idB = b.attribute('run_id') as string;
-    return newer || (idA < idB ? -1 : idA > idB ? 1 : 0);
-  };
+  return (a, b) => compareKeyed(keys, keyed(a, keys), keyed(b, keys));
+}
+
+/** The runs in order, each run's keys read once (a comparator reads them at every comparison). */
+export function sortRuns<T extends RunFields>(runs: readonly T[], keys: readonly OrderKey[]): T[] {
+  return runs
+    .map((run) => ({ run, key: keyed(run, keys) }))
+    .sort((a, b) => compareKeyed(keys, a.key, b.key))
+    .map((d) => d.run);
 }

@@ -16,10 +16,11 @@ import { register as repro } from './repro.js';
 import { register as runs } from './runs.js';
 import { register as serve } from './serve.js';
 import { register as tracking } from './tracking.js';
+import { register as ui } from './ui.js';
 
 // Each command group registers itself from its own file; action handlers import their domain modules
 // lazily so `mlops --help` loads none of the heavy libraries.
-const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, queue, ml, models, drift, metrics, plots, runs, tracking, log, serve, predictions, monitor, remote];
+const groups: ((program: Command) => void)[] = [project, pipeline, repro, exp, queue, ml, models, drift, metrics, plots, runs, tracking, log, serve, predictions, monitor, remote, ui];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);
