@@ -1,6 +1,7 @@
+import { HistTreeBuilder, type BinnedFeatures } from './hist.js';
 import type { FeatureCodes, LabelledMatrix, Matrix } from './matrix.js';
 import { Rng } from './random.js';
-import { TreeBuilder, type Tree } from './tree.js';
+import { ExactTreeBuilder, type Tree, type TreeBuilder } from './tree.js';
 
 // A random forest with scikit-learn's semantics: each tree sees a bootstrap sample expressed as row
 // weights (a row drawn 3 times weighs 3), and predict_proba is the mean of the trees' leaf class
@@ -40,58 +41,82 @@ export function resolveMaxFeatures(maxFeatures: MaxFeatures, nFeatures: number):
   return Math.min(nFeatures, maxFeatures);
 }
 
+/** The features as a splitter reads them: ranked and presorted (exact) or binned (hist). */
+export type SplitFeatures = FeatureCodes | BinnedFeatures;
+
+export function treeBuilder(data: LabelledMatrix, features: SplitFeatures): TreeBuilder {
+  return features.kind === 'hist' ? new HistTreeBuilder(data, features) : new ExactTreeBuilder(data, features);
+}
+
 /** Fits a forest on `rows` of `data` (all rows when omitted). Same seed, same forest. */
-export function fitForest(
-  data: LabelledMatrix,
-  coded: FeatureCodes,
-  params: ForestParams,
-  seed: number,
-  rows: Int32Array = Int32Array.from({ length: data.nRows }, (_, i) => i),
-  builder = new TreeBuilder(data, coded),
-): Forest {
+export function fitForest(data: LabelledMatrix, features: SplitFeatures, params: ForestParams, seed: number, rows?: Int32Array): Forest {
+  const trees: Tree[] = [];
+  growTrees(data, features, params, seed, rows, (tree) => trees.push(tree));
+  return { nClasses: data.nClasses, trees };
+}
+
+/**
+ * Fits a forest on `trainRows` and returns its probabilities for `testRows` (row-major), without
+ * keeping the trees: each one scores the test rows as soon as it is grown, so a cross-validation fit
+ * holds one tree at a time instead of the whole forest.
+ */
+export function fitAndPredict(data: LabelledMatrix, features: SplitFeatures, params: ForestParams, seed: number, trainRows: Int32Array, testRows: Int32Array): Float64Array {
+  const out = new Float64Array(testRows.length * data.nClasses);
+  growTrees(data, features, params, seed, trainRows, (tree) => addTree(out, tree, data.nClasses, data, testRows));
+  scale(out, 1 / params.n_estimators);
+  return out;
+}
+
+function growTrees(data: LabelledMatrix, features: SplitFeatures, params: ForestParams, seed: number, rows: Int32Array | undefined, onTree: (tree: Tree) => void): void {
+  const builder = treeBuilder(data, features);
   const options = {
     maxDepth: params.max_depth,
     maxFeatures: resolveMaxFeatures(params.max_features, data.nFeatures),
     minSamplesSplit: params.min_samples_split,
     minSamplesLeaf: params.min_samples_leaf,
   };
+  // rows outside the fit keep weight 0 throughout
   const weight = new Float64Array(data.nRows);
   const forestRng = new Rng(seed);
-  const trees: Tree[] = [];
-  const n = rows.length;
+  const all = rows ?? Int32Array.from({ length: data.nRows }, (_, i) => i);
+  const n = all.length;
   for (let t = 0; t < params.n_estimators; t++) {
     const rng = new Rng(forestRng.nextU32());
     if (params.bootstrap) {
-      for (let i = 0; i < n; i++) weight[rows[i]!] = 0;
-      for (let i = 0; i < n; i++) weight[rows[rng.int(n)]!]! += 1;
+      for (let i = 0; i < n; i++) weight[all[i]!] = 0;
+      for (let i = 0; i < n; i++) weight[all[rng.int(n)]!]! += 1;
     } else {
-      for (let i = 0; i < n; i++) weight[rows[i]!] = 1;
+      for (let i = 0; i < n; i++) weight[all[i]!] = 1;
     }
-    trees.push(builder.build(rows, weight, options, rng));
+    onTree(builder.build(weight, options, rng));
   }
-  return { nClasses: data.nClasses, trees };
 }
 
 /** Class probabilities, row-major (rows.length x nClasses), for the given rows of `m` (all by default). */
 export function predictProba(forest: Forest, m: Matrix, rows?: Int32Array): Float64Array {
-  const C = forest.nClasses;
-  const count = rows ? rows.length : m.nRows;
-  const out = new Float64Array(count * C);
-  const { X, nRows } = m;
-  for (const tree of forest.trees) {
-    const { feature, threshold, left, right, leafValues } = tree;
-    for (let r = 0; r < count; r++) {
-      const i = rows ? rows[r]! : r;
-      let node = 0;
-      while (left[node] !== -1) node = X[feature[node]! * nRows + i]! <= threshold[node]! ? left[node]! : right[node]!;
-      const leaf = right[node]! * C;
-      const o = r * C;
-      for (let k = 0; k < C; k++) out[o + k]! += leafValues[leaf + k]!;
-    }
-  }
-  const scale = 1 / forest.trees.length;
-  for (let i = 0; i < out.length; i++) out[i]! *= scale;
+  const out = new Float64Array((rows ? rows.length : m.nRows) * forest.nClasses);
+  for (const tree of forest.trees) addTree(out, tree, forest.nClasses, m, rows);
+  scale(out, 1 / forest.trees.length);
   return out;
+}
+
+/** Adds one tree's leaf values for the given rows of `m` (all by default) to `out`. */
+function addTree(out: Float64Array, tree: Tree, C: number, m: Matrix, rows?: Int32Array): void {
+  const count = rows ? rows.length : m.nRows;
+  const { X, nRows } = m;
+  const { feature, threshold, left, right, leafValues } = tree;
+  for (let r = 0; r < count; r++) {
+    const i = rows ? rows[r]! : r;
+    let node = 0;
+    while (left[node] !== -1) node = X[feature[node]! * nRows + i]! <= threshold[node]! ? left[node]! : right[node]!;
+    const leaf = right[node]! * C;
+    const o = r * C;
+    for (let k = 0; k < C; k++) out[o + k]! += leafValues[leaf + k]!;
+  }
+}
+
+function scale(out: Float64Array, factor: number): void {
+  for (let i = 0; i < out.length; i++) out[i]! *= factor;
 }
 
 /** Index of the largest probability per row; ties go to the first class, as numpy's argmax does. */
