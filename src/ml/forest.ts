@@ -1,5 +1,5 @@
-import { HistTreeBuilder, type BinnedFeatures } from './hist.js';
-import type { FeatureCodes, LabelledMatrix, Matrix } from './matrix.js';
+import { binFeatures, HistTreeBuilder, type BinnedFeatures } from './hist.js';
+import { encodeFeatures, type FeatureCodes, type LabelledMatrix, type Matrix } from './matrix.js';
 import { Rng } from './random.js';
 import { ExactTreeBuilder, type Tree, type TreeBuilder } from './tree.js';
 
@@ -43,6 +43,14 @@ export function resolveMaxFeatures(maxFeatures: MaxFeatures, nFeatures: number):
 
 /** The features as a splitter reads them: ranked and presorted (exact) or binned (hist). */
 export type SplitFeatures = FeatureCodes | BinnedFeatures;
+
+export type Splitter = 'exact' | 'hist';
+export const SPLITTERS: readonly Splitter[] = ['exact', 'hist'];
+
+/** Ranks (exact) or bins (hist) the features once per data set. */
+export function splitFeatures(m: Matrix, splitter: Splitter): SplitFeatures {
+  return splitter === 'hist' ? binFeatures(m) : encodeFeatures(m);
+}
 
 export function treeBuilder(data: LabelledMatrix, features: SplitFeatures): TreeBuilder {
   return features.kind === 'hist' ? new HistTreeBuilder(data, features) : new ExactTreeBuilder(data, features);

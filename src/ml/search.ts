@@ -1,6 +1,7 @@
 import type { FoldResult, FoldTask } from './cv.js';
 import type { EngineName } from './engine.js';
 import { kFold, stratifiedKFold } from './folds.js';
+import type { Splitter } from './forest.js';
 import type { Candidate } from './grid.js';
 import type { LabelledMatrix } from './matrix.js';
 import type { Scoring } from './metrics.js';
@@ -15,6 +16,8 @@ export interface SearchOptions {
   readonly scoring: Scoring;
   readonly seed: number;
   readonly engine: EngineName;
+  /** Default exact. */
+  readonly splitter?: Splitter;
   readonly workers: number;
   /** Called as each candidate completes all its folds (in completion order). */
   readonly onCandidate?: (done: number, total: number, index: number, result: CandidateSummary) => void;
@@ -51,7 +54,7 @@ export async function gridSearch(data: LabelledMatrix, candidates: readonly Cand
   const remaining = candidates.map(() => k);
   let done = 0;
   const partial: (CandidateSummary | undefined)[] = candidates.map(() => undefined);
-  await runFoldTasks({ data, folds }, tasks, options.workers, (r: FoldResult) => {
+  await runFoldTasks({ data, folds, splitter: options.splitter ?? 'exact' }, tasks, options.workers, (r: FoldResult) => {
     const ci = Math.floor(r.id / k);
     scores[ci]![r.id % k] = r.score;
     times[ci]![r.id % k] = r.fitTime;

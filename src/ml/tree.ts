@@ -77,7 +77,8 @@ export abstract class TreeGrower implements TreeBuilder {
   // best split of the current node
   protected bestFeature = -1;
   protected bestCode = -1;
-  protected bestThreshold = 0;
+  /** The next code present in the node after bestCode (the threshold lies between them). */
+  private bestNextCode = -1;
 
   constructor(data: LabelledMatrix) {
     this.nRows = data.nRows;
@@ -148,7 +149,7 @@ export abstract class TreeGrower implements TreeBuilder {
       }
       const mid = this.partition(start, end);
       this.nodeFeature[node] = this.bestFeature;
-      this.nodeThreshold[node] = this.bestThreshold;
+      this.nodeThreshold[node] = this.thresholdBetween(this.bestFeature, this.bestCode, this.bestNextCode);
       // right pushed first so the left child is grown first (depth first, like scikit-learn)
       stack[top++] = mid;
       stack[top++] = end;
@@ -181,6 +182,7 @@ export abstract class TreeGrower implements TreeBuilder {
     }
     const node = this.nodeCount++;
     this.nodeFeature[node] = -1;
+    this.nodeThreshold[node] = 0;
     this.nodeLeft[node] = -1;
     return node;
   }
@@ -262,7 +264,7 @@ export abstract class TreeGrower implements TreeBuilder {
   protected record(f: number, leftCode: number, rightCode: number): void {
     this.bestFeature = f;
     this.bestCode = leftCode;
-    this.bestThreshold = this.thresholdBetween(f, leftCode, rightCode);
+    this.bestNextCode = rightCode;
   }
 }
 
