@@ -86,6 +86,9 @@ test('hist: the same seed gives the same forest, another seed another; the fores
   assert.notDeepEqual(forestToJson(fitForest(data, binned, PARAMS, 8)), forestToJson(a));
   const reloaded = forestFromJson(JSON.parse(JSON.stringify(forestToJson(a))));
   assert.deepEqual(predictProba(reloaded, data), predictProba(a, data));
+  // model files from before base64 fields hold plain number arrays: they still load, to the same forest
+  const legacy = { n_classes: 3, trees: a.trees.map((t) => ({ feature: [...t.feature], threshold: [...t.threshold], left: [...t.left], right: [...t.right], leafValues: [...t.leafValues] })) };
+  assert.deepEqual(forestFromJson(JSON.parse(JSON.stringify(legacy))), a);
 });
 
 test('scoring tree by tree (CV folds) gives what the kept forest gives, for both splitters', () => {
