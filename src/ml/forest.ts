@@ -100,12 +100,59 @@ function growTrees(data: LabelledMatrix, features: SplitFeatures, params: Forest
   }
 }
 
+/** Rows scored together: their features copied row-major (one row's values side by side, in cache) while every tree walks them. */
+const PREDICT_BLOCK = 2048;
+
 /** Class probabilities, row-major (rows.length x nClasses), for the given rows of `m` (all by default). */
 export function predictProba(forest: Forest, m: Matrix, rows?: Int32Array): Float64Array {
-  const out = new Float64Array((rows ? rows.length : m.nRows) * forest.nClasses);
-  for (const tree of forest.trees) addTree(out, tree, forest.nClasses, m, rows);
+  const C = forest.nClasses;
+  const count = rows ? rows.length : m.nRows;
+  const out = new Float64Array(count * C);
+  const { X, nRows, nFeatures: F } = m;
+  const block = new Float64Array(Math.min(count, PREDICT_BLOCK) * F);
+  const packed = packedTrees(forest);
+  for (let b0 = 0; b0 < count; b0 += PREDICT_BLOCK) {
+    const n = Math.min(PREDICT_BLOCK, count - b0);
+    for (let f = 0; f < F; f++) {
+      for (let r = 0; r < n; r++) block[r * F + f] = X[f * nRows + (rows ? rows[b0 + r]! : b0 + r)]!;
+    }
+    for (let t = 0; t < packed.length; t++) {
+      const { nodes, threshold } = packed[t]!;
+      const leafValues = forest.trees[t]!.leafValues;
+      for (let r = 0; r < n; r++) {
+        const x = r * F;
+        let node = 0;
+        let next: number;
+        while ((next = nodes[node * 3 + 1]!) !== -1) node = block[x + nodes[node * 3]!]! <= threshold[node]! ? next : nodes[node * 3 + 2]!;
+        const leaf = nodes[node * 3 + 2]! * C;
+        const o = (b0 + r) * C;
+        for (let k = 0; k < C; k++) out[o + k]! += leafValues[leaf + k]!;
+      }
+    }
+  }
   scale(out, 1 / forest.trees.length);
   return out;
+}
+
+const PACKED = new WeakMap<Forest, ReturnType<typeof packTree>[]>();
+
+/** Packed once per forest (a server scores many small batches with the same one). */
+function packedTrees(forest: Forest): ReturnType<typeof packTree>[] {
+  let packed = PACKED.get(forest);
+  if (!packed) PACKED.set(forest, (packed = forest.trees.map(packTree)));
+  return packed;
+}
+
+/** A tree's feature, left and right side by side: a step down the tree reads one cache line, not three. */
+function packTree(tree: Tree): { nodes: Int32Array; threshold: Float64Array } {
+  const n = tree.feature.length;
+  const nodes = new Int32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    nodes[i * 3] = tree.feature[i]!;
+    nodes[i * 3 + 1] = tree.left[i]!;
+    nodes[i * 3 + 2] = tree.right[i]!;
+  }
+  return { nodes, threshold: tree.threshold };
 }
 
 /** Adds one tree's leaf values for the given rows of `m` (all by default) to `out`. */
