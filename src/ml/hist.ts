@@ -91,6 +91,10 @@ export class HistTreeBuilder extends TreeGrower {
   private readonly lo: readonly Float64Array[];
   private readonly hi: readonly Float64Array[];
   private readonly samples: Int32Array;
+  /** Per position (moved with the samples): class and weight times amount, so filling a histogram reads them in order. */
+  private readonly sampleClass: Int32Array;
+  private readonly sampleWeight: Float64Array;
+  private readonly sampleAmount: Float64Array;
   private readonly keys: Float64Array;
   /** Per bin: C class amounts, the weight, the sample count. */
   private readonly stride: number;
@@ -108,6 +112,9 @@ export class HistTreeBuilder extends TreeGrower {
     this.lo = binned.lo;
     this.hi = binned.hi;
     this.samples = new Int32Array(this.nRows);
+    this.sampleClass = new Int32Array(this.nRows);
+    this.sampleWeight = new Float64Array(this.nRows);
+    this.sampleAmount = new Float64Array(this.nRows);
     this.keys = new Float64Array(this.nRows);
     this.stride = this.nClasses + 2;
     this.featureStride = (MAX_BINS + 1) * this.stride;
@@ -117,7 +124,14 @@ export class HistTreeBuilder extends TreeGrower {
 
   protected begin(weight: Float64Array): number {
     let n = 0;
-    for (let i = 0; i < this.nRows; i++) if (weight[i]! > 0) this.samples[n++] = i;
+    for (let i = 0; i < this.nRows; i++) {
+      const w = weight[i]!;
+      if (w <= 0) continue;
+      this.samples[n] = i;
+      this.sampleClass[n] = this.y[i]!;
+      this.sampleWeight[n] = w;
+      this.sampleAmount[n++] = w * this.amount[i]!;
+    }
     for (const stamp of this.stamps) stamp.fill(-1);
     return n;
   }
@@ -156,24 +170,22 @@ export class HistTreeBuilder extends TreeGrower {
       for (let i = 0; i < size; i++) hist[offset + i] = parent[offset + i]! - hist[offset + i]!;
     } else if (parent && siblingCount < count) {
       // the sibling's histogram, then this node's = the parent's - the sibling's
-      this.fill(hist, offset, size, f, this.siblingStart, this.siblingEnd, weight);
+      this.fill(hist, offset, size, f, this.siblingStart, this.siblingEnd);
       for (let i = 0; i < size; i++) hist[offset + i] = parent[offset + i]! - hist[offset + i]!;
-    } else this.fill(hist, offset, size, f, start, end, weight);
+    } else this.fill(hist, offset, size, f, start, end);
     if (block) this.stamps[depth]![f] = node;
     return this.scanBins(hist, offset, nBins, f, count, weightSum, minLeaf, bestProxy);
   }
 
-  private fill(hist: Float64Array, offset: number, size: number, f: number, start: number, end: number, weight: Float64Array): void {
-    const { samples, bins, y, amount, stride } = this;
+  private fill(hist: Float64Array, offset: number, size: number, f: number, start: number, end: number): void {
+    const { samples, bins, sampleClass, sampleWeight, sampleAmount, stride } = this;
     const C = this.nClasses;
     const base = f * this.nRows;
     hist.fill(0, offset, offset + size);
     for (let i = start; i < end; i++) {
-      const s = samples[i]!;
-      const o = offset + bins[base + s]! * stride;
-      const w = weight[s]!;
-      hist[o + y[s]!]! += w * amount[s]!;
-      hist[o + C]! += w;
+      const o = offset + bins[base + samples[i]!]! * stride;
+      hist[o + sampleClass[i]!]! += sampleAmount[i]!;
+      hist[o + C]! += sampleWeight[i]!;
       hist[o + C + 1]!++;
     }
   }
@@ -249,17 +261,24 @@ export class HistTreeBuilder extends TreeGrower {
 
   protected partition(start: number, end: number): number {
     const base = this.bestFeature * this.nRows;
-    const { samples, bins } = this;
+    const { samples, bins, sampleClass, sampleWeight, sampleAmount } = this;
     let i = start;
     let j = end - 1;
     while (i <= j) {
       if (bins[base + samples[i]!]! <= this.bestCode) i++;
       else {
-        const t = samples[i]!;
-        samples[i] = samples[j]!;
-        samples[j--] = t;
+        swap(samples, i, j);
+        swap(sampleClass, i, j);
+        swap(sampleWeight, i, j);
+        swap(sampleAmount, i, j--);
       }
     }
     return i;
   }
+}
+
+function swap(a: Int32Array | Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }
