@@ -68,19 +68,16 @@ export function binFeatures(m: Matrix, maxBins = MAX_BINS, seed = 0): BinnedFeat
 /** Upper edges between bins of about equal counts, cut only between distinct values: one bin per value when there are few. */
 function quantileEdges(sorted: Float64Array, maxBins: number): number[] {
   const n = sorted.length;
-  const distinct: number[] = [];
-  const ends: number[] = []; // position after each distinct value's last copy
+  // distinct values in place at the front of `sorted`, with the position after each one's last copy
+  const ends = new Int32Array(n);
+  let count = 0;
   for (let i = 0; i < n; i++) {
-    if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
-    ends[distinct.length - 1] = i + 1;
+    if (i === 0 || sorted[i] !== sorted[count - 1]) sorted[count++] = sorted[i]!;
+    ends[count - 1] = i + 1;
   }
   const edges: number[] = [];
-  if (distinct.length <= maxBins) {
-    for (let v = 0; v + 1 < distinct.length; v++) edges.push(midpoint(distinct[v]!, distinct[v + 1]!));
-    return edges;
-  }
-  for (let v = 0; v + 1 < distinct.length && edges.length < maxBins - 1; v++) {
-    if (ends[v]! >= ((edges.length + 1) * n) / maxBins) edges.push(midpoint(distinct[v]!, distinct[v + 1]!));
+  for (let v = 0; v + 1 < count && edges.length < maxBins - 1; v++) {
+    if (count <= maxBins || ends[v]! >= ((edges.length + 1) * n) / maxBins) edges.push(midpoint(sorted[v]!, sorted[v + 1]!));
   }
   return edges;
 }
