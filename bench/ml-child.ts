@@ -19,7 +19,8 @@ function load(dir: string): LabelledMatrix {
   for (let i = 0; i < rows; i++) for (let f = 0; f < features; f++) X[f * rows + i] = rowMajor[i * features + f]!;
   const yRaw = readFileSync(join(dir, 'y.i32'));
   const y = new Int32Array(yRaw.buffer.slice(yRaw.byteOffset, yRaw.byteOffset + rows * 4));
-  return { nRows: rows, nFeatures: features, X, y, nClasses: Math.max(...y) + 1 };
+  const nClasses = y.reduce((a, b) => Math.max(a, b), 0) + 1;
+  return { nRows: rows, nFeatures: features, X, y, nClasses };
 }
 
 const cpu = () => {
