@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { md5File, md5Text } from '../src/cache/hash.js';
 import { CorruptObjectError, LocalObjectStore } from '../src/cache/odb.js';
 import { StateStore } from '../src/cache/state.js';
@@ -93,4 +94,34 @@ test('checkout refuses a corrupted object and leaves the workspace as it was', a
   writeFileSync(join(dir, 'model.bin'), 'current');
   await assert.rejects(odb.checkout(hashed.info.md5, join(dir, 'model.bin')), CorruptObjectError);
   assert.equal(readFileSync(join(dir, 'model.bin'), 'utf8'), 'current');
+});
+
+test('a folder is walked in manifest order, and its state file answers for it until a file changes', async (t) => {
+  const dir = tempDir(t);
+  // `a.txt` < `a/b` < `a-b`? As paths: '-' (0x2d) < '.' (0x2e) < '/' (0x2f), so a-b, a.txt, a/b.
+  // Names with a tab, a newline and a backslash survive the state file's lines.
+  const files = { 'd/a/b': '1', 'd/a.txt': '2', 'd/a-b': '3', 'd/tab\there': '4', 'd/new\nline': '5', 'd/back\\slash': '6' };
+  writeFiles(dir, files);
+  await sleep(2100); // a stat is trusted once the file's ctime is 2 s old (the racy-clean rule)
+  const state = () => StateStore.load(join(dir, '.mlops'));
+  const hashed = (await hashPath(join(dir, 'd'), state()))!;
+  const expected = Object.keys(files).map((f) => f.slice(2)).sort();
+  assert.deepEqual(hashed.entries!.map((e) => e.relpath), expected);
+  assert.equal(hashed.info.md5, `${md5Text(manifestJson(hashed.entries!))}.dir`);
+
+  // Unchanged: answered from the state file, whose recorded hash is trusted as it stands.
+  const statePath = state().dirStatePath(join(dir, 'd'));
+  const recorded = readFileSync(statePath, 'utf8');
+  writeFileSync(statePath, recorded.replace(hashed.info.md5, 'recorded.dir'));
+  assert.equal((await hashPath(join(dir, 'd'), state(), { entries: false }))!.info.md5, 'recorded.dir');
+  // One file edited: the folder is hashed again, reading only that file, and the state follows.
+  writeFileSync(join(dir, 'd/a.txt'), 'two');
+  const edited = (await hashPath(join(dir, 'd'), state(), { entries: false }))!;
+  assert.notEqual(edited.info.md5, hashed.info.md5);
+  const entries = expected.map((relpath) => ({ relpath, md5: md5Text(relpath === 'a.txt' ? 'two' : files[`d/${relpath}` as keyof typeof files]) }));
+  assert.equal(edited.info.md5, `${md5Text(manifestJson(entries))}.dir`);
+  assert.equal((await hashPath(join(dir, 'd'), state(), { entries: false }))!.info.md5, edited.info.md5);
+  // A damaged state file costs a re-hash, never a wrong answer.
+  writeFileSync(statePath, 'mlops-dir-state 1\nd/a.txt\tgarbage');
+  assert.equal((await hashPath(join(dir, 'd'), state(), { entries: false }))!.info.md5, edited.info.md5);
 });

@@ -98,7 +98,7 @@ test('temp files of killed writers are cleaned: beside an output by checkout and
   const planted = {
     workspace: join(dir, `out.txt.tmp-${dead}-0badf00d`),
     object: join(objectDir, `${'0'.repeat(30)}.tmp-${dead}-0badf00d`),
-    state: join(dir, `.mlops/state-files.json.tmp-${dead}-0badf00d`),
+    state: join(dir, `.mlops/state-roots.json.tmp-${dead}-0badf00d`),
     live: join(objectDir, `${'1'.repeat(30)}.tmp-${process.pid}-0badf00d`), // its writer still runs: kept
   };
   for (const path of Object.values(planted)) {

@@ -106,3 +106,21 @@ test('gc waits for a running repro instead of collecting the objects it is addin
   assert.equal((await runMlops(['checkout'], { cwd: dir })).code, 0); // the new object survived gc
   assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'done\n');
 });
+
+test('a tracking folder configured elsewhere than mlruns is refused as an output, like mlruns (issue 9.10)', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    '.mlops/config': '[tracking]\n    uri = store/runs\n',
+    'pipeline.yaml': 'stages:\n  wipe:\n    cmd: mkdir -p store && echo x > store/x\n    outs:\n      - store\n',
+    'store/runs/0/meta.yaml': 'name: Default\n',
+  });
+  const refused = await runMlops(['repro'], { cwd: dir });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /pipeline\.yaml:5.*output 'store' would overwrite 'store\/runs'/);
+  assert.ok(existsSync(join(dir, 'store/runs/0/meta.yaml')), 'the runs are kept');
+  // From the environment too, which wins over the config file.
+  writeFiles(dir, { '.mlops/config': '', 'pipeline.yaml': 'stages:\n  wipe:\n    cmd: echo x > elsewhere\n    outs:\n      - elsewhere\n' });
+  const fromEnv = await runMlops(['repro'], { cwd: dir, env: { MLOPS_TRACKING_URI: join(dir, 'elsewhere') } });
+  assert.equal(fromEnv.code, 2, fromEnv.stderr);
+  assert.match(fromEnv.stderr, /output 'elsewhere' would overwrite 'elsewhere'/);
+});

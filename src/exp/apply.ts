@@ -8,7 +8,6 @@ import { checkoutOutputs } from '../pipeline/repro.js';
 import { MLOPS_DIR } from '../project/config.js';
 import { acquireRepoLock, type LockWait } from '../pipeline/repo-lock.js';
 import type { Project } from '../project/project.js';
-import { trackingFolder } from './run.js';
 import type { Run } from '../tracking/store.js';
 import { SAVED_DIR } from './record.js';
 import { experimentRuns, findExperiment } from './runs.js';
@@ -33,7 +32,7 @@ export async function applyExperiment(project: Project, ref: string, options: { 
   const { root } = project;
   const run = findExperiment(await experimentRuns(project), ref);
   const saved = join(artifactsDir(run), SAVED_DIR);
-  const tracking = (await trackingFolder(project)) ?? '';
+  const tracking = (await project.trackingFolder()) ?? '';
   const files = (await savedFiles(saved, run)).filter((rel) => tracking === '' || !(rel === tracking || rel.startsWith(`${tracking}/`)));
   project.ensureMlopsDir();
   const lock = await acquireRepoLock(project.mlopsDir, options.onWait);

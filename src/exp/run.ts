@@ -1,7 +1,7 @@
 import { copyFile, cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { loadPipeline } from '../pipeline/load.js';
 import { acquireRepoLock, type LockWait } from '../pipeline/repo-lock.js';
 import { configPath, MLOPS_DIR, setConfig } from '../project/config.js';
@@ -72,14 +72,6 @@ async function holdingLock<T>(project: Project, onWait: (wait: LockWait) => void
   }
 }
 
-/** The tracking folder relative to the root (POSIX separators) when it lies inside the project. */
-export async function trackingFolder(project: Project): Promise<string | undefined> {
-  const { uri } = await project.tracking();
-  const { scheme, path } = parseStoreUri(uri, project.root);
-  const rel = scheme === 'file' ? relative(project.root, path) : '';
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : undefined;
-}
-
 /**
  * A copy of the workspace under `.mlops/tmp/exps/` (DVC keeps its temporary runs under `.dvc/tmp/exps/`),
  * inside the git work tree so runs record the same commit. Its `.mlops/config.local` points at the
@@ -89,7 +81,7 @@ async function temporaryCopy(project: Project): Promise<string> {
   const { root } = project;
   const copy = join(root, MLOPS_DIR, 'tmp', 'exps', randomBytes(6).toString('hex'));
   const tracking = await project.tracking();
-  const inside = await trackingFolder(project);
+  const inside = await project.trackingFolder();
   // Not copied: git's and the tools' folders (DVC's too: its cache settings are pinned below), and
   // the top folder holding the tracking store.
   const skipped = new Set(['.git', MLOPS_DIR, '.dvc', 'node_modules', ...(inside ? [inside.split('/')[0]!] : [])]);

@@ -58,24 +58,26 @@ export function loadPipeline(root: string, file?: string, reads = new ReadRecord
 export interface ProjectFiles {
   /** Only this pipeline file (absolute), instead of every pipeline file under the root. */
   readonly file?: string;
+  /** Root-relative folders no output may be, contain or lie in, besides the tool's own (the tracking folder). */
+  readonly owned?: readonly string[];
 }
 
 /**
  * Every pipeline of the project (or only `file`), checked as one graph: no output declared twice
  * across files, no cycle across files. Stages are named relative to `cwd` (see Stage.address).
  */
-export function loadProject(root: string, cwd: string, { file }: ProjectFiles = {}, reads = new ReadRecorder()): { pipelines: Pipeline[]; walked: string[] } {
+export function loadProject(root: string, cwd: string, { file, owned = [] }: ProjectFiles = {}, reads = new ReadRecorder()): { pipelines: Pipeline[]; walked: string[] } {
   const only = file === undefined ? undefined : relative(root, findPipelineFile(root, file, reads)).split(sep).join('/');
   const collected = only === undefined ? collectPipelineFiles(root) : { files: [only], dirs: [], ignoreFiles: [] };
   for (const ignore of collected.ignoreFiles) reads.record(ignore);
-  const parsed = collected.files.map((rel) => parsePipelineFile(root, join(root, rel), reads));
+  const parsed = collected.files.map((rel) => parsePipelineFile(root, join(root, rel), reads, owned));
   const pipelines = addressed(parsed, root, cwd, file === undefined ? undefined : collected.files[0]);
   checkAcrossFiles(pipelines);
   buildGraph(pipelines); // refuses cycles (across files too) now, before anything runs
   return { pipelines, walked: collected.dirs };
 }
 
-function parsePipelineFile(root: string, path: string, reads: ReadRecorder): Pipeline {
+function parsePipelineFile(root: string, path: string, reads: ReadRecorder, owned: readonly string[] = []): Pipeline {
   const source = readYamlFile(path, reads);
   const top = source.value === null ? {} : mapping(source.value, source, [], 'a mapping at the top level');
   checkKeys(top, TOP_KEYS, source, [], 'top-level');
@@ -96,7 +98,7 @@ function parsePipelineFile(root: string, path: string, reads: ReadRecorder): Pip
   const lockFile = lockFileFor(path);
   // Neither this file, its lock, nor a pipeline file (or lock) that may appear beside it can be an output.
   const pipelineFiles = [...new Set([basename(path), ...PIPELINE_FILES])].flatMap((f) => [posix.join(dirRel, f), posix.join(dirRel, basename(lockFileFor(f)))]);
-  checkOutputs(built, root, source, pipelineFiles);
+  checkOutputs(built, root, source, pipelineFiles, owned);
   checkParams(built, root, source, reads);
 
   return {

@@ -21,7 +21,8 @@ export async function openFull(host: PipelineHost, request: OpenRequest): Promis
     import('../core/yaml.js'),
   ]);
   const reads = new ReadRecorder();
-  const { pipelines, walked } = loadProject(host.root, request.cwd, { file: request.file }, reads);
+  const tracking = await host.trackingFolder?.();
+  const { pipelines, walked } = loadProject(host.root, request.cwd, { file: request.file, owned: tracking ? [tracking] : [] }, reads);
   const locks = new Locks(new Map(pipelines.map((p) => [p.fileRel, readLockFile(p.lockFile, reads)])));
   const params = new ParamsReader((rel) => {
     const abs = join(host.root, rel);

@@ -20,6 +20,8 @@ export interface PipelineHost {
   readonly cacheOwner?: string;
   /** Creates `.mlops/` (with its .gitignore) before the first write into it. */
   ensureMlopsDir(): void;
+  /** The tracking folder (root-relative) when it lies in the project: no output may cover it. */
+  trackingFolder?(): Promise<string | undefined>;
 }
 
 /** An http(s) dependency's fingerprint as DVC records it: the ETag, else Last-Modified and size. */

@@ -1,5 +1,5 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LocalObjectStore, type ObjectStore } from '../cache/odb.js';
 import { writeFileAtomicSync } from '../core/atomic.js';
 import { displayPath } from '../core/display.js';
@@ -114,6 +114,18 @@ export class Project {
       return openTracking(this.root, this.config, env, trackingStores, notice);
     })();
     return this.trackingHandle;
+  }
+
+  /**
+   * The tracking folder relative to the root (POSIX separators) when the store is a folder inside the
+   * project: pipeline outputs may not cover it, experiment copies leave it out. Reads settings only.
+   */
+  async trackingFolder(): Promise<string | undefined> {
+    const [{ trackingLocation }, { parseStoreUri }] = await Promise.all([import('./tracking.js'), import('./stores.js')]);
+    const { uri } = trackingLocation(this.root, this.config, this.options.env ?? {});
+    const { scheme, path } = parseStoreUri(uri, this.root);
+    const rel = scheme === 'file' ? relative(this.root, path) : '';
+    return rel && rel.split(sep)[0] !== '..' && !isAbsolute(rel) ? rel.split(sep).join('/') : undefined;
   }
 
   /** Creates `.mlops/` with its .gitignore when missing, so state never shows up in `git status`. */

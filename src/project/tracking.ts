@@ -5,7 +5,7 @@ import { MlopsError } from '../core/errors.js';
 import { DEFAULT_PARAMS_FILE } from '../params/params.js';
 import { DEFAULT_EXPERIMENT_NAME } from '../tracking/config.js';
 import type { TrackingStore } from '../tracking/store.js';
-import { valueError, type ProjectConfig } from './config.js';
+import { valueError, type ConfigValue, type ProjectConfig } from './config.js';
 import { parseStoreUri, type StoreRegistry } from './stores.js';
 
 /** What the command line's environment says about tracking; read by the CLI, never by domain code. */
@@ -25,12 +25,37 @@ export interface Tracking {
   readonly store: TrackingStore;
 }
 
+/** Where tracking goes before any store is opened, and the old params.yaml section if it was used. */
+interface TrackingLocation {
+  readonly uri: string;
+  readonly experiment: string;
+  readonly configured?: ConfigValue;
+  /** Set when the moved params.yaml `tracking:` section supplied a setting. */
+  readonly oldSource?: YamlSource;
+}
+
 /**
  * The tracking location: the environment (MLOPS_TRACKING_URI, then MLFLOW_TRACKING_URI), then
- * `tracking.uri` in .mlops/config, then the params.yaml `tracking:` section of earlier releases (with a
- * notice that it moved), then `<root>/mlruns`. The experiment: MLFLOW_EXPERIMENT_NAME, then
- * `tracking.experiment`, then the old params.yaml key, then `Default`.
+ * `tracking.uri` in .mlops/config, then the params.yaml `tracking:` section of earlier releases, then
+ * `<root>/mlruns`. The experiment: MLFLOW_EXPERIMENT_NAME, then `tracking.experiment`, then the old
+ * params.yaml key, then `Default`.
  */
+export function trackingLocation(root: string, config: ProjectConfig, env: TrackingEnv): TrackingLocation {
+  const configured = config.get('tracking.uri');
+  const configuredExperiment = config.get('tracking.experiment');
+  const wantUri = !env.uri && !configured;
+  const wantExperiment = !env.experiment && !configuredExperiment;
+  const old = wantUri || wantExperiment ? oldTrackingSection(root) : {};
+  const usedOld = (wantUri && old.dir) || (wantExperiment && old.experiment);
+  return {
+    uri: env.uri || configured?.value || old.dir || join(root, 'mlruns'),
+    experiment: env.experiment || configuredExperiment?.value || old.experiment || DEFAULT_EXPERIMENT_NAME,
+    configured: env.uri ? undefined : configured,
+    oldSource: usedOld ? old.source : undefined,
+  };
+}
+
+/** Opens the store at the tracking location (with a notice when the old params.yaml section chose it). */
 export async function openTracking(
   root: string,
   config: ProjectConfig,
@@ -38,23 +63,17 @@ export async function openTracking(
   stores: StoreRegistry<TrackingStore>,
   notice: (line: string) => void,
 ): Promise<Tracking> {
-  const configured = config.get('tracking.uri');
-  const configuredExperiment = config.get('tracking.experiment');
-  const wantUri = !env.uri && !configured;
-  const wantExperiment = !env.experiment && !configuredExperiment;
-  const old = wantUri || wantExperiment ? oldTrackingSection(root) : {};
-  if (old.source && ((wantUri && old.dir) || (wantExperiment && old.experiment))) {
-    notice(`notice: ${old.source.file}: the 'tracking:' section moved to .mlops/config (mlops config tracking.uri / tracking.experiment); it is still read for this release`);
+  const { uri, experiment, configured, oldSource } = trackingLocation(root, config, env);
+  if (oldSource) {
+    notice(`notice: ${oldSource.file}: the 'tracking:' section moved to .mlops/config (mlops config tracking.uri / tracking.experiment); it is still read for this release`);
   }
-  const uri = env.uri || configured?.value || old.dir || join(root, 'mlruns');
-  const experiment = env.experiment || configuredExperiment?.value || old.experiment || DEFAULT_EXPERIMENT_NAME;
   try {
     const store = await stores.open(uri, root);
     const { scheme, path } = parseStoreUri(uri, root);
     return { uri, shown: scheme === 'file' ? relative(root, path) || path : uri, experiment, store };
   } catch (error) {
     // A bad URI in the config file is named at its line; one from the environment as it is.
-    if (error instanceof MlopsError && !env.uri && configured) throw valueError(configured, error.message);
+    if (error instanceof MlopsError && configured) throw valueError(configured, error.message);
     throw error;
   }
 }

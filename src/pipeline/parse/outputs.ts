@@ -15,9 +15,11 @@ const OWNED_DIRS = ['.mlops', '.dvc', '.git', 'mlruns'];
 /**
  * `files`: root-relative files no output may be or contain (pipeline and lock files). Nor may one be
  * params.yaml, or a params file of its own stage; a params file another stage writes is DVC's way of
- * passing tuned values downstream, and stays allowed.
+ * passing tuned values downstream, and stays allowed. `owned`: more folders treated as the tool's own
+ * (a tracking folder configured elsewhere than `mlruns`).
  */
-export function checkOutputs(built: readonly BuiltStage[], root: string, source: YamlSource, files: readonly string[]): void {
+export function checkOutputs(built: readonly BuiltStage[], root: string, source: YamlSource, files: readonly string[], owned: readonly string[] = []): void {
+  const ownedDirs = [...OWNED_DIRS, ...owned];
   const owners = new Map<string, string>();
   for (const b of built) {
     const { stage } = b;
@@ -29,7 +31,7 @@ export function checkOutputs(built: readonly BuiltStage[], root: string, source:
     const keep = [...files, DEFAULT_PARAMS_FILE, ...stage.params.map((p) => p.rel)];
     for (const [i, out] of stage.outs.entries()) {
       const at = b.outs[i]!;
-      const covered = keep.find((k) => isWithin(k, out.rel)) ?? OWNED_DIRS.find((d) => isWithin(out.rel, d) || isWithin(d, out.rel));
+      const covered = keep.find((k) => isWithin(k, out.rel)) ?? ownedDirs.find((d) => isWithin(out.rel, d) || isWithin(d, out.rel));
       if (covered) throw source.error(at, `output '${out.path}' would overwrite '${covered}'${b.suffix}`);
       if (seenDeps.has(out.rel)) throw source.error(at, `'${out.path}' is both an output and a dependency of stage '${stage.name}'`);
       const link = symlinkEscape(root, out.rel);
