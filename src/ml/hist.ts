@@ -151,10 +151,10 @@ export class HistTreeBuilder extends TreeGrower {
     return this.slots[depth]!;
   }
 
-  protected scan(f: number, node: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number, bestProxy: number): number | null {
+  protected scan(f: number, node: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void {
     const nBins = this.lo[f]!.length;
     const count = end - start;
-    if (count * 4 < nBins) return this.scanSorted(f, start, end, weight, weightSum, minLeaf, bestProxy);
+    if (count * 4 < nBins) return this.scanSorted(f, start, end, weight, weightSum, minLeaf);
     const depth = this.nodeDepth;
     const block = this.slot(depth);
     const offset = block ? f * this.featureStride : 0;
@@ -171,7 +171,7 @@ export class HistTreeBuilder extends TreeGrower {
       for (let i = 0; i < size; i++) hist[offset + i] = parent[offset + i]! - hist[offset + i]!;
     } else this.fill(hist, offset, size, f, start, end);
     if (block) this.stamps[depth]![f] = node;
-    return this.scanBins(hist, offset, nBins, f, count, weightSum, minLeaf, bestProxy);
+    this.scanBins(hist, offset, nBins, f, count, weightSum, minLeaf);
   }
 
   private fill(hist: Float64Array, offset: number, size: number, f: number, start: number, end: number): void {
@@ -187,7 +187,7 @@ export class HistTreeBuilder extends TreeGrower {
     }
   }
 
-  private scanBins(hist: Float64Array, offset: number, nBins: number, f: number, count: number, weightSum: number, minLeaf: number, bestProxy: number): number | null {
+  private scanBins(hist: Float64Array, offset: number, nBins: number, f: number, count: number, weightSum: number, minLeaf: number): void {
     const C = this.nClasses;
     const stride = this.stride;
     const left = this.left;
@@ -195,30 +195,23 @@ export class HistTreeBuilder extends TreeGrower {
     let nLeft = 0;
     let wLeft = 0;
     let previous = -1;
-    let featureBest: number | null = null;
     for (let b = 0; b < nBins; b++) {
       const o = offset + b * stride;
       const n = hist[o + C + 1]!;
       if (n === 0) continue;
       if (previous >= 0 && nLeft >= minLeaf) {
         if (count - nLeft < minLeaf) break;
-        const proxy = this.proxy(wLeft, weightSum);
-        if (featureBest === null || proxy > featureBest) featureBest = proxy;
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          this.record(f, previous, b);
-        }
+        this.offer(this.proxy(wLeft, weightSum), f, previous, b);
       }
       for (let k = 0; k < C; k++) left[k]! += hist[o + k]!;
       wLeft += hist[o + C]!;
       nLeft += n;
       previous = b;
     }
-    return featureBest;
   }
 
   /** Small nodes: sort the node's (bin, sample) keys instead of filling 255 bins. */
-  private scanSorted(f: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number, bestProxy: number): number | null {
+  private scanSorted(f: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void {
     const n = this.nRows;
     const base = f * n;
     const count = end - start;
@@ -233,19 +226,13 @@ export class HistTreeBuilder extends TreeGrower {
     let nLeft = 0;
     let wLeft = 0;
     let previous = -1;
-    let featureBest: number | null = null;
     for (let i = 0; i < count; i++) {
       const key = sorted[i]!;
       const code = Math.floor(key / n);
       const s = key - code * n;
       if (code !== previous && previous >= 0 && nLeft >= minLeaf) {
         if (count - nLeft < minLeaf) break;
-        const proxy = this.proxy(wLeft, weightSum);
-        if (featureBest === null || proxy > featureBest) featureBest = proxy;
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          this.record(f, previous, code);
-        }
+        this.offer(this.proxy(wLeft, weightSum), f, previous, code);
       }
       const w = weight[s]!;
       left[this.y[s]!]! += w * this.amount[s]!;
@@ -253,7 +240,6 @@ export class HistTreeBuilder extends TreeGrower {
       nLeft++;
       previous = code;
     }
-    return featureBest;
   }
 
   protected partition(start: number, end: number): number {

@@ -79,6 +79,9 @@ export abstract class TreeGrower implements TreeBuilder {
   protected bestCode = -1;
   /** The next code present in the node after bestCode (the threshold lies between them). */
   private bestNextCode = -1;
+  private nodeBest = -Infinity;
+  /** Whether the feature being scanned has offered a valid split. */
+  private featureValid = false;
 
   constructor(data: LabelledMatrix) {
     this.nRows = data.nRows;
@@ -98,11 +101,8 @@ export abstract class TreeGrower implements TreeBuilder {
   protected abstract begin(weight: Float64Array): number;
   /** The sample (row) at position i of the node order, for node totals. */
   protected abstract sampleAt(i: number): number;
-  /**
-   * Scans feature f over the node [start, end): returns the feature's best proxy (null if it has no
-   * valid split) and records it (this.record) when it beats `bestProxy`.
-   */
-  protected abstract scan(f: number, node: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number, bestProxy: number): number | null;
+  /** Scans feature f over the node [start, end), offering (this.offer) every valid split in increasing code order. */
+  protected abstract scan(f: number, node: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void;
   /** Reorders [start, end) so the samples going left (code <= bestCode of bestFeature) come first; returns where the right side starts. */
   protected abstract partition(start: number, end: number): number;
   /** The threshold between two consecutive codes of feature f present in a node. */
@@ -232,17 +232,16 @@ export abstract class TreeGrower implements TreeBuilder {
     const order = this.order;
     for (let f = 0; f < F; f++) order[f] = f;
     this.bestFeature = -1;
-    let bestProxy = -Infinity;
+    this.nodeBest = -Infinity;
     let counted = 0;
     for (let i = 0; i < F && counted < options.maxFeatures; i++) {
       const j = i + rng.int(F - i);
       const f = order[j]!;
       order[j] = order[i]!;
       order[i] = f;
-      const proxy = this.scan(f, node, start, end, weight, weightSum, options.minSamplesLeaf, bestProxy);
-      if (proxy === null) continue; // constant here, or no split leaves enough samples on each side
-      counted++;
-      if (proxy > bestProxy) bestProxy = proxy;
+      this.featureValid = false;
+      this.scan(f, node, start, end, weight, weightSum, options.minSamplesLeaf);
+      if (this.featureValid) counted++; // else constant here, or no split leaves enough samples on each side
     }
     return this.bestFeature >= 0;
   }
@@ -261,7 +260,20 @@ export abstract class TreeGrower implements TreeBuilder {
     return sqLeft / wLeft + sqRight / wRight;
   }
 
-  protected record(f: number, leftCode: number, rightCode: number): void {
+  /**
+   * A valid split of feature f between two consecutive codes present in the node, with its proxy
+   * (scikit-learn's: sum_k left_k^2 / w_left + sum_k right_k^2 / w_right, larger is better); the first
+   * best one of the node is kept.
+   */
+  protected offer(proxy: number, f: number, leftCode: number, rightCode: number): void {
+    this.featureValid = true;
+    if (proxy > this.nodeBest) {
+      this.nodeBest = proxy;
+      this.record(f, leftCode, rightCode);
+    }
+  }
+
+  private record(f: number, leftCode: number, rightCode: number): void {
     this.bestFeature = f;
     this.bestCode = leftCode;
     this.bestNextCode = rightCode;
@@ -332,7 +344,7 @@ export class ExactTreeBuilder extends TreeGrower {
     return midpoint(this.distinct[f]![leftCode]!, this.distinct[f]![rightCode]!);
   }
 
-  protected scan(f: number, _node: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number, bestProxy: number): number | null {
+  protected scan(f: number, _node: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void {
     const base = f * this.nRows;
     const { lists, listCodes, y, left, total } = this;
     const regression = this.values !== null;
@@ -344,18 +356,12 @@ export class ExactTreeBuilder extends TreeGrower {
     let nLeft = 0;
     let wLeft = 0;
     let previous = -1;
-    let featureBest: number | null = null;
     for (let i = start; i < end; i++) {
       const s = lists[base + i]!;
       const code = listCodes[base + i]!;
       if (code !== previous && previous >= 0 && nLeft >= minLeaf) {
         if (count - nLeft < minLeaf) break;
-        const proxy = regression ? this.proxy(wLeft, weightSum) : sqLeft / wLeft + sqRight / (weightSum - wLeft);
-        if (featureBest === null || proxy > featureBest) featureBest = proxy;
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          this.record(f, previous, code);
-        }
+        this.offer(regression ? this.proxy(wLeft, weightSum) : sqLeft / wLeft + sqRight / (weightSum - wLeft), f, previous, code);
       }
       const w = weight[s]!;
       const k = y[s]!;
@@ -371,7 +377,6 @@ export class ExactTreeBuilder extends TreeGrower {
       nLeft++;
       previous = code;
     }
-    return featureBest;
   }
 
   protected partition(start: number, end: number): number {
