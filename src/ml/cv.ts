@@ -1,7 +1,7 @@
 import { fitModel, type EngineName } from './engine.js';
 import type { Fold } from './folds.js';
-import type { ForestParams } from './forest.js';
-import { encodeFeatures, type FeatureCodes, type LabelledMatrix } from './matrix.js';
+import { fitAndPredict, splitFeatures, type ForestParams, type SplitFeatures, type Splitter } from './forest.js';
+import type { LabelledMatrix } from './matrix.js';
 import { scoreOutput, type Scoring } from './metrics.js';
 
 // One candidate on one fold: fit on the fold's training rows, score on its test rows. Runs inside the
@@ -10,6 +10,7 @@ import { scoreOutput, type Scoring } from './metrics.js';
 export interface CvData {
   readonly data: LabelledMatrix;
   readonly folds: readonly Fold[];
+  readonly splitter: Splitter;
 }
 
 export interface FoldTask {
@@ -28,18 +29,22 @@ export interface FoldResult {
 }
 
 export class FoldRunner {
-  private readonly coded: FeatureCodes;
+  private readonly features: SplitFeatures;
 
   constructor(private readonly cv: CvData) {
-    this.coded = encodeFeatures(cv.data);
+    this.features = splitFeatures(cv.data, cv.splitter);
   }
 
   async run(task: FoldTask): Promise<FoldResult> {
     const { data } = this.cv;
     const fold = this.cv.folds[task.fold]!;
     const started = performance.now();
-    const model = await fitModel(task.engine, data, this.coded, task.params, task.seed, fold.train);
+    // our forest scores the test rows tree by tree; the other engine keeps its model
+    const output =
+      task.engine === 'forest'
+        ? fitAndPredict(data, this.features, task.params, task.seed, fold.train, fold.test)
+        : (await fitModel(task.engine, data, this.features, task.params, task.seed, fold.train)).predictProba(data, fold.test);
     const fitTime = (performance.now() - started) / 1000;
-    return { id: task.id, score: scoreOutput(task.scoring, data, model.predictProba(data, fold.test), fold.test), fitTime };
+    return { id: task.id, score: scoreOutput(task.scoring, data, output, fold.test), fitTime };
   }
 }

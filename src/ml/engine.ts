@@ -1,5 +1,5 @@
-import type { FeatureCodes, LabelledMatrix, Matrix } from './matrix.js';
-import { fitForest, forestFromJson, forestToJson, predictProba, type Forest, type ForestParams } from './forest.js';
+import type { LabelledMatrix, Matrix } from './matrix.js';
+import { fitForest, forestFromJson, forestToJson, predictProba, type Forest, type ForestParams, type SplitFeatures } from './forest.js';
 
 // The two engines behind `train.engine`: our forest (default) and the ml-random-forest library, kept
 // usable as a second opinion. Both give class probabilities and a JSON form.
@@ -16,13 +16,13 @@ export interface FittedModel {
 export async function fitModel(
   engine: EngineName,
   data: LabelledMatrix,
-  coded: FeatureCodes,
+  features: SplitFeatures,
   params: ForestParams,
   seed: number,
   rows?: Int32Array,
 ): Promise<FittedModel> {
   if (engine === 'ml-random-forest') return (await import('./ml-rf.js')).fitMlRandomForest(data, params, seed, rows);
-  return wrapForest(fitForest(data, coded, params, seed, rows));
+  return wrapForest(fitForest(data, features, params, seed, rows));
 }
 
 export async function loadModel(engine: EngineName, json: unknown, nClasses: number): Promise<FittedModel> {

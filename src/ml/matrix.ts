@@ -19,16 +19,20 @@ export interface LabelledMatrix extends Matrix {
 
 /** Per feature, the rank of each row's value among the feature's distinct values, and those values. */
 export interface FeatureCodes {
+  readonly kind: 'exact';
   /** Column-major like X: codes[f * nRows + i]. */
   readonly codes: Int32Array;
   /** Sorted distinct values of each feature. */
   readonly distinct: readonly Float64Array[];
+  /** Column-major: the rows in increasing order of feature f (ties by row), at order[f * nRows ...]. */
+  readonly order: Int32Array;
 }
 
-/** Ranks every column once per data set; every tree of every fold then splits on integer codes. */
+/** Ranks and presorts every column once per data set; every tree of every fold then splits on integer codes. */
 export function encodeFeatures(m: Matrix): FeatureCodes {
   const { nRows, nFeatures, X } = m;
   const codes = new Int32Array(nRows * nFeatures);
+  const rowOrder = new Int32Array(nRows * nFeatures);
   const distinct: Float64Array[] = [];
   const order = new Float64Array(nRows);
   for (let f = 0; f < nFeatures; f++) {
@@ -40,8 +44,13 @@ export function encodeFeatures(m: Matrix): FeatureCodes {
     const values = order.slice(0, count);
     distinct.push(values);
     for (let i = 0; i < nRows; i++) codes[base + i] = lowerBound(values, X[base + i]!);
+    // counting sort of the rows by code: starts[c] is where code c's rows begin
+    const starts = new Int32Array(count + 1);
+    for (let i = 0; i < nRows; i++) starts[codes[base + i]! + 1]!++;
+    for (let c = 0; c < count; c++) starts[c + 1]! += starts[c]!;
+    for (let i = 0; i < nRows; i++) rowOrder[base + starts[codes[base + i]!]!++] = i;
   }
-  return { codes, distinct };
+  return { kind: 'exact', codes, distinct, order: rowOrder };
 }
 
 function lowerBound(values: Float64Array, x: number): number {

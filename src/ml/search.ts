@@ -1,6 +1,7 @@
 import type { CvData, FoldResult, FoldTask } from './cv.js';
 import type { EngineName } from './engine.js';
 import { kFold, stratifiedKFold, type Fold } from './folds.js';
+import type { Splitter } from './forest.js';
 import type { Candidate } from './grid.js';
 import type { LabelledMatrix } from './matrix.js';
 import type { Scoring } from './metrics.js';
@@ -15,6 +16,8 @@ export interface SearchOptions {
   readonly scoring: Scoring;
   readonly seed: number;
   readonly engine: EngineName;
+  /** Default exact. */
+  readonly splitter?: Splitter;
   readonly workers: number;
   /** Called as each candidate completes all its folds (in completion order). */
   readonly onCandidate?: (done: number, total: number, index: number, result: CandidateSummary) => void;
@@ -62,7 +65,7 @@ export async function gridSearch(data: LabelledMatrix, candidates: readonly Cand
   let done = 0;
   const partial: (CandidateSummary | undefined)[] = candidates.map(() => undefined);
   const execute: FoldExecutor = options.executor ?? ((cv, all, onResult) => runFoldTasks(cv, all, options.workers, onResult));
-  await execute({ data, folds }, tasks, (r: FoldResult) => {
+  await execute({ data, folds, splitter: options.splitter ?? 'exact' }, tasks, (r: FoldResult) => {
     const ci = Math.floor(r.id / k);
     scores[ci]![r.id % k] = r.score;
     times[ci]![r.id % k] = r.fitTime;

@@ -5,9 +5,8 @@ import type { TrackedRun } from '../tracking/run.js';
 import { SectionReader } from './config.js';
 import { readDataset, type Dataset } from './dataset.js';
 import { ENGINES, fitModel, type EngineName } from './engine.js';
-import { DEFAULT_FOREST_PARAMS, type ForestParams } from './forest.js';
+import { DEFAULT_FOREST_PARAMS, splitFeatures, SPLITTERS, type ForestParams, type Splitter } from './forest.js';
 import { expandGrid, readGrid, type Grid } from './grid.js';
-import { encodeFeatures } from './matrix.js';
 import { CLASSIFICATION_SCORINGS, REGRESSION_SCORINGS, SCORINGS, type Scoring } from './metrics.js';
 import { PATHS } from './paths.js';
 import { defaultWorkers } from './pool.js';
@@ -18,7 +17,7 @@ import { TASK_CHOICES, type TaskChoice } from './task.js';
 // regression) on the prepared training set, the best candidate refit on all of it, the model and
 // reports/cv_results.json written. Same seed, same result.
 
-const KEYS = ['grid', 'cv_folds', 'scoring', 'seed', 'engine', 'workers', 'executor'];
+const KEYS = ['grid', 'cv_folds', 'scoring', 'seed', 'engine', 'splitter', 'workers', 'executor'];
 const EXECUTORS = ['local', 'queue'] as const;
 
 interface TrainConfig {
@@ -28,6 +27,7 @@ interface TrainConfig {
   readonly scoring?: Scoring;
   readonly seed: number;
   readonly engine: EngineName;
+  readonly splitter: Splitter;
   readonly workers: number;
   /** `local`: worker threads here; `queue`: one queue job per (candidate, fold), run by `mlops queue worker`s. */
   readonly executor: (typeof EXECUTORS)[number];
@@ -42,9 +42,11 @@ function readTrainConfig(root: string): { config: TrainConfig; reader: SectionRe
     scoring: reader.get(['scoring']) === undefined ? undefined : reader.choice(['scoring'], SCORINGS),
     seed: reader.integer(['seed'], 0, 42),
     engine: reader.choice(['engine'], ENGINES, 'forest'),
+    splitter: reader.choice(['splitter'], SPLITTERS, 'exact'),
     workers: reader.get(['workers']) === null ? defaultWorkers() : reader.integer(['workers'], 1, defaultWorkers()),
     executor: reader.choice(['executor'], EXECUTORS, 'local'),
   };
+  if (config.splitter !== 'exact' && config.engine !== 'forest') throw reader.error(['splitter'], `${config.engine} has its own splitter; splitter: ${config.splitter} needs engine: forest`);
   // the target column and the task are named once, in the prepare section
   const prepare = new SectionReader(loadParamsSection(root, 'prepare'));
   return { config, reader, target: prepare.string(['target']), task: prepare.choice(['task'], TASK_CHOICES, 'auto') };
@@ -123,15 +125,17 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
     scoring,
     seed: config.seed,
     engine: config.engine,
+    splitter: config.splitter,
     workers: config.workers,
     onCandidate: options.onCandidate,
   });
   const best = candidates[search.bestIndex]!;
   const bestScore = search.candidates[search.bestIndex]!.mean_score;
-  const model = await fitModel(config.engine, data, encodeFeatures(data), best.full, config.seed);
+  const model = await fitModel(config.engine, data, splitFeatures(data, config.splitter), best.full, config.seed);
   const modelJson = {
     format: 'mlops-model/1',
     engine: config.engine,
+    splitter: config.splitter,
     task,
     target,
     features: dataset.features,
@@ -146,6 +150,7 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
     scoring,
     cv_folds: config.cvFolds,
     engine: config.engine,
+    splitter: config.splitter,
     seed: config.seed,
     best_index: search.bestIndex,
     best_params: best.params,

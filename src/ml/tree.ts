@@ -1,15 +1,19 @@
 import type { FeatureCodes, LabelledMatrix } from './matrix.js';
 import type { Rng } from './random.js';
 
-// One CART tree with scikit-learn's semantics: weighted Gini impurity for classification, squared
-// error for regression (the data carries `values`), a fresh random feature subset at every node
-// (drawn without replacement; features without a valid split do not count, so the search goes on),
+// CART trees with scikit-learn's semantics: weighted Gini impurity for classification, squared error
+// for regression (the data carries `values`), a fresh random feature subset at every node (drawn
+// without replacement; features without a valid split do not count, so the search goes on),
 // thresholds at midpoints between consecutive distinct values, depth-first growth. Regression is
 // classification with one "class" whose per-row amount is w * y instead of w: scikit-learn's split
 // proxies then coincide (sum_left^2 / w_left + sum_right^2 / w_right) and the leaf value total / weight
-// is the weighted mean. Features are pre-ranked into integer codes, so a node's split search either
-// fills a class histogram indexed by code (large nodes) or sorts packed (code, row) keys (small nodes).
-// All buffers belong to the builder and are reused for every node and tree: no allocation per split.
+// is the weighted mean.
+//
+// TreeGrower holds what both splitters share: the depth-first growth, node totals, leaves and the
+// flat typed arrays a tree is stored in. The exact splitter (ExactTreeBuilder, here) and the
+// histogram splitter (hist.ts) only differ in how a node's samples are kept, how a feature is
+// scanned and how the samples are partitioned. Every buffer belongs to the builder and is reused for
+// every node and tree: nothing is allocated per node.
 
 export interface TreeOptions {
   /** null: grow until pure or too small. */
@@ -29,30 +33,31 @@ export interface Tree {
   readonly leafValues: Float64Array;
 }
 
+/** What fitForest needs of a builder. */
+export interface TreeBuilder {
+  /** Grows a tree on the rows with a positive weight (weights indexed by row; rows outside the fit weigh 0). */
+  build(weight: Float64Array, options: TreeOptions, rng: Rng): Tree;
+}
+
 const EPSILON = Number.EPSILON;
 
-export class TreeBuilder {
-  private readonly nRows: number;
-  private readonly nFeatures: number;
-  private readonly nClasses: number;
-  private readonly y: Int32Array;
+export abstract class TreeGrower implements TreeBuilder {
+  protected readonly nRows: number;
+  protected readonly nFeatures: number;
+  protected readonly nClasses: number;
+  protected readonly y: Int32Array;
   /** Regression targets; null for classification. */
-  private readonly values: Float64Array | null;
+  protected readonly values: Float64Array | null;
   /** What a row adds to its slot per unit of weight: its target (regression) or 1 (exact, so classification sums are unchanged). */
-  private readonly amount: Float64Array;
-  private readonly codes: Int32Array;
-  private readonly distinct: readonly Float64Array[];
-  // scratch
-  private readonly samples: Int32Array;
-  private readonly keys: Float64Array;
-  private readonly hist: Float64Array;
-  private readonly histCount: Int32Array;
-  private readonly histWeight: Float64Array;
-  private readonly order: Int32Array;
-  private readonly total: Float64Array;
+  protected readonly amount: Float64Array;
+  /** The node's per-class weight (regression: sum of w * y). */
+  protected readonly total: Float64Array;
+  /** Classification: sum_k total_k^2, the right side's start in the incremental Gini proxy. */
+  protected totalSquaresByClass = 0;
   /** Regression: the node's sum of w * y^2 (for its variance). */
   private totalSquares = 0;
-  private readonly left: Float64Array;
+  protected readonly left: Float64Array;
+  private readonly order: Int32Array;
   private readonly stack: Int32Array;
   // growing output
   private nodeFeature = new Int32Array(64);
@@ -62,76 +67,98 @@ export class TreeBuilder {
   private leafValues: Float64Array;
   private nodeCount = 0;
   private leafCount = 0;
+  // the node being searched: its depth, its parent (-1 for the root) and its sibling's range
+  protected nodeDepth = 0;
+  protected nodeParent = -1;
+  protected siblingStart = 0;
+  protected siblingEnd = 0;
+  /** The sibling's node number when it was grown first (this is a right child), else -1. */
+  protected siblingNode = -1;
   // best split of the current node
-  private bestFeature = -1;
-  private bestCode = -1;
-  private bestThreshold = 0;
+  protected bestFeature = -1;
+  protected bestCode = -1;
+  /** The next code present in the node after bestCode (the threshold lies between them). */
+  private bestNextCode = -1;
+  private nodeBest = -Infinity;
+  /** Whether the feature being scanned has offered a valid split. */
+  private featureValid = false;
 
-  constructor(data: LabelledMatrix, coded: FeatureCodes) {
+  constructor(data: LabelledMatrix) {
     this.nRows = data.nRows;
     this.nFeatures = data.nFeatures;
     this.nClasses = data.nClasses;
     this.y = data.y;
     this.values = data.values ?? null;
     this.amount = data.values ?? new Float64Array(this.nRows).fill(1);
-    this.codes = coded.codes;
-    this.distinct = coded.distinct;
-    const maxDistinct = Math.max(1, ...coded.distinct.map((d) => d.length));
-    this.samples = new Int32Array(this.nRows);
-    this.keys = new Float64Array(this.nRows);
-    this.hist = new Float64Array(maxDistinct * this.nClasses);
-    this.histCount = new Int32Array(maxDistinct);
-    this.histWeight = new Float64Array(maxDistinct);
     this.order = new Int32Array(this.nFeatures);
     this.total = new Float64Array(this.nClasses);
     this.left = new Float64Array(this.nClasses);
-    this.stack = new Int32Array(4 * (this.nRows + 2));
+    this.stack = new Int32Array(5 * (this.nRows + 2));
     this.leafValues = new Float64Array(64 * this.nClasses);
   }
 
-  /** Grows a tree on the rows with a positive weight (weights indexed by row). */
-  build(rows: Int32Array, weight: Float64Array, options: TreeOptions, rng: Rng): Tree {
-    let n = 0;
-    for (let i = 0; i < rows.length; i++) if (weight[rows[i]!]! > 0) this.samples[n++] = rows[i]!;
+  /** Sets up the in-bag samples for a new tree; returns how many there are (the root is [0, n)). */
+  protected abstract begin(weight: Float64Array): number;
+  /** The sample (row) at position i of the node order, for node totals. */
+  protected abstract sampleAt(i: number): number;
+  /** Scans feature f over the node [start, end), offering (this.offer) every valid split in increasing code order. */
+  protected abstract scan(f: number, node: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void;
+  /** Reorders [start, end) so the samples going left (code <= bestCode of bestFeature) come first; returns where the right side starts. */
+  protected abstract partition(start: number, end: number): number;
+  /** The threshold between two consecutive codes of feature f present in a node. */
+  protected abstract thresholdBetween(f: number, leftCode: number, rightCode: number): number;
+
+  build(weight: Float64Array, options: TreeOptions, rng: Rng): Tree {
+    const n = this.begin(weight);
     this.nodeCount = 0;
     this.leafCount = 0;
     const maxDepth = options.maxDepth ?? Infinity;
     const stack = this.stack;
-    // stack entries: start, end, depth, parent * 2 + (isLeft ? 1 : 0) (parent -1 for the root)
+    // stack entries: start, end, the sibling's far end (its range is between it and this node's),
+    // depth, parent * 2 + (isLeft ? 1 : 0) (parent -1 for the root)
     let top = 0;
     stack[top++] = 0;
+    stack[top++] = n;
     stack[top++] = n;
     stack[top++] = 0;
     stack[top++] = -1;
     while (top > 0) {
       const link = stack[--top]!;
       const depth = stack[--top]!;
+      const far = stack[--top]!;
       const end = stack[--top]!;
       const start = stack[--top]!;
       const node = this.newNode();
+      this.nodeDepth = depth;
+      this.nodeParent = link >> 1;
       if (link >= 0) {
         if (link & 1) this.nodeLeft[link >> 1] = node;
         else this.nodeRight[link >> 1] = node;
       }
+      this.siblingNode = link >= 0 && !(link & 1) ? this.nodeLeft[link >> 1]! : -1;
+      this.siblingStart = far < start ? far : end;
+      this.siblingEnd = far < start ? start : far;
       const count = end - start;
-      const weightSum = this.classTotals(start, end, weight);
+      const weightSum = this.nodeTotals(start, end, weight);
       let isLeaf =
         depth >= maxDepth || count < options.minSamplesSplit || count < 2 * options.minSamplesLeaf || this.impurity(weightSum) <= EPSILON;
-      if (!isLeaf) isLeaf = !this.findSplit(start, end, weight, weightSum, options, rng);
+      if (!isLeaf) isLeaf = !this.findSplit(node, start, end, weight, weightSum, options, rng);
       if (isLeaf) {
         this.makeLeaf(node, weightSum);
         continue;
       }
       const mid = this.partition(start, end);
       this.nodeFeature[node] = this.bestFeature;
-      this.nodeThreshold[node] = this.bestThreshold;
+      this.nodeThreshold[node] = this.thresholdBetween(this.bestFeature, this.bestCode, this.bestNextCode);
       // right pushed first so the left child is grown first (depth first, like scikit-learn)
       stack[top++] = mid;
       stack[top++] = end;
+      stack[top++] = start;
       stack[top++] = depth + 1;
       stack[top++] = node * 2;
       stack[top++] = start;
       stack[top++] = mid;
+      stack[top++] = end;
       stack[top++] = depth + 1;
       stack[top++] = node * 2 + 1;
     }
@@ -155,6 +182,7 @@ export class TreeBuilder {
     }
     const node = this.nodeCount++;
     this.nodeFeature[node] = -1;
+    this.nodeThreshold[node] = 0;
     this.nodeLeft[node] = -1;
     return node;
   }
@@ -168,14 +196,14 @@ export class TreeBuilder {
     this.nodeRight[node] = this.leafCount++;
   }
 
-  private classTotals(start: number, end: number, weight: Float64Array): number {
+  private nodeTotals(start: number, end: number, weight: Float64Array): number {
     const total = this.total;
     const values = this.values;
     total.fill(0);
     this.totalSquares = 0;
     let sum = 0;
     for (let i = start; i < end; i++) {
-      const s = this.samples[i]!;
+      const s = this.sampleAt(i);
       const w = weight[s]!;
       if (values) {
         total[0]! += w * values[s]!;
@@ -183,6 +211,9 @@ export class TreeBuilder {
       } else total[this.y[s]!]! += w;
       sum += w;
     }
+    let sq = 0;
+    for (let k = 0; k < this.nClasses; k++) sq += total[k]! * total[k]!;
+    this.totalSquaresByClass = sq;
     return sum;
   }
 
@@ -192,124 +223,31 @@ export class TreeBuilder {
       const mean = this.total[0]! / weightSum;
       return this.totalSquares / weightSum - mean * mean;
     }
-    let sq = 0;
-    for (let k = 0; k < this.nClasses; k++) sq += this.total[k]! * this.total[k]!;
-    return 1 - sq / (weightSum * weightSum);
+    return 1 - this.totalSquaresByClass / (weightSum * weightSum);
   }
 
   /** Best split over a random feature subset; false when no feature has a valid split. */
-  private findSplit(start: number, end: number, weight: Float64Array, weightSum: number, options: TreeOptions, rng: Rng): boolean {
+  private findSplit(node: number, start: number, end: number, weight: Float64Array, weightSum: number, options: TreeOptions, rng: Rng): boolean {
     const F = this.nFeatures;
     const order = this.order;
     for (let f = 0; f < F; f++) order[f] = f;
     this.bestFeature = -1;
-    let bestProxy = -Infinity;
+    this.nodeBest = -Infinity;
     let counted = 0;
-    const count = end - start;
     for (let i = 0; i < F && counted < options.maxFeatures; i++) {
       const j = i + rng.int(F - i);
       const f = order[j]!;
       order[j] = order[i]!;
       order[i] = f;
-      const proxy =
-        this.distinct[f]!.length <= 8 * count
-          ? this.scanHistogram(f, start, end, weight, weightSum, options.minSamplesLeaf, bestProxy)
-          : this.scanSorted(f, start, end, weight, weightSum, options.minSamplesLeaf, bestProxy);
-      if (proxy === null) continue; // constant here, or no split leaves enough samples on each side
-      counted++;
-      if (proxy > bestProxy) bestProxy = proxy;
+      this.featureValid = false;
+      this.scan(f, node, start, end, weight, weightSum, options.minSamplesLeaf);
+      if (this.featureValid) counted++; // else constant here, or no split leaves enough samples on each side
     }
     return this.bestFeature >= 0;
   }
 
-  // Both scans walk the node's distinct codes in increasing order, with the left side holding every
-  // code up to the previous one; they return the feature's best proxy (null if no valid split) and
-  // record it as the node's best when it beats `bestProxy`. The proxy is scikit-learn's:
-  // sum_k left_k^2 / w_left + sum_k right_k^2 / w_right, larger is better.
-
-  private scanHistogram(f: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number, bestProxy: number): number | null {
-    const C = this.nClasses;
-    const base = f * this.nRows;
-    const hist = this.hist;
-    const histCount = this.histCount;
-    const histWeight = this.histWeight;
-    const amount = this.amount;
-    const nCodes = this.distinct[f]!.length;
-    hist.fill(0, 0, nCodes * C);
-    histCount.fill(0, 0, nCodes);
-    histWeight.fill(0, 0, nCodes);
-    for (let i = start; i < end; i++) {
-      const s = this.samples[i]!;
-      const code = this.codes[base + s]!;
-      const w = weight[s]!;
-      hist[code * C + this.y[s]!]! += w * amount[s]!;
-      histWeight[code]! += w;
-      histCount[code]!++;
-    }
-    const left = this.left;
-    left.fill(0);
-    const count = end - start;
-    let nLeft = 0;
-    let wLeft = 0;
-    let previous = -1;
-    let featureBest: number | null = null;
-    for (let code = 0; code < nCodes; code++) {
-      if (histCount[code] === 0) continue;
-      if (previous >= 0 && nLeft >= minLeaf && count - nLeft >= minLeaf) {
-        const proxy = this.proxy(wLeft, weightSum);
-        if (featureBest === null || proxy > featureBest) featureBest = proxy;
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          this.record(f, previous, code);
-        }
-      }
-      const h = code * C;
-      for (let k = 0; k < C; k++) left[k]! += hist[h + k]!;
-      wLeft += histWeight[code]!;
-      nLeft += histCount[code]!;
-      previous = code;
-    }
-    return featureBest;
-  }
-
-  private scanSorted(f: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number, bestProxy: number): number | null {
-    const n = this.nRows;
-    const base = f * n;
-    const count = end - start;
-    const keys = this.keys;
-    for (let i = 0; i < count; i++) {
-      const s = this.samples[start + i]!;
-      keys[i] = this.codes[base + s]! * n + s;
-    }
-    const sorted = keys.subarray(0, count).sort();
-    const left = this.left;
-    left.fill(0);
-    let nLeft = 0;
-    let wLeft = 0;
-    let previous = -1;
-    let featureBest: number | null = null;
-    for (let i = 0; i < count; i++) {
-      const key = sorted[i]!;
-      const code = Math.floor(key / n);
-      const s = key - code * n;
-      if (code !== previous && previous >= 0 && nLeft >= minLeaf && count - nLeft >= minLeaf) {
-        const proxy = this.proxy(wLeft, weightSum);
-        if (featureBest === null || proxy > featureBest) featureBest = proxy;
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          this.record(f, previous, code);
-        }
-      }
-      const w = weight[s]!;
-      left[this.y[s]!]! += w * this.amount[s]!;
-      wLeft += w;
-      nLeft++;
-      previous = code;
-    }
-    return featureBest;
-  }
-
-  private proxy(wLeft: number, weightSum: number): number {
+  /** The regression proxy (one "class": sum^2 / w on each side), from this.left. */
+  protected proxy(wLeft: number, weightSum: number): number {
     const wRight = weightSum - wLeft;
     let sqLeft = 0;
     let sqRight = 0;
@@ -322,36 +260,162 @@ export class TreeBuilder {
     return sqLeft / wLeft + sqRight / wRight;
   }
 
-  private record(f: number, leftCode: number, rightCode: number): void {
-    const values = this.distinct[f]!;
-    const a = values[leftCode]!;
-    const b = values[rightCode]!;
-    let threshold = a / 2 + b / 2;
-    if (threshold === b || !Number.isFinite(threshold)) threshold = a; // rounding, as scikit-learn does
-    this.bestFeature = f;
-    this.bestCode = leftCode;
-    this.bestThreshold = threshold;
+  /**
+   * A valid split of feature f between two consecutive codes present in the node, with its proxy
+   * (scikit-learn's: sum_k left_k^2 / w_left + sum_k right_k^2 / w_right, larger is better); the first
+   * best one of the node is kept.
+   */
+  protected offer(proxy: number, f: number, leftCode: number, rightCode: number): void {
+    this.featureValid = true;
+    if (proxy > this.nodeBest) {
+      this.nodeBest = proxy;
+      this.record(f, leftCode, rightCode);
+    }
   }
 
-  /** Moves the node's samples with code <= bestCode to the front; returns where the right side starts. */
-  private partition(start: number, end: number): number {
-    const base = this.bestFeature * this.nRows;
-    const samples = this.samples;
-    let i = start;
-    let j = end - 1;
-    while (i <= j) {
-      if (this.codes[base + samples[i]!]! <= this.bestCode) i++;
-      else {
-        const t = samples[i]!;
-        samples[i] = samples[j]!;
-        samples[j--] = t;
-      }
-    }
-    return i;
+  private record(f: number, leftCode: number, rightCode: number): void {
+    this.bestFeature = f;
+    this.bestCode = leftCode;
+    this.bestNextCode = rightCode;
   }
 }
 
-function grow<T extends Int32Array | Float64Array>(old: T, bigger: T): T {
+/** The midpoint of a and b, or a when rounding would put it on b (as scikit-learn does). */
+export function midpoint(a: number, b: number): number {
+  const threshold = a / 2 + b / 2;
+  return threshold === b || !Number.isFinite(threshold) ? a : threshold;
+}
+
+/**
+ * The exact splitter on presorted features. Every feature keeps its own list of the in-bag samples in
+ * increasing value order; a node is the same range [start, end) in every list. A feature's scan is
+ * then one pass in order (no sorting per node), and the Gini proxy is updated in O(1) per sample
+ * (sum of squares moved from right to left, exact in doubles because bootstrap weights are whole
+ * numbers). After a split each list is stably partitioned in place, so its halves stay sorted.
+ * Profiling the former builder (sort the node's codes for each drawn feature) showed the sort taking
+ * 40-75% of a fit.
+ */
+export class ExactTreeBuilder extends TreeGrower {
+  private readonly codes: Int32Array;
+  private readonly distinct: readonly Float64Array[];
+  private readonly sorted: Int32Array;
+  private readonly lists: Int32Array;
+  /** The code of each list entry, moved along with it: a scan reads codes in order, not by row. */
+  private readonly listCodes: Int32Array;
+  private readonly spill: Int32Array;
+  private readonly spillCodes: Int32Array;
+  private readonly goesLeft: Uint8Array;
+
+  constructor(data: LabelledMatrix, coded: FeatureCodes) {
+    super(data);
+    this.codes = coded.codes;
+    this.distinct = coded.distinct;
+    this.sorted = coded.order;
+    this.lists = new Int32Array(this.nRows * this.nFeatures);
+    this.listCodes = new Int32Array(this.nRows * this.nFeatures);
+    this.spill = new Int32Array(this.nRows);
+    this.spillCodes = new Int32Array(this.nRows);
+    this.goesLeft = new Uint8Array(this.nRows);
+  }
+
+  protected begin(weight: Float64Array): number {
+    const N = this.nRows;
+    const { sorted, lists, listCodes, codes } = this;
+    let m = 0;
+    for (let f = 0; f < this.nFeatures; f++) {
+      const base = f * N;
+      m = 0;
+      for (let i = 0; i < N; i++) {
+        const s = sorted[base + i]!;
+        if (weight[s]! > 0) {
+          listCodes[base + m] = codes[base + s]!;
+          lists[base + m++] = s;
+        }
+      }
+    }
+    return m;
+  }
+
+  protected sampleAt(i: number): number {
+    return this.lists[i]!;
+  }
+
+  protected thresholdBetween(f: number, leftCode: number, rightCode: number): number {
+    return midpoint(this.distinct[f]![leftCode]!, this.distinct[f]![rightCode]!);
+  }
+
+  protected scan(f: number, _node: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void {
+    const base = f * this.nRows;
+    const { lists, listCodes, y, left, total } = this;
+    const regression = this.values !== null;
+    const amount = this.amount;
+    left.fill(0);
+    const count = end - start;
+    let sqLeft = 0;
+    let sqRight = this.totalSquaresByClass;
+    let nLeft = 0;
+    let wLeft = 0;
+    let previous = -1;
+    for (let i = start; i < end; i++) {
+      const s = lists[base + i]!;
+      const code = listCodes[base + i]!;
+      if (code !== previous && previous >= 0 && nLeft >= minLeaf) {
+        if (count - nLeft < minLeaf) break;
+        this.offer(regression ? this.proxy(wLeft, weightSum) : sqLeft / wLeft + sqRight / (weightSum - wLeft), f, previous, code);
+      }
+      const w = weight[s]!;
+      const k = y[s]!;
+      const l = left[k]!;
+      if (regression) left[k] = l + w * amount[s]!;
+      else {
+        const r = total[k]! - l;
+        sqLeft += w * (2 * l + w);
+        sqRight += w * (w - 2 * r);
+        left[k] = l + w;
+      }
+      wLeft += w;
+      nLeft++;
+      previous = code;
+    }
+  }
+
+  protected partition(start: number, end: number): number {
+    const N = this.nRows;
+    const { lists, listCodes, goesLeft, spill, spillCodes } = this;
+    const splitBase = this.bestFeature * N;
+    const bestCode = this.bestCode;
+    // the split feature's list is sorted: its left side is a prefix
+    let mid = start;
+    for (let i = start; i < end; i++) {
+      const isLeft = listCodes[splitBase + i]! <= bestCode;
+      goesLeft[lists[splitBase + i]!] = isLeft ? 1 : 0;
+      if (isLeft) mid++;
+    }
+    for (let f = 0; f < this.nFeatures; f++) {
+      if (f === this.bestFeature) continue;
+      const base = f * N;
+      let write = base + start;
+      let spilled = 0;
+      // branch-free: which side a sample goes to is unpredictable
+      for (let i = base + start; i < base + end; i++) {
+        const s = lists[i]!;
+        const code = listCodes[i]!;
+        const g = goesLeft[s]!;
+        lists[write] = s;
+        listCodes[write] = code;
+        spill[spilled] = s;
+        spillCodes[spilled] = code;
+        write += g;
+        spilled += 1 - g;
+      }
+      lists.set(spill.subarray(0, spilled), write);
+      listCodes.set(spillCodes.subarray(0, spilled), write);
+    }
+    return mid;
+  }
+}
+
+export function grow<T extends Int32Array | Float64Array>(old: T, bigger: T): T {
   bigger.set(old);
   return bigger;
 }

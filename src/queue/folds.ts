@@ -7,6 +7,7 @@ import { LocalObjectStore } from '../cache/odb.js';
 import { FailureError, UsageError } from '../core/errors.js';
 import { FoldRunner, type FoldResult, type FoldTask } from '../ml/cv.js';
 import { readDataset } from '../ml/dataset.js';
+import type { Splitter } from '../ml/forest.js';
 import { searchFolds, type FoldExecutor } from '../ml/search.js';
 import type { FanOutInput } from '../ml/train.js';
 import type { TaskChoice } from '../ml/task.js';
@@ -32,6 +33,7 @@ export interface FoldJobData {
   readonly task: TaskChoice;
   readonly folds: number;
   readonly seed: number;
+  readonly splitter: Splitter;
   readonly fold: FoldTask;
 }
 
@@ -46,7 +48,7 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
   await withRemote(project, async ({ store }) => {
     if (!(await store.exists(objectKey(md5)))) await store.put(objectKey(md5), input.file, statSync(input.file).size);
   });
-  return async (_cv, tasks, onResult) => {
+  return async (cv, tasks, onResult) => {
     const queue = await openQueue(project, 'folds');
     const search = randomBytes(5).toString('hex');
     const ids = tasks.map((t) => `g${search}.${t.id}`);
@@ -55,7 +57,7 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
         tasks.map((fold, i) => ({
           id: ids[i],
           name: FOLD_JOB,
-          data: { md5, target: input.target, task: input.task, folds: input.folds, seed: input.seed, fold } satisfies FoldJobData,
+          data: { md5, target: input.target, task: input.task, folds: input.folds, seed: input.seed, splitter: cv.splitter, fold } satisfies FoldJobData,
           attempts: FOLD_ATTEMPTS,
           backoffMs: FOLD_BACKOFF_MS,
         })),
@@ -84,14 +86,14 @@ export function foldHandler(project: Project): (context: JobContext) => Promise<
   let cached: { key: string; runner: FoldRunner } | undefined;
   return async ({ job }) => {
     const d = job.data as FoldJobData;
-    const key = JSON.stringify([d.md5, d.target, d.task, d.folds, d.seed]);
+    const key = JSON.stringify([d.md5, d.target, d.task, d.folds, d.seed, d.splitter]);
     if (cached?.key !== key) {
       if (!project.cache.has(d.md5)) await fetchObject(project, d.md5);
       if (!project.cache.has(d.md5)) {
         throw new UsageError(`grid job ${job.id}: the training data (md5 ${d.md5}) is not in this machine's cache ${project.cacheDir}, and no default remote has it`);
       }
       const { data } = readDataset(new LocalObjectStore(project.cacheDir).pathOf(d.md5), d.target, d.task);
-      cached = { key, runner: new FoldRunner({ data, folds: searchFolds(data, d.folds, d.seed) }) };
+      cached = { key, runner: new FoldRunner({ data, folds: searchFolds(data, d.folds, d.seed), splitter: d.splitter }) };
     }
     return cached.runner.run(d.fold);
   };

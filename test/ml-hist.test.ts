@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { argmaxRows, DEFAULT_FOREST_PARAMS, fitAndPredict, fitForest, forestFromJson, forestToJson, predictProba, type ForestParams } from '../src/ml/forest.js';
+import { binFeatures, MAX_BINS } from '../src/ml/hist.js';
+import { encodeFeatures, fromRows, type LabelledMatrix } from '../src/ml/matrix.js';
+import { accuracy } from '../src/ml/metrics.js';
+import { Rng } from '../src/ml/random.js';
+import { generateObesity } from '../src/ml/synthetic.js';
+import { runMlops, tempDir, writeFiles } from './helpers.js';
+
+// The histogram splitter (train.splitter: hist) against the exact one, and through train/predict.
+
+/** Classes from two oblique lines, 2 noise features; `levels` distinct values per feature (0: continuous). */
+function problem(n: number, seed: number, levels = 0): LabelledMatrix {
+  const rng = new Rng(seed);
+  const u = () => {
+    const x = rng.nextU32() / 4294967296;
+    return levels ? Math.floor(x * levels) / levels : x;
+  };
+  const rows: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = [u() * 10, u() * 10, u(), u()];
+    rows.push(row);
+    // a little label noise so trees grow deep and leaves are not all pure
+    const noisy = rng.nextU32() % 20 === 0;
+    y.push(noisy ? rng.nextU32() % 3 : row[0]! + row[1]! < 8 ? 0 : row[0]! > row[1]! ? 1 : 2);
+  }
+  return { ...fromRows(rows, 4), y: Int32Array.from(y), nClasses: 3 };
+}
+
+const PARAMS: ForestParams = { ...DEFAULT_FOREST_PARAMS, n_estimators: 20 };
+
+test('binning: at most 255 bins, one per value when a feature has few, every value in a bin that brackets it', () => {
+  const data = problem(3000, 1);
+  const few = problem(3000, 1, 40);
+  const binned = binFeatures(data);
+  const binnedFew = binFeatures(few);
+  for (let f = 0; f < data.nFeatures; f++) {
+    assert.ok(binned.lo[f]!.length <= MAX_BINS);
+    assert.equal(binnedFew.lo[f]!.length, new Set(few.X.subarray(f * 3000, (f + 1) * 3000)).size, 'one bin per distinct value');
+    for (let i = 0; i < data.nRows; i++) {
+      const b = binned.bins[f * data.nRows + i]!;
+      const x = data.X[f * data.nRows + i]!;
+      assert.ok(binned.lo[f]![b]! <= x && x <= binned.hi[f]![b]!);
+      if (b > 0) assert.ok(binned.hi[f]![b - 1]! < x, 'bins are ordered');
+    }
+  }
+});
+
+test('with at most 255 distinct values per feature, the hist forest is the exact forest', () => {
+  const data = problem(4000, 2, 200);
+  const rows = Int32Array.from({ length: 3000 }, (_, i) => i);
+  const cases: Partial<ForestParams>[] = [{}, { max_features: null, max_depth: 6, min_samples_leaf: 3 }, { bootstrap: false, max_features: 'log2', min_samples_split: 5 }];
+  for (const p of cases) {
+    const params = { ...PARAMS, ...p };
+    const exact = forestToJson(fitForest(data, encodeFeatures(data), params, 11, rows));
+    const hist = forestToJson(fitForest(data, binFeatures(data), params, 11, rows));
+    assert.deepEqual(hist, exact, JSON.stringify(p));
+  }
+  // regression too, on whole-number targets (sums exact in any order, so the proxies are the same numbers)
+  const values = Float64Array.from({ length: data.nRows }, (_, i) => Math.round(data.X[i]! * 2 + data.X[data.nRows + i]!));
+  const reg = { ...data, values, nClasses: 1, y: new Int32Array(data.nRows) };
+  const params = { ...PARAMS, max_features: null, max_depth: 8 };
+  assert.deepEqual(forestToJson(fitForest(reg, binFeatures(reg), params, 3, rows)), forestToJson(fitForest(reg, encodeFeatures(reg), params, 3, rows)));
+});
+
+test('the hist forest is accurate on a separable problem with continuous features (> 255 values)', () => {
+  const train = problem(4000, 3);
+  const test = problem(2000, 4);
+  const proba = predictProba(fitForest(train, binFeatures(train), { ...PARAMS, n_estimators: 30 }, 1), test);
+  const hist = accuracy(test.y, argmaxRows(proba, 3));
+  const exact = accuracy(test.y, argmaxRows(predictProba(fitForest(train, encodeFeatures(train), { ...PARAMS, n_estimators: 30 }, 1), test), 3));
+  // 5% of the labels are random: about 0.95 is the ceiling
+  assert.ok(hist >= 0.9, `hist accuracy ${hist}`);
+  assert.ok(Math.abs(hist - exact) <= 0.01, `hist ${hist} vs exact ${exact}`);
+});
+
+test('hist: the same seed gives the same forest, another seed another; the forest round-trips through JSON', () => {
+  const data = problem(2000, 5);
+  const binned = binFeatures(data);
+  const a = fitForest(data, binned, PARAMS, 7);
+  assert.deepEqual(forestToJson(fitForest(data, binFeatures(data), PARAMS, 7)), forestToJson(a));
+  assert.notDeepEqual(forestToJson(fitForest(data, binned, PARAMS, 8)), forestToJson(a));
+  const reloaded = forestFromJson(JSON.parse(JSON.stringify(forestToJson(a))));
+  assert.deepEqual(predictProba(reloaded, data), predictProba(a, data));
+  // model files from before base64 fields hold plain number arrays: they still load, to the same forest
+  const legacy = { n_classes: 3, trees: a.trees.map((t) => ({ feature: [...t.feature], threshold: [...t.threshold], left: [...t.left], right: [...t.right], leafValues: [...t.leafValues] })) };
+  assert.deepEqual(forestFromJson(JSON.parse(JSON.stringify(legacy))), a);
+});
+
+test('scoring tree by tree (CV folds) gives what the kept forest gives, for both splitters', () => {
+  const data = problem(1500, 6);
+  const train = Int32Array.from({ length: 1000 }, (_, i) => i);
+  const held = Int32Array.from({ length: 500 }, (_, i) => 1000 + i);
+  for (const features of [encodeFeatures(data), binFeatures(data)]) {
+    const forest = fitForest(data, features, PARAMS, 4, train);
+    assert.deepEqual(fitAndPredict(data, features, PARAMS, 4, train, held), predictProba(forest, data, held));
+  }
+});
+
+test('train with splitter: hist writes a model that predicts; a bad splitter is one located error', async (t) => {
+  const params = (splitter: string, engine = 'forest') => `prepare:
+  input: data/raw/obesity.csv
+  target: NObeyesdad
+  seed: 3
+train:
+  engine: ${engine}
+  splitter: ${splitter}
+  cv_folds: 3
+  seed: 5
+  workers: 2
+  grid:
+    n_estimators: [10]
+`;
+  const dir = tempDir(t);
+  writeFiles(dir, { 'params.yaml': params('hist'), 'data/raw/obesity.csv': generateObesity(300, 4) });
+  assert.equal((await runMlops(['prepare'], { cwd: dir })).code, 0);
+  const tr = await runMlops(['train'], { cwd: dir });
+  assert.equal(tr.code, 0, tr.stderr);
+  const model = JSON.parse(readFileSync(join(dir, 'models/model.json'), 'utf8'));
+  assert.equal(model.splitter, 'hist');
+  assert.equal(JSON.parse(readFileSync(join(dir, 'reports/cv_results.json'), 'utf8')).splitter, 'hist');
+  assert.ok(model.cv.score > 0.5, `cv score ${model.cv.score}`);
+  const pred = await runMlops(['predict', '--input', 'data/raw/obesity.csv'], { cwd: dir });
+  assert.equal(pred.code, 0, pred.stderr);
+  assert.equal(pred.stdout.trim().split('\n').length, 301);
+
+  writeFiles(dir, { 'params.yaml': params('histogram') });
+  const bad = await runMlops(['train'], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: params\.yaml:7: 'train\.splitter': expected one of exact, hist, got "histogram"\n$/);
+  writeFiles(dir, { 'params.yaml': params('hist', 'ml-random-forest') });
+  const other = await runMlops(['train'], { cwd: dir });
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /^error: params\.yaml:7: 'train\.splitter': ml-random-forest has its own splitter; splitter: hist needs engine: forest\n$/);
+});
