@@ -2,7 +2,7 @@
 // pipelines in subfolders (each consuming the previous one's output, `../` paths), commands run from
 // a subfolder, DVC's targets and defaults, lock files beside each pipeline, .gitignore entries.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gitInit, runMlops, tempDir, writeFiles } from './helpers.js';
@@ -89,7 +89,7 @@ test('targets as DVC names them: a stage of this folder, path/dvc.yaml:stage, a 
   const outside = await runMlops(['status', '--file', '../elsewhere.yaml'], { cwd: dir });
   assert.equal(outside.code, 2);
   writeFileSync(join(dir, '..', `${dir.split('/').pop()}-outside.yaml`), 'stages: {}\n');
-  t.after(() => writeFileSync(join(dir, '..', `${dir.split('/').pop()}-outside.yaml`), ''));
+  t.after(() => rmSync(join(dir, '..', `${dir.split('/').pop()}-outside.yaml`), { force: true }));
   const outsideFile = await runMlops(['status', '--file', `../${dir.split('/').pop()}-outside.yaml`], { cwd: dir });
   assert.equal(outsideFile.code, 2);
   assert.match(outsideFile.stderr, /^error: .*-outside\.yaml: pipeline file is outside the project/);
