@@ -11,6 +11,8 @@ export interface PredictionQuery {
   readonly limit?: number;
   /** With `limit`: the newest `limit` rows rather than the oldest (still returned in time order). */
   readonly newest?: boolean;
+  /** `false`: rows come without `probabilities` (a drift check reads only the inputs). */
+  readonly probabilities?: boolean;
 }
 
 /**
