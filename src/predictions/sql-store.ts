@@ -31,20 +31,24 @@ const ROWS_PER_INSERT = 500;
 /** Rows per page read: large pages spend less per row on statements; 10,000 rows are a few MB. */
 const PAGE = 10_000;
 
-/** A row as the drivers return it (PostgreSQL parses JSON columns and times; SQLite gives text). */
-interface PredictionRow {
-  id: number | string;
-  request_id: string;
-  time: string | Date;
-  model: string;
-  version: number | null;
-  input: string | Record<string, string | number | null>;
-  class: string | null;
-  value: number | null;
-  /** Absent when the query left it out. */
-  probabilities?: string | Record<string, number> | null;
-  latency_ms: number;
-}
+/**
+ * A row as the drivers return it, as an array (no object per row on a long read) in READ's order;
+ * PostgreSQL parses JSON columns and times, SQLite gives text. `probabilities` comes last, so a query
+ * that leaves it out reads the same positions.
+ */
+type PredictionRow = [
+  id: number | string,
+  request_id: string,
+  time: string | Date,
+  model: string,
+  version: number | null,
+  input: string | Record<string, string | number | null>,
+  cls: string | null,
+  value: number | null,
+  latency_ms: number,
+  probabilities?: string | Record<string, number> | null,
+];
+const READ = ['id', 'request_id', 'time', 'model', 'version', 'input', 'class', 'value', 'latency_ms', 'probabilities'];
 
 function toRow(r: PredictionRecord): SqlValue[] {
   const isClass = typeof r.prediction === 'string';
@@ -58,15 +62,15 @@ function toRow(r: PredictionRecord): SqlValue[] {
 const json = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 const timeText = (t: string | Date) => (t instanceof Date ? t.toISOString() : t);
 
-function fromRow(row: PredictionRow): PredictionRecord {
+function fromRow([, request_id, time, model, version, input, cls, value, latency, probabilities]: PredictionRow): PredictionRecord {
   return {
-    request_id: row.request_id,
-    time: timeText(row.time),
-    model: row.version === null ? { name: row.model } : { name: row.model, version: Number(row.version) },
-    input: json(row.input),
-    prediction: row.class ?? Number(row.value),
-    ...(row.probabilities == null ? {} : { probabilities: json(row.probabilities) }),
-    latency_ms: Number(row.latency_ms),
+    request_id,
+    time: timeText(time),
+    model: version === null ? { name: model } : { name: model, version: Number(version) },
+    input: json(input),
+    prediction: cls ?? Number(value),
+    ...(probabilities == null ? {} : { probabilities: json(probabilities) }),
+    latency_ms: Number(latency),
   };
 }
 
@@ -85,9 +89,9 @@ function conditions(query: PredictionQuery): { terms: string[]; params: SqlValue
 }
 
 const where = (terms: readonly string[]) => (terms.length ? `WHERE ${terms.join(' AND ')}` : '');
-const SELECT_ALL = `SELECT id, ${COLUMNS.join(', ')} FROM predictions`;
+const SELECT_ALL = `SELECT ${READ.join(', ')} FROM predictions`;
 // A reader that does not want the probabilities is spared reading and parsing them.
-const SELECT_BARE = `SELECT id, ${COLUMNS.filter((c) => c !== 'probabilities').join(', ')} FROM predictions`;
+const SELECT_BARE = `SELECT ${READ.slice(0, -1).join(', ')} FROM predictions`;
 const select = (query: PredictionQuery) => (query.probabilities === false ? SELECT_BARE : SELECT_ALL);
 
 export class SqlPredictionStore implements PredictionSink, PredictionReader {
@@ -122,8 +126,8 @@ export class SqlPredictionStore implements PredictionSink, PredictionReader {
     const { terms, params } = conditions(query);
     if (query.newest && query.limit !== undefined) {
       // The newest `limit` rows, in time order: one bounded query.
-      const newest = await this.db.query<PredictionRow>(`${select(query)} ${where(terms)} ORDER BY time DESC, id DESC LIMIT ?`, [...params, query.limit]);
-      for (const row of newest.reverse()) yield fromRow(row);
+      const newest = await this.db.values(`${select(query)} ${where(terms)} ORDER BY time DESC, id DESC LIMIT ?`, [...params, query.limit]);
+      for (const row of newest.reverse()) yield fromRow(row as PredictionRow);
       return;
     }
     let left = query.limit ?? Infinity;
@@ -134,12 +138,12 @@ export class SqlPredictionStore implements PredictionSink, PredictionReader {
       // start the page in the (model, time, id) index: with only the OR, SQLite scanned each page from
       // the period's start again, so a long read cost the square of its pages.
       const keyset = after === undefined ? [] : ['time >= ?', '(time > ? OR id > ?)'];
-      const keys = after === undefined ? [] : [timeText(after.time), timeText(after.time), Number(after.id)];
-      const rows = await this.db.query<PredictionRow>(`${select(query)} ${where([...terms, ...keyset])} ORDER BY time, id LIMIT ?`, [...params, ...keys, page]);
-      for (const row of rows) yield fromRow(row);
+      const keys = after === undefined ? [] : [timeText(after[2]), timeText(after[2]), Number(after[0])];
+      const rows = await this.db.values(`${select(query)} ${where([...terms, ...keyset])} ORDER BY time, id LIMIT ?`, [...params, ...keys, page]);
+      for (const row of rows) yield fromRow(row as PredictionRow);
       if (rows.length < page) return;
       left -= rows.length;
-      after = rows.at(-1);
+      after = rows.at(-1) as PredictionRow;
     }
   }
 

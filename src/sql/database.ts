@@ -11,6 +11,8 @@ export interface Queryable {
   readonly dialect: Dialect;
   /** The rows a statement returns (a SELECT, or a change with RETURNING). */
   query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** The rows of a SELECT as arrays of values in its columns' order: no object per row, for long reads. */
+  values(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>;
   /** Runs a statement; resolves to the number of rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
 }

@@ -72,6 +72,9 @@ function statements(client: Pool | PoolClient): Queryable {
     async query<T = Row>(sql: string, params: readonly SqlValue[] = []) {
       return (await client.query(numberedPlaceholders(sql), params as unknown[])).rows as T[];
     },
+    async values(sql: string, params: readonly SqlValue[] = []) {
+      return (await client.query({ text: numberedPlaceholders(sql), values: params as unknown[], rowMode: 'array' })).rows as unknown[][];
+    },
     async run(sql: string, params: readonly SqlValue[] = []) {
       return (await client.query(numberedPlaceholders(sql), params as unknown[])).rowCount ?? 0;
     },
@@ -92,6 +95,10 @@ class PostgresDatabase implements Database {
 
   query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
     return this.direct.query<T>(sql, params);
+  }
+
+  values(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]> {
+    return this.direct.values(sql, params);
   }
 
   run(sql: string, params?: readonly SqlValue[]): Promise<number> {

@@ -58,11 +58,13 @@ const bindable = (params: readonly SqlValue[]) => params.map((p) => (typeof p ==
 const CACHED_STATEMENTS = 200;
 
 function statements(db: BetterSqlite): Queryable {
-  const cache = new Map<string, import('better-sqlite3').Statement>();
-  const prepared = (sql: string) => {
+  // Raw mode (rows as arrays) sticks to a compiled statement, so `values` keeps statements of its own.
+  const caches = [new Map<string, import('better-sqlite3').Statement>(), new Map<string, import('better-sqlite3').Statement>()];
+  const prepared = (sql: string, raw = false) => {
+    const cache = caches[raw ? 1 : 0]!;
     let statement = cache.get(sql);
     if (!statement) {
-      statement = db.prepare(sql);
+      statement = raw ? db.prepare(sql).raw(true) : db.prepare(sql);
       if (cache.size >= CACHED_STATEMENTS) cache.delete(cache.keys().next().value!);
       cache.set(sql, statement);
     }
@@ -72,6 +74,9 @@ function statements(db: BetterSqlite): Queryable {
     dialect: 'sqlite',
     async query<T = Row>(sql: string, params: readonly SqlValue[] = []) {
       return prepared(sql).all(...bindable(params)) as T[];
+    },
+    async values(sql: string, params: readonly SqlValue[] = []) {
+      return prepared(sql, true).all(...bindable(params)) as unknown[][];
     },
     async run(sql: string, params: readonly SqlValue[] = []) {
       return prepared(sql).run(...bindable(params)).changes;
@@ -116,6 +121,10 @@ class SqliteDatabase implements Database {
 
   query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
     return this.exclusive(() => retryBusy(this.attempts, () => this.direct.query<T>(sql, params)));
+  }
+
+  values(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]> {
+    return this.exclusive(() => retryBusy(this.attempts, () => this.direct.values(sql, params)));
   }
 
   run(sql: string, params?: readonly SqlValue[]): Promise<number> {
