@@ -57,6 +57,13 @@ export function predictionLogContract(label: string, factory: BackendFactory): v
     const { probabilities: _, ...regressionRead } = regression;
     assert.deepEqual(await read(reader), [...[0, 1, 2, 3, 4, 5].map((i) => record(i)), regressionRead]);
     assert.equal(await reader.count({}), 7);
+    // A reader that does not use the probabilities (a drift check) reads the rest unchanged.
+    const bare = (r: PredictionRecord) => ({ ...r, probabilities: undefined });
+    assert.deepEqual(
+      (await read(reader, { probabilities: false })).map(bare),
+      [...[0, 1, 2, 3, 4, 5].map((i) => record(i)), regressionRead].map(bare),
+    );
+    assert.ok((await read(reader, { probabilities: false })).every((r) => !('probabilities' in r)));
   });
 
   test(`${label}: queries by model, versions, [from, to), limit and the newest rows`, async (t) => {
@@ -92,14 +99,14 @@ export function predictionLogContract(label: string, factory: BackendFactory): v
 
   test(`${label}: a log bigger than a read page streams whole, in order, with equal times kept in write order`, async (t) => {
     const backend = await factory(t);
-    // 4,500 rows over 45 distinct times: pages end inside runs of equal times.
-    await writeAll(backend, [...Array(4500).keys()].map((i) => record(i, { time: at(Math.floor(i / 100)) })));
+    // 21,000 rows over 70 distinct times: pages (10,000 rows) end inside runs of equal times.
+    await writeAll(backend, [...Array(21_000).keys()].map((i) => record(i, { time: at(Math.floor(i / 300)) })));
     const reader = await backend.reader();
     t.after(() => reader.close());
     const ids = (await read(reader)).map((r) => r.request_id);
-    assert.deepEqual(ids, [...Array(4500).keys()].map((i) => `req-${i}`));
-    assert.equal((await read(reader, { limit: 2500 })).length, 2500);
-    assert.equal((await read(reader, { from: new Date(at(20)) })).length, 2500);
+    assert.deepEqual(ids, [...Array(21_000).keys()].map((i) => `req-${i}`));
+    assert.equal((await read(reader, { limit: 12_500 })).length, 12_500);
+    assert.equal((await read(reader, { from: new Date(at(20)) })).length, 15_000);
   });
 
   test(`${label}: retention deletes rows older than the setting and keeps the rest`, async (t) => {
