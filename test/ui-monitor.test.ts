@@ -91,10 +91,11 @@ before(async () => {
   }
   await ok('monitor', 'outcomes', '--labels', 'labels.csv');
 
-  // A server that stays up for the live view, with a few requests counted in its /metrics.
+  // A server that stays up for the live view, with a few requests counted in its /metrics (probes:
+  // they log no rows, so the drift windows stay what the first server logged).
   const second = await startServe();
   serve = second.child;
-  for (let i = 0; i < 3; i++) assert.equal((await fetch(`${second.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records.slice(0, 2)) })).status, 200);
+  for (let i = 0; i < 3; i++) assert.equal((await fetch(`${second.url}/ping`)).status, 200);
 
   empty = mkdtempSync(join(tmpdir(), 'mlops-ui-monitor-empty-'));
   writeFiles(empty, { '.mlops/.gitignore': '*\n' });
@@ -162,9 +163,18 @@ test('monitoring page: one clear line for no prediction log, an unknown model; a
   } finally {
     await other.close();
   }
-  const page = await open(`${ui.url}/#/monitor?model=${encodeURIComponent('models:/nosuch@champion')}`);
-  assert.match((await page.textContent('p.empty'))!, /nosuch/);
+  const hostile = 'models:/<img src=x onerror="window.__xss=1">@champion';
+  const page = await open(`${ui.url}/#/monitor?model=${encodeURIComponent(hostile)}`);
+  assert.match((await page.textContent('p.empty'))!, /^no registered model named "<img src=x onerror=/);
+  assert.equal(await page.evaluate('window.__xss'), undefined);
+  assert.equal(await page.$('main img'), null);
   await page.close();
+  // The page only reads: showing drift records no run (the CLI check does).
+  const driftRuns = async () => JSON.parse((await ok('runs', 'list', '--json')).stdout).filter((r: unknown) => JSON.stringify(r).includes('monitor-drift')).length;
+  const before = await driftRuns();
+  assert.ok(before >= 1, 'the CLI check of the first test is listed');
+  assert.equal((await fetch(`${ui.url}/api/monitor`)).status, 200);
+  assert.equal(await driftRuns(), before);
   const bad = await fetch(`${ui.url}/api/monitor?since=soon`);
   assert.equal(bad.status, 400);
   assert.match(((await bad.json()) as { error: string }).error, /--since: expected a duration/);
