@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,8 @@ import { generateObesity } from '../src/ml/synthetic.js';
 import { Project } from '../src/project/project.js';
 import { startUi, type RunningUi } from '../src/ui/server.js';
 import { launchChromium } from './browser.js';
-import { MLOPS_BIN, gitInit, runMlops, writeFiles } from './helpers.js';
+import { startServe } from './serve-child.js';
+import { gitInit, runMlops, writeFiles } from './helpers.js';
 
 // The Monitoring page on a project where a real `mlops serve` logged predictions and
 // `mlops monitor outcomes` recorded realized metrics: the drift table's windows, a window's columns
@@ -44,23 +45,6 @@ async function ok(...args: string[]) {
   return r;
 }
 
-async function startServe(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [MLOPS_BIN, 'serve', '--port', '0', '--reload-interval', '0'], {
-    cwd: dir,
-    env: { ...process.env, CI: 'true', MLOPS_ROOT: dir },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      stderr += d;
-      const m = / at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`mlops serve exited ${code}: ${stderr}`)));
-  });
-  return { child, url };
-}
 
 async function stop(child: ChildProcess) {
   child.kill('SIGTERM');
@@ -80,7 +64,7 @@ before(async () => {
   const header = lines[0]!.split(',');
   const records = lines.slice(1).map((l) => Object.fromEntries(header.slice(0, -1).map((c, j) => [c, Number.isNaN(Number(l.split(',')[j])) ? l.split(',')[j] : Number(l.split(',')[j])])));
   const truth = lines.slice(1).map((l) => l.split(',').at(-1));
-  const first = await startServe();
+  const first = await startServe(dir);
   try {
     const response = await fetch(`${first.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records) });
     assert.equal(response.status, 200);
@@ -93,7 +77,7 @@ before(async () => {
 
   // A server that stays up for the live view, with a few requests counted in its /metrics (probes:
   // they log no rows, so the drift windows stay what the first server logged).
-  const second = await startServe();
+  const second = await startServe(dir);
   serve = second.child;
   for (let i = 0; i < 3; i++) assert.equal((await fetch(`${second.url}/ping`)).status, 200);
 
