@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -8,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
-import { MLOPS_BIN, gitInit, runMlops, writeFiles, type RunResult } from './helpers.js';
+import { startServe } from './serve-child.js';
+import { gitInit, runMlops, writeFiles, type RunResult } from './helpers.js';
 
 // The production loop for real: a trained, registered model served by a real `mlops serve` child
 // process, synthetic traffic over four time windows with one column shifted from the third on, then
@@ -57,24 +57,6 @@ async function ok(...args: string[]): Promise<RunResult> {
   return r;
 }
 
-/** `mlops serve` on a free port; resolves with its URL once it listens. */
-async function startServe(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [MLOPS_BIN, 'serve', 'models:/obesity_classifier@champion', '--port', '0', '--reload-interval', '0'], {
-    cwd: dir,
-    env: { ...process.env, CI: 'true', MLOPS_ROOT: dir },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      stderr += d;
-      const m = / at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`mlops serve exited ${code}: ${stderr}`)));
-  });
-  return { child, url };
-}
 
 const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 
@@ -118,7 +100,7 @@ before(async () => {
   await ok('train');
   await ok('models', 'register', 'obesity_classifier', '--alias', 'champion');
 
-  const { child, url } = await startServe();
+  const { child, url } = await startServe(dir, ['models:/obesity_classifier@champion']);
   try {
     // The warm-up is logged before the period starts: it must be left out of every check.
     const warmup = Date.now();

@@ -75,7 +75,8 @@ export interface DriftCheckOptions extends CheckCommon, MonitorDriftOptions {
   readonly failOnDrift: boolean;
 }
 
-export async function runDriftCheck(project: Project, options: DriftCheckOptions): Promise<DriftCheck> {
+/** The drift report alone: nothing recorded, nobody alerted (what `mlops ui` shows, read-only). */
+export async function driftReport(project: Project, options: { readonly uri: string; readonly period: Period } & MonitorDriftOptions): Promise<DriftCheck> {
   const model = await monitoredModel(project, options.uri, options.period);
   const reference = await trainingReference(project, model);
   // Opened once here, so a bad predictions.uri is reported with its config file and line.
@@ -86,7 +87,7 @@ export async function runDriftCheck(project: Project, options: DriftCheckOptions
   const settings = { columns, test, alternative, threshold, correction, rule, wassersteinThreshold, psiThreshold, minRows };
   const windows = await driftInParallel(log, { model: model.name, versions: model.versions }, reference, options.period, settings);
   const drifted = windows.filter((w) => w.drift === true).length;
-  const check: DriftCheck = {
+  return {
     model: shownModel(model),
     period: shownPeriod(options.period),
     settings: { test, alternative, threshold, correction, rule, wasserstein_threshold: wassersteinThreshold, psi_threshold: psiThreshold, min_rows: minRows },
@@ -95,10 +96,16 @@ export async function runDriftCheck(project: Project, options: DriftCheckOptions
     too_small_windows: windows.filter((w) => w.status === 'too_small').length,
     windows,
   };
+}
+
+export async function runDriftCheck(project: Project, options: DriftCheckOptions): Promise<DriftCheck> {
+  const check = await driftReport(project, options);
+  const { windows } = check;
+  const drifted = check.drifted_windows;
   check.run_id = await recordDriftCheck(project, check, options.failOnDrift && check.drift);
   if (check.drift) {
     const which = windows.filter((w) => w.drift).map((w) => ({ from: w.from, to: w.to, share: w.share, columns: w.drifted_columns }));
-    await alert(options, check, 'drift', `drift in ${drifted} of ${windows.length} windows of ${model.uri} (${which.map((w) => w.columns.join(', ')).at(-1)})`, which);
+    await alert(options, check, 'drift', `drift in ${drifted} of ${windows.length} windows of ${check.model.uri} (${which.map((w) => w.columns.join(', ')).at(-1)})`, which);
   }
   return check;
 }

@@ -20,6 +20,8 @@ export interface UiContext {
   readonly runs: RunsIndex;
   readonly allowWrites: boolean;
   readonly csrfToken: string;
+  /** `--serve-url`: the running `mlops serve` whose traffic the Monitoring page shows. */
+  readonly serveUrl?: URL;
 }
 
 type Query = Record<string, string | undefined>;
@@ -158,6 +160,11 @@ export function apiRoutes(app: FastifyInstance, ctx: UiContext): void {
       tracking: ctx.tracking,
       revision: rev,
     });
+  });
+
+  app.get('/api/monitor', async (req) => {
+    const { monitorView } = await import('./monitor-view.js');
+    return monitorView(ctx.project, ctx.tracking, req.query as Query, ctx.serveUrl);
   });
 
   app.get('/api/models', async () => {

@@ -19,6 +19,7 @@ export interface UiOptions {
   readonly host: string;
   readonly port: number;
   readonly allowWrites: boolean;
+  readonly serveUrl?: URL;
 }
 
 export interface RunningUi {
@@ -79,7 +80,7 @@ export function buildUiApp(ctx: UiContext, hosts: () => Set<string> | undefined)
 export async function startUi(options: UiOptions): Promise<RunningUi> {
   const tracking = await options.project.tracking();
   const runs = new RunsIndex(tracking.store);
-  const ctx: UiContext = { project: options.project, tracking, runs, allowWrites: options.allowWrites, csrfToken: randomBytes(24).toString('base64url') };
+  const ctx: UiContext = { project: options.project, tracking, runs, allowWrites: options.allowWrites, csrfToken: randomBytes(24).toString('base64url'), serveUrl: options.serveUrl };
   let hosts: Set<string> | undefined;
   const app = buildUiApp(ctx, () => hosts);
   await app.listen({ host: options.host, port: options.port });

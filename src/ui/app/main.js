@@ -5,9 +5,10 @@ import { comparePage } from './compare.js';
 import { experimentsPage } from './experiments.js';
 import { pipelinePage } from './pipeline.js';
 import { modelsPage, modelPage } from './models.js';
+import { monitorPage } from './monitor.js';
 
 // Hash routes: #/runs?experiment=ID, #/run/ID, #/compare?ids=a,b, #/experiments, #/pipeline,
-// #/models, #/models/NAME. Each page renders into <main> and marks it `data-page` when done.
+// #/models, #/models/NAME, #/monitor. Each page renders into <main> and marks it `data-page` when done.
 
 const routes = [
   [/^\/runs$/, runsPage],
@@ -17,6 +18,7 @@ const routes = [
   [/^\/pipeline$/, pipelinePage],
   [/^\/models$/, modelsPage],
   [/^\/models\/([^/]+)$/, modelPage],
+  [/^\/monitor$/, monitorPage],
 ];
 
 let generation = 0;
