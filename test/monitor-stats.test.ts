@@ -8,6 +8,9 @@ import { heldDuring } from '../src/monitor/model.js';
 import { parseGate, readLabels } from '../src/monitor/outcomes.js';
 import { parseDuration, parseTime, periodFromFlags, windowIndex } from '../src/monitor/period.js';
 import type { PredictionRecord } from '../src/predictions/record.js';
+import { openPredictionLog, openPredictionReader, predictionLogUri } from '../src/predictions/open.js';
+import { driftInParallel } from '../src/monitor/parallel.js';
+import { Project } from '../src/project/project.js';
 import { seededRandom, tempDir, writeFiles } from './helpers.js';
 
 // The statistics monitoring adds to `mlops drift`'s: Wasserstein distance and PSI against values
@@ -179,4 +182,31 @@ test('decision rules on a large log: a tiny shift is significant (p-value) but s
   // The categorical column's distance is its PSI over the categories.
   assert.equal(both[1]!.columns.c!.distance, both[1]!.columns.c!.psi);
   assert.equal(both[1]!.columns.c!.wasserstein, undefined);
+});
+
+test('worker threads and the calling thread give the same windows from a real SQLite log', async (t) => {
+  const dir = tempDir(t);
+  const project = Project.open(dir);
+  const random = seededRandom(5);
+  const refX = normal(random, 2_000);
+  const reference: Table = { file: 'ref', columns: ['x', 'c'], values: new Map<string, unknown[]>([['x', refX], ['c', refX.map((v) => (v > 0 ? 'p' : 'n'))]]) };
+  const day = 86_400_000;
+  const t0 = Date.parse('2026-11-01T00:00:00Z');
+  const records = [0, 0.5, 1, 0].flatMap((shift, d) => normal(random, 600, shift).map((x, i) => record(t0 + d * day + i * 1000, x, x > 0 ? 'p' : 'n')));
+  const log = await openPredictionLog(project, { onError: (e) => assert.fail(e) });
+  log.append(records);
+  await log.close();
+  const period = periodFromFlags({ from: '2026-11-01', to: '2026-11-05', window: '1d' }, new Date());
+  const options: MonitorDriftOptions = { ...MONITOR_DEFAULTS, test: 'auto', alternative: 'two-sided', threshold: 0.05, correction: 'bonferroni', rule: 'both' };
+  const query = { model: 'm', versions: [1] };
+  const reader = await openPredictionReader(project);
+  try {
+    const here = await monitorDrift(reader, query, reference, period, options);
+    const threads = await driftInParallel({ uri: predictionLogUri(project), root: dir }, query, reference, period, options);
+    assert.deepEqual(threads, here);
+    assert.deepEqual(here.map((w) => w.rows), [600, 600, 600, 600]);
+    assert.equal(here[2]!.drift, true);
+  } finally {
+    await reader.close();
+  }
 });

@@ -130,3 +130,17 @@ test('migrate on a terminal: a progress bar on stderr, wiped at the end, then th
   assert.match(shown.stdout, /migrating \[#{30}\] 8\/8 model obesity_classifier/, 'the last item drawn');
   assert.match(shown.stdout, /\r\x1b\[2Kcopied 3 experiments, 6 runs, /, 'the bar wiped before the summary');
 });
+
+test('migrate: folder paths are taken from where the command runs; a missing --from folder is exit 2', async (t) => {
+  const { root, fixture } = await sourceProject(t, 1);
+  writeFiles(root, { 'sub/.keep': '' });
+  const sub = join(root, 'sub');
+  const typo = await runMlops(['tracking', 'migrate', '--from', 'mlrun', '--to', 'copy'], { cwd: sub });
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /--from mlrun: no such folder/);
+  assert.equal(existsSync(join(sub, 'copy')), false);
+  const up = await runMlops(['tracking', 'migrate', '--from', '../mlruns', '--to', 'copy'], { cwd: sub });
+  assert.equal(up.code, 0, up.stderr);
+  assert.equal(summaryCounts(up.stdout).run, fixture.runIds.length);
+  assert.ok(existsSync(join(sub, 'copy')), 'the copy is made in the folder the command ran in');
+});

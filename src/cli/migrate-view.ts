@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import type { MigrationCounts } from '../migrate/migrate.js';
@@ -6,19 +7,23 @@ import { printJson } from './output.js';
 import { progressBar } from './progress.js';
 import { openProject } from './project.js';
 
-// `mlops tracking migrate`: opens both stores by URI (relative paths from the project root, as
-// tracking.uri is read), runs the migration under a progress bar and prints one summary line.
+// `mlops tracking migrate`: opens both stores by URI (a plain folder path taken from where the command
+// runs, as every path on the command line), runs the migration under a progress bar and prints one
+// summary line.
 
 export async function migrateCommand(opts: MigrateFlags): Promise<void> {
   const project = await openProject();
   const [{ TRACKING_STORES, parseStoreUri }, { REGISTRY_STORES }, { migrate }, { artifactRootSetting }] = await Promise.all([
     import('../project/stores.js'), import('../registry/open.js'), import('../migrate/migrate.js'), import('../project/tracking.js'),
   ]);
-  const where = (uri: string) => {
-    const { scheme, path } = parseStoreUri(uri, project.root);
-    return scheme === 'file' ? `file:${path}` : uri;
+  const located = (uri: string) => {
+    const { scheme, path } = parseStoreUri(uri, project.cwd);
+    return scheme === 'file' ? path : uri;
   };
-  if (where(opts.from) === where(opts.to)) throw new UsageError(`--from and --to are the same store (${opts.from})`);
+  const [fromUri, toUri] = [located(opts.from), located(opts.to)];
+  if (fromUri === toUri) throw new UsageError(`--from and --to are the same store (${opts.from})`);
+  // A mistyped source folder would otherwise open as an empty store and "copy nothing".
+  if (parseStoreUri(fromUri, project.root).scheme === 'file' && !existsSync(fromUri)) throw new UsageError(`--from ${opts.from}: no such folder (${displayPath(fromUri)})`);
   const notice = (line: string) => process.stderr.write(`${line}\n`);
   const configured = artifactRootSetting(project.root, project.config);
   const fromRoot = opts.fromArtifactRoot === undefined ? configured : project.fromCwd(opts.fromArtifactRoot);
@@ -27,8 +32,8 @@ export async function migrateCommand(opts: MigrateFlags): Promise<void> {
     const context = { notice, ...(artifactRoot === undefined ? {} : { artifactRoot }) };
     return { tracking: await TRACKING_STORES.open(uri, project.root, context), registry: await REGISTRY_STORES.open(uri, project.root, context) };
   };
-  const from = await open(opts.from, fromRoot);
-  const to = await open(opts.to, toRoot);
+  const from = await open(fromUri, fromRoot);
+  const to = await open(toUri, toRoot);
   const bar = progressBar(opts.dryRun ? 'comparing' : 'migrating');
   let result;
   try {

@@ -5,7 +5,7 @@ import { postAlert, type AlertSummary } from './alert.js';
 import type { MonitorDriftOptions, MonitorWindow } from './drift.js';
 import { monitoredModel, trainingReference, type MonitoredModel } from './model.js';
 import { checkGates, readLabels, settleOutcomes, type Gate, type GateCheck, type OutcomeReport } from './outcomes.js';
-import { driftInParallel } from './parallel.js';
+import { driftWindowsOf } from './parallel.js';
 import type { Period } from './period.js';
 import { recordDriftCheck, recordOutcomeCheck } from './track.js';
 
@@ -79,13 +79,12 @@ export interface DriftCheckOptions extends CheckCommon, MonitorDriftOptions {
 export async function driftReport(project: Project, options: { readonly uri: string; readonly period: Period } & MonitorDriftOptions): Promise<DriftCheck> {
   const model = await monitoredModel(project, options.uri, options.period);
   const reference = await trainingReference(project, model);
-  // Opened once here, so a bad predictions.uri is reported with its config file and line.
-  await withReader(project, async () => {});
   const log = { uri: predictionLogUri(project), root: project.root };
   // Only the test settings go to the workers (a callback or a URL cannot be sent to a thread).
   const { columns, test, alternative, threshold, correction, rule, wassersteinThreshold, psiThreshold, minRows } = options;
   const settings = { columns, test, alternative, threshold, correction, rule, wassersteinThreshold, psiThreshold, minRows };
-  const windows = await driftInParallel(log, { model: model.name, versions: model.versions }, reference, options.period, settings);
+  // Opened here first, so a bad predictions.uri is reported with its config file and line.
+  const windows = await withReader(project, (reader) => driftWindowsOf(reader, log, { model: model.name, versions: model.versions }, reference, options.period, settings));
   const drifted = windows.filter((w) => w.drift === true).length;
   return {
     model: shownModel(model),

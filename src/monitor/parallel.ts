@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { MlopsError, type ErrorKind } from '../core/errors.js';
 import type { Table } from '../drift/read.js';
-import { someRows, type DriftQuery, type MonitorDriftOptions, type MonitorWindow } from './drift.js';
+import type { PredictionReader } from '../predictions/reader.js';
+import { monitorDrift, someRows, type DriftQuery, type MonitorDriftOptions, type MonitorWindow } from './drift.js';
 import { windowAt, windowCount, type Period } from './period.js';
 
 // The windows of a drift check are independent: each worker thread reads its own run of consecutive
@@ -27,6 +28,18 @@ export interface WorkerInput {
 export type WorkerOutput = { windows: MonitorWindow[] } | { error: { message: string; kind?: ErrorKind } };
 
 const MAX_WORKERS = 4;
+
+/**
+ * Below this many rows in the period the windows are tested in this thread: starting workers (each
+ * loading the code and opening the log) would cost more than the reading they share out.
+ */
+const PARALLEL_FROM_ROWS = 50_000;
+
+/** The check's windows, read through `reader` when the period holds few rows, else by worker threads. */
+export async function driftWindowsOf(reader: PredictionReader, log: LogSource, query: DriftQuery, reference: Table, period: Period, options: MonitorDriftOptions): Promise<MonitorWindow[]> {
+  const rows = await reader.count({ model: query.model, versions: query.versions, from: period.from, to: period.to });
+  return rows < PARALLEL_FROM_ROWS ? monitorDrift(reader, query, reference, period, options) : driftInParallel(log, query, reference, period, options);
+}
 
 export async function driftInParallel(log: LogSource, query: DriftQuery, reference: Table, period: Period, options: MonitorDriftOptions): Promise<MonitorWindow[]> {
   const total = windowCount(period);
