@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BatchedPredictionLog } from '../src/predictions/batched.js';
+import type { LabelRecord } from '../src/predictions/labels.js';
 import type { PredictionBackend } from '../src/predictions/open.js';
 import type { PredictionQuery, PredictionReader } from '../src/predictions/reader.js';
 import type { PredictionRecord } from '../src/predictions/record.js';
@@ -118,5 +119,24 @@ export function predictionLogContract(label: string, factory: BackendFactory): v
     const reader = await backend.reader();
     t.after(() => reader.close());
     assert.deepEqual((await read(reader)).map((r) => r.request_id), ['req-3', 'req-4', 'req-5']);
+  });
+
+  test(`${label}: labels are kept beside the log: an upsert by id column and id, read back by model and period`, async (t) => {
+    const backend = await factory(t);
+    const label = (id: string, y: string, extra: Partial<LabelRecord> = {}): LabelRecord => ({ id_column: 'request_id', id, label: y, model: 'clf', time: at(Number(id.split('-')[1])), ...extra });
+    const writer = await backend.labelWriter();
+    t.after(() => writer.close());
+    assert.equal(await writer.putLabels([label('req-1', 'a'), label('req-2', 'b'), label('req-3', 'c', { model: 'other' }), label('order-2', 'x', { id_column: 'order_id' })]), 0);
+    // Loading again replaces the label of the same (id column, id) and adds the new ones, in one go.
+    assert.equal(await writer.putLabels([label('req-2', 'B'), label('req-4', 'd'), label('req-1', 'a')]), 2);
+    const reader = await backend.reader();
+    t.after(() => reader.close());
+    const period = { idColumn: 'request_id', model: 'clf', from: new Date(at(0)), to: new Date(at(4)) };
+    assert.deepEqual(await reader.labels(period), [label('req-1', 'a'), label('req-2', 'B')]);
+    assert.deepEqual((await reader.labels({ ...period, to: new Date(at(10)) })).map((l) => l.id), ['req-1', 'req-2', 'req-4']);
+    assert.deepEqual(await reader.labels({ ...period, idColumn: 'order_id' }), [label('order-2', 'x', { id_column: 'order_id' })]);
+    // A batch that breaks a constraint writes none of its labels.
+    await assert.rejects(writer.putLabels([label('req-5', 'e'), { ...label('req-6', 'f'), label: null as unknown as string }]));
+    assert.deepEqual((await reader.labels({ ...period, to: new Date(at(10)) })).map((l) => l.id), ['req-1', 'req-2', 'req-4']);
   });
 }

@@ -1,10 +1,13 @@
+import { isAbsolute, relative } from 'node:path';
+import { UsageError } from '../core/errors.js';
 import { openPredictionReader, predictionLogUri } from '../predictions/open.js';
 import type { PredictionReader } from '../predictions/reader.js';
 import type { Project } from '../project/project.js';
+import { withoutPassword } from '../sql/uri.js';
 import { postAlert, type AlertSummary } from './alert.js';
 import type { MonitorDriftOptions, MonitorWindow } from './drift.js';
 import { monitoredModel, trainingReference, type MonitoredModel } from './model.js';
-import { checkGates, readLabels, settleOutcomes, type Gate, type GateCheck, type OutcomeReport } from './outcomes.js';
+import { checkGates, readLabels, settleOutcomes, tableLabels, type Gate, type GateCheck, type OutcomeReport } from './outcomes.js';
 import { driftWindowsOf } from './parallel.js';
 import type { Period } from './period.js';
 import { recordDriftCheck, recordOutcomeCheck } from './track.js';
@@ -110,8 +113,9 @@ export async function runDriftCheck(project: Project, options: DriftCheckOptions
 }
 
 export interface OutcomeCheckOptions extends CheckCommon {
-  readonly labels: string;
-  readonly labelsShown: string;
+  /** The labels file; none: the labels table beside the prediction log (`mlops predictions label`). */
+  readonly labels?: string;
+  readonly labelsShown?: string;
   readonly idColumn: string;
   readonly labelColumn: string;
   readonly gates: readonly Gate[];
@@ -120,10 +124,19 @@ export interface OutcomeCheckOptions extends CheckCommon {
 
 export async function runOutcomeCheck(project: Project, options: OutcomeCheckOptions): Promise<OutcomeCheck> {
   const model = await monitoredModel(project, options.uri, options.period);
-  const labels = readLabels(options.labels, options.idColumn, options.labelColumn);
-  const report = await withReader(project, (reader) => settleOutcomes(reader, { model: model.name, versions: model.versions }, labels, options.period));
+  const file = options.labels === undefined ? undefined : readLabels(options.labels, options.idColumn, options.labelColumn);
+  const uri = predictionLogUri(project);
+  const table = `the labels table of ${isAbsolute(uri) ? relative(project.root, uri) : withoutPassword(uri)}`;
+  const { period, idColumn } = options;
+  const report = await withReader(project, async (reader) => {
+    const labels = file ?? tableLabels(await reader.labels({ idColumn, model: model.name, from: period.from, to: period.to }), table);
+    if (labels.byKey.size === 0) {
+      throw new UsageError(`no labels by ${idColumn} for ${model.name} predictions from ${period.from.toISOString()} to ${period.to.toISOString()} in ${table} (load them with 'mlops predictions label FILE', or give --labels FILE)`);
+    }
+    return settleOutcomes(reader, { model: model.name, versions: model.versions }, labels, idColumn, period);
+  });
   const gates = checkGates(report, options.gates, options.minRows);
-  const check: OutcomeCheck = { model: shownModel(model), period: shownPeriod(options.period), labels: options.labelsShown, ...report, gates, passed: gates.every((g) => g.passed) };
+  const check: OutcomeCheck = { model: shownModel(model), period: shownPeriod(period), labels: options.labelsShown ?? table, ...report, gates, passed: gates.every((g) => g.passed) };
   check.run_id = await recordOutcomeCheck(project, check, !check.passed);
   if (!check.passed) {
     const failed = gates.filter((g) => !g.passed);

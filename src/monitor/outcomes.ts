@@ -2,21 +2,26 @@ import { listColumns, parseTypedCsv } from '../core/csv.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { readText } from '../core/files.js';
 import { brier, logLoss, score } from '../ml/metrics.js';
+import type { LabelRecord } from '../predictions/labels.js';
 import type { PredictionReader } from '../predictions/reader.js';
+import type { PredictionRecord } from '../predictions/record.js';
 import type { DriftQuery } from './drift.js';
 import { windowAt, windowCount, windowIndex, type Period } from './period.js';
 
 // `monitor outcomes` (results settlement): the ground truth that arrived later, joined to the logged
-// predictions by request id, scored as evaluate scores a test set, per window and per model version.
-// A request of several rows logs them under one id in order: its rows are ID:0, ID:1, ... (ID:0 may
-// also be given as ID). Every label and prediction that found no partner is counted, never dropped.
+// predictions by request id or by the client's own key, scored as evaluate scores a test set, per
+// window and per model version. A request of several rows logs them under one id in order: its rows
+// are ID:0, ID:1, ... (ID:0 may also be given as ID). Every label and prediction that found no
+// partner is counted, never dropped.
 
 export interface Label {
   readonly label: string;
-  readonly line: number;
+  /** The labels file's line; none for labels read from the labels table. */
+  readonly line?: number;
 }
 
 export interface Labels {
+  /** The labels file, or the labels table, as messages name it. */
   readonly file: string;
   readonly column: string;
   readonly byKey: ReadonlyMap<string, Label>;
@@ -44,6 +49,42 @@ export function readLabels(path: string, idColumn: string, labelColumn: string):
     byKey.set(id, { label, line });
   });
   return { file, column: labelColumn, byKey };
+}
+
+/** Labels read back from the labels table (`mlops predictions label` loaded them, checked). */
+export function tableLabels(records: readonly LabelRecord[], shown: string): Labels {
+  return { file: shown, column: 'label', byKey: new Map(records.map((r) => [r.id, { label: r.label }])) };
+}
+
+/**
+ * The label ids a logged row answers to, tried in order: the client's key, when the row was logged
+ * with one in the id column (`serve --id-column`); else its request id, as ID (a request's first
+ * row) or ID:n. Rows must come in log order (a request's rows are logged together), so that each
+ * request's rows are counted.
+ */
+export class RowKeys {
+  private last = '';
+  private n = 0;
+
+  constructor(private readonly idColumn: string) {}
+
+  of(record: PredictionRecord): string[] {
+    this.n = record.request_id === this.last ? this.n + 1 : 0;
+    this.last = record.request_id;
+    const key = Object.hasOwn(record.input, this.idColumn) ? record.input[this.idColumn] : null;
+    if (key !== null && key !== '') return [String(key)];
+    return this.n === 0 ? [record.request_id, `${record.request_id}:0`] : [`${record.request_id}:${this.n}`];
+  }
+}
+
+/** A label must be one of the classes the model answered with; a regressor has no outcomes to settle. */
+export function checkLabel(record: PredictionRecord, truth: Label, labels: Labels): string[] {
+  if (!record.probabilities) throw new UsageError(`${record.model.name} logged no class probabilities (a regressor?); monitor outcomes scores classifiers`);
+  const classes = Object.keys(record.probabilities);
+  if (!classes.includes(truth.label)) {
+    throw new ConfigError(`label ${JSON.stringify(truth.label)} is not one of the model's classes (${classes.join(', ')})`, { file: labels.file, line: truth.line, key: labels.column });
+  }
+  return classes;
 }
 
 export interface Scores {
@@ -98,7 +139,7 @@ class Group {
   }
 }
 
-export async function settleOutcomes(reader: Pick<PredictionReader, 'rows'>, query: DriftQuery, labels: Labels, period: Period): Promise<OutcomeReport> {
+export async function settleOutcomes(reader: Pick<PredictionReader, 'rows'>, query: DriftQuery, labels: Labels, idColumn: string, period: Period): Promise<OutcomeReport> {
   const classIndex = new Map<string, number>();
   const indexOf = (c: string) => classIndex.get(c) ?? classIndex.set(c, classIndex.size).get(c)!;
   const overall = new Group();
@@ -107,29 +148,20 @@ export async function settleOutcomes(reader: Pick<PredictionReader, 'rows'>, que
   const matched = new Set<string>();
   let predictions = 0;
   let unmatchedPredictions = 0;
-  let lastRequest = '';
-  let rowInRequest = 0;
+  const keys = new RowKeys(idColumn);
   for await (const record of reader.rows({ model: query.model, versions: query.versions, from: period.from, to: period.to })) {
     const w = windowIndex(period, Date.parse(record.time));
     if (w < 0) continue;
     predictions++;
-    rowInRequest = record.request_id === lastRequest ? rowInRequest + 1 : 0;
-    lastRequest = record.request_id;
-    const key = `${record.request_id}:${rowInRequest}`;
-    const plain = rowInRequest === 0 && labels.byKey.has(record.request_id) ? record.request_id : key;
-    const truth = labels.byKey.get(plain);
-    if (!truth) {
+    const key = keys.of(record).find((k) => labels.byKey.has(k));
+    if (key === undefined) {
       unmatchedPredictions++;
       continue;
     }
-    matched.add(plain);
-    if (!record.probabilities) throw new UsageError(`${query.model} logged no class probabilities (a regressor?); monitor outcomes scores classifiers`);
-    const classes = Object.keys(record.probabilities);
-    if (!classes.includes(truth.label)) {
-      throw new ConfigError(`label ${JSON.stringify(truth.label)} is not one of the model's classes (${classes.join(', ')})`, { file: labels.file, line: truth.line, key: labels.column });
-    }
-    for (const c of classes) indexOf(c);
-    const proba = new Map(Object.entries(record.probabilities));
+    matched.add(key);
+    const truth = labels.byKey.get(key)!;
+    for (const c of checkLabel(record, truth, labels)) indexOf(c);
+    const proba = new Map(Object.entries(record.probabilities!));
     const actual = indexOf(truth.label);
     const predicted = indexOf(String(record.prediction));
     const version = String(record.model.version ?? 'unversioned');
@@ -138,7 +170,7 @@ export async function settleOutcomes(reader: Pick<PredictionReader, 'rows'>, que
   const range = `from ${period.from.toISOString()} to ${period.to.toISOString()}`;
   if (predictions === 0) throw new UsageError(`no logged predictions of ${query.model} (versions ${query.versions.join(', ')}) ${range}`);
   if (matched.size === 0) {
-    throw new ConfigError(`none of the ${labels.byKey.size} ids matches one of the ${predictions} predictions logged ${range} (unknown ids; is the id column the request id?)`, { file: labels.file });
+    throw new ConfigError(`none of the ${labels.byKey.size} ids matches one of the ${predictions} predictions logged ${range} (unknown ids; is the id column the request id, or the key the server logged?)`, { file: labels.file });
   }
   const classes = [...classIndex.keys()];
   const unmatchedLabels = [...labels.byKey.keys()].filter((k) => !matched.has(k));

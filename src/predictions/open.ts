@@ -6,6 +6,7 @@ import type { Project } from '../project/project.js';
 import { openDatabase, type OpenDatabaseOptions } from '../sql/open.js';
 import { databaseDialect, parseDatabaseUri } from '../sql/uri.js';
 import { BatchedPredictionLog, type PredictionSink } from './batched.js';
+import type { LabelWriter } from './labels.js';
 import type { PredictionReader } from './reader.js';
 import type { PredictionLog } from './record.js';
 
@@ -18,6 +19,8 @@ import type { PredictionLog } from './record.js';
 export interface PredictionBackend {
   sink(): Promise<PredictionSink>;
   reader(): Promise<PredictionReader>;
+  /** Where outcomes are loaded (the log's own database; made when missing). */
+  labelWriter(): Promise<LabelWriter>;
 }
 
 // A server's writer waits for another worker's SQLite lock only briefly (better-sqlite3 waits on the
@@ -28,6 +31,7 @@ const READER: Omit<OpenDatabaseOptions, 'root'> = { postgres: { poolSize: 1 } };
 const EMPTY: PredictionReader = {
   async *rows() {},
   count: async () => 0,
+  labels: async () => [],
   close: async () => {},
 };
 
@@ -44,6 +48,7 @@ export function predictionBackend(uri: string, root: string): PredictionBackend 
     sink: () => store(WRITER),
     // Reading a log never written makes no file.
     reader: async () => (location.dialect === 'sqlite' && !existsSync(location.path) ? EMPTY : store(READER)),
+    labelWriter: () => store(READER),
   };
 }
 
@@ -90,6 +95,11 @@ export async function openPredictionLog(project: Project, options: LogOptions): 
   const retentionMs = await checked(configured, () => (text === undefined ? undefined : parseRetention(text)));
   const sink = await (await backend(project)).sink();
   return new BatchedPredictionLog(sink, options.onError, { retentionMs, intervalMs: options.intervalMs });
+}
+
+/** Where `mlops predictions label` loads outcomes. */
+export async function openLabelWriter(project: Project): Promise<LabelWriter> {
+  return (await backend(project)).labelWriter();
 }
 
 /** The reader `mlops predictions` and monitoring use. */

@@ -1,3 +1,4 @@
+import type { LabelQuery, LabelRecord } from './labels.js';
 import type { PredictionRecord } from './record.js';
 
 /** Which logged predictions to read back: one model (optionally some of its versions) in [from, to). */
@@ -22,5 +23,7 @@ export interface PredictionQuery {
 export interface PredictionReader {
   rows(query: PredictionQuery): AsyncIterable<PredictionRecord>;
   count(query: PredictionQuery): Promise<number>;
+  /** The outcomes loaded beside the log (`mlops predictions label`). */
+  labels(query: LabelQuery): Promise<LabelRecord[]>;
   close(): Promise<void>;
 }

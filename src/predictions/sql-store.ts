@@ -1,6 +1,7 @@
 import type { Database, SqlValue } from '../sql/database.js';
 import { placeholders } from '../sql/database.js';
 import type { PredictionSink } from './batched.js';
+import type { LabelQuery, LabelRecord, LabelWriter } from './labels.js';
 import type { PredictionQuery, PredictionReader } from './reader.js';
 import type { PredictionRecord } from './record.js';
 
@@ -25,7 +26,18 @@ const INDEXES = [
   'CREATE INDEX IF NOT EXISTS predictions_time ON predictions (time, id)',
   'CREATE INDEX IF NOT EXISTS predictions_model_time ON predictions (model, time, id)',
   'CREATE INDEX IF NOT EXISTS predictions_request ON predictions (request_id)',
+  'CREATE INDEX IF NOT EXISTS labels_model_time ON labels (model, time)',
 ];
+// The outcomes (labels.ts), one row per id; `time` and `model` are the labelled prediction's.
+const LABELS_SCHEMA = {
+  sqlite: `CREATE TABLE IF NOT EXISTS labels (
+    id_column TEXT NOT NULL, id TEXT NOT NULL, label TEXT NOT NULL, model TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY (id_column, id))`,
+  postgresql: `CREATE TABLE IF NOT EXISTS labels (
+    id_column TEXT NOT NULL, id TEXT NOT NULL, label TEXT NOT NULL, model TEXT NOT NULL, time TIMESTAMPTZ NOT NULL, PRIMARY KEY (id_column, id))`,
+};
+const LABEL_COLUMNS = ['id_column', 'id', 'label', 'model', 'time'] as const;
+/** Ids per statement when looking up which labels exist already. */
+const IDS_PER_LOOKUP = 500;
 /** Rows per INSERT statement: 9 parameters each, under SQLite's 32,766 and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 500;
 /** Rows per page read: large pages spend less per row on statements; 10,000 rows are a few MB. */
@@ -94,7 +106,7 @@ const SELECT_ALL = `SELECT ${READ.join(', ')} FROM predictions`;
 const SELECT_BARE = `SELECT ${READ.slice(0, -1).join(', ')} FROM predictions`;
 const select = (query: PredictionQuery) => (query.probabilities === false ? SELECT_BARE : SELECT_ALL);
 
-export class SqlPredictionStore implements PredictionSink, PredictionReader {
+export class SqlPredictionStore implements PredictionSink, PredictionReader, LabelWriter {
   constructor(private readonly db: Database) {}
 
   /** Creates the table and its indexes when missing (several workers may do it at once). */
@@ -103,6 +115,7 @@ export class SqlPredictionStore implements PredictionSink, PredictionReader {
       // PostgreSQL's CREATE ... IF NOT EXISTS races with itself; SQLite's BEGIN IMMEDIATE already serializes.
       if (tx.dialect === 'postgresql') await tx.query("SELECT pg_advisory_xact_lock(hashtext('mlops.predictions'))");
       await tx.run(SCHEMA[tx.dialect]);
+      await tx.run(LABELS_SCHEMA[tx.dialect]);
       for (const index of INDEXES) await tx.run(index);
     });
     return new SqlPredictionStore(db);
@@ -151,6 +164,36 @@ export class SqlPredictionStore implements PredictionSink, PredictionReader {
     const { terms, params } = conditions(query);
     const [row] = await this.db.query<{ n: number | string }>(`SELECT count(*) AS n FROM predictions ${where(terms)}`, params);
     return Number(row!.n);
+  }
+
+  async putLabels(labels: readonly LabelRecord[]): Promise<number> {
+    const row = `(${placeholders(LABEL_COLUMNS.length)})`;
+    return this.db.transaction(async (tx) => {
+      let replaced = 0;
+      for (let i = 0; i < labels.length; i += ROWS_PER_INSERT) {
+        const chunk = labels.slice(i, i + ROWS_PER_INSERT);
+        // Counted per id column and id: a file may mix none, but the key is the pair.
+        for (let j = 0; j < chunk.length; j += IDS_PER_LOOKUP) {
+          const part = chunk.slice(j, j + IDS_PER_LOOKUP);
+          const pairs = part.map(() => '(id_column = ? AND id = ?)').join(' OR ');
+          const [found] = await tx.query<{ n: number | string }>(`SELECT count(*) AS n FROM labels WHERE ${pairs}`, part.flatMap((l) => [l.id_column, l.id]));
+          replaced += Number(found!.n);
+        }
+        await tx.run(
+          `INSERT INTO labels (${LABEL_COLUMNS.join(', ')}) VALUES ${chunk.map(() => row).join(', ')}
+           ON CONFLICT (id_column, id) DO UPDATE SET label = excluded.label, model = excluded.model, time = excluded.time`,
+          chunk.flatMap((l) => LABEL_COLUMNS.map((c) => l[c])),
+        );
+      }
+      return replaced;
+    });
+  }
+
+  async labels(query: LabelQuery): Promise<LabelRecord[]> {
+    const rows = await this.db.values(`SELECT ${LABEL_COLUMNS.join(', ')} FROM labels WHERE id_column = ? AND model = ? AND time >= ? AND time < ? ORDER BY time, id`, [
+      query.idColumn, query.model, query.from.toISOString(), query.to.toISOString(),
+    ]);
+    return rows.map(([id_column, id, label, model, time]) => ({ id_column: id_column as string, id: id as string, label: label as string, model: model as string, time: timeText(time as string | Date) }));
   }
 
   close(): Promise<void> {

@@ -60,23 +60,32 @@ export function fromColumns(columns: Record<string, Json>): RawTable {
  */
 export const fromCsv =
   (text: string) =>
-  (transform: Transform): RawTable => {
+  (transform: Transform, keyColumn?: string): RawTable => {
     if (text.trim() === '') throw badInput('empty batch: no rows to predict');
-    return parseTypedCsv(text, SOURCE, { naValues: new Set(transform.na_values ?? PANDAS_NA_VALUES) });
+    // The client's key as written: 007 stays 007, as `mlops predict --id-column` keeps it.
+    return parseTypedCsv(text, SOURCE, { naValues: new Set(transform.na_values ?? PANDAS_NA_VALUES), textColumns: keyColumn === undefined ? [] : [keyColumn] });
   };
 
 /**
  * A table the transform can take: not empty, and no column the model does not know (the target
  * column is ignored, as `mlops predict` ignores it). Missing columns and bad values are found by the
- * transform itself, located by row and field.
+ * transform itself, located by row and field. With a key column (`serve --id-column`), every row
+ * must carry its key: it is logged with the row (and never given to the model, which reads its
+ * columns by name).
  */
-export function checkTable(table: RawTable, transform: Transform): RawTable {
+export function checkTable(table: RawTable, transform: Transform, keyColumn?: string): RawTable {
   if (table.nRows === 0) throw badInput('empty batch: no rows to predict');
   const known = new Set(transform.columns.map((c) => c.name));
-  const extra = table.columns.filter((c) => !known.has(c) && c !== transform.target);
+  const extra = table.columns.filter((c) => !known.has(c) && c !== transform.target && c !== keyColumn);
   if (extra.length > 0) throw badInput(`unknown column (the model was trained on ${[...known].join(', ')})`, { field: extra[0] });
   const missing = transform.columns.find((c) => !table.columns.includes(c.name));
   if (missing) throw badInput('column missing (the model was trained with it)', { field: missing.name });
+  if (keyColumn !== undefined) {
+    const keys = table.values[table.columns.indexOf(keyColumn)];
+    if (keys === undefined) throw badInput('key column missing (this server logs every row under its key: serve --id-column)', { field: keyColumn });
+    const empty = keys.findIndex((k) => k === null || k === '');
+    if (empty >= 0) throw badInput('empty key (this server logs every row under its key: serve --id-column)', { row: empty + 1, field: keyColumn });
+  }
   return table;
 }
 

@@ -18,8 +18,8 @@ export interface Scored {
   readonly proba?: Float64Array;
 }
 
-/** A request body as a table; given the transform, for what parsing needs of it (CSV's na_values). */
-export type TableInput = RawTable | ((transform: Transform) => RawTable);
+/** A request body as a table; given the transform and the key column, for what parsing needs of them (CSV's na_values, the key as text). */
+export type TableInput = RawTable | ((transform: Transform, keyColumn?: string) => RawTable);
 
 // Answers carry no float noise: probabilities are rounded to 15 decimal places (0.30000000000000004
 // is answered, and logged, as 0.3; one multiply and round a value, where toPrecision would cost more
@@ -35,13 +35,15 @@ export class Scorer {
     private readonly current: () => ServedModel,
     private readonly metrics: ServerMetrics,
     private readonly log: PredictionLog,
+    /** The client's own key column (`serve --id-column`): logged with each row's input, never scored. */
+    private readonly keyColumn?: string,
   ) {}
 
   score(input: TableInput, requestId: string = randomUUID()): Scored {
     const started = performance.now();
     const model = this.current();
     const { predictor } = model;
-    const table = checkTable(typeof input === 'function' ? input(predictor.transform) : input, predictor.transform);
+    const table = checkTable(typeof input === 'function' ? input(predictor.transform, this.keyColumn) : input, predictor.transform, this.keyColumn);
     const output = predictor.output(table);
     const regression = predictor.saved.task === 'regression';
     const classes = regression ? [] : predictor.classes;

@@ -22,6 +22,8 @@ export interface ServeOptions {
   readonly reloadInterval: number;
   /** How long logged predictions are kept (overrides predictions.retention), e.g. `30d`. */
   readonly retention?: string;
+  /** A request column holding the client's own key per row, logged with the row (not a model input). */
+  readonly idColumn?: string;
   /** The mlops version /version reports. */
   readonly version: string;
   /** Where what the client cannot see is told (a log write failing, a model switch). */
@@ -56,7 +58,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     options.warn(`switched to ${next.name} version ${next.version}`);
   }, options.warn);
   const current = () => slot.current;
-  const scorer = new Scorer(current, metrics, log);
+  const scorer = new Scorer(current, metrics, log, options.idColumn);
   const app = await buildApp({ version: options.version, scorer, model: current, ready: () => true }, metrics, options);
   const url = await app.listen({ host: options.host, port: options.port });
   slot.watch(options.reloadInterval);

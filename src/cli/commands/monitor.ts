@@ -87,12 +87,12 @@ export function register(program: Command): void {
     });
 
   periodOptions(monitor.command('outcomes').description('realized accuracy, F1, log loss and Brier score: ground truth joined to the logged predictions by request id'))
-    .requiredOption('--labels <csv>', 'the outcomes: a CSV with the request id and the true label')
-    .option('--id-column <name>', "the labels file's request id column (a batch request's rows are ID:0, ID:1, ...)", 'request_id')
+    .option('--labels <csv>', "the outcomes: a CSV with the id and the true label (default: the labels table 'mlops predictions label' loads)")
+    .option('--id-column <name>', "what joins labels to predictions: request_id (a batch request's rows are ID:0, ID:1, ...) or the key column the server logged (serve --id-column)", 'request_id')
     .option('--label-column <name>', "the labels file's true class column", 'y')
     .option('--min <metric=value>', 'gate: exit 1 when the metric is below (accuracy, f1_macro, log_loss, brier); repeatable', collect)
     .option('--max <metric=value>', 'gate: exit 1 when the metric is above; repeatable', collect)
-    .action(async (model: string, flags: Shared & { labels: string; idColumn: string; labelColumn: string; min?: string[]; max?: string[] }) => {
+    .action(async (model: string, flags: Shared & { labels?: string; idColumn: string; labelColumn: string; min?: string[]; max?: string[] }) => {
       const [{ minRows }, { MONITOR_DEFAULTS }, { runOutcomeCheck }, { parseGate }, render, output, { color }, table, { FailureError }, { resolve, relative }] = await Promise.all([
         import('../../monitor/config.js'),
         import('../../monitor/drift.js'),
@@ -108,9 +108,10 @@ export function register(program: Command): void {
       const gates = [...(flags.min ?? []).map((g) => parseGate(g, 'min')), ...(flags.max ?? []).map((g) => parseGate(g, 'max'))];
       const rows = minRows(flags.minRows, MONITOR_DEFAULTS.minRows);
       const { project, ...shared } = await common(flags);
-      const labels = resolve(project.cwd, flags.labels);
+      const labels = flags.labels === undefined ? undefined : resolve(project.cwd, flags.labels);
+      const labelsShown = labels === undefined ? undefined : relative(project.root, labels) || labels;
       const check = await output.withSpinner('joining outcomes', () =>
-        runOutcomeCheck(project, { uri: model, ...shared, labels, labelsShown: relative(project.root, labels) || labels, idColumn: flags.idColumn, labelColumn: flags.labelColumn, gates, minRows: rows }),
+        runOutcomeCheck(project, { uri: model, ...shared, labels, labelsShown, idColumn: flags.idColumn, labelColumn: flags.labelColumn, gates, minRows: rows }),
       );
       const lines = render.outcomeLines(check);
       if (flags.json) {

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 
-// `mlops predictions list|export`: the prediction log `mlops serve` writes, read back. The reading and
-// printing are in ../predictions-view.ts, loaded inside the actions.
+// `mlops predictions list|export|label`: the prediction log `mlops serve` writes, read back, and the
+// outcomes loaded beside it. The reading and printing are in ../predictions-view.ts, loaded inside
+// the actions; loading labels is src/monitor/labels.ts.
 
 export interface PredictionFlags {
   since?: string;
@@ -45,5 +46,18 @@ export function register(program: Command): void {
     .action(async (opts: PredictionFlags) => {
       const { exportPredictions } = await import('../predictions-view.js');
       await exportPredictions(opts);
+    });
+
+  predictions
+    .command('label')
+    .description("load outcomes (true labels) into the labels table beside the log, for 'mlops monitor outcomes' without --labels")
+    .argument('<csv>', 'a CSV with the id and the true label, one row per id')
+    .option('--id-column <name>', "the id: request_id (a batch request's rows are ID:0, ID:1, ...) or the key column the server logged (serve --id-column)", 'request_id')
+    .option('--label-column <name>', 'the true class column', 'y')
+    .action(async (file: string, opts: { idColumn: string; labelColumn: string }) => {
+      const [{ loadLabels }, { openProject }, { resolve }] = await Promise.all([import('../../monitor/labels.js'), import('../project.js'), import('node:path')]);
+      const project = await openProject();
+      const loaded = await loadLabels(project, { file: resolve(project.cwd, file), idColumn: opts.idColumn, labelColumn: opts.labelColumn });
+      process.stdout.write(`loaded ${loaded.labels} label(s) by ${opts.idColumn} (${loaded.replaced} replaced ones loaded before)\n`);
     });
 }

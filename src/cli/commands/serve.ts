@@ -15,6 +15,7 @@ interface ServeFlags {
   retention?: string;
   workers: string;
   rateLimit?: string;
+  idColumn?: string;
 }
 
 const WINDOWS: Record<string, number> = { s: 1000, sec: 1000, second: 1000, m: 60_000, min: 60_000, minute: 60_000, h: 3600_000, hour: 3600_000 };
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .option('--rate-limit <n/unit>', 'at most n requests per client address per second, minute or hour, e.g. 100/s, 3000/min (each worker counts its own)')
     .option('--api-key-env <VAR>', 'require Authorization: Bearer <the value of this environment variable> (health probes stay open)')
     .option('--retention <duration>', 'delete logged predictions older than this, e.g. 30d, 12h (default: predictions.retention in .mlops/config, else keep all)')
+    .option('--id-column <name>', "a request column holding the client's own key per row: logged with the row (monitor outcomes --id-column joins on it), never given to the model; every row must carry one")
     .option('--reload-interval <seconds>', 'how often to look whether the served alias moved (0: never)', '2')
     .action(async (model: string, opts: ServeFlags, command: Command) => {
       const [{ UsageError }, { openProject }, { startServer }, { parseRetention }] = await Promise.all([
@@ -102,6 +104,7 @@ export function register(program: Command): void {
           apiKey,
           rateLimit,
           retention: opts.retention,
+          idColumn: opts.idColumn,
           version: command.parent?.version() ?? '',
           warn,
         });
