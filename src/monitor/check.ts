@@ -5,8 +5,8 @@ import type { PredictionReader } from '../predictions/reader.js';
 import type { Project } from '../project/project.js';
 import { withoutPassword } from '../sql/uri.js';
 import { postAlert, type AlertSummary } from './alert.js';
-import type { MonitorDriftOptions, MonitorWindow } from './drift.js';
-import { monitoredModel, trainingReference, type MonitoredModel } from './model.js';
+import { someRows, type MonitorDriftOptions, type MonitorWindow } from './drift.js';
+import { monitoredModel, trainingReferences, type MonitoredModel } from './model.js';
 import { checkGates, readLabels, settleOutcomes, tableLabels, type Gate, type GateCheck, type OutcomeReport } from './outcomes.js';
 import { driftWindowsOf } from './parallel.js';
 import type { Period } from './period.js';
@@ -36,6 +36,13 @@ interface PeriodShown {
   window_seconds: number;
 }
 
+/** A window of one version's (or versions') rows, tested against their own training reference. */
+export interface CheckedWindow extends MonitorWindow {
+  versions: readonly number[];
+  /** The version whose reference.csv the rows were compared with. */
+  reference_version: number;
+}
+
 export interface DriftCheck {
   model: ModelShown;
   period: PeriodShown;
@@ -44,7 +51,7 @@ export interface DriftCheck {
   drift: boolean;
   drifted_windows: number;
   too_small_windows: number;
-  windows: MonitorWindow[];
+  windows: CheckedWindow[];
   run_id?: string;
 }
 
@@ -81,13 +88,20 @@ export interface DriftCheckOptions extends CheckCommon, MonitorDriftOptions {
 /** The drift report alone: nothing recorded, nobody alerted (what `mlops ui` shows, read-only). */
 export async function driftReport(project: Project, options: { readonly uri: string; readonly period: Period } & MonitorDriftOptions): Promise<DriftCheck> {
   const model = await monitoredModel(project, options.uri, options.period);
-  const reference = await trainingReference(project, model);
+  const groups = await trainingReferences(project, model);
   const log = { uri: predictionLogUri(project), root: project.root };
   // Only the test settings go to the workers (a callback or a URL cannot be sent to a thread).
   const { columns, test, alternative, threshold, correction, rule, wassersteinThreshold, psiThreshold, minRows } = options;
   const settings = { columns, test, alternative, threshold, correction, rule, wassersteinThreshold, psiThreshold, minRows };
   // Opened here first, so a bad predictions.uri is reported with its config file and line.
-  const windows = await withReader(project, (reader) => driftWindowsOf(reader, log, { model: model.name, versions: model.versions }, reference, options.period, settings));
+  const windows = await withReader(project, async (reader) => {
+    const parts: CheckedWindow[][] = [];
+    for (const { version, versions, reference } of groups) {
+      const tested = await driftWindowsOf(reader, log, { model: model.name, versions }, reference, options.period, settings);
+      parts.push(tested.map((w) => ({ ...w, versions, reference_version: version })));
+    }
+    return someRows(byWindow(parts), { model: model.name, versions: model.versions }, options.period);
+  });
   const drifted = windows.filter((w) => w.drift === true).length;
   return {
     model: shownModel(model),
@@ -98,6 +112,18 @@ export async function driftReport(project: Project, options: { readonly uri: str
     too_small_windows: windows.filter((w) => w.status === 'too_small').length,
     windows,
   };
+}
+
+/**
+ * The windows of each reference group merged in time order: a window lists the groups that had rows
+ * in it (a version not yet promoted adds nothing), or, when none had, one empty window of them all.
+ */
+function byWindow(parts: readonly CheckedWindow[][]): CheckedWindow[] {
+  if (parts.length === 1) return parts[0]!;
+  return parts[0]!.flatMap((_, i) => {
+    const some = parts.map((p) => p[i]!).filter((w) => w.rows > 0);
+    return some.length > 0 ? some : [{ ...parts[0]![i]!, versions: parts.flatMap((p) => p[0]!.versions).sort((a, b) => a - b) }];
+  });
 }
 
 export async function runDriftCheck(project: Project, options: DriftCheckOptions): Promise<DriftCheck> {

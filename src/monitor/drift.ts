@@ -60,7 +60,7 @@ export async function monitorDrift(reader: Reader, query: DriftQuery, reference:
 }
 
 /** Nothing logged in the whole period is a usage error (the wrong model, or the wrong dates), not "no drift". */
-export function someRows(windows: MonitorWindow[], query: DriftQuery, period: Period): MonitorWindow[] {
+export function someRows<W extends MonitorWindow>(windows: W[], query: DriftQuery, period: Period): W[] {
   if (windows.every((w) => w.rows === 0)) {
     throw new UsageError(`no logged predictions of ${query.model} (versions ${query.versions.join(', ')}) from ${period.from.toISOString()} to ${period.to.toISOString()}`);
   }

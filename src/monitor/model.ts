@@ -16,7 +16,7 @@ export const DEFAULT_MODEL_URI = 'models:/obesity_classifier@champion';
 export interface MonitoredModel {
   readonly uri: string;
   readonly name: string;
-  /** The version the URI names now: its reference is the drift reference. */
+  /** The version the URI names now. */
   readonly version: ModelVersion;
   /** The versions whose logged rows count: for an alias, every version that held it in the period. */
   readonly versions: readonly number[];
@@ -46,16 +46,39 @@ export function heldDuring(events: readonly HistoryEvent[], alias: string, perio
   return [...held].sort((a, b) => a - b);
 }
 
-/** The raw training data the version recorded at registration, verified against its md5, as a table. */
-export async function trainingReference(project: Project, model: MonitoredModel): Promise<Table> {
-  const { objects } = await openRegistry(project);
-  const { version } = model;
-  if (!(REFERENCE_FILE in version.files)) {
-    throw new UsageError(
-      `${model.uri}: version ${version.version} of model ${JSON.stringify(model.name)} has no training reference ` +
-        `(registered without prepare's raw training split); run 'mlops prepare', train, and register the model again`,
-    );
+/** Versions whose logged rows are tested against one reference: those that recorded the same reference.csv. */
+export interface ReferenceGroup {
+  /** The version whose reference this is (the newest of the group). */
+  readonly version: number;
+  readonly versions: readonly number[];
+  readonly reference: Table;
+}
+
+/**
+ * Each monitored version's own training reference, recorded at registration and verified against
+ * its md5: when an alias moved in the period, the rows a version answered are compared with what
+ * that version was trained on. Versions that recorded the same file share one group (one read).
+ */
+export async function trainingReferences(project: Project, model: MonitoredModel): Promise<ReferenceGroup[]> {
+  const { registry, objects } = await openRegistry(project);
+  const byMd5 = new Map<string, ModelVersion[]>();
+  for (const v of model.versions) {
+    const version = v === model.version.version ? model.version : await registry.getVersion(model.name, v);
+    const md5 = version.files[REFERENCE_FILE];
+    if (md5 === undefined) {
+      const which = model.versions.length > 1 ? ` (it held the alias in the period; check one version with models:/${model.name}/VERSION)` : '';
+      throw new UsageError(
+        `${model.uri}: version ${version.version} of model ${JSON.stringify(model.name)} has no training reference${which} ` +
+          `(registered without prepare's raw training split); run 'mlops prepare', train, and register the model again`,
+      );
+    }
+    byMd5.set(md5, [...(byMd5.get(md5) ?? []), version]);
   }
-  const files = await verifiedFiles(objects, version);
-  return readTable(files[REFERENCE_FILE]!, `${model.name} v${version.version} ${REFERENCE_FILE}`);
+  const groups: ReferenceGroup[] = [];
+  for (const versions of byMd5.values()) {
+    const newest = versions.at(-1)!;
+    const files = await verifiedFiles(objects, newest);
+    groups.push({ version: newest.version, versions: versions.map((v) => v.version), reference: await readTable(files[REFERENCE_FILE]!, `${model.name} v${newest.version} ${REFERENCE_FILE}`) });
+  }
+  return groups;
 }

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { MlopsError, type ErrorKind } from '../core/errors.js';
 import type { Table } from '../drift/read.js';
 import type { PredictionReader } from '../predictions/reader.js';
-import { monitorDrift, someRows, type DriftQuery, type MonitorDriftOptions, type MonitorWindow } from './drift.js';
+import { driftWindows, type DriftQuery, type MonitorDriftOptions, type MonitorWindow } from './drift.js';
 import { windowAt, windowCount, type Period } from './period.js';
 
 // The windows of a drift check are independent: each worker thread reads its own run of consecutive
@@ -35,10 +35,10 @@ const MAX_WORKERS = 4;
  */
 const PARALLEL_FROM_ROWS = 50_000;
 
-/** The check's windows, read through `reader` when the period holds few rows, else by worker threads. */
+/** The windows of `query`'s rows, read through `reader` when the period holds few rows, else by worker threads (a period with no rows is the caller's to refuse). */
 export async function driftWindowsOf(reader: PredictionReader, log: LogSource, query: DriftQuery, reference: Table, period: Period, options: MonitorDriftOptions): Promise<MonitorWindow[]> {
   const rows = await reader.count({ model: query.model, versions: query.versions, from: period.from, to: period.to });
-  return rows < PARALLEL_FROM_ROWS ? monitorDrift(reader, query, reference, period, options) : driftInParallel(log, query, reference, period, options);
+  return rows < PARALLEL_FROM_ROWS ? driftWindows(reader, query, reference, period, options) : driftInParallel(log, query, reference, period, options);
 }
 
 export async function driftInParallel(log: LogSource, query: DriftQuery, reference: Table, period: Period, options: MonitorDriftOptions): Promise<MonitorWindow[]> {
@@ -54,7 +54,7 @@ export async function driftInParallel(log: LogSource, query: DriftQuery, referen
   const settled = await Promise.allSettled(parts);
   const failed = settled.find((s) => s.status === 'rejected');
   if (failed) throw failed.reason;
-  return someRows(settled.flatMap((s) => (s as PromiseFulfilledResult<MonitorWindow[]>).value), query, period);
+  return settled.flatMap((s) => (s as PromiseFulfilledResult<MonitorWindow[]>).value);
 }
 
 function runWorker(input: WorkerInput): Promise<MonitorWindow[]> {

@@ -8,12 +8,14 @@ import type { Scores } from './outcomes.js';
 const time = (iso: string) => iso.replace(/:00\.000Z$/, 'Z').replace(/\.000Z$/, 'Z');
 const num = (x: number | null) => (x === null ? '-' : formatNumber(x));
 
-export const WINDOW_HEADER = ['from', 'to', 'rows', 'status', 'share', 'drifted columns'] as const;
+export const WINDOW_HEADER = ['from', 'to', 'versions', 'rows', 'status', 'share', 'drifted columns'] as const;
 
+/** Per window; `versions` names whose rows it tested, against the training reference of version `reference_version`. */
 export function windowRows(check: DriftCheck): string[][] {
   return check.windows.map((w) => [
     time(w.from),
     time(w.to),
+    `v${w.versions.join(', v')}`,
     String(w.rows),
     w.status === 'too_small' ? 'too small' : w.status,
     w.share === null ? '-' : `${(w.share * 100).toFixed(1)}%`,

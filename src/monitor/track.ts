@@ -41,8 +41,11 @@ export function recordDriftCheck(project: Project, check: DriftCheck, failed: bo
     await run.logParams({ model: model.uri, versions: model.versions.join(','), ...period, ...settings });
     const names = Object.keys(windows.find((w) => w.status !== 'too_small')?.columns ?? {});
     const keys = columnKeys(names);
-    for (const [step, w] of windows.entries()) {
-      const metrics: Record<string, number> = { rows: w.rows };
+    const from = Date.parse(period.from);
+    for (const w of windows) {
+      // The window's index is the step: when the alias moved, a window has one entry per reference (both at its step).
+      const step = Math.round((Date.parse(w.from) - from) / (period.window_seconds * 1000));
+      const metrics: Record<string, number> = { rows: w.rows, reference_version: w.reference_version };
       if (w.drift !== null) {
         Object.assign(metrics, { drift: w.drift ? 1 : 0, drift_share: w.share!, drifted_columns: w.drifted_columns.length });
         names.forEach((name, i) => {
