@@ -144,7 +144,7 @@ test('outcome gates and labels files: METRIC=NUMBER, duplicate ids with both lin
 /** An in-memory log: the reader interface over records already in time order. */
 function memoryReader(records: PredictionRecord[]) {
   return {
-    async *rows(q: { from?: Date; to?: Date }) {
+    async *inputs(q: { from?: Date; to?: Date }) {
       for (const r of records) if ((!q.from || Date.parse(r.time) >= q.from.getTime()) && (!q.to || Date.parse(r.time) < q.to.getTime())) yield r;
     },
   };

@@ -155,7 +155,8 @@ export async function runOutcomeCheck(project: Project, options: OutcomeCheckOpt
   const table = `the labels table of ${isAbsolute(uri) ? relative(project.root, uri) : withoutPassword(uri)}`;
   const { period, idColumn } = options;
   const report = await withReader(project, async (reader) => {
-    const labels = file ?? tableLabels(await reader.labels({ idColumn, model: model.name, from: period.from, to: period.to }), table);
+    if (file) return settleOutcomes(reader, { model: model.name, versions: model.versions }, file, idColumn, period);
+    const labels = tableLabels(await reader.labels({ idColumn, model: model.name, from: period.from, to: period.to }), table);
     if (labels.byKey.size === 0) {
       throw new UsageError(`no labels by ${idColumn} for ${model.name} predictions from ${period.from.toISOString()} to ${period.to.toISOString()} in ${table} (load them with 'mlops predictions label FILE', or give --labels FILE)`);
     }

@@ -47,7 +47,7 @@ export interface MonitorWindow {
   columns: Record<string, MonitorColumn>;
 }
 
-type Reader = Pick<PredictionReader, 'rows'>;
+type Reader = Pick<PredictionReader, 'inputs'>;
 
 export interface DriftQuery {
   readonly model: string;
@@ -85,7 +85,7 @@ export async function driftWindows(reader: Reader, query: DriftQuery, reference:
   };
   // Times are ISO 8601 in UTC, so text order is time order: the window ends compare as text, no parse per row.
   let end = windowAt(period, 0).to.toISOString();
-  for await (const record of reader.rows({ model: query.model, versions: query.versions, from: period.from, to: period.to, probabilities: false })) {
+  for await (const record of reader.inputs({ model: query.model, versions: query.versions, from: period.from, to: period.to })) {
     if (record.time >= end) {
       const index = windowIndex(period, Date.parse(record.time));
       if (index < 0) continue;

@@ -30,6 +30,7 @@ const READER: Omit<OpenDatabaseOptions, 'root'> = { postgres: { poolSize: 1 } };
 
 const EMPTY: PredictionReader = {
   async *rows() {},
+  async *inputs() {},
   count: async () => 0,
   labels: async () => [],
   close: async () => {},

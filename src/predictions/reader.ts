@@ -12,9 +12,10 @@ export interface PredictionQuery {
   readonly limit?: number;
   /** With `limit`: the newest `limit` rows rather than the oldest (still returned in time order). */
   readonly newest?: boolean;
-  /** `false`: rows come without `probabilities` (a drift check reads only the inputs). */
-  readonly probabilities?: boolean;
 }
+
+/** A logged row's time and raw input: what a drift check compares. */
+export type LoggedInput = Pick<PredictionRecord, 'time' | 'input'>;
 
 /**
  * The read side of the prediction log, shared by `mlops predictions` and monitoring. Rows come in
@@ -22,6 +23,8 @@ export interface PredictionQuery {
  */
 export interface PredictionReader {
   rows(query: PredictionQuery): AsyncIterable<PredictionRecord>;
+  /** The same rows' times and raw inputs only (`probabilities` and `newest` do not apply). */
+  inputs(query: PredictionQuery): AsyncIterable<LoggedInput>;
   count(query: PredictionQuery): Promise<number>;
   /** The outcomes loaded beside the log (`mlops predictions label`). */
   labels(query: LabelQuery): Promise<LabelRecord[]>;
