@@ -45,17 +45,22 @@ export async function removeStaleTemps(path: string): Promise<void> {
   for (const name of names) if (name.startsWith(prefix) && isStaleTemp(name)) await rm(join(dirname(path), name), { force: true });
 }
 
-/** `mode`, when given, is set on the file before it takes its name (0o444 for read-only objects). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+/** Puts at `path` what `write` makes at a temp name beside it (content, copy, link), renamed over it. */
+export async function writeAtomically(path: string, write: (temp: string) => Promise<unknown>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = tempName(path);
   try {
-    await writeFile(temp, data, mode === undefined ? {} : { mode });
+    await write(temp);
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** `mode`, when given, is set on the file before it takes its name (0o444 for read-only objects). */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  return writeAtomically(path, (temp) => writeFile(temp, data, mode === undefined ? {} : { mode }));
 }
 
 export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
