@@ -12,6 +12,9 @@ export function tempName(path: string): string {
 
 const TEMP_NAME = /\.tmp-(\d+)-[0-9a-f]{8}$/;
 
+/** A temp file of ours (tempName's pattern), which a reader may see for a moment beside the file being written. */
+export const isTempName = (name: string): boolean => TEMP_NAME.test(name);
+
 /**
  * A temp file left by a writer that was killed (kill -9, OOM, power loss): its process is gone. A live
  * process with that pid (perhaps a reused one) keeps it: leaving a stray file is the safe mistake.
