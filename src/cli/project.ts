@@ -38,7 +38,9 @@ export async function projectTracking() {
  */
 export async function projectPipelines(file?: string) {
   const [project, { loadProject }] = await Promise.all([openProject(), import('../pipeline/load.js')]);
-  const { pipelines } = loadProject(project.root, project.cwd, file === undefined ? {} : { file: project.fromCwd(file) });
+  // the pipelines repro sees: none searched for in the tracking folder
+  const tracking = await project.trackingFolder();
+  const { pipelines } = loadProject(project.root, project.cwd, { owned: tracking ? [tracking] : [], ...(file === undefined ? {} : { file: project.fromCwd(file) }) });
   return { project, root: project.root, pipelines };
 }
 
