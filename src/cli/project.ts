@@ -27,6 +27,9 @@ export function projectOptions(): ProjectOptions {
 /** The pipeline stage a built-in command runs under (set by `mlops repro` for each stage). */
 export const pipelineStage = (): string | undefined => process.env.MLOPS_STAGE || undefined;
 
+/** The run a pipeline stage runs in (MLflow's MLFLOW_RUN_ID, set by repro), if any. */
+export const stageRunId = (): string | undefined => process.env.MLFLOW_RUN_ID || undefined;
+
 /** The project's tracking store and experiment, for the commands that need nothing else. */
 export async function projectTracking() {
   return (await openProject()).tracking();
