@@ -79,3 +79,14 @@ test('plots show from a sub-folder draws every pipeline file’s plots, top-leve
   assert.equal(one.code, 0, one.stderr);
   assert.ok(!readFileSync(join(dir, 'one', 'index.html'), 'utf8').includes('<h2>Curve b'));
 });
+
+test('metrics show reads the pipelines repro runs: none from inside the tracking folder', async (t) => {
+  const dir = repository(t);
+  writeFiles(dir, {
+    'mlruns/stray/dvc.yaml': 'stages:\n  s:\n    cmd: echo s\n    metrics:\n      - m.json:\n          cache: false\n',
+    'mlruns/stray/m.json': JSON.stringify({ acc: 0.9 }),
+  });
+  const r = await runMlops(['metrics', 'show', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { 'sub/a/m.json': { acc: 0.5 }, 'sub/b/m.json': { acc: 0.7 } });
+});

@@ -21,6 +21,17 @@ interface Case {
 
 const stage = (body: string) => `stages:\n  train:\n${body}`;
 
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** A stage whose one output `out` would overwrite `hit`, a path the tool must keep (line 5: the output's). */
+const overwrite = (name: string, out: string, hit: string, key?: string): Case => ({
+  name,
+  files: { 'pipeline.yaml': stage(`    cmd: x\n    outs:\n      - ${out}\n`) },
+  line: 5,
+  ...(key === undefined ? {} : { key }),
+  message: new RegExp(`output '${literal(out)}' would overwrite '${literal(hit)}'`),
+});
+
 const cases: Case[] = [
   {
     name: 'YAML syntax error',
@@ -194,55 +205,19 @@ const cases: Case[] = [
     key: 'stages.train.outs.0',
     message: /output 'escape\/model\.pkl' leads outside the project through the symlink 'escape'/,
   },
-  {
-    name: 'an output that would delete the whole project (and the pipeline file)',
-    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - .\n') },
-    line: 5,
-    key: 'stages.train.outs.0',
-    message: /output '\.' would overwrite 'pipeline\.yaml'/,
-  },
-  {
-    name: 'an output over the lock file',
-    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - pipeline.lock\n') },
-    line: 5,
-    message: /output 'pipeline\.lock' would overwrite 'pipeline\.lock'/,
-  },
-  {
-    name: 'an output inside the tool\'s own folder',
-    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - .mlops/cache\n') },
-    line: 5,
-    message: /output '\.mlops\/cache' would overwrite '\.mlops'/,
-  },
-  {
-    name: 'the tracking folder as an output (repro would delete every run; issue 9.10)',
-    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - mlruns\n') },
-    line: 5,
-    message: /output 'mlruns' would overwrite 'mlruns'/,
-  },
-  {
-    name: 'an output inside DVC\'s folder',
-    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - .dvc/config\n') },
-    line: 5,
-    message: /output '\.dvc\/config' would overwrite '\.dvc'/,
-  },
-  {
-    name: 'the params file as an output (issue 9.10)',
-    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - params.yaml\n') },
-    line: 5,
-    message: /output 'params\.yaml' would overwrite 'params\.yaml'/,
-  },
+  overwrite('an output that would delete the whole project (and the pipeline file)', '.', 'pipeline.yaml', 'stages.train.outs.0'),
+  overwrite('an output over the lock file', 'pipeline.lock', 'pipeline.lock'),
+  overwrite("an output inside the tool's own folder", '.mlops/cache', '.mlops'),
+  overwrite('the tracking folder as an output (repro would delete every run; issue 9.10)', 'mlruns', 'mlruns'),
+  overwrite("an output inside DVC's folder", '.dvc/config', '.dvc'),
+  overwrite('the params file as an output (issue 9.10)', 'params.yaml', 'params.yaml'),
   {
     name: 'a folder holding a stage\'s params file as an output',
     files: { 'pipeline.yaml': stage('    cmd: x\n    params:\n      - conf/p.yaml:\n          - lr\n    outs:\n      - conf\n'), 'conf/p.yaml': 'lr: 1\n' },
     line: 8,
     message: /output 'conf' would overwrite 'conf\/p\.yaml'/,
   },
-  {
-    name: 'the other pipeline file as an output',
-    files: { 'pipeline.yaml': stage('    cmd: x\n    outs:\n      - dvc.lock\n') },
-    line: 5,
-    message: /output 'dvc\.lock' would overwrite 'dvc\.lock'/,
-  },
+  overwrite('the other pipeline file as an output', 'dvc.lock', 'dvc.lock'),
   {
     name: 'a matrix of 8.1 million stages is refused before it is expanded (issue 9.15)',
     files: { 'pipeline.yaml': 'stages:\n  m:\n    matrix:\n' + ['a', 'b', 'c', 'd', 'e'].map((k) => `      ${k}: [${Array.from({ length: 24 }, (_, i) => i).join(', ')}]\n`).join('') + '    cmd: echo ${item.a}\n' },

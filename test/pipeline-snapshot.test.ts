@@ -80,3 +80,20 @@ test('a copied project checks its own files, not the original\'s (issue 9.1)', a
   // The original is still answered from its own snapshot.
   assert.match((await runMlops(['repro'], { cwd: a })).stdout, /s: up to date/);
 });
+
+test('the tracking folder is not walked for pipeline files: a recorded run leaves the snapshot valid', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'pipeline.yaml': 'stages:\n  a:\n    cmd: echo a >> runs.log && echo a > a.txt\n    outs: [a.txt]\n',
+    // a pipeline file in there is not the project's
+    'mlruns/stray/pipeline.yaml': 'stages:\n  b:\n    cmd: echo b > b.txt\n',
+  });
+  await runMlops(['repro'], { cwd: dir });
+  // parsed again with the runs of the first repro in mlruns/
+  await runMlops(['repro', '-f'], { cwd: dir });
+  assert.ok(existsSync(join(dir, 'mlruns/0')), 'each stage run is recorded in mlruns/');
+  const { sources } = JSON.parse(readFileSync(join(dir, '.mlops/snapshot.json'), 'utf8')) as { sources: Record<string, string> };
+  assert.ok('pipeline.yaml' in sources, Object.keys(sources).join());
+  assert.deepEqual(Object.keys(sources).filter((s) => s.startsWith('mlruns')), []);
+  assert.deepEqual(runs(dir), ['a', 'a']);
+});

@@ -1,7 +1,7 @@
 import { constants, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { removeStaleTemps, staleTempsUnder, tempName, writeFileAtomic } from '../core/atomic.js';
+import { chmod, copyFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeStaleTemps, staleTempsUnder, writeAtomically, writeFileAtomic } from '../core/atomic.js';
 import { ConfigError } from '../core/errors.js';
 import { md5File, md5Text } from './hash.js';
 import { isDirHash, manifestJson, type Hashed } from './tree.js';
@@ -179,17 +179,11 @@ export function isSafeRelpath(path: unknown): path is string {
 }
 
 // Copy-on-write clone where the file system offers it, a plain copy otherwise; always via a temp name.
-async function copyInto(src: string, dest: string, mode: number): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true });
-  const temp = tempName(dest);
-  try {
+function copyInto(src: string, dest: string, mode: number): Promise<void> {
+  return writeAtomically(dest, async (temp) => {
     await copyFile(src, temp, constants.COPYFILE_FICLONE);
     await chmod(temp, mode);
-    await rename(temp, dest);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  });
 }
 
 // Objects are read-only; workspace copies are the user's to edit.

@@ -5,7 +5,6 @@ import { DamagedVersionError, verifiedFiles } from '../registry/content.js';
 import { findVersion, promote, rollback, type PromoteOutcome } from '../registry/lifecycle.js';
 import { checkAlias, checkModelName, parseVersion, parseVersionRef } from '../registry/names.js';
 import { openRegistry } from '../registry/open.js';
-import { registerModel } from '../registry/register.js';
 import type { GateReport } from '../registry/gates.js';
 import type { HistoryEvent, ModelVersion } from '../registry/store.js';
 import { userName } from '../tracking/tracked-run.js';
@@ -34,6 +33,7 @@ const aliasText = (aliases: Record<string, number>) =>
 
 export async function registerCommand(name: string, opts: { path?: string; run?: string; alias?: string; description?: string; output?: string; json?: boolean }): Promise<void> {
   const project = await openProject();
+  const { registerModel } = await import('../registry/register.js'); // the ML code: only this command scores a model
   const { version, created } = await withSpinner('registering: scoring the model on the test data', () =>
     registerModel(project, { name, path: opts.path, runId: opts.run, alias: opts.alias, description: opts.description, user: userName() }),
   );

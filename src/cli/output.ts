@@ -21,8 +21,3 @@ export async function withSpinner<T>(text: string, task: (update: (text: string)
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
-
-/** The run a pipeline stage runs in (MLflow's MLFLOW_RUN_ID, set by repro), if any. */
-export function stageRunId(): string | undefined {
-  return process.env.MLFLOW_RUN_ID || undefined;
-}

@@ -27,6 +27,9 @@ export function projectOptions(): ProjectOptions {
 /** The pipeline stage a built-in command runs under (set by `mlops repro` for each stage). */
 export const pipelineStage = (): string | undefined => process.env.MLOPS_STAGE || undefined;
 
+/** The run a pipeline stage runs in (MLflow's MLFLOW_RUN_ID, set by repro), if any. */
+export const stageRunId = (): string | undefined => process.env.MLFLOW_RUN_ID || undefined;
+
 /** The project's tracking store and experiment, for the commands that need nothing else. */
 export async function projectTracking() {
   return (await openProject()).tracking();
@@ -38,7 +41,9 @@ export async function projectTracking() {
  */
 export async function projectPipelines(file?: string) {
   const [project, { loadProject }] = await Promise.all([openProject(), import('../pipeline/load.js')]);
-  const { pipelines } = loadProject(project.root, project.cwd, file === undefined ? {} : { file: project.fromCwd(file) });
+  // the pipelines repro sees: none searched for in the tracking folder
+  const tracking = await project.trackingFolder();
+  const { pipelines } = loadProject(project.root, project.cwd, { owned: tracking ? [tracking] : [], ...(file === undefined ? {} : { file: project.fromCwd(file) }) });
   return { project, root: project.root, pipelines };
 }
 

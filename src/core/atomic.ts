@@ -12,6 +12,9 @@ export function tempName(path: string): string {
 
 const TEMP_NAME = /\.tmp-(\d+)-[0-9a-f]{8}$/;
 
+/** A temp file of ours (tempName's pattern), which a reader may see for a moment beside the file being written. */
+export const isTempName = (name: string): boolean => TEMP_NAME.test(name);
+
 /**
  * A temp file left by a writer that was killed (kill -9, OOM, power loss): its process is gone. A live
  * process with that pid (perhaps a reused one) keeps it: leaving a stray file is the safe mistake.
@@ -45,17 +48,22 @@ export async function removeStaleTemps(path: string): Promise<void> {
   for (const name of names) if (name.startsWith(prefix) && isStaleTemp(name)) await rm(join(dirname(path), name), { force: true });
 }
 
-/** `mode`, when given, is set on the file before it takes its name (0o444 for read-only objects). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+/** Puts at `path` what `write` makes at a temp name beside it (content, copy, link), renamed over it. */
+export async function writeAtomically(path: string, write: (temp: string) => Promise<unknown>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = tempName(path);
   try {
-    await writeFile(temp, data, mode === undefined ? {} : { mode });
+    await write(temp);
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** `mode`, when given, is set on the file before it takes its name (0o444 for read-only objects). */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  return writeAtomically(path, (temp) => writeFile(temp, data, mode === undefined ? {} : { mode }));
 }
 
 export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {

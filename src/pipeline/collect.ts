@@ -18,7 +18,11 @@ export interface Collected {
   readonly ignoreFiles: string[];
 }
 
-export function collectPipelineFiles(root: string): Collected {
+/**
+ * `skip`: more root-relative folders not to walk, the tracking folder: it holds no pipeline, only
+ * grows (a folder per run), and a run recorded there must not change a walked folder's signature.
+ */
+export function collectPipelineFiles(root: string, skip: readonly string[] = []): Collected {
   const rules = new IgnoreRules();
   const out: Collected = { files: [], dirs: [], ignoreFiles: [] };
   const walk = (rel: string) => {
@@ -45,7 +49,7 @@ export function collectPipelineFiles(root: string): Collected {
     const dirs = entries.filter((e) => e.isDirectory() && !SKIPPED_DIRS.has(e.name)).map((e) => e.name).sort();
     for (const name of dirs) {
       const child = rel ? `${rel}/${name}` : name;
-      if (!rules.ignored(child, true)) walk(child);
+      if (!skip.includes(child) && !rules.ignored(child, true)) walk(child);
     }
   };
   walk('');

@@ -58,7 +58,7 @@ export function loadPipeline(root: string, file?: string, reads = new ReadRecord
 export interface ProjectFiles {
   /** Only this pipeline file (absolute), instead of every pipeline file under the root. */
   readonly file?: string;
-  /** Root-relative folders no output may be, contain or lie in, besides the tool's own (the tracking folder). */
+  /** Root-relative folders no output may be, contain or lie in, besides the tool's own (the tracking folder); not searched for pipeline files. */
   readonly owned?: readonly string[];
 }
 
@@ -68,7 +68,7 @@ export interface ProjectFiles {
  */
 export function loadProject(root: string, cwd: string, { file, owned = [] }: ProjectFiles = {}, reads = new ReadRecorder()): { pipelines: Pipeline[]; walked: string[] } {
   const only = file === undefined ? undefined : relative(root, findPipelineFile(root, file, reads)).split(sep).join('/');
-  const collected = only === undefined ? collectPipelineFiles(root) : { files: [only], dirs: [], ignoreFiles: [] };
+  const collected = only === undefined ? collectPipelineFiles(root, owned) : { files: [only], dirs: [], ignoreFiles: [] };
   for (const ignore of collected.ignoreFiles) reads.record(ignore);
   const parsed = collected.files.map((rel) => parsePipelineFile(root, join(root, rel), reads, owned));
   const pipelines = addressed(parsed, root, cwd, file === undefined ? undefined : collected.files[0]);

@@ -7,7 +7,7 @@ import { ConfigError } from '../core/errors.js';
 import type { TrackingStore } from '../tracking/store.js';
 import { configBase, MLOPS_DIR, ProjectConfig, valueError, type ConfigValue } from './config.js';
 import type { StoreRegistry } from './stores.js';
-import type { Tracking, TrackingEnv } from './tracking.js';
+import type { Tracking, TrackingEnv, TrackingLocation } from './tracking.js';
 
 export interface ProjectOptions {
   /** The folder the command was started in (subfolder defaults, messages); default the root. */
@@ -35,6 +35,7 @@ export const MLOPS_GITIGNORE = '# Written by mlops: only the shared config is co
 export class Project {
   private cacheStore?: ObjectStore;
   private trackingHandle?: Promise<Tracking>;
+  private locationHandle?: Promise<TrackingLocation>;
 
   private constructor(
     readonly root: string,
@@ -109,11 +110,17 @@ export class Project {
    */
   tracking(): Promise<Tracking> {
     this.trackingHandle ??= (async () => {
-      const [{ openTracking }, { TRACKING_STORES }] = await Promise.all([import('./tracking.js'), import('./stores.js')]);
-      const { env = {}, trackingStores = TRACKING_STORES, notice = () => {} } = this.options;
-      return openTracking(this.root, this.config, env, trackingStores, notice);
+      const [{ openTracking }, { TRACKING_STORES }, location] = await Promise.all([import('./tracking.js'), import('./stores.js'), this.trackingLocation()]);
+      const { trackingStores = TRACKING_STORES, notice = () => {} } = this.options;
+      return openTracking(this.root, this.config, location, trackingStores, notice);
     })();
     return this.trackingHandle;
+  }
+
+  /** Where tracking goes, from the settings alone; worked out once (it may read params.yaml). */
+  private trackingLocation(): Promise<TrackingLocation> {
+    this.locationHandle ??= import('./tracking.js').then(({ trackingLocation }) => trackingLocation(this.root, this.config, this.options.env ?? {}));
+    return this.locationHandle;
   }
 
   /**
@@ -121,8 +128,7 @@ export class Project {
    * project: pipeline outputs may not cover it, experiment copies leave it out. Reads settings only.
    */
   async trackingFolder(): Promise<string | undefined> {
-    const [{ trackingLocation }, { parseStoreUri }] = await Promise.all([import('./tracking.js'), import('./stores.js')]);
-    const { uri } = trackingLocation(this.root, this.config, this.options.env ?? {});
+    const [{ uri }, { parseStoreUri }] = await Promise.all([this.trackingLocation(), import('./stores.js')]);
     const { scheme, path } = parseStoreUri(uri, this.root);
     const rel = scheme === 'file' ? relative(this.root, path) : '';
     return rel && rel.split(sep)[0] !== '..' && !isAbsolute(rel) ? rel.split(sep).join('/') : undefined;

@@ -28,7 +28,7 @@ export interface Tracking {
 }
 
 /** Where tracking goes before any store is opened, and the old params.yaml section if it was used. */
-interface TrackingLocation {
+export interface TrackingLocation {
   readonly uri: string;
   readonly experiment: string;
   readonly configured?: ConfigValue;
@@ -61,11 +61,11 @@ export function trackingLocation(root: string, config: ProjectConfig, env: Track
 export async function openTracking(
   root: string,
   config: ProjectConfig,
-  env: TrackingEnv,
+  location: TrackingLocation,
   stores: StoreRegistry<TrackingStore>,
   notice: (line: string) => void,
 ): Promise<Tracking> {
-  const { uri, experiment, configured, oldSource } = trackingLocation(root, config, env);
+  const { uri, experiment, configured, oldSource } = location;
   if (oldSource) {
     notice(`notice: ${oldSource.file}: the 'tracking:' section moved to .mlops/config (mlops config tracking.uri / tracking.experiment); it is still read for this release`);
   }

@@ -1,7 +1,7 @@
 import { UsageError } from '../core/errors.js';
 import { verifiedFiles } from './content.js';
 import { UnknownAliasError } from './errors.js';
-import { gateReport, readRegistryGates, type GateReport } from './gates.js';
+import type { GateReport } from './gates.js';
 import { checkAlias, type VersionRef } from './names.js';
 import type { Project } from '../project/project.js';
 import { openRegistry } from './open.js';
@@ -40,6 +40,8 @@ export async function promote(project: Project, options: PromoteOptions): Promis
   if (options.force && !options.reason?.trim()) throw new UsageError('--force needs --reason TEXT: the history records why the gates were skipped');
   if (options.reason && !options.force) throw new UsageError('--reason goes with --force');
   const root = project.root;
+  // The gates score models (the ML code): loaded here, not by every registry command that finds a version.
+  const { gateReport, readRegistryGates } = await import('./gates.js');
   const config = readRegistryGates(root);
   const { registry, objects } = await openRegistry(project);
   return registry.exclusive(async () => {

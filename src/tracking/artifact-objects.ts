@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, lstatSync, statSync } from 'node:fs';
-import { chmod, copyFile, link, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { existsSync, lstatSync, statSync } from 'node:fs';
+import { chmod, copyFile, link, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
+import { md5File } from '../cache/hash.js';
+import { writeAtomically } from '../core/atomic.js';
 import { NotFoundError, UsageError } from '../core/errors.js';
 
 // Artifacts stored once per content. MLflow reads a run's artifacts/ as plain files, so each artifact
@@ -11,24 +12,19 @@ import { NotFoundError, UsageError } from '../core/errors.js';
 // copies real files. Objects are read-only, so no one edits 50 runs' artifacts through one of them.
 // Where a hard link is impossible (another filesystem, no links) the file is copied.
 
-async function md5Of(path: string): Promise<string> {
-  const hash = createHash('md5');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** Puts a file, or a folder's files, at `target` (inside a run's artifacts) through the object store. */
 export async function storeArtifact(objectsDir: string | undefined, source: string, target: string): Promise<void> {
-  if (statSync(source).isDirectory()) {
+  const stat = statSync(source);
+  if (stat.isDirectory()) {
     for (const entry of await readdir(source)) await storeArtifact(objectsDir, join(source, entry), join(target, entry));
     return;
   }
-  if (!objectsDir) return placeAtomically(target, (temp) => copyFile(source, temp));
-  const md5 = await md5Of(source);
+  if (!objectsDir) return writeAtomically(target, (temp) => copyFile(source, temp));
+  const md5 = await md5File(source, stat.size);
   const object = join(objectsDir, md5.slice(0, 2), md5.slice(2));
-  if (!existsSync(object)) await placeAtomically(object, (temp) => copyFile(source, temp).then(() => chmod(temp, 0o444)));
+  if (!existsSync(object)) await writeAtomically(object, (temp) => copyFile(source, temp).then(() => chmod(temp, 0o444)));
   // Renamed over the target: an artifact logged before under the same name is replaced atomically.
-  await placeAtomically(target, async (temp) => {
+  await writeAtomically(target, async (temp) => {
     try {
       await link(object, temp);
     } catch (error) {
@@ -39,18 +35,6 @@ export async function storeArtifact(objectsDir: string | undefined, source: stri
 }
 
 const NO_LINK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP']);
-
-async function placeAtomically(path: string, write: (temp: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await write(temp);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
 
 /** An artifact path as a `/`-separated path inside a run's artifacts ('' for their top); one leading out is refused. */
 export function checkArtifactPath(path: string): string {

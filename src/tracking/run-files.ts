@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { isTempName, tempName } from '../core/atomic.js';
 import { ConfigError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import { keyProblem } from './keys.js';
@@ -18,9 +18,6 @@ export const TRASH_DIR = '.trash';
 /** Folders at the root that are not experiments, and inside an experiment that are not runs. */
 export const NOT_EXPERIMENTS = new Set([TRASH_DIR, 'models']);
 export const NOT_RUNS = new Set(['tags', 'datasets', 'traces']);
-
-// writeFileAtomic's temp files (`<name>.tmp-<pid>-<hex>`) can be seen for a moment by a reader.
-const TEMP_FILE = /\.tmp-\d+-[0-9a-f]{8}$/;
 
 /** A problem with one file of the store: listings report it and skip the run; elsewhere it is exit 2. */
 export class StoreFileError extends ConfigError {
@@ -85,7 +82,7 @@ function walkFiles(dir: string, visit: (path: string, file: string) => void, pre
   }
   for (const entry of entries) {
     if (entry.isDirectory()) walkFiles(join(dir, entry.name), visit, `${prefix}${entry.name}/`);
-    else if (entry.isFile() && !TEMP_FILE.test(entry.name)) visit(prefix + entry.name, join(dir, entry.name));
+    else if (entry.isFile() && !isTempName(entry.name)) visit(prefix + entry.name, join(dir, entry.name));
   }
 }
 
@@ -126,7 +123,7 @@ export function listSubdirs(dir: string): string[] {
  */
 export async function createExclusive(path: string, data: string): Promise<boolean> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = tempName(path);
   await writeFile(temp, data);
   try {
     await link(temp, path);

@@ -5,9 +5,9 @@ import { UsageError } from '../../core/errors.js';
 // The run is the one the environment names (MLFLOW_RUN_ID, set by repro for every stage).
 
 async function runFromEnv() {
-  const runId = process.env.MLFLOW_RUN_ID;
+  const [{ logTarget }, { openProject, stageRunId }] = await Promise.all([import('../../tracking/log-target.js'), import('../project.js')]);
+  const runId = stageRunId();
   if (!runId) throw new UsageError('MLFLOW_RUN_ID is not set: mlops log works inside a pipeline stage (mlops repro sets it) or with MLFLOW_RUN_ID exported');
-  const [{ logTarget }, { openProject }] = await Promise.all([import('../../tracking/log-target.js'), import('../project.js')]);
   const project = await openProject(); // its tracking store honours MLFLOW_TRACKING_URI
   const { store } = await project.tracking();
   return { ...(await logTarget(store, runId)), project };

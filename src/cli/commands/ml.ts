@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import type { Project } from '../../project/project.js';
 import type { TrackedRun } from '../../tracking/run.js';
 import { jsonOption, mdOption } from '../options.js';
-import { interactive, printJson, stageRunId, withSpinner } from '../output.js';
-import { openProject, pipelineStage } from '../project.js';
+import { interactive, printJson, withSpinner } from '../output.js';
+import { openProject, pipelineStage, stageRunId } from '../project.js';
 import { markdownTable, textTable } from '../table.js';
 
 // The built-in ML stages: prepare, train, evaluate, predict. Domain code is imported inside each
