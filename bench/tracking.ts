@@ -161,7 +161,7 @@ const ORDER = 'metrics.f1_macro DESC';
 const BULK = 500;
 
 /** SEARCH_RUNS finished runs in the rows SqlTrackingStore writes (see populate for their content). */
-async function populateSql(db: Database, experimentId: number, artifactRoot: string): Promise<void> {
+export async function populateSql(db: Database, experimentId: number, artifactRoot: string): Promise<void> {
   const insert = async (tx: Queryable, table: string, columns: string, rows: SqlValue[][]) => {
     for (let i = 0; i < rows.length; i += BULK) {
       const part = rows.slice(i, i + BULK);
