@@ -13,7 +13,7 @@ import { openProject } from './project.js';
 
 export async function migrateCommand(opts: MigrateFlags): Promise<void> {
   const project = await openProject();
-  const [{ TRACKING_STORES, parseStoreUri }, { REGISTRY_STORES }, { migrate }, { artifactRootSetting }] = await Promise.all([
+  const [{ TRACKING_STORES, parseStoreUri }, { REGISTRY_STORES }, { migrate }, { artifactRootSetting, s3ArtifactRoot }] = await Promise.all([
     import('../project/stores.js'), import('../registry/open.js'), import('../migrate/migrate.js'), import('../project/tracking.js'),
   ]);
   const located = (uri: string) => {
@@ -26,8 +26,15 @@ export async function migrateCommand(opts: MigrateFlags): Promise<void> {
   if (parseStoreUri(fromUri, project.root).scheme === 'file' && !existsSync(fromUri)) throw new UsageError(`--from ${opts.from}: no such folder (${displayPath(fromUri)})`);
   const notice = (line: string) => process.stderr.write(`${line}\n`);
   const configured = artifactRootSetting(project.root, project.config);
-  const fromRoot = opts.fromArtifactRoot === undefined ? configured : project.fromCwd(opts.fromArtifactRoot);
-  const toRoot = opts.toArtifactRoot === undefined ? fromRoot : project.fromCwd(opts.toArtifactRoot);
+  // A folder from where the command runs; an S3 location as it is.
+  const artifactRoot = (flag: string) => (/^s3:/i.test(flag) ? s3Root(flag) : project.fromCwd(flag));
+  const s3Root = (flag: string) => {
+    const checked = s3ArtifactRoot(flag);
+    if (!checked.startsWith('s3://')) throw new UsageError(checked);
+    return checked;
+  };
+  const fromRoot = opts.fromArtifactRoot === undefined ? configured : artifactRoot(opts.fromArtifactRoot);
+  const toRoot = opts.toArtifactRoot === undefined ? fromRoot : artifactRoot(opts.toArtifactRoot);
   const open = async (uri: string, artifactRoot: string | undefined) => {
     const context = { notice, ...(artifactRoot === undefined ? {} : { artifactRoot }) };
     return { tracking: await TRACKING_STORES.open(uri, project.root, context), registry: await REGISTRY_STORES.open(uri, project.root, context) };

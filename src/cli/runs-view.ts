@@ -1,4 +1,4 @@
-import { ConfigError, UsageError } from '../core/errors.js';
+import { ConfigError, MlopsError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import { compareRunData, type ComparedKey } from '../tracking/compare.js';
 import { compareMetricPoints } from '../tracking/metric-file.js';
@@ -129,6 +129,14 @@ export async function showRun(runId: string, opts: { json?: boolean }): Promise<
     return [key, number(run.metrics[key]!), number(Math.min(...v)), number(Math.max(...v)), String(new Set(values.map((m) => m.step)).size)];
   }));
   section('tags', ['KEY', 'VALUE'], Object.keys(run.tags).sort().map((k) => [k, oneLine(run.tags[k]!)]));
+  // Through the store: a folder, or a database store's S3 artifact root. Artifacts out of its reach
+  // (a location outside the artifact root) do not hide the rest of the run.
+  const artifacts = await store.listArtifacts(runId).catch((error: unknown) => {
+    if (!(error instanceof MlopsError)) throw error;
+    process.stdout.write(`artifacts: not listed (${error.message})\n`);
+    return [];
+  });
+  section('artifacts', ['PATH', 'BYTES'], artifacts.map((f) => [oneLine(f.path), String(f.size)]));
 }
 
 export async function compareRunsCommand(runIds: string[], opts: { onlyDiff?: boolean; json?: boolean }): Promise<void> {

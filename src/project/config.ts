@@ -31,7 +31,7 @@ export const CONFIG_SECTIONS: Readonly<Record<string, SectionSpec>> = {
   tracking: {
     keys: {
       uri: { help: 'where runs are recorded: a path (relative to the project root), file: URI, sqlite:///path or postgresql://user@host:port/db' },
-      artifact_root: { help: 'where a database store keeps run artifacts: a folder (relative to the project root) or file: URI (default: mlartifacts)' },
+      artifact_root: { help: "where a database store keeps run artifacts: a folder (relative to the project root), file: URI or s3://bucket/prefix (with the settings of the remote on that bucket; default: mlartifacts)" },
       experiment: { help: 'the experiment runs are recorded in (default: Default)' },
     },
   },

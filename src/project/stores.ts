@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../core/errors.js';
@@ -14,7 +15,7 @@ export interface StoreLocation {
 
 /** What the project says about a store besides its URI. */
 export interface StoreContext {
-  /** Where a database store keeps run artifacts (MLflow's --default-artifact-root): an absolute folder. */
+  /** Where a database store keeps run artifacts (MLflow's --default-artifact-root): an absolute folder or `s3://bucket/prefix`. */
   readonly artifactRoot?: string;
   /** Receives lines for the user (a database at a newer MLflow schema revision). */
   readonly notice?: (line: string) => void;
@@ -78,9 +79,19 @@ const artifactObjects = (root: string) => join(root, MLOPS_DIR, 'artifacts');
 /** A tracking store in MLflow's tables, on SQLite or PostgreSQL (each driver loaded only here). */
 const sqlTrackingStore: StoreOpener<TrackingStore> = async (location, root, context) => {
   const [{ openMlflowDatabase }, { SqlTrackingStore }] = await Promise.all([import('../sql/open.js'), import('../tracking/sql-store.js')]);
+  const artifactRoot = context.artifactRoot ?? join(root, DEFAULT_ARTIFACT_ROOT);
+  const artifactBucket = artifactRoot.startsWith('s3://') ? await openArtifactBucket(artifactRoot, root) : undefined;
   const db = await openMlflowDatabase(location.uri, { root, notice: context.notice });
-  return SqlTrackingStore.open(db, { artifactRoot: context.artifactRoot ?? join(root, DEFAULT_ARTIFACT_ROOT), objectsDir: artifactObjects(root) });
+  return SqlTrackingStore.open(db, { artifactRoot, artifactBucket, objectsDir: artifactObjects(root) });
 };
+
+/** An `s3://bucket/prefix` artifact root through the remote-storage S3 client, with the settings of the project's remote on that bucket. */
+async function openArtifactBucket(uri: string, root: string) {
+  const [{ openS3Location }, { parseRemoteUrl }] = await Promise.all([import('../remote/open.js'), import('../remote/config.js')]);
+  const url = parseRemoteUrl(uri, root);
+  if (typeof url === 'string' || url.scheme !== 's3') throw new UsageError(`artifact root '${uri}': expected s3://bucket/prefix`);
+  return openS3Location({ root, isDvcRepo: existsSync(join(root, '.dvc')) }, url);
+}
 
 /** The tracking stores this build can open. */
 export const TRACKING_STORES = new StoreRegistry<TrackingStore>('tracking store', {

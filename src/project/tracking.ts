@@ -9,6 +9,7 @@ import type { TrackingStore } from '../tracking/store.js';
 import { valueError, type ConfigValue, type ProjectConfig } from './config.js';
 import { withoutPassword } from '../sql/uri.js';
 import { parseStoreUri, type StoreRegistry } from './stores.js';
+import { parseRemoteUrl } from '../remote/config.js';
 
 /** What the command line's environment says about tracking; read by the CLI, never by domain code. */
 export interface TrackingEnv {
@@ -81,11 +82,19 @@ export async function openTracking(
   }
 }
 
-/** `tracking.artifact_root` as an absolute folder (relative values from the project root), if set. */
+/**
+ * `tracking.artifact_root`, if set: an absolute folder (relative values from the project root), or
+ * an S3 location as `s3://bucket/prefix` (no trailing slash).
+ */
 export function artifactRootSetting(root: string, config: ProjectConfig): string | undefined {
   const setting = config.get('tracking.artifact_root');
   if (!setting) return undefined;
   const value = setting.value;
+  if (/^s3:/i.test(value)) {
+    const s3 = s3ArtifactRoot(value);
+    if (!s3.startsWith('s3://')) throw valueError(setting, s3);
+    return s3;
+  }
   if (value.startsWith('file:')) {
     try {
       return fileURLToPath(value);
@@ -93,8 +102,16 @@ export function artifactRootSetting(root: string, config: ProjectConfig): string
       throw valueError(setting, (error as Error).message);
     }
   }
-  if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(value)) throw valueError(setting, `'${value}': expected a folder or file: URI`);
+  if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(value)) throw valueError(setting, `'${value}': expected a folder, file: URI or s3://bucket/prefix`);
   return isAbsolute(value) ? value : resolve(root, value);
+}
+
+/** An `s3://bucket/prefix` artifact root checked and written without a trailing slash, or why it is not one (a message, never starting with s3://). */
+export function s3ArtifactRoot(value: string): string {
+  const url = parseRemoteUrl(value, '/');
+  if (typeof url === 'string') return url;
+  if (url.scheme !== 's3') return `'${value}': expected s3://bucket/prefix`;
+  return `s3://${url.bucket}/${url.prefix}`.replace(/\/$/, '');
 }
 
 /** params.yaml's `tracking: {dir, experiment}`, where earlier releases kept these settings. */

@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { parseRows } from '../core/csv.js';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +15,7 @@ import { DEFAULT_PARAMS_FILE } from '../params/params.js';
 import type { Project } from '../project/project.js';
 import { parseStoreUri } from '../project/stores.js';
 import { GIT_COMMIT_TAG, GIT_DIRTY_TAG, gitTags } from '../tracking/git-tags.js';
-import type { Run } from '../tracking/store.js';
+import type { Run, TrackingStore } from '../tracking/store.js';
 import { STAGE_TAG } from '../tracking/tracked-run.js';
 import { MODEL_FILE, REFERENCE_FILE, TRANSFORM_FILE, storeFiles } from './content.js';
 import { checkAlias, checkModelName } from './names.js';
@@ -53,6 +55,15 @@ export async function registerModel(project: Project, options: RegisterOptions):
   if (options.alias !== undefined) checkAlias(options.alias);
   if (options.path !== undefined && options.runId !== undefined) throw new UsageError('give --path or --run, not both');
   const source = options.runId ? await runFiles(project, options.runId) : pathFiles(root, options.path ?? PATHS.model);
+  try {
+    return await registerFiles(project, options, source);
+  } finally {
+    await source.cleanup?.();
+  }
+}
+
+async function registerFiles(project: Project, options: RegisterOptions, source: SourceFiles): Promise<RegisterResult> {
+  const { root } = project;
 
   // Both files must be ours and belong together: a foreign JSON is refused here, not at serving time.
   const saved = await readModelFile(source.model);
@@ -97,6 +108,8 @@ interface SourceFiles {
   transform: string;
   /** How the version's `source` names it: a project path or `runs:/ID/model.json`. */
   label: string;
+  /** Removes the files fetched from the run's artifacts when they were not on this machine. */
+  cleanup?: () => Promise<void>;
   run?: Run;
 }
 
@@ -112,6 +125,7 @@ function pathFiles(root: string, path: string): SourceFiles {
 async function runFiles(project: Project, runId: string): Promise<SourceFiles> {
   const { store, uri } = await project.tracking();
   const run = await store.getRun(runId);
+  if (!run.info.artifact_uri.startsWith('file:')) return fetchedRunFiles(project, store, run);
   const artifacts = fileURLToPath(run.info.artifact_uri);
   // artifact_uri comes from a file: it must not lead us outside the tracking folder.
   const trackingDir = parseStoreUri(uri, project.root).path;
@@ -121,6 +135,24 @@ async function runFiles(project: Project, runId: string): Promise<SourceFiles> {
   if (!existsSync(model)) throw new UsageError(`run ${runId} logged no ${MODEL_FILE} (is it a train run?)`);
   const logged = join(artifacts, TRANSFORM_FILE);
   return { model, transform: existsSync(logged) ? logged : join(project.root, PATHS.transform), label: `runs:/${runId}/${MODEL_FILE}`, run };
+}
+
+/** runFiles for a run whose artifacts the store keeps elsewhere (an S3 artifact root): fetched into a temp folder. */
+async function fetchedRunFiles(project: Project, store: TrackingStore, run: Run): Promise<SourceFiles> {
+  const runId = run.info.run_id;
+  const logged = new Set((await store.listArtifacts(runId)).map((f) => f.path));
+  if (!logged.has(MODEL_FILE)) throw new UsageError(`run ${runId} logged no ${MODEL_FILE} (is it a train run?)`);
+  const dir = await mkdtemp(join(tmpdir(), 'mlops-register-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    await store.downloadArtifact(runId, MODEL_FILE, join(dir, MODEL_FILE));
+    if (logged.has(TRANSFORM_FILE)) await store.downloadArtifact(runId, TRANSFORM_FILE, join(dir, TRANSFORM_FILE));
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  const transform = logged.has(TRANSFORM_FILE) ? join(dir, TRANSFORM_FILE) : join(project.root, PATHS.transform);
+  return { model: join(dir, MODEL_FILE), transform, label: `runs:/${runId}/${MODEL_FILE}`, run, cleanup };
 }
 
 /** The newest train run that logged exactly this model file. */

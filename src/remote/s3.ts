@@ -106,6 +106,11 @@ export class S3RemoteStore implements RemoteStore {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
+    for await (const object of this.listSized(prefix)) yield object.key;
+  }
+
+  /** Every key below `prefix` with its object's size, as one listing gives them. */
+  async *listSized(prefix: string): AsyncIterable<{ key: string; size: number }> {
     await this.ready();
     const { s3, sdk } = await this.open();
     let token: string | undefined;
@@ -117,7 +122,7 @@ export class S3RemoteStore implements RemoteStore {
       } catch (error) {
         throw this.translate(error, prefix);
       }
-      for (const o of page.Contents ?? []) if (o.Key) yield o.Key.slice(strip);
+      for (const o of page.Contents ?? []) if (o.Key) yield { key: o.Key.slice(strip), size: o.Size ?? 0 };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }

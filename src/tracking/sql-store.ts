@@ -4,12 +4,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, ConflictError, NotFoundError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
 import { placeholders, type Database, type Queryable, type SqlValue } from '../sql/database.js';
+import { downloadBucketArtifact, listBucketArtifacts, runPrefix, uploadArtifact, type ArtifactBucket } from './artifact-bucket.js';
 import { checkArtifactPath, copyArtifactOut, storeArtifact } from './artifact-objects.js';
 import { listFiles } from './run-files.js';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from './config.js';
 import { validateMetric, validateParams, validateRunId, validateTags } from './keys.js';
 import { latestMetric } from './metric-file.js';
-import { RUN_COLUMNS, searchRunsSql, sqlExperimentIds } from './sql-search.js';
+import { filteredKeys, keyTable, RUN_COLUMNS, searchRunsSql, sqlExperimentIds, type KeyedEntity } from './sql-search.js';
 import {
   compareExperiments, runPreconditions, RUN_STATUSES,
   type ArtifactFile, type CreateRunOptions, type Experiment, type ExperimentOptions, type Metric, type Run, type RunInfo, type RunStatus,
@@ -21,12 +22,15 @@ import {
 // integer experiment ids, 32-hex run ids, NaN as 0 with is_nan, infinities as the largest doubles,
 // latest_metrics kept to the max of (step, timestamp, value). Every change is one transaction; the
 // statements that race between processes (latest_metrics, params) are written to be safe under them.
-// Artifacts go to a folder, the artifact root (MLflow's --default-artifact-root), as
-// `<root>/<experiment id>/<run id>/artifacts`.
+// Artifacts go to the artifact root (MLflow's --default-artifact-root), a folder or an S3 bucket and
+// prefix (see artifact-bucket.ts), as `<root>/<experiment id>/<run id>/artifacts`.
 
 const MAX_DOUBLE = 1.7976931348623157e308;
 // Rows per multi-row INSERT and ids per IN list: well inside both databases' placeholder limits.
 const CHUNK = 500;
+// A key on at least this share of its table's rows is searched by reading the table whole (SQLite):
+// in order, a row costs about a tenth of an index probe and the random read of its row.
+const SCAN_SHARE = 1 / 10;
 
 interface RunRow {
   run_uuid: string;
@@ -101,8 +105,10 @@ function toRunInfo(row: RunRow): RunInfo {
 }
 
 export interface SqlTrackingStoreOptions {
-  /** The artifact root: an absolute folder. */
+  /** The artifact root: an absolute folder (unless `artifactBucket` is given). */
   readonly artifactRoot: string;
+  /** An S3 artifact root instead of the folder: artifacts go to that bucket and prefix. */
+  readonly artifactBucket?: ArtifactBucket;
   /** Where artifacts are kept once per content (see artifact-objects.ts); without it, plain copies. */
   readonly objectsDir?: string;
 }
@@ -110,12 +116,14 @@ export interface SqlTrackingStoreOptions {
 export class SqlTrackingStore implements TrackingStore {
   readonly artifactRoot: string;
   private readonly objectsDir?: string;
+  private readonly bucket?: ArtifactBucket;
 
   private constructor(
     private readonly db: Database,
     options: SqlTrackingStoreOptions,
   ) {
-    this.artifactRoot = options.artifactRoot;
+    this.bucket = options.artifactBucket;
+    this.artifactRoot = this.bucket?.location ?? options.artifactRoot;
     this.objectsDir = options.objectsDir;
   }
 
@@ -136,12 +144,13 @@ export class SqlTrackingStore implements TrackingStore {
     return this.db.shown;
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    await this.bucket?.close();
+    await this.db.close();
   }
 
   private experimentLocation(id: string | number): string {
-    return pathToFileURL(join(this.artifactRoot, String(id))).href;
+    return this.bucket ? `${this.bucket.location}/${id}` : pathToFileURL(join(this.artifactRoot, String(id))).href;
   }
 
   // ---- experiments
@@ -333,16 +342,28 @@ export class SqlTrackingStore implements TrackingStore {
     const { info } = await this.getRun(runId);
     const target = checkArtifactPath(artifactPath);
     if (!existsSync(localPath)) throw new NotFoundError(`artifact '${displayPath(localPath)}' not found`);
+    if (this.bucket) return uploadArtifact(this.bucket, this.bucketPrefix(info), localPath, target);
     const dir = this.artifactDir(info);
     await storeArtifact(this.objectsDir, localPath, join(dir, target, basename(localPath)));
   }
 
   async listArtifacts(runId: string): Promise<ArtifactFile[]> {
-    return listFiles(this.artifactDir((await this.getRun(runId)).info));
+    const { info } = await this.getRun(runId);
+    if (this.bucket) return listBucketArtifacts(this.bucket, this.bucketPrefix(info));
+    return listFiles(this.artifactDir(info));
   }
 
   async downloadArtifact(runId: string, path: string, localPath: string): Promise<void> {
-    await copyArtifactOut(runId, this.artifactDir((await this.getRun(runId)).info), path, localPath);
+    const { info } = await this.getRun(runId);
+    if (this.bucket) return downloadBucketArtifact(this.bucket, runId, this.bucketPrefix(info), path, localPath);
+    await copyArtifactOut(runId, this.artifactDir(info), path, localPath);
+  }
+
+  /** The run's artifacts' key prefix in the bucket: its artifact_uri must lie below the artifact root. */
+  private bucketPrefix(info: RunInfo): string {
+    const prefix = runPrefix(this.bucket!, info.artifact_uri);
+    if (prefix === undefined) throw new ConfigError(`run ${info.run_id}: its artifact location '${info.artifact_uri}' is not inside the artifact root ${this.artifactRoot} (mlops writes artifacts only there)`);
+    return prefix;
   }
 
   /** The run's artifact folder: its artifact_uri, which must be a folder inside the artifact root. */
@@ -385,8 +406,27 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async searchRuns(query: SearchRunsQuery): Promise<SearchRunsResult> {
-    const { sql, params } = searchRunsSql(query, this.db.dialect);
+    const scanned = this.db.dialect === 'sqlite' ? await this.commonKeys(filteredKeys(query)) : new Set<string>();
+    const { sql, params } = searchRunsSql(query, this.db.dialect, (e) => scanned.has(`${e.kind}\0${e.key}`));
     return { runs: await this.withData(await this.db.query<RunRow>(sql, params)), skipped: [] };
+  }
+
+  /**
+   * The keys (`kind\0key`) on at least SCAN_SHARE of their table's rows, which SQLite is to read by
+   * scanning the table (see sql-search.ts). Counted through the primary key's index, which holds the
+   * keys, and only as far as the share: a few milliseconds at 100,000 runs. Rowids only grow (rows are
+   * rarely deleted), so the largest is a close upper bound of the row count, read from the index's end.
+   */
+  private async commonKeys(keys: readonly KeyedEntity[]): Promise<Set<string>> {
+    const common = new Set<string>();
+    for (const entity of keys) {
+      const table = keyTable(entity.kind);
+      const [bound] = await this.db.query<{ rows: number | null }>(`SELECT max(rowid) AS rows FROM ${table}`);
+      const share = Math.ceil((bound?.rows ?? 0) * SCAN_SHARE);
+      const [counted] = await this.db.query<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${table} WHERE key = ? LIMIT ?)`, [entity.key, share]);
+      if (counted!.n >= share) common.add(`${entity.kind}\0${entity.key}`);
+    }
+    return common;
   }
 
   /** Runs with their params, tags and latest metrics, read in a few statements for all of them. */

@@ -89,7 +89,7 @@ export interface ArtifactFile {
 }
 
 export interface TrackingStore {
-  /** The folder every run's artifacts are kept under; a run's artifact_uri leading elsewhere is not followed. */
+  /** The folder (or a database store's `s3://bucket/prefix`) every run's artifacts are kept under; a run's artifact_uri leading elsewhere is not followed. */
   readonly artifactRoot: string;
   /** Creates the experiment, or returns the id of the active one with that name. */
   getOrCreateExperiment(name: string, options?: ExperimentOptions): Promise<string>;

@@ -6,7 +6,7 @@ import { compareRunData } from '../tracking/compare.js';
 import { GIT_COMMIT_TAG } from '../tracking/git-tags.js';
 import { resolveExperiment, type Run, type TrackingStore } from '../tracking/store.js';
 import { PARENT_RUN_TAG, STAGE_TAG } from '../tracking/tracked-run.js';
-import { artifactRoot, imageType, listArtifacts, previewKind, readArtifact } from './artifacts.js';
+import { artifactRoot, imageType, listArtifacts, previewKind, readArtifact, readStoreArtifact } from './artifacts.js';
 import { pipelineView } from './pipeline-view.js';
 import { RunsIndex } from './runs-index.js';
 
@@ -108,7 +108,7 @@ export function apiRoutes(app: FastifyInstance, ctx: UiContext): void {
       children: children.map((c) => ({ run_id: c.info.run_id, run_name: c.info.run_name, status: c.info.status, metrics: c.metrics })),
       git_commit: run.tags[GIT_COMMIT_TAG] ?? null,
       stage: run.tags[STAGE_TAG] ?? null,
-      artifacts: root ? (await listArtifacts(root)).map((a) => ({ ...a, kind: previewKind(a.path) })) : null,
+      artifacts: root ? withKinds(await listArtifacts(root)) : inStore(store, run) ? withKinds(await store.listArtifacts(id)) : null,
     };
   });
 
@@ -117,8 +117,8 @@ export function apiRoutes(app: FastifyInstance, ctx: UiContext): void {
     const path = (req.query as Query).path ?? '';
     const run = await store.getRun(id);
     const root = artifactRoot(run.info.artifact_uri);
-    if (!root) throw new NotFoundError(`run ${id} keeps its artifacts at ${run.info.artifact_uri}, not on this machine`);
-    const { data, truncated, size } = await readArtifact(root, path);
+    if (!root && !inStore(store, run)) throw new NotFoundError(`run ${id} keeps its artifacts at ${run.info.artifact_uri}, not on this machine`);
+    const { data, truncated, size } = root ? await readArtifact(root, path) : await readStoreArtifact(store, id, path);
     return sendArtifact(reply, path, data, truncated, size);
   });
 
@@ -183,6 +183,11 @@ export function apiRoutes(app: FastifyInstance, ctx: UiContext): void {
 
 // Artifacts are shown, never run: HTML and SVG go out as plain text, and every answer carries a
 // sandbox CSP and nosniff, so a hostile artifact opened directly cannot script this origin.
+const withKinds = (files: { path: string; size: number }[]) => files.map((a) => ({ ...a, kind: previewKind(a.path) }));
+
+/** Artifacts the store itself reads from elsewhere: a database store's S3 artifact root. */
+const inStore = (store: TrackingStore, run: Run) => run.info.artifact_uri.startsWith(`${store.artifactRoot}/`);
+
 function sendArtifact(reply: FastifyReply, path: string, data: Buffer, truncated: boolean, size: number) {
   const kind = previewKind(path);
   const type = kind === 'image' ? imageType(path)! : kind === 'json' ? 'application/json' : kind === 'binary' ? 'application/octet-stream' : 'text/plain; charset=utf-8';

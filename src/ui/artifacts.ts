@@ -1,11 +1,13 @@
 import { realpathSync } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NotFoundError, UsageError } from '../core/errors.js';
+import type { TrackingStore } from '../tracking/store.js';
 
 // A run's artifacts as the page browses them: MLflow's artifact_uri when it is a local folder
-// (file: URI or a path). Every path a request names is resolved, symlinks included, and must stay
+// (file: URI or a path), else through the store (a database store's S3 artifact root). Every path a request names is resolved, symlinks included, and must stay
 // inside that folder: `../../.ssh/id_rsa` or a link out of it is a 404, never a read.
 
 export interface ArtifactEntry {
@@ -89,5 +91,17 @@ export async function readArtifact(root: string, rel: string, limit = PREVIEW_BY
     return { data: data.subarray(0, bytesRead), truncated: size > limit, size };
   } finally {
     await handle.close();
+  }
+}
+
+/** readArtifact for an artifact the store keeps elsewhere (S3): fetched whole into a temp folder, then read. */
+export async function readStoreArtifact(store: TrackingStore, runId: string, rel: string, limit = PREVIEW_BYTES): Promise<{ data: Buffer; truncated: boolean; size: number }> {
+  if (!rel || rel.includes('\0')) throw new UsageError('artifact path missing');
+  const dir = await mkdtemp(join(tmpdir(), 'mlops-artifact-'));
+  try {
+    await store.downloadArtifact(runId, rel, join(dir, 'file'));
+    return await readArtifact(dir, 'file', limit);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
