@@ -282,6 +282,7 @@ async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string
     if (got !== md5) throw new FailureError(`remote '${remote.name}': object ${objectKey(md5)} is corrupted (its content hashes to ${got}); not used`);
     await chmod(temp, 0o444);
     await rename(temp, target);
+    cache.markVerified(md5);
   } catch (error) {
     await rm(temp, { force: true });
     // A full disk, a read-only cache: said with the remote and the object, the temp file gone.
