@@ -22,13 +22,17 @@ export interface RemoteStore {
   /** Stores the file at `key`; the object is only visible under its name once it is complete. */
   put(key: string, file: string, size: number, onBytes?: (n: number) => void): Promise<void>;
   /**
-   * Writes the object at `key` into `dest` (a fresh temp path the caller owns) and returns the md5
-   * of the bytes written, computed while they stream in, so they are verified without a second read.
+   * Writes the object at `key` into `dest` (a fresh temp path the caller owns), created read-only as
+   * cache objects are, and returns the md5 of the bytes written, computed while they stream in, so they
+   * are verified without a second read.
    */
   get(key: string, dest: string, onBytes?: (n: number) => void): Promise<string>;
   /** Releases connections. */
   close(): Promise<void>;
 }
+
+/** The mode `get` creates files with: cache objects are read-only. */
+export const READ_ONLY = 0o444;
 
 /** A remote failure that retrying may cure: a dropped connection, a timeout, a 5xx, throttling. */
 export class TransientRemoteError extends FailureError {}

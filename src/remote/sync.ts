@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tempName, writeFileAtomic } from '../core/atomic.js';
 import { FailureError } from '../core/errors.js';
@@ -270,17 +270,21 @@ async function pushRunEntries(project: Project, remote: OpenRemote, runs: RunEnt
  * Downloads one object into the cache: into a temp file beside its place, hashed as it streams, and
  * renamed only when its md5 is its name. A damaged object never enters the cache.
  */
-async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void): Promise<void> {
+async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void, made: Set<string>): Promise<void> {
   const target = cache.pathOf(md5);
-  await mkdir(dirname(target), { recursive: true });
+  // Each folder once per fetch (256 of them for thousands of objects), not once per object.
+  if (!made.has(dirname(target))) {
+    await mkdir(dirname(target), { recursive: true });
+    made.add(dirname(target));
+  }
   const temp = tempName(target);
+  let attempt = 0;
   try {
     const got = await withRetries(async () => {
-      await rm(temp, { force: true }); // a retried download starts again from nothing
+      if (attempt++) await rm(temp, { force: true }); // a retried download starts again from nothing
       return remote.store.get(objectKey(md5), temp, onBytes);
     });
     if (got !== md5) throw new FailureError(`remote '${remote.name}': object ${objectKey(md5)} is corrupted (its content hashes to ${got}); not used`);
-    await chmod(temp, 0o444);
     await rename(temp, target);
     cache.markVerified(md5);
   } catch (error) {
@@ -351,9 +355,10 @@ export async function fetch(project: Project, options: TransferOptions = {}): Pr
       }
     });
     const progress = meter(options, files.size);
+    const made = new Set<string>();
     await pool([...files], remote.jobs, async (md5) => {
       try {
-        await download(remote, cache, md5, progress.bytes);
+        await download(remote, cache, md5, progress.bytes, made);
         known.add(md5);
         progress.object();
       } catch (error) {
