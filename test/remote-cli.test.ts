@@ -117,6 +117,31 @@ test('folder: the remote is in DVC 3 layout, a manifest goes up only after its f
   assert.equal(readFileSync(join(other, 'model.txt'), 'utf8'), '1\n');
 });
 
+for (const [name, add] of Object.entries(backends)) {
+  test(`${name}: a remote that lost a directory's file is reported by status -c, and the next push restores it`, async (t) => {
+    const dir = await project(t);
+    await add(t, dir);
+    await ok(dir, 'push');
+    const lock = readFileSync(join(dir, 'pipeline.lock'), 'utf8');
+    const dirMd5 = /path: out\n\s+hash: md5\n\s+md5: ([0-9a-f]{32}\.dir)/.exec(lock)![1]!;
+    const lost = (JSON.parse(readFileSync(join(dir, '.mlops', 'cache', 'files', 'md5', dirMd5.slice(0, 2), dirMd5.slice(2)), 'utf8')) as { md5: string }[])[2]!.md5;
+    // Lost behind the manifest's back (another project's gc, a hand deletion), through the remote's own means.
+    const config = readFileSync(join(dir, '.mlops', 'config'), 'utf8') + (existsSync(join(dir, '.mlops', 'config.local')) ? readFileSync(join(dir, '.mlops', 'config.local'), 'utf8') : '');
+    const endpoint = /endpointurl = (\S+)/.exec(config)?.[1];
+    const key = `files/md5/${lost.slice(0, 2)}/${lost.slice(2)}`;
+    if (endpoint) {
+      const { S3Client, DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+      const s3 = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+      await s3.send(new DeleteObjectCommand({ Bucket: 'team', Key: `projects/a/${key}` }));
+      s3.destroy();
+    } else rmSync(join(/url = (\S+)/.exec(config)![1]!, ...key.split('/')));
+
+    assert.deepEqual(JSON.parse((await ok(dir, 'status', '-c', '--json')).stdout), { out: 'new' });
+    assert.match((await ok(dir, 'push')).stdout, /^1 object\(s\) pushed to 'store'/);
+    assert.equal((await ok(dir, 'status', '-c')).stdout, "Cache and remote 'store' are in sync.\n");
+  });
+}
+
 test('run-cache: push --run-cache, and a clone that pulls it restores an earlier result without running', async (t) => {
   const dir = await project(t);
   writeFileSync(join(dir, 'params.yaml'), 'n: 2\n');

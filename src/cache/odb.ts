@@ -52,6 +52,12 @@ export interface ObjectStore {
  */
 export class LocalObjectStore implements ObjectStore {
   readonly filesDir: string;
+  /**
+   * Objects this process has already checked against their name (a pull's downloads are hashed as they
+   * stream in): checking out right after need not read them again. Objects are read-only, renamed into
+   * place whole, so one that was good a moment ago still is.
+   */
+  private readonly verified = new Set<string>();
 
   constructor(readonly cacheDir: string) {
     this.filesDir = join(cacheDir, 'files', 'md5');
@@ -105,7 +111,13 @@ export class LocalObjectStore implements ObjectStore {
       this.readManifest(md5);
       return;
     }
+    if (this.verified.has(md5)) return;
     if ((await md5File(path)) !== md5) throw new CorruptObjectError(md5, path);
+  }
+
+  /** Records that object `md5`, just written, was hashed to its name on its way in. */
+  markVerified(md5: string): void {
+    this.verified.add(md5);
   }
 
   /**

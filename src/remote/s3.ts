@@ -1,12 +1,14 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { md5Text } from '../cache/hash.js';
 import { FailureError } from '../core/errors.js';
-import { md5Tap, ObjectMissingError, RemoteAccessError, RemoteMissingError, TransientRemoteError, type RemoteStore } from './store.js';
+import { Limit } from './pool.js';
+import { md5Tap, ObjectMissingError, READ_ONLY, RemoteAccessError, RemoteMissingError, TransientRemoteError, type RemoteStore } from './store.js';
 
 /** What an `s3://` remote is opened with: DVC's keys, already checked. */
 export interface S3Options {
@@ -27,15 +29,21 @@ export interface S3Options {
 
 // Files above this go up in parts (lib-storage's multipart upload), which holds at most
 // PART_SIZE * PARTS_IN_FLIGHT bytes of one file in memory; smaller ones are one PUT of the file read whole.
+// Whatever -j, at most MULTIPARTS_AT_ONCE files go up in parts at once: memory stays near
+// MULTIPARTS_AT_ONCE * 64 MiB + jobs * 16 MiB, and each big file already has its parts in flight.
 export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 const PART_SIZE = 16 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 4;
+const MULTIPARTS_AT_ONCE = 2;
+/** Objects up to this size are downloaded into memory and written in one go; larger ones stream. */
+const SMALL_OBJECT = 256 * 1024;
 
 /** An S3 bucket (AWS, or an S3-compatible server through `endpointurl`) through the AWS SDK v3. */
 export class S3RemoteStore implements RemoteStore {
   readonly prefersListing = true;
   private client?: Promise<{ s3: S3Client; sdk: typeof import('@aws-sdk/client-s3') }>;
   private checked?: Promise<void>;
+  private readonly multiparts = new Limit(MULTIPARTS_AT_ONCE);
 
   constructor(private readonly options: S3Options) {}
 
@@ -139,20 +147,22 @@ export class S3RemoteStore implements RemoteStore {
       }
       // S3 shows a multipart object only once it is completed: a killed push leaves no half object.
       const { Upload } = await import('@aws-sdk/lib-storage');
-      const upload = new Upload({
-        client: s3,
-        params: { ...target, Body: createReadStream(file, { highWaterMark: 1 << 20 }) },
-        partSize: PART_SIZE,
-        queueSize: PARTS_IN_FLIGHT,
-        leavePartsOnError: false,
+      await this.multiparts.run(async () => {
+        const upload = new Upload({
+          client: s3,
+          params: { ...target, Body: createReadStream(file, { highWaterMark: 1 << 20 }) },
+          partSize: PART_SIZE,
+          queueSize: PARTS_IN_FLIGHT,
+          leavePartsOnError: false,
+        });
+        let sent = 0;
+        upload.on('httpUploadProgress', (p) => {
+          if (p.loaded === undefined) return;
+          onBytes?.(p.loaded - sent);
+          sent = p.loaded;
+        });
+        await upload.done();
       });
-      let sent = 0;
-      upload.on('httpUploadProgress', (p) => {
-        if (p.loaded === undefined) return;
-        onBytes?.(p.loaded - sent);
-        sent = p.loaded;
-      });
-      await upload.done();
     } catch (error) {
       throw this.translate(error, key);
     }
@@ -162,14 +172,24 @@ export class S3RemoteStore implements RemoteStore {
     await this.ready();
     const { s3, sdk } = await this.open();
     const { tap, digest } = md5Tap(onBytes);
+    let whole: Buffer | undefined;
     try {
-      const { Body } = await s3.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
-      await pipeline(Body as Readable, tap, createWriteStream(dest));
+      const { Body, ContentLength } = await s3.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+      if (ContentLength !== undefined && ContentLength <= SMALL_OBJECT) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of Body as Readable) chunks.push(chunk as Buffer);
+        whole = Buffer.concat(chunks);
+      } else await pipeline(Body as Readable, tap, createWriteStream(dest, { mode: READ_ONLY }));
     } catch (error) {
       if (status(error) === 404) throw new ObjectMissingError(`${key} is not on the remote`);
       throw this.translate(error, key);
     }
-    return digest();
+    if (!whole) return digest();
+    // A small object is written at once, on this thread: three thread-pool round trips (open, write,
+    // close) cost more than the write itself, and with thousands of objects they add up.
+    writeFileSync(dest, whole, { mode: READ_ONLY, flag: 'wx' });
+    onBytes?.(whole.length);
+    return md5Text(whole);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tempName, writeFileAtomic } from '../core/atomic.js';
 import { FailureError } from '../core/errors.js';
@@ -166,19 +166,14 @@ export async function push(project: Project, options: TransferOptions = {}): Pro
         labels.addManifest(md5, dirs.get(md5)!);
       } else files.add(md5);
     }
-    // First the manifests and single files; then the files of the manifests the remote lacks.
-    const first = await objectsOnRemote(store, new Set([...dirs.keys(), ...files]), jobs);
-    for (const md5 of first.found) known.add(md5);
-    for (const [md5, entries] of dirs) {
-      if (first.found.has(md5)) continue;
-      for (const e of entries) if (!known.has(e.md5)) files.add(e.md5);
-    }
-    const unchecked = new Set([...files].filter((md5) => !first.found.has(md5) && !known.has(md5)));
-    const second = await objectsOnRemote(store, unchecked, jobs);
-    for (const md5 of second.found) known.add(md5);
+    // One existence check for the manifests, the single files and the files of every manifest not known
+    // to be complete there: a manifest found on the remote does not prove its files are (it may have lost some).
+    for (const entries of dirs.values()) for (const e of entries) if (!known.has(e.md5)) files.add(e.md5);
+    const { found } = await objectsOnRemote(store, new Set([...dirs.keys(), ...files]), jobs);
+    for (const md5 of found) if (!isDirHash(md5)) known.add(md5);
     const upload = [...files].filter((md5) => !known.has(md5) && cache.has(md5));
-    for (const md5 of files) if (!cache.has(md5)) failed.push({ object: labels.of(md5), message: 'not in the local cache' });
-    const manifests = [...dirs.keys()].filter((md5) => !known.has(md5));
+    for (const md5 of files) if (!cache.has(md5) && !known.has(md5)) failed.push({ object: labels.of(md5), message: 'not in the local cache' });
+    const manifests = [...dirs.keys()].filter((md5) => !found.has(md5));
     const sizes = new Map([...upload, ...manifests].map((md5) => [md5, statSync(cache.pathOf(md5)).size]));
     const progress = meter(options, upload.length + manifests.length, [...sizes.values()].reduce((a, b) => a + b, 0));
     const send = async (md5: string) => {
@@ -195,13 +190,17 @@ export async function push(project: Project, options: TransferOptions = {}): Pro
     try {
       await pool(upload, jobs, send);
       // A manifest goes up only once every file it lists is there: on the remote, a manifest means its files.
-      const complete = manifests.filter((md5) => dirs.get(md5)!.every((e) => known.has(e.md5)));
-      await pool(complete, jobs, send);
-      for (const md5 of manifests) if (!complete.includes(md5)) failed.push({ object: labels.of(md5), message: 'not pushed: some of its files could not be' });
+      // One already there is known complete only now, its files all checked or sent.
+      const complete = (md5: string) => dirs.get(md5)!.every((e) => known.has(e.md5));
+      await pool(manifests.filter(complete), jobs, send);
+      for (const md5 of dirs.keys()) {
+        if (!complete(md5)) failed.push({ object: labels.of(md5), message: 'not pushed: some of its files could not be' });
+        else if (found.has(md5)) known.add(md5);
+      }
       const sentRuns = await pushRunEntries(project, remote, runs, known, failed);
       progress.done();
       const moved = progress.total.objects + sentRuns;
-      return report(remote, moved, progress.total.bytes, upToDate + first.found.size + second.found.size, failed);
+      return report(remote, moved, progress.total.bytes, upToDate + found.size, failed);
     } finally {
       await known.save();
     }
@@ -271,18 +270,23 @@ async function pushRunEntries(project: Project, remote: OpenRemote, runs: RunEnt
  * Downloads one object into the cache: into a temp file beside its place, hashed as it streams, and
  * renamed only when its md5 is its name. A damaged object never enters the cache.
  */
-async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void): Promise<void> {
+async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void, made: Set<string>): Promise<void> {
   const target = cache.pathOf(md5);
-  await mkdir(dirname(target), { recursive: true });
+  // Each folder once per fetch (256 of them for thousands of objects), not once per object.
+  if (!made.has(dirname(target))) {
+    await mkdir(dirname(target), { recursive: true });
+    made.add(dirname(target));
+  }
   const temp = tempName(target);
+  let attempt = 0;
   try {
     const got = await withRetries(async () => {
-      await rm(temp, { force: true }); // a retried download starts again from nothing
+      if (attempt++) await rm(temp, { force: true }); // a retried download starts again from nothing
       return remote.store.get(objectKey(md5), temp, onBytes);
     });
     if (got !== md5) throw new FailureError(`remote '${remote.name}': object ${objectKey(md5)} is corrupted (its content hashes to ${got}); not used`);
-    await chmod(temp, 0o444);
     await rename(temp, target);
+    cache.markVerified(md5);
   } catch (error) {
     await rm(temp, { force: true });
     // A full disk, a read-only cache: said with the remote and the object, the temp file gone.
@@ -351,9 +355,10 @@ export async function fetch(project: Project, options: TransferOptions = {}): Pr
       }
     });
     const progress = meter(options, files.size);
+    const made = new Set<string>();
     await pool([...files], remote.jobs, async (md5) => {
       try {
-        await download(remote, cache, md5, progress.bytes);
+        await download(remote, cache, md5, progress.bytes, made);
         known.add(md5);
         progress.object();
       } catch (error) {
@@ -416,18 +421,40 @@ export interface CloudStatus {
 
 /**
  * `mlops status -c`: for every output, whether the cache and the remote have it. The remote is asked
- * (no local shortcut), but a directory is one question: a manifest on the remote means its files are.
+ * about every object, a directory's files included (as DVC does): a remote that lost objects (a `gc`
+ * from another project, a hand deletion) is reported, not hidden behind its manifest or the local index.
+ * What it finds corrects `.mlops/remotes/`, so a push after it uploads what the remote lost.
  */
 export async function cloudStatus(project: Project, options: TransferOptions = {}): Promise<CloudStatus> {
   const cache = localCache(project);
   const wanted = await wantedObjects(project, options);
+  // A directory stands for its manifest and files; without its manifest here, for the manifest alone.
+  const parts = new Map<string, string[]>();
+  for (const { md5 } of wanted) {
+    if (parts.has(md5)) continue;
+    let files: string[] = [];
+    if (isDirHash(md5) && cache.has(md5)) {
+      try {
+        files = cache.readManifest(md5).map((e) => e.md5);
+      } catch {
+        // a damaged manifest here: the directory is not complete locally, its manifest is still asked about
+      }
+    }
+    parts.set(md5, [md5, ...files]);
+  }
   return onRemote(project, options, async (remote) => {
-    const { found } = await objectsOnRemote(remote.store, new Set(wanted.map((w) => w.md5)), remote.jobs);
+    const asked = new Set([...parts.values()].flat());
+    const { found } = await objectsOnRemote(remote.store, asked, remote.jobs);
+    const known = KnownObjects.load(project.mlopsDir, remote.store.location);
+    for (const md5 of asked) if (!found.has(md5)) known.forget(md5);
+    const there = new Map([...parts].map(([md5, all]) => [md5, all.every((m) => found.has(m))]));
+    for (const [md5, complete] of there) if (!complete) known.forget(md5);
+    await known.save();
     const byPath = new Map<string, { path: string; md5: string; status: CloudState }>();
     for (const w of wanted) {
       const local = cache.hasComplete(w.md5);
-      const there = found.has(w.md5);
-      const status: CloudState = local && there ? 'ok' : local ? 'new' : there ? 'deleted' : 'missing';
+      const remoteHas = there.get(w.md5)!;
+      const status: CloudState = local && remoteHas ? 'ok' : local ? 'new' : remoteHas ? 'deleted' : 'missing';
       byPath.set(`${w.path}\0${w.md5}`, { path: w.path, md5: w.md5, status });
     }
     return { remote: remote.name, location: remote.store.location, outputs: [...byPath.values()] };
