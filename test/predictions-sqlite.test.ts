@@ -11,6 +11,11 @@ import { predictionLogContract } from './prediction-log-contract.js';
 // (what `mlops serve --workers N` does) with no row lost.
 
 predictionLogContract('sqlite', (t) => predictionBackend('sqlite:///log/predictions.db', tempDir(t)));
+// What a server writes through: the same sink in a worker thread.
+predictionLogContract('sqlite in a writer thread', (t) => {
+  const backend = predictionBackend('sqlite:///log/predictions.db', tempDir(t));
+  return { ...backend, sink: backend.threadSink };
+});
 
 test('sqlite: four processes appending at once lose no row', async (t) => {
   const dir = tempDir(t);
