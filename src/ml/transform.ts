@@ -136,8 +136,14 @@ function sourceColumns(transform: Transform, table: RawTable): (readonly Cell[])
   });
 }
 
-/** Per categorical column, each category's index (one lookup per cell, not a scan of the list). */
-const categoryIndexes = (transform: Transform) => transform.columns.map((col) => (col.kind === 'categorical' ? new Map(col.categories.map((c, k) => [c, k])) : undefined));
+const CATEGORY_INDEXES = new WeakMap<Transform, (Map<string, number> | undefined)[]>();
+
+/** Per categorical column, each category's index (one lookup per cell, not a scan of the list); built once per transform, as a server applies one to many small tables. */
+function categoryIndexes(transform: Transform): (Map<string, number> | undefined)[] {
+  let indexes = CATEGORY_INDEXES.get(transform);
+  if (!indexes) CATEGORY_INDEXES.set(transform, (indexes = transform.columns.map((col) => (col.kind === 'categorical' ? new Map(col.categories.map((c, k) => [c, k])) : undefined))));
+  return indexes;
+}
 
 /** One raw cell of row `r` through `col`: the scaled number (numeric) or the category's index (-1: unseen); a missing cell takes the fill. */
 function encodeCell(col: ColumnTransform, categories: Map<string, number> | undefined, v: Cell | undefined, table: RawTable, r: number): number {
