@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RawTable } from '../src/ml/raw.js';
 import { stratifiedSplit } from '../src/ml/split.js';
-import { applyTransform, featureGroups, fitTransform, inferKinds, type TransformOptions } from '../src/ml/transform.js';
+import { fromRows } from '../src/ml/matrix.js';
+import { applyTransform, featureGroups, fitTransform, inferKinds, transformMatrix, type TransformOptions } from '../src/ml/transform.js';
 import { tempDir, writeFiles } from './helpers.js';
 
 const table: RawTable = {
@@ -52,6 +53,17 @@ test('a transform saved as JSON and read back gives the same rows', () => {
   const o = options({ scaling: 'standard' });
   const t = fitTransform(table, [0, 1, 2, 3, 4], inferKinds(table, o), o);
   assert.deepEqual(applyTransform(JSON.parse(JSON.stringify(t)), table), applyTransform(t, table));
+});
+
+test('prediction\'s column-major transform gives the matrix of the row-wise one (one-hot and ordinal, missing and unseen values)', () => {
+  for (const encoding of ['onehot', 'ordinal'] as const) {
+    const o = options({ encoding, scaling: 'standard' });
+    const t = fitTransform(table, [0, 1, 2], inferKinds(table, o), o);
+    assert.deepEqual(transformMatrix(t, table), fromRows(applyTransform(t, table), t.features.length));
+  }
+  const o = options({ missing: 'drop' });
+  const t = fitTransform(table, [0, 1], inferKinds(table, o), o);
+  assert.throws(() => transformMatrix(t, table), /raw\.csv:4: 'age': missing value/);
 });
 
 test('a mostly numeric column with a text value is an error at its line', () => {

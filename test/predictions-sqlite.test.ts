@@ -5,12 +5,33 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { predictionBackend } from '../src/predictions/open.js';
 import { PROJECT_ROOT, tempDir } from './helpers.js';
-import { predictionLogContract } from './prediction-log-contract.js';
+import { predictionLogContract, record } from './prediction-log-contract.js';
 
 // The SQLite prediction log: the contract, then several processes appending to one file at once
 // (what `mlops serve --workers N` does) with no row lost.
 
 predictionLogContract('sqlite', (t) => predictionBackend('sqlite:///log/predictions.db', tempDir(t)));
+// What a server writes through: the same sink in a worker thread.
+predictionLogContract('sqlite in a writer thread', (t) => {
+  const backend = predictionBackend('sqlite:///log/predictions.db', tempDir(t));
+  return { ...backend, sink: backend.threadSink };
+});
+
+test('sqlite in a writer thread: the event loop keeps running while a batch is written', async (t) => {
+  const backend = predictionBackend('predictions.db', tempDir(t));
+  const sink = await backend.threadSink();
+  const batch = Array.from({ length: 20_000 }, (_, i) => record(i));
+  // Timers keep firing while the thread writes; in this thread they could not fire until the end.
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  await sink.write(batch);
+  clearInterval(timer);
+  await sink.close();
+  assert.ok(ticks >= 10, `timers fired ${ticks} times during the write`);
+  const reader = await backend.reader();
+  t.after(() => reader.close());
+  assert.equal(await reader.count({}), 20_000);
+});
 
 test('sqlite: four processes appending at once lose no row', async (t) => {
   const dir = tempDir(t);

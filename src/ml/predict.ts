@@ -3,10 +3,9 @@ import { displayPath } from '../core/display.js';
 import { ConfigError } from '../core/errors.js';
 import { formatCsv, formatNumber, listColumns, PANDAS_NA_VALUES } from '../core/csv.js';
 import { argmaxRows } from './forest.js';
-import { fromRows } from './matrix.js';
 import { readModelFile, readTransformFile, type SavedModel } from './model-file.js';
 import { readRawCsv, type RawTable } from './raw.js';
-import { applyTransform, type Transform } from './transform.js';
+import { transformMatrix, type Transform } from './transform.js';
 
 // `mlops predict`: raw rows (the input file's columns; a target column, if present, is ignored) ->
 // the saved transform -> the saved model -> one row per input: the id (with --id-column), then the
@@ -37,7 +36,7 @@ export class Predictor {
 
   /** The model's output: row-major class probabilities (rows x classes), or one value a row for regression. */
   output(table: RawTable): Float64Array {
-    return this.saved.model.predictProba(fromRows(applyTransform(this.transform, table), this.saved.features.length));
+    return this.saved.model.predictProba(transformMatrix(this.transform, table));
   }
 }
 

@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import { shortText } from '../core/csv.js';
+import type { Matrix } from './matrix.js';
 import { isMissing, lineOf, type Cell, type RawTable } from './raw.js';
 
 // The preprocessing fitted on the training part and saved as models/transform.json, so evaluation and
@@ -126,40 +127,86 @@ function mostFrequent(values: string[]): string | null {
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null;
 }
 
-/** Applies the transform to `rows` of `table` (all rows by default); feature values per row. */
-export function applyTransform(transform: Transform, table: RawTable, rows?: readonly number[]): number[][] {
-  const index = rows ?? Array.from({ length: table.nRows }, (_, i) => i);
-  const sources = transform.columns.map((col) => {
+/** The raw column each transform column reads (a missing one is an error naming it). */
+function sourceColumns(transform: Transform, table: RawTable): (readonly Cell[])[] {
+  return transform.columns.map((col) => {
     const c = table.columns.indexOf(col.name);
     if (c < 0) throw new ConfigError('column missing from the input (the model was trained with it)', { file: table.file, key: col.name });
     return table.values[c]!;
   });
+}
+
+const CATEGORY_INDEXES = new WeakMap<Transform, (Map<string, number> | undefined)[]>();
+
+/** Per categorical column, each category's index (one lookup per cell, not a scan of the list); built once per transform, as a server applies one to many small tables. */
+function categoryIndexes(transform: Transform): (Map<string, number> | undefined)[] {
+  let indexes = CATEGORY_INDEXES.get(transform);
+  if (!indexes) CATEGORY_INDEXES.set(transform, (indexes = transform.columns.map((col) => (col.kind === 'categorical' ? new Map(col.categories.map((c, k) => [c, k])) : undefined))));
+  return indexes;
+}
+
+/** One raw cell of row `r` through `col`: the scaled number (numeric) or the category's index (-1: unseen); a missing cell takes the fill. */
+function encodeCell(col: ColumnTransform, categories: Map<string, number> | undefined, v: Cell | undefined, table: RawTable, r: number): number {
+  if (isMissing(v)) {
+    if (col.fill === null) throw new ConfigError('missing value (the transform was fitted with missing: drop, so it has no fill value)', { file: table.file, line: lineOf(table, r), key: col.name });
+    v = col.fill;
+  }
+  if (col.kind === 'numeric') {
+    if (typeof v !== 'number') throw new ConfigError(`non-numeric value ${shortText(v)} in numeric column`, { file: table.file, line: lineOf(table, r), key: col.name });
+    return (v - col.mean) / col.scale;
+  }
+  return categories!.get(String(v)) ?? -1;
+}
+
+/** How many features a column becomes. */
+const widthOf = (transform: Transform, col: ColumnTransform) => (col.kind === 'categorical' && transform.encoding === 'onehot' ? col.categories.length : 1);
+
+/** Applies the transform to `rows` of `table` (all rows by default); feature values per row. */
+export function applyTransform(transform: Transform, table: RawTable, rows?: readonly number[]): number[][] {
+  const index = rows ?? Array.from({ length: table.nRows }, (_, i) => i);
+  const sources = sourceColumns(transform, table);
+  const categories = categoryIndexes(transform);
   return index.map((r) => {
     const out: number[] = [];
     transform.columns.forEach((col, j) => {
-      let v: Cell | undefined = sources[j]![r];
-      if (isMissing(v)) {
-        if (col.fill === null) throw new ConfigError('missing value (the transform was fitted with missing: drop, so it has no fill value)', { file: table.file, line: lineOf(table, r), key: col.name });
-        v = col.fill;
-      }
-      if (col.kind === 'numeric') {
-        if (typeof v !== 'number') throw new ConfigError(`non-numeric value ${shortText(v)} in numeric column`, { file: table.file, line: lineOf(table, r), key: col.name });
-        out.push((v - col.mean) / col.scale);
-      } else {
-        const at = col.categories.indexOf(String(v));
-        if (transform.encoding === 'ordinal') out.push(at);
-        else for (let k = 0; k < col.categories.length; k++) out.push(k === at ? 1 : 0);
-      }
+      const value = encodeCell(col, categories[j], sources[j]![r], table, r);
+      const width = widthOf(transform, col);
+      if (width === 1) out.push(value);
+      else for (let k = 0; k < width; k++) out.push(k === value ? 1 : 0);
     });
     return out;
   });
+}
+
+/**
+ * The transform of every row of `table` straight into the column-major matrix the forest reads
+ * (what prediction needs): column by column, with no array per row. Same values as applyTransform.
+ */
+export function transformMatrix(transform: Transform, table: RawTable): Matrix {
+  const nRows = table.nRows;
+  const X = new Float64Array(nRows * transform.features.length);
+  const sources = sourceColumns(transform, table);
+  const categories = categoryIndexes(transform);
+  let feature = 0;
+  transform.columns.forEach((col, j) => {
+    const source = sources[j]!;
+    const width = widthOf(transform, col);
+    for (let r = 0; r < nRows; r++) {
+      const value = encodeCell(col, categories[j], source[r], table, r);
+      // one-hot: X is zeros already, so only the seen category's feature is written
+      if (width === 1) X[feature * nRows + r] = value;
+      else if (value >= 0) X[(feature + value) * nRows + r] = 1;
+    }
+    feature += width;
+  });
+  return { nRows, nFeatures: transform.features.length, X };
 }
 
 /** For each raw column, the indices of the model features it produced (for grouped permutation importance). */
 export function featureGroups(transform: Transform): { name: string; features: number[] }[] {
   let next = 0;
   return transform.columns.map((col) => {
-    const width = col.kind === 'categorical' && transform.encoding === 'onehot' ? col.categories.length : 1;
+    const width = widthOf(transform, col);
     const features = Array.from({ length: width }, (_, i) => next + i);
     next += width;
     return { name: col.name, features };

@@ -18,13 +18,15 @@ import type { PredictionLog } from './record.js';
 /** One backend: how to open its writer side and its reader side. */
 export interface PredictionBackend {
   sink(): Promise<PredictionSink>;
+  /** The same sink, written by a worker thread of its own (what a server logs through, see thread-sink.ts). */
+  threadSink(): Promise<PredictionSink>;
   reader(): Promise<PredictionReader>;
   /** Where outcomes are loaded (the log's own database; made when missing). */
   labelWriter(): Promise<LabelWriter>;
 }
 
-// A server's writer waits for another worker's SQLite lock only briefly (better-sqlite3 waits on the
-// event loop's thread) and retries with pauses instead; PostgreSQL needs few connections for one writer.
+// A server's writer waits for another worker's SQLite lock only briefly (better-sqlite3's wait blocks
+// its thread) and retries with pauses instead; PostgreSQL needs few connections for one writer.
 const WRITER: Omit<OpenDatabaseOptions, 'root'> = { sqlite: { busyTimeoutMs: 5, attempts: 60 }, postgres: { poolSize: 2 } };
 const READER: Omit<OpenDatabaseOptions, 'root'> = { postgres: { poolSize: 1 } };
 
@@ -47,6 +49,7 @@ export function predictionBackend(uri: string, root: string): PredictionBackend 
   };
   return {
     sink: () => store(WRITER),
+    threadSink: async () => (await import('./thread-sink.js')).openThreadSink({ uri, root }),
     // Reading a log never written makes no file.
     reader: async () => (location.dialect === 'sqlite' && !existsSync(location.path) ? EMPTY : store(READER)),
     labelWriter: () => store(READER),
@@ -94,7 +97,7 @@ export async function openPredictionLog(project: Project, options: LogOptions): 
   const configured = options.retention === undefined ? project.config.get('predictions.retention') : undefined;
   const text = options.retention ?? configured?.value;
   const retentionMs = await checked(configured, () => (text === undefined ? undefined : parseRetention(text)));
-  const sink = await (await backend(project)).sink();
+  const sink = await (await backend(project)).threadSink();
   return new BatchedPredictionLog(sink, options.onError, { retentionMs, intervalMs: options.intervalMs });
 }
 

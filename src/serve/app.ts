@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { BufferedLines } from './access-log.js';
 import { HEALTH_ROUTES, requireApiKey } from './auth.js';
 import type { ServerContext } from './context.js';
 import { httpError, RequestError } from './errors.js';
@@ -28,10 +29,11 @@ const errorCode = (status: number) => (status >= 500 ? 'INTERNAL_ERROR' : (ERROR
  * every refusal is a JSON 4xx naming what is wrong and every fault a 500 with no detail.
  */
 export async function buildApp(ctx: ServerContext, metrics: ServerMetrics, options: AppOptions): Promise<FastifyInstance> {
+  const lines = options.accessLog ? new BufferedLines(process.stdout) : undefined;
   const app = Fastify({
     bodyLimit: options.bodyLimit,
     // One JSON line per request (fastify's own two lines per request are off), written by pino.
-    logger: options.accessLog ? { level: 'info' } : false,
+    logger: lines ? { level: 'info', stream: lines } : false,
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -49,6 +51,7 @@ export async function buildApp(ctx: ServerContext, metrics: ServerMetrics, optio
       errorResponseBuilder: (_request, context) => new RequestError(429, `rate limit exceeded: at most ${max} requests per ${windowMs / 1000} s from one client; retry in ${context.after}`),
     });
   }
+  if (lines) app.addHook('onClose', async () => lines.close());
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.addHook('onResponse', async (request, reply) => {

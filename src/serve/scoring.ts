@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { argmaxRows } from '../ml/forest.js';
-import type { RawTable } from '../ml/raw.js';
+import type { Cell, RawTable } from '../ml/raw.js';
 import type { Transform } from '../ml/transform.js';
 import type { PredictionLog, PredictionRecord } from '../predictions/record.js';
 import { checkTable, unseenCategories } from './input.js';
@@ -62,17 +62,24 @@ export class Scorer {
     return { model, classes, predictions, proba };
   }
 
+  /** One record per row, built with plain loops: this runs on the request path for every row. */
   private records(model: ServedModel, table: RawTable, predictions: (string | number)[], classes: readonly string[], proba: Float64Array | undefined, requestId: string, latency: number): PredictionRecord[] {
     const time = new Date().toISOString();
     const C = classes.length;
-    return predictions.map((prediction, i) => ({
-      request_id: requestId,
-      time,
-      model: { name: model.name, version: model.version },
-      input: Object.fromEntries(table.columns.map((c, j) => [c, table.values[j]![i] ?? null])),
-      prediction,
-      ...(proba === undefined ? {} : { probabilities: Object.fromEntries(classes.map((c, k) => [c, proba[i * C + k]!])) }),
-      latency_ms: latency,
-    }));
+    const { columns, values } = table;
+    const records: PredictionRecord[] = new Array(predictions.length);
+    for (let i = 0; i < predictions.length; i++) {
+      const input: Record<string, Cell> = {};
+      for (let j = 0; j < columns.length; j++) input[columns[j]!] = values[j]![i] ?? null;
+      const common = { request_id: requestId, time, model: { name: model.name, version: model.version }, input, prediction: predictions[i]! };
+      if (proba === undefined) {
+        records[i] = { ...common, latency_ms: latency };
+        continue;
+      }
+      const probabilities: Record<string, number> = {};
+      for (let k = 0; k < C; k++) probabilities[classes[k]!] = proba[i * C + k]!;
+      records[i] = { ...common, probabilities, latency_ms: latency };
+    }
+    return records;
   }
 }
