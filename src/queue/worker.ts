@@ -73,12 +73,14 @@ export async function startWorker(project: Project, options: WorkerOptions): Pro
   } else {
     options.onEvent(`${project.root} is not in a git repository: taking grid folds only, no experiments`);
   }
-  if (options.folds) {
+  const fits = options.folds ? foldHandler(project) : undefined;
+  if (fits) {
     const folds = await openQueue(project, 'folds');
     queues.push(folds);
-    consumers.push(folds.consume(foldHandler(project), { concurrency: options.concurrency, untilEmpty: options.untilEmpty, stallMs, onSettled: settled }));
+    consumers.push(folds.consume(fits.handler, { concurrency: options.concurrency, untilEmpty: options.untilEmpty, stallMs, onSettled: settled }));
   }
   const stopped = Promise.all(consumers.map((c) => c.stopped)).then(async () => {
+    await fits?.close();
     for (const queue of queues) await queue.close();
     return foreignStop === undefined ? {} : { foreign: foreignStop };
   });
