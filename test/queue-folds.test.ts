@@ -33,7 +33,7 @@ test('a fold job fits on a worker thread: the event loop keeps ticking during a 
   const data: FoldJobData = { md5, target: 'label', task: 'classification', folds: 3, seed: 11, splitter: 'exact', fold: fold as unknown as FoldJobData['fold'] };
   const job = { id: 'g1.3', name: 'fold', data, state: 'running', attempts: 1, maxAttempts: 3, created: Date.now() } as const;
 
-  const fits = foldHandler(project);
+  const fits = foldHandler(project, 1);
   t.after(() => fits.close());
   let last = performance.now();
   let longestGap = 0;

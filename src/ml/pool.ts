@@ -10,15 +10,22 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-/** Threads holding one CV data set, each fitting one task at a time; one more is started when all are busy. */
+/**
+ * Threads holding one CV data set, each fitting one task at a time: one more is started when all are
+ * busy, up to `max`; past it a task waits for a thread.
+ */
 export class FoldThreads {
   private readonly idle: Worker[] = [];
   private readonly threads: Worker[] = [];
+  private readonly waiting: ((worker: Worker) => void)[] = [];
 
-  constructor(private readonly cv: CvData) {}
+  constructor(
+    private readonly cv: CvData,
+    private readonly max = Infinity,
+  ) {}
 
   async run(task: FoldTask): Promise<FoldResult> {
-    const worker = this.idle.pop() ?? this.start();
+    const worker = this.idle.pop() ?? (this.threads.length < this.max ? this.start() : await new Promise<Worker>((resolve) => this.waiting.push(resolve)));
     const result = await new Promise<FoldResult>((resolve, reject) => {
       const done = () => {
         worker.off('message', onMessage);
@@ -27,17 +34,23 @@ export class FoldThreads {
       };
       const onMessage = (message: { result?: FoldResult; error?: string }) => {
         done();
+        this.release(worker);
         if (message.error !== undefined) reject(new Error(`worker failed: ${message.error}`));
         else resolve(message.result!);
       };
-      const onError = (error: Error) => (done(), reject(error));
-      const onExit = (code: number) => (done(), reject(new Error(`worker exited with code ${code}`)));
+      const gone = (error: Error) => {
+        done();
+        this.threads.splice(this.threads.indexOf(worker), 1);
+        this.waiting.shift()?.(this.start()); // a task waiting for this thread gets a new one
+        reject(error);
+      };
+      const onError = (error: Error) => gone(error);
+      const onExit = (code: number) => gone(new Error(`worker exited with code ${code}`));
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
       worker.postMessage({ task });
     });
-    this.idle.push(worker);
     return result;
   }
 
@@ -50,6 +63,12 @@ export class FoldThreads {
     worker.postMessage({ init: this.cv });
     this.threads.push(worker);
     return worker;
+  }
+
+  private release(worker: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(worker);
+    else this.idle.push(worker);
   }
 }
 

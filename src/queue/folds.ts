@@ -25,6 +25,12 @@ import type { JobContext, JobInfo } from './queue.js';
 // search is the local one bit for bit (fit times aside, which are measured).
 
 export const FOLD_JOB = 'fold';
+/**
+ * Fold jobs a worker takes beyond its fitting threads: one waits while the others fit, so the round trip
+ * that finishes a job and fetches the next is off the fits' path. The cost: at the end of a grid one
+ * job may wait behind another while a worker elsewhere is idle (the last jobs are the smallest).
+ */
+export const FOLD_PREFETCH = 1;
 const FOLD_ATTEMPTS = 3;
 const FOLD_BACKOFF_MS = 500;
 
@@ -81,11 +87,12 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
 }
 
 /**
- * The workers' side: fits one (candidate, fold). The fits run on worker threads holding the last
- * dataset read (a worker takes the folds of one search one after another), never on this thread: its
- * event loop renews the job's lease (a fit may outlast the visibility timeout) and fetches the next job.
+ * The workers' side: fits one (candidate, fold). The fits run on `threads` worker threads holding the
+ * last dataset read (a worker takes the folds of one search one after another), never on this thread:
+ * its event loop renews the jobs' leases (a fit may outlast the visibility timeout) and fetches the next
+ * job meanwhile. A job taken while every thread is busy waits for one (see FOLD_PREFETCH).
  */
-export function foldHandler(project: Project): { handler: (context: JobContext) => Promise<FoldResult>; close(): Promise<void> } {
+export function foldHandler(project: Project, threads: number): { handler: (context: JobContext) => Promise<FoldResult>; close(): Promise<void> } {
   let cached: { key: string; threads: FoldThreads } | undefined;
   const handler = async ({ job }: JobContext) => {
     const d = job.data as FoldJobData;
@@ -97,7 +104,7 @@ export function foldHandler(project: Project): { handler: (context: JobContext) 
       }
       const { data } = readDataset(new LocalObjectStore(project.cacheDir).pathOf(d.md5), d.target, d.task);
       await cached?.threads.close();
-      cached = { key, threads: new FoldThreads({ data, folds: searchFolds(data, d.folds, d.seed), splitter: d.splitter }) };
+      cached = { key, threads: new FoldThreads({ data, folds: searchFolds(data, d.folds, d.seed), splitter: d.splitter }, threads) };
     }
     return cached.threads.run(d.fold);
   };
