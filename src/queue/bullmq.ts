@@ -133,9 +133,10 @@ export class BullQueue implements JobQueue {
 
   async get(id: string): Promise<JobInfo | undefined> {
     if (!ID.test(id)) return undefined;
-    // The state first: the job read after it is at least as far along (its result already written). Both
-    // go on the queue's one connection together, so Redis runs them in that order, in one round trip.
-    const [state, job] = await Promise.all([this.queue.getJobState(id), this.queue.getJob(id)]);
+    // The state first: the job read after it is at least as far along (its result already written). Not
+    // sent together: BullMQ's two calls need not reach the connection in the order they are made.
+    const state = await this.queue.getJobState(id);
+    const job = await this.queue.getJob(id);
     return job ? this.info(job, STATES[state] ?? 'queued') : undefined;
   }
 
@@ -283,8 +284,8 @@ export class BullQueue implements JobQueue {
     try {
       await this.events.waitUntilReady();
       // Events are missed while QueueEvents connects, and while the broker restarts: poll as well, every
-      // pending job at once (their commands pipelined: one round trip, not two per job, which for a grid's
-      // hundreds of folds kept this process and the broker busy beside the workers).
+      // pending job at once (their commands pipelined: two round trips, not two per job one after another,
+      // which for a grid's hundreds of folds kept this process and the broker busy beside the workers).
       while (pending.size && failure === undefined) {
         await Promise.all([...pending].map(check));
         if (!pending.size) break;
