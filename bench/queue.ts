@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,10 @@ import { loadAverage, MLOPS_BIN, OBESITY_CSV, timeCommand } from './util.js';
 // (b) the same search through the queue (BullMQ on the Redis at 127.0.0.1:6379, a key prefix of its
 // own, deleted after) with 2 and then 4 `mlops queue worker` processes. Reports wall times, the
 // queue's overhead per job, and whether every candidate's scores are identical to the local ones.
+// On a shared machine the wall times follow the load, so CPU time (user+sys of this process, of the
+// worker processes and of the Redis server) is reported beside them: the queue's extra CPU per job is
+// its overhead whatever the load. MLOPS_BENCH_QUEUE_CANDIDATES=N runs the first N candidates only
+// (a quick look while iterating; the figure is the full grid's).
 
 const GRID: Grid = { n_estimators: [20, 50, 100], max_depth: [5, 10, 20, null], max_features: ['sqrt', 'log2'], min_samples_leaf: [1, 2] };
 const FOLDS = 5;
@@ -32,6 +36,31 @@ train:
   executor: queue
   grid: {n_estimators: [10]}
 `;
+
+/** CPU seconds (user+sys) process `pid` has used so far, from /proc (clock ticks of 1/100 s on Linux). */
+function processCpu(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const ownCpu = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
+/** CPU seconds the Redis server has used (shared with whatever else uses it meanwhile). */
+async function redisCpu(): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const info = await client.info('cpu');
+    const get = (key: string) => Number(new RegExp(`^${key}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+    return get('used_cpu_user') + get('used_cpu_sys');
+  } finally {
+    client.disconnect();
+  }
+}
 
 function startWorkers(dir: string, n: number): Promise<ChildProcess[]> {
   return Promise.all(
@@ -62,16 +91,19 @@ export async function run(): Promise<void> {
     timeCommand(process.execPath, [MLOPS_BIN, 'prepare'], dir);
     const file = join(dir, 'data', 'prepared', 'train.csv');
     const { data } = readDataset(file, 'NObeyesdad', 'classification');
-    const candidates = expandGrid(GRID);
+    const wanted = Number(process.env.MLOPS_BENCH_QUEUE_CANDIDATES || 0);
+    const candidates = wanted > 0 ? expandGrid(GRID).slice(0, wanted) : expandGrid(GRID);
     const jobs = candidates.length * FOLDS;
     console.log(`data: ${data.nRows} training rows x ${data.nFeatures} features; ${candidates.length} candidates x ${FOLDS} folds = ${jobs} fits; load average ${loadAverage()}`);
     const options = { folds: FOLDS, scoring: 'f1_macro', seed: SEED, engine: 'forest' } as const;
 
     let started = performance.now();
+    let cpu = ownCpu();
     const local = await gridSearch(data, candidates, { ...options, workers: 2 });
     const localWall = (performance.now() - started) / 1000;
+    const localCpu = ownCpu() - cpu;
     const best = local.candidates[local.bestIndex]!;
-    console.log(`local, 2 worker threads:      ${localWall.toFixed(1)} s wall; best f1_macro ${best.mean_score.toFixed(6)} ${JSON.stringify(best.params)}`);
+    console.log(`local, 2 worker threads:      ${localWall.toFixed(1)} s wall, ${localCpu.toFixed(1)} s CPU; best f1_macro ${best.mean_score.toFixed(6)} ${JSON.stringify(best.params)}; load average ${loadAverage()}`);
 
     project = Project.open(dir, { cwd: dir });
     const executor = await queueFoldExecutor(project, { file, target: 'NObeyesdad', task: 'classification', folds: FOLDS, seed: SEED }, () => {});
@@ -79,15 +111,22 @@ export async function run(): Promise<void> {
     for (const n of [2, 4]) {
       const workers = await startWorkers(dir, n);
       try {
+        const workersCpu = () => workers.reduce((sum, w) => sum + processCpu(w.pid!), 0);
+        const cpuBefore = [ownCpu(), workersCpu(), await redisCpu()] as const;
         started = performance.now();
         const queued = await gridSearch(data, candidates, { ...options, workers: n, executor });
         const wall = (performance.now() - started) / 1000;
+        const [parent, inWorkers, redis] = [ownCpu() - cpuBefore[0], workersCpu() - cpuBefore[1], (await redisCpu()) - cpuBefore[2]];
+        const totalCpu = parent + inWorkers + redis;
         const same = scores(queued) === scores(local);
         const overhead = wall - localWall;
+        const cpuOverhead = totalCpu - localCpu;
         console.log(
           `queue, ${n} worker processes:    ${wall.toFixed(1)} s wall (${((overhead / localWall) * 100).toFixed(1)}% vs local; ` +
-            `${((overhead * Math.min(n, 2) * 1000) / jobs).toFixed(1)} ms per job on 2 cores); best f1_macro ${queued.candidates[queued.bestIndex]!.mean_score.toFixed(6)}; ` +
-            `every score identical to local: ${same ? 'yes' : 'NO'}`,
+            `${((overhead * Math.min(n, 2) * 1000) / jobs).toFixed(1)} ms per job on 2 cores); ` +
+            `${totalCpu.toFixed(1)} s CPU (workers ${inWorkers.toFixed(1)}, train ${parent.toFixed(1)}, redis ${redis.toFixed(2)}; ` +
+            `${((cpuOverhead / localCpu) * 100).toFixed(1)}% vs local, ${((cpuOverhead * 1000) / jobs).toFixed(1)} ms CPU per job); ` +
+            `best f1_macro ${queued.candidates[queued.bestIndex]!.mean_score.toFixed(6)}; every score identical to local: ${same ? 'yes' : 'NO'}; load average ${loadAverage()}`,
         );
       } finally {
         await stopWorkers(workers);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -259,4 +259,52 @@ test('with a remote, a worker on another machine (its own cache) pulls the input
   const pull = await runMlops(['pull'], { cwd: laptop });
   assert.equal(pull.code, 0, pull.stderr);
   assert.equal(readFileSync(join(laptop, 'model.txt'), 'utf8'), 'lr 0.6\n', 'the model the server made, through the remote');
+});
+
+test('exp pull on another clone: a database store keeps artifacts on the machine that ran the experiment, so its record comes through the remote with its outputs; -f over a modified output', async (t) => {
+  const { url, prefix } = await testBroker(t);
+  const origin = experimentRepo(t);
+  const shared = tempDir(t);
+  const remote = join(shared, 'remote');
+  mkdirSync(remote);
+  // One SQLite database every clone reaches (PostgreSQL on a real team); artifacts under each clone's
+  // own mlartifacts/ (the default), each its own cache, one folder remote.
+  const config = `[tracking]\n    uri = sqlite:///${join(shared, 'runs.db')}\n['remote "storage"']\n    url = ${remote}\n[core]\n    remote = storage\n`;
+  const [laptop, server] = ['laptop', 'server'].map((name) => clone(t, origin, name, url, prefix, config));
+  assert.equal((await runMlops(['exp', 'run', '--queue', '-S', 'train.lr=0.7', '-n', 'far'], { cwd: laptop })).code, 0);
+  const worker = startWorker(t, server);
+  await worker.waitFor(/experiment far \([0-9a-f]{8}\): done/, 90_000);
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+  assert.match((await runMlops(['queue', 'logs', 'far'], { cwd: laptop })).stdout, /share: the record's files to the remote \([0-9a-f]{32}\.dir\)/);
+  assert.deepEqual((await expShow(laptop)).map((r) => [r.name, r.state, r.metrics.score]), [['far', 'Success', 10]]);
+
+  // The record stayed on the server (not in the worktree the worker removed): apply works there.
+  assert.equal((await runMlops(['exp', 'apply', 'far'], { cwd: server })).code, 0);
+  assert.match(readFileSync(join(server, 'params.yaml'), 'utf8'), /lr: 0\.7/);
+  // The laptop reaches neither the server's artifacts nor its cache (here both are on one disk: the
+  // server's artifacts are moved out of reach).
+  renameSync(join(server, 'mlartifacts'), join(shared, 'away'));
+  const apply = await runMlops(['exp', 'apply', 'far'], { cwd: laptop });
+  assert.equal(apply.code, 2, apply.stderr);
+  assert.match(apply.stderr, /^error: experiment 'far' \([0-9a-f]{32}\): its record's files \(.*server\/mlartifacts\/.*\) are not on this machine; mlops exp pull far brings them from the remote\n$/);
+  const pull = await runMlops(['exp', 'pull', 'far'], { cwd: laptop });
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.match(pull.stdout, /^pulled far \([0-9a-f]{32}\): 3 file\(s\) from the record \(remote 'storage'\), 1 object\(s\) fetched, 1 output\(s\) restored$/m);
+  assert.match(readFileSync(join(laptop, 'params.yaml'), 'utf8'), /lr: 0\.7 {4}# step size/);
+  assert.equal(readFileSync(join(laptop, 'metrics.json'), 'utf8'), '{"score": 10}');
+  assert.equal(readFileSync(join(laptop, 'model.txt'), 'utf8'), 'lr 0.7\n', 'the model the server made, through the remote');
+  assert.equal((await runMlops(['status', '-q'], { cwd: laptop })).code, 0, 'the workspace is the experiment: nothing to reproduce');
+
+  writeFiles(laptop, { 'model.txt': 'edited by hand\n' });
+  const refused = await runMlops(['exp', 'pull', 'far'], { cwd: laptop });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /modified outputs would be overwritten .*model\.txt.*--force/);
+  assert.equal(readFileSync(join(laptop, 'model.txt'), 'utf8'), 'edited by hand\n');
+  const forced = await runMlops(['exp', 'pull', '-f', '-r', 'storage', 'far'], { cwd: laptop });
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(readFileSync(join(laptop, 'model.txt'), 'utf8'), 'lr 0.7\n');
+
+  const unknown = await runMlops(['exp', 'pull', 'nope'], { cwd: laptop });
+  assert.deepEqual([unknown.code, unknown.stderr.trim()], [2, "error: no experiment 'nope' (see mlops exp show)"]);
 });

@@ -16,6 +16,8 @@ export const EXPERIMENT_KIND = 'experiment';
 export const OVERRIDES_TAG = 'mlops.exp.overrides';
 /** The artifact folder holding what `exp apply` brings back: params files, lock file, uncached outputs. */
 export const SAVED_DIR = 'mlops.exp';
+/** The tag naming the directory object (`<md5>.dir`) that holds that folder on the remote (`exp pull` on another machine). */
+export const SAVED_OBJECT_TAG = 'mlops.exp.saved';
 
 /** One value under the key it is recorded with, and the file it came from. */
 interface KeyedValue {

@@ -6,7 +6,8 @@ import { loadPipeline } from '../pipeline/load.js';
 import { acquireRepoLock, type LockWait } from '../pipeline/repo-lock.js';
 import { configPath, MLOPS_DIR, setConfig } from '../project/config.js';
 import type { Project } from '../project/project.js';
-import { parseStoreUri } from '../project/stores.js';
+import { DEFAULT_ARTIFACT_ROOT, parseStoreUri } from '../project/stores.js';
+import { artifactRootSetting } from '../project/tracking.js';
 import { applyOverrides, parseOverride } from './overrides.js';
 import { checkRecordable, paramEntries, recordExperiment } from './record.js';
 
@@ -107,4 +108,7 @@ export async function pinSharedStores(project: Project, copy: string): Promise<v
   await setConfig(copy, 'local', 'cache.dir', project.cacheDir);
   await setConfig(copy, 'local', 'tracking.uri', scheme === 'file' ? path : tracking.uri);
   await setConfig(copy, 'local', 'tracking.experiment', tracking.experiment);
+  // A database store keeps artifacts under the project root by default: the copy's root would take the
+  // records' saved files away with it (a queued experiment's worktree is removed after the run).
+  if (scheme !== 'file') await setConfig(copy, 'local', 'tracking.artifact_root', artifactRootSetting(project.root, project.config) ?? join(project.root, DEFAULT_ARTIFACT_ROOT));
 }

@@ -25,7 +25,7 @@ const IDLE_TYPES = ['waiting', 'delayed', 'prioritized', 'completed', 'failed'] 
 /** BullMQ reserves `:` in custom ids. */
 const ID = /^(?!\d+$)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const KILL_POLL_MS = 500;
-const WAIT_POLL_MS = 2000;
+const WAIT_POLL_MS = 5000;
 
 /**
  * Checks that the broker answers, with bounded retries, so a wrong or unreachable `queue.url` is one
@@ -113,7 +113,10 @@ export class BullQueue implements JobQueue {
 
   async addMany<T>(jobs: readonly NewJob<T>[]): Promise<JobInfo<T>[]> {
     for (const job of jobs) if (job.id !== undefined && !ID.test(job.id)) throw new UsageError(`job id '${job.id}': letters, digits and . _ - only, not a number`);
-    for (const job of jobs) if (job.id !== undefined && (await this.queue.getJobState(job.id)) !== 'unknown') throw new UsageError(`job '${job.id}' is already in the queue`);
+    // One round trip for the lot (commands sent together are pipelined), not one per job: a grid's folds are hundreds.
+    const states = await Promise.all(jobs.map((job) => (job.id === undefined ? 'unknown' : this.queue.getJobState(job.id))));
+    const taken = jobs.find((_, i) => states[i] !== 'unknown');
+    if (taken) throw new UsageError(`job '${taken.id}' is already in the queue`);
     const added = await this.queue.addBulk(
       jobs.map((job) => ({
         name: job.name,
@@ -130,7 +133,8 @@ export class BullQueue implements JobQueue {
 
   async get(id: string): Promise<JobInfo | undefined> {
     if (!ID.test(id)) return undefined;
-    // The state first: the job read after it is at least as far along (its result already written).
+    // The state first: the job read after it is at least as far along (its result already written). Not
+    // sent together: BullMQ's two calls need not reach the connection in the order they are made.
     const state = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
     return job ? this.info(job, STATES[state] ?? 'queued') : undefined;
@@ -199,7 +203,8 @@ export class BullQueue implements JobQueue {
         throw error instanceof Error ? error : new Error(String(error));
       } finally {
         running.delete(job.id!);
-        await this.meta.srem(this.killKey, job.id!).catch(() => undefined);
+        // Not awaited: the next job need not wait for this round trip (the kill set is on a connection of its own).
+        void this.meta.srem(this.killKey, job.id!).catch(() => undefined);
       }
     };
     const worker: Worker = new this.bull.Worker(this.name, processor, {
@@ -278,9 +283,11 @@ export class BullQueue implements JobQueue {
     this.events.on('failed', onEvent);
     try {
       await this.events.waitUntilReady();
-      // Events are missed while QueueEvents connects, and while the broker restarts: poll as well.
+      // Events are missed while QueueEvents connects, and while the broker restarts: poll as well, every
+      // pending job at once (their commands pipelined: two round trips, not two per job one after another,
+      // which for a grid's hundreds of folds kept this process and the broker busy beside the workers).
       while (pending.size && failure === undefined) {
-        for (const id of [...pending]) await check(id);
+        await Promise.all([...pending].map(check));
         if (!pending.size) break;
         await new Promise<void>((resolve) => {
           wake = resolve;

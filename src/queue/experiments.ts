@@ -8,6 +8,7 @@ import { UsageError } from '../core/errors.js';
 import { processAlive } from '../core/process.js';
 import { checkOverrides, parseOverride } from '../exp/overrides.js';
 import { pinSharedStores } from '../exp/run.js';
+import { SAVED_OBJECT_TAG } from '../exp/record.js';
 import { experimentRuns } from '../exp/runs.js';
 import { setConfig } from '../project/config.js';
 import type { Project } from '../project/project.js';
@@ -143,6 +144,8 @@ export async function runQueuedExperiment(project: Project, context: JobContext<
   const finished = recorded.find((r) => r.status === 'FINISHED');
   if (finished) {
     await context.log(`already recorded as run ${finished.runId} by attempt ${job.attempts - 1}; not run again`);
+    // That attempt may have stopped before it shared the record.
+    if (!finished.shared && (await hasDefaultRemote(project))) await shareRecord(project, finished.runId, context);
     return { run_id: finished.runId };
   }
   const { store } = await project.tracking();
@@ -166,7 +169,10 @@ export async function runQueuedExperiment(project: Project, context: JobContext<
     if (context.signal.aborted) throw new Error(String(context.signal.reason));
     const record = (await jobRecords(project, job.id))[0];
     if (code === 0 && record) {
-      if (remote) await pushOutputs(launcher, root, context);
+      if (remote) {
+        await pushOutputs(launcher, root, context);
+        await shareRecord(project, record.runId, context);
+      }
       return { run_id: record.runId };
     }
     if (code === 1 && record) throw new UnrecoverableJobError(`a stage failed: recorded as run ${record.runId} (FAILED); see mlops queue logs ${job.id}`);
@@ -192,6 +198,17 @@ async function pinRemote(project: Project, root: string): Promise<boolean> {
   return readRemotes({ root, isDvcRepo: project.isDvcRepo }).default !== undefined;
 }
 
+async function hasDefaultRemote(project: Project): Promise<boolean> {
+  const { readRemotes } = await import('../remote/config.js');
+  return readRemotes(project).default !== undefined;
+}
+
+/** The record's saved workspace on the remote too, so `exp pull` works on a machine that cannot reach this one's artifacts. */
+async function shareRecord(project: Project, runId: string, context: JobContext): Promise<void> {
+  const { shareExperiment } = await import('../exp/pull.js');
+  await context.log(`share: the record's files to the remote (${await shareExperiment(project, runId)})`);
+}
+
 /** `mlops pull --run-cache` in the worktree: the inputs and the run-cache; what the remote lacks, the pipeline makes. */
 async function pullInputs(launcher: Launcher, root: string, context: JobContext): Promise<void> {
   await context.log('pull: the inputs and the run-cache from the remote');
@@ -207,10 +224,10 @@ async function pushOutputs(launcher: Launcher, root: string, context: JobContext
   if (code !== 0) throw new Error(`mlops push ended with ${code === null ? 'a signal' : `exit code ${code}`}: the outputs are not on the remote yet`);
 }
 
-async function jobRecords(project: Project, jobId: string): Promise<{ runId: string; status: string }[]> {
+async function jobRecords(project: Project, jobId: string): Promise<{ runId: string; status: string; shared: boolean }[]> {
   return (await experimentRuns(project))
     .filter((r) => r.tags[QUEUE_JOB_TAG] === jobId)
-    .map((r) => ({ runId: r.info.run_id, status: r.info.status }));
+    .map((r) => ({ runId: r.info.run_id, status: r.info.status, shared: r.tags[SAVED_OBJECT_TAG] !== undefined }));
 }
 
 async function hasCommit(top: string, commit: string): Promise<boolean> {

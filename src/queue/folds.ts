@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { md5File } from '../cache/hash.js';
 import { LocalObjectStore } from '../cache/odb.js';
 import { FailureError, UsageError } from '../core/errors.js';
-import { FoldRunner, type FoldResult, type FoldTask } from '../ml/cv.js';
+import type { FoldResult, FoldTask } from '../ml/cv.js';
 import { readDataset } from '../ml/dataset.js';
+import { FoldThreads } from '../ml/pool.js';
 import type { Splitter } from '../ml/forest.js';
 import { searchFolds, type FoldExecutor } from '../ml/search.js';
 import type { FanOutInput } from '../ml/train.js';
@@ -24,6 +25,12 @@ import type { JobContext, JobInfo } from './queue.js';
 // search is the local one bit for bit (fit times aside, which are measured).
 
 export const FOLD_JOB = 'fold';
+/**
+ * Fold jobs a worker takes beyond its fitting threads: one waits while the others fit, so the round trip
+ * that finishes a job and fetches the next is off the fits' path. The cost: at the end of a grid one
+ * job may wait behind another while a worker elsewhere is idle (the last jobs are the smallest).
+ */
+export const FOLD_PREFETCH = 1;
 const FOLD_ATTEMPTS = 3;
 const FOLD_BACKOFF_MS = 500;
 
@@ -71,20 +78,23 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
         onResult(job.result as FoldResult);
       });
     } finally {
-      // Finished or not, the search's jobs go: those still queued are not wanted any more.
-      for (const id of ids) await queue.remove(id).catch(() => undefined);
+      // Finished or not, the search's jobs go: those still queued are not wanted any more. All at once
+      // (on a broker, pipelined): one by one, a grid's hundreds of jobs made the parent wait a round trip each.
+      await Promise.all(ids.map((id) => queue.remove(id).catch(() => undefined)));
       await queue.close();
     }
   };
 }
 
 /**
- * The workers' side: fits one (candidate, fold). The last dataset read is kept, as a worker takes the
- * folds of one search one after another.
+ * The workers' side: fits one (candidate, fold). The fits run on `threads` worker threads holding the
+ * last dataset read (a worker takes the folds of one search one after another), never on this thread:
+ * its event loop renews the jobs' leases (a fit may outlast the visibility timeout) and fetches the next
+ * job meanwhile. A job taken while every thread is busy waits for one (see FOLD_PREFETCH).
  */
-export function foldHandler(project: Project): (context: JobContext) => Promise<FoldResult> {
-  let cached: { key: string; runner: FoldRunner } | undefined;
-  return async ({ job }) => {
+export function foldHandler(project: Project, threads: number): { handler: (context: JobContext) => Promise<FoldResult>; close(): Promise<void> } {
+  let cached: { key: string; threads: FoldThreads } | undefined;
+  const handler = async ({ job }: JobContext) => {
     const d = job.data as FoldJobData;
     const key = JSON.stringify([d.md5, d.target, d.task, d.folds, d.seed, d.splitter]);
     if (cached?.key !== key) {
@@ -93,10 +103,12 @@ export function foldHandler(project: Project): (context: JobContext) => Promise<
         throw new UsageError(`grid job ${job.id}: the training data (md5 ${d.md5}) is not in this machine's cache ${project.cacheDir}, and no default remote has it`);
       }
       const { data } = readDataset(new LocalObjectStore(project.cacheDir).pathOf(d.md5), d.target, d.task);
-      cached = { key, runner: new FoldRunner({ data, folds: searchFolds(data, d.folds, d.seed), splitter: d.splitter }) };
+      await cached?.threads.close();
+      cached = { key, threads: new FoldThreads({ data, folds: searchFolds(data, d.folds, d.seed), splitter: d.splitter }, threads) };
     }
-    return cached.runner.run(d.fold);
+    return cached.threads.run(d.fold);
   };
+  return { handler, close: async () => cached?.threads.close() };
 }
 
 /** Runs `fn` on the project's default remote, if it has one. */

@@ -1,7 +1,7 @@
 import { UsageError } from '../core/errors.js';
 import type { Project } from '../project/project.js';
 import { EXPERIMENT_JOB, ForeignRepositoryError, foreignExperiment, inGitRepository, runQueuedExperiment, type Launcher, type QueuedExperiment } from './experiments.js';
-import { foldHandler } from './folds.js';
+import { FOLD_PREFETCH, foldHandler } from './folds.js';
 import { openQueue, queueSettings } from './open.js';
 import type { Consumer, JobContext, JobInfo, JobQueue } from './queue.js';
 
@@ -73,12 +73,14 @@ export async function startWorker(project: Project, options: WorkerOptions): Pro
   } else {
     options.onEvent(`${project.root} is not in a git repository: taking grid folds only, no experiments`);
   }
-  if (options.folds) {
+  const fits = options.folds ? foldHandler(project, options.concurrency) : undefined;
+  if (fits) {
     const folds = await openQueue(project, 'folds');
     queues.push(folds);
-    consumers.push(folds.consume(foldHandler(project), { concurrency: options.concurrency, untilEmpty: options.untilEmpty, stallMs, onSettled: settled }));
+    consumers.push(folds.consume(fits.handler, { concurrency: options.concurrency + FOLD_PREFETCH, untilEmpty: options.untilEmpty, stallMs, onSettled: settled }));
   }
   const stopped = Promise.all(consumers.map((c) => c.stopped)).then(async () => {
+    await fits?.close();
     for (const queue of queues) await queue.close();
     return foreignStop === undefined ? {} : { foreign: foreignStop };
   });

@@ -38,6 +38,8 @@ export interface TransferOptions {
   readonly jobs?: number;
   /** Also the run-cache's entries and the objects they name. */
   readonly runCache?: boolean;
+  /** Exactly these objects (an experiment's), named `path` in messages, instead of the lock files' outputs and the registered models. */
+  readonly objects?: readonly { readonly path: string; readonly md5: string }[];
   readonly onProgress?: (progress: Progress) => void;
 }
 
@@ -60,6 +62,7 @@ interface Wanted {
 }
 
 async function wantedObjects(project: Project, options: TransferOptions): Promise<Wanted[]> {
+  if (options.objects) return [...options.objects];
   const { lockedOutputs } = await import('../pipeline/repro.js');
   const selection = { cwd: project.cwd, targets: options.targets ?? [], allPipelines: true, ...(options.file === undefined ? {} : { file: project.fromCwd(options.file) }) };
   const wanted: Wanted[] = (await lockedOutputs(project, selection)).map((o) => ({ path: o.path, md5: o.md5 }));

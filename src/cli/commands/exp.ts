@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { LockWait } from '../../pipeline/repo-lock.js';
 import { fileOption, jsonOption, mdOption } from '../options.js';
-import { openProject, projectOptions } from '../project.js';
+import { openProject, projectOptions, quietAwsSdk } from '../project.js';
 import { jobs, printJsonLazy, reproduceFromCli } from './repro.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -96,6 +96,27 @@ export function register(program: Command): void {
           `${result.checkout.restored.length} output(s) restored from the cache\n`,
       );
       if (result.checkout.failed.length) process.exitCode = 1;
+    });
+
+  exp
+    .command('pull')
+    .description("bring an experiment run anywhere into the workspace: its record's files, then its outputs from the remote")
+    .argument('<experiment>', 'run id (or a unique prefix) or experiment name')
+    .option('-r, --remote <name>', 'the remote (default: core.remote)')
+    .option('-j, --jobs <n>', "transfers at once (default: the remote's jobs, else 4 per core)", jobs)
+    .option('-f, --force', 'overwrite outputs modified in the workspace')
+    .addOption(fileOption())
+    .action(async (ref: string, opts: { remote?: string; jobs?: number; force?: boolean; file?: string }) => {
+      quietAwsSdk();
+      const { pullExperiment } = await import('../../exp/pull.js');
+      const result = await pullExperiment(await openProject(), ref, { ...opts, onWait: waitingFor });
+      for (const f of result.fetched.failed) process.stderr.write(`error: ${f.object}: ${f.message}\n`);
+      for (const f of result.checkout.failed) process.stderr.write(`error: ${f.path}: ${f.message}\n`);
+      process.stdout.write(
+        `pulled ${result.run.info.run_name} (${result.run.info.run_id}): ${result.written.length} file(s) from the record (${result.source === 'remote' ? `remote '${result.fetched.remote}'` : 'its artifacts'}), ` +
+          `${result.fetched.transferred} object(s) fetched, ${result.checkout.restored.length} output(s) restored\n`,
+      );
+      if (result.fetched.failed.length || result.checkout.failed.length) process.exitCode = 1;
     });
 
   exp
