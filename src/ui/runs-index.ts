@@ -199,11 +199,6 @@ export class RunsIndex {
     return this.snapshot(experimentId, view, true);
   }
 
-  /** Forgets what was read, after a write through the server. */
-  invalidate(): void {
-    this.entries.clear();
-  }
-
   /** Resolves once the checks and reads started so far have ended (for tests). */
   async settled(): Promise<void> {
     await Promise.all([...this.entries.values()].flatMap((e) => [e.checking, e.loading?.catch(() => undefined)]));
