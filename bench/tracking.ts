@@ -160,8 +160,8 @@ const SEARCH_RUNS = 100_000;
 const ORDER = 'metrics.f1_macro DESC';
 const BULK = 500;
 
-/** SEARCH_RUNS finished runs in the rows SqlTrackingStore writes (see populate for their content). */
-export async function populateSql(db: Database, experimentId: number, artifactRoot: string): Promise<void> {
+/** `count` (a multiple of 10,000) finished runs in the rows SqlTrackingStore writes (see populate for their content). */
+export async function populateSql(db: Database, experimentId: number, artifactRoot: string, count = SEARCH_RUNS): Promise<void> {
   const insert = async (tx: Queryable, table: string, columns: string, rows: SqlValue[][]) => {
     for (let i = 0; i < rows.length; i += BULK) {
       const part = rows.slice(i, i + BULK);
@@ -169,7 +169,7 @@ export async function populateSql(db: Database, experimentId: number, artifactRo
       await tx.run(`INSERT INTO ${table} (${columns}) VALUES ${part.map(() => one).join(', ')}`, part.flat());
     }
   };
-  for (let first = 0; first < SEARCH_RUNS; first += 10_000) {
+  for (let first = 0; first < count; first += 10_000) {
     const runs: SqlValue[][] = [], params: SqlValue[][] = [], tags: SqlValue[][] = [], metrics: SqlValue[][] = [], latest: SqlValue[][] = [];
     const now = Date.now();
     for (let i = first; i < first + 10_000; i++) {

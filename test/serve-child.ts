@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { MLOPS_BIN } from './helpers.js';
 
 /** A real `mlops serve` child process on a free port in `dir`; resolves with its URL once it listens. */
@@ -18,4 +19,25 @@ export async function startServe(dir: string, args: readonly string[] = []): Pro
     child.on('exit', (code) => reject(new Error(`mlops serve exited ${code}: ${stderr}`)));
   });
   return { child, url };
+}
+
+/** Stops a server gracefully (SIGTERM: it writes the prediction log's last batch first). */
+export async function stopServe(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  if (child.exitCode === null) await once(child, 'exit');
+}
+
+/**
+ * Posts the rows of a CSV whose last column is the label (generateObesity's) to /predict in one batch,
+ * numbers as numbers; returns the request id and the labels, row by row, for `monitor outcomes`.
+ */
+export async function predictCsv(url: string, csv: string): Promise<{ requestId: string; labels: string[] }> {
+  const [head, ...lines] = csv.trim().split('\n');
+  const header = head!.split(',');
+  const cells = lines.map((l) => l.split(','));
+  const records = cells.map((row) => Object.fromEntries(header.slice(0, -1).map((c, j) => [c, Number.isNaN(Number(row[j])) ? row[j] : Number(row[j])])));
+  const response = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records) });
+  if (response.status !== 200) throw new Error(`/predict: ${response.status} ${await response.text()}`);
+  const { request_id } = (await response.json()) as { request_id: string };
+  return { requestId: request_id, labels: cells.map((row) => row.at(-1)!) };
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { generateObesity } from '../src/ml/synthetic.js';
 import { Project } from '../src/project/project.js';
 import { startUi, type RunningUi } from '../src/ui/server.js';
 import { launchChromium } from './browser.js';
-import { startServe } from './serve-child.js';
+import { predictCsv, startServe, stopServe } from './serve-child.js';
 import { gitInit, runMlops, writeFiles } from './helpers.js';
 
 // The Monitoring page on a project where a real `mlops serve` logged predictions and
@@ -46,11 +45,6 @@ async function ok(...args: string[]) {
 }
 
 
-async function stop(child: ChildProcess) {
-  child.kill('SIGTERM');
-  if (child.exitCode === null) await once(child, 'exit');
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mlops-ui-monitor-'));
   writeFiles(dir, { 'params.yaml': PARAMS, 'data/raw/obesity.csv': generateObesity(500, 11), '.mlops/.gitignore': '*\n' });
@@ -60,18 +54,12 @@ before(async () => {
   await ok('models', 'register', 'obesity_classifier', '--alias', 'champion');
 
   // One batch of traffic; its labels make an outcomes run. A graceful stop writes the log's last batch.
-  const lines = generateObesity(ROWS, 42).trim().split('\n');
-  const header = lines[0]!.split(',');
-  const records = lines.slice(1).map((l) => Object.fromEntries(header.slice(0, -1).map((c, j) => [c, Number.isNaN(Number(l.split(',')[j])) ? l.split(',')[j] : Number(l.split(',')[j])])));
-  const truth = lines.slice(1).map((l) => l.split(',').at(-1));
   const first = await startServe(dir);
   try {
-    const response = await fetch(`${first.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records) });
-    assert.equal(response.status, 200);
-    const { request_id } = (await response.json()) as { request_id: string };
-    writeFileSync(join(dir, 'labels.csv'), `request_id,y\n${truth.map((y, i) => `${request_id}:${i},${y}`).join('\n')}\n`);
+    const { requestId, labels } = await predictCsv(first.url, generateObesity(ROWS, 42));
+    writeFileSync(join(dir, 'labels.csv'), `request_id,y\n${labels.map((y, i) => `${requestId}:${i},${y}`).join('\n')}\n`);
   } finally {
-    await stop(first.child);
+    await stopServe(first.child);
   }
   await ok('monitor', 'outcomes', '--labels', 'labels.csv');
 
@@ -91,7 +79,7 @@ before(async () => {
 after(async () => {
   await ui?.close();
   await browser?.close();
-  if (serve) await stop(serve);
+  if (serve) await stopServe(serve);
   rmSync(dir, { recursive: true, force: true });
   if (empty) rmSync(empty, { recursive: true, force: true });
 });

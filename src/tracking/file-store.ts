@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -304,6 +304,24 @@ export class FileStore implements TrackingStore {
         .map((name) => new LazyRun(join(experimentDir, name), name, experimentId));
     });
     return searchRunFolders(folders, query);
+  }
+
+  async runVersions(experimentId: string): Promise<Map<string, string>> {
+    const experimentDir = this.experimentDirs('all').find((e) => e.id === experimentId)?.dir;
+    const ids = experimentDir ? files.listSubdirs(experimentDir).filter((name) => !files.NOT_RUNS.has(name)) : [];
+    const versions = new Map<string, string>();
+    // meta.yaml is replaced by a rename, and a new param, tag or metric file is a new entry in its
+    // folder: the four folders' mtimes. Synchronous stats (a third of the CPU of promises) in slices
+    // of 100 runs with a turn of the event loop between them, so a check of 10,000 runs never holds it.
+    const mtime = (path: string) => statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    for (let i = 0; i < ids.length; i += 100) {
+      if (i) await new Promise((resolve) => setImmediate(resolve));
+      for (const id of ids.slice(i, i + 100)) {
+        const dir = join(experimentDir!, id);
+        versions.set(id, [dir, join(dir, files.PARAMS_DIR), join(dir, files.TAGS_DIR), join(dir, files.METRICS_DIR)].map(mtime).join(':'));
+      }
+    }
+    return versions;
   }
 
   private lazyRun(runId: string): LazyRun {

@@ -405,6 +405,14 @@ export class SqlTrackingStore implements TrackingStore {
     return rows.map((r) => ({ key: r.key, value: metricValue(r), timestamp: Number(r.timestamp), step: Number(r.step) }));
   }
 
+  /** From the runs table alone (one read of it): a param, tag or metric logged to an ended run leaves it unchanged. */
+  async runVersions(experimentId: string): Promise<Map<string, string>> {
+    const ids = sqlExperimentIds([experimentId]);
+    if (!ids.length) return new Map();
+    const rows = await this.db.query<RunRow>('SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage FROM runs WHERE experiment_id = ?', ids);
+    return new Map(rows.map((r) => [r.run_uuid, [r.name, r.status, r.start_time, r.end_time, r.lifecycle_stage].join('\u0000')]));
+  }
+
   async searchRuns(query: SearchRunsQuery): Promise<SearchRunsResult> {
     const scanned = this.db.dialect === 'sqlite' ? await this.commonKeys(filteredKeys(query)) : new Set<string>();
     const { sql, params } = searchRunsSql(query, this.db.dialect, (e) => scanned.has(`${e.kind}\0${e.key}`));

@@ -115,6 +115,14 @@ export interface TrackingStore {
 
   searchRuns(query: SearchRunsQuery): Promise<SearchRunsResult>;
 
+  /**
+   * A token per run of the experiment (active and deleted) that changes when the run is written: its
+   * status, end, name or lifecycle stage, and (the folder store) a new param, tag or metric key. Cheap
+   * next to reading the runs; what a cache of the runs compares to find the few to read again. Points
+   * appended to a metric the run logged already may leave it unchanged: a cache re-reads running runs.
+   */
+  runVersions?(experimentId: string): Promise<Map<string, string>>;
+
   /** Releases connections (a database store); a command's process may also just exit. */
   close?(): Promise<void>;
 }

@@ -1,19 +1,24 @@
-import { UsageError } from '../core/errors.js';
+import { NotFoundError, UsageError } from '../core/errors.js';
 import { own } from '../core/flatten.js';
 import { matches, parseFilter, type AttributeName, type RunFields } from '../tracking/filter.js';
 import { isDead } from '../tracking/liveness.js';
 import { parseOrderBy, sortRuns } from '../tracking/order-by.js';
+import { StoreFileError } from '../tracking/run-files.js';
 import type { Run, SkippedRun, TrackingStore, ViewType } from '../tracking/store.js';
 import { PARENT_RUN_TAG, STAGE_TAG } from '../tracking/tracked-run.js';
 
 // The runs page's search. A store answers a search by reading the runs (10,000 run folders take
 // seconds on a busy disk), so the server keeps each experiment's runs in memory once read and filters,
 // sorts, groups and pages them there with the tracking domain's own grammar (parseFilter, matches,
-// parseOrderBy, compareRuns): the same filters, orders and error messages as `runs list`. A store's
-// reads may hold the event loop (the file store reads synchronously), so a copy is re-read in the
-// background only when it is older than both `minAge` and 20 times its last read took: a 50 ms
-// experiment is fresh within seconds, a 10,000-run one that takes seconds to read is not re-read
-// under the user's clicks. `refresh` (the page's Refresh) waits for a fresh read.
+// parseOrderBy, sortRuns): the same filters, orders and error messages as `runs list`. Each order is
+// sorted once and each filter evaluated once per copy (a click then only walks two arrays).
+//
+// The copy is kept fresh without reading it again: after a search, at most every few seconds, the
+// store's runVersions (a stat per run folder, or one read of the runs table) is compared with the
+// versions the copy was read at, in the background, and only the runs that changed, appeared or are
+// still running are read again. A store without runVersions is read again whole, in the background,
+// when the copy is older than both `minAge` and 20 times its last read took. `refresh` (the page's
+// Refresh) waits for a whole fresh read.
 
 /** A run as the page lists it. */
 export interface RunRow {
@@ -73,7 +78,11 @@ export interface RunsPage {
 
 /** A Run as the filter grammar reads it (the store's runs, already whole). */
 class RunView implements RunFields {
-  constructor(readonly run: Run) {}
+  constructor(
+    readonly run: Run,
+    /** Its place in the copy, where the filters' results and the rows are kept. */
+    readonly index: number,
+  ) {}
   metric(key: string) {
     return own(this.run.metrics, key);
   }
@@ -93,15 +102,41 @@ class RunView implements RunFields {
 }
 
 interface Snapshot {
-  /** How long the read took (ms). */
-  readMs: number;
   runs: RunView[];
+  /** The listed row of each run, by RunView.index. */
+  rows: RunRow[];
   /** The runs in each order asked for so far: a filter then keeps the order, so sorting is once per order. */
   sorted: Map<string, RunView[]>;
-  rows: Map<string, RunRow>;
+  /** Each filter's result so far, a flag per RunView.index. */
+  matching: Map<string, Uint8Array>;
   columns: RunsPage['columns'];
   skipped: SkippedRun[];
+  /** The store's runVersions when the runs were read (the store has them). */
+  versions?: Map<string, string>;
   readAt: number;
+}
+
+interface Entry {
+  current?: Snapshot;
+  /** A whole read under way. */
+  loading?: Promise<Snapshot>;
+  /** How long the last whole read took (ms). */
+  readMs: number;
+  /** A check of the versions under way, when the last one ended and how long it took (ms). */
+  checking?: Promise<void>;
+  checkedAt: number;
+  checkMs: number;
+}
+
+/** Orders and filters remembered per copy: enough for a session's clicks, bounded for a long one. */
+const REMEMBERED = 32;
+/** Running runs read again at each check (their metrics grow without a new version). */
+const MAX_LIVE = 200;
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): T {
+  if (cache.size >= REMEMBERED) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
 }
 
 const sortedKeys = (runs: readonly Run[], pick: (r: Run) => object) => [...new Set(runs.flatMap((r) => Object.keys(pick(r))))].sort();
@@ -126,54 +161,125 @@ function toRow(run: Run): RunRow {
 export const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
+function snapshot(runs: readonly Run[], skipped: SkippedRun[], versions: Map<string, string> | undefined, readAt: number): Snapshot {
+  return {
+    runs: runs.map((r, i) => new RunView(r, i)),
+    rows: runs.map(toRow),
+    sorted: new Map(),
+    matching: new Map(),
+    columns: { params: sortedKeys(runs, (r) => r.params), metrics: sortedKeys(runs, (r) => r.metrics), tags: sortedKeys(runs, (r) => r.tags) },
+    skipped,
+    versions,
+    readAt,
+  };
+}
+
+export interface RunsIndexOptions {
+  /** A store without runVersions is read again in the background when its copy is older than this (ms). */
+  minAge?: number;
+  /** The versions are compared at most this often (ms); by default every 2 s, and 20 times less often than a check takes. */
+  checkEvery?: number;
+}
+
 export class RunsIndex {
-  private readonly snapshots = new Map<string, { current?: Snapshot; loading?: Promise<Snapshot> }>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly minAge: number;
+  private readonly checkEvery?: number;
 
   constructor(
     private readonly store: TrackingStore,
-    private readonly minAge = 5_000,
-  ) {}
+    options: RunsIndexOptions = {},
+  ) {
+    this.minAge = options.minAge ?? 5_000;
+    this.checkEvery = options.checkEvery;
+  }
 
   /** Reads an experiment's runs now (the server calls it at start for the default experiment). */
   warm(experimentId: string, view: ViewType = 'active'): Promise<unknown> {
     return this.snapshot(experimentId, view, true);
   }
 
-  /** Forgets what was read, after a write through the server. */
-  invalidate(): void {
-    this.snapshots.clear();
+  /** Resolves once the checks and reads started so far have ended (for tests). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.entries.values()].flatMap((e) => [e.checking, e.loading?.catch(() => undefined)]));
   }
 
   private async snapshot(experimentId: string, view: ViewType, refresh: boolean): Promise<Snapshot> {
     const key = `${view}:${experimentId}`;
-    let entry = this.snapshots.get(key);
-    if (!entry) this.snapshots.set(key, (entry = {}));
-    const load = () => {
-      entry.loading ??= this.read(experimentId, view).then(
-        (s) => ((entry.current = s), (entry.loading = undefined), s),
-        (e) => ((entry.loading = undefined), Promise.reject(e)),
-      );
-      return entry.loading;
-    };
-    if (!entry.current || refresh) return load();
-    const age = Date.now() - entry.current.readAt;
-    if (age > Math.max(this.minAge, 20 * entry.current.readMs)) void load().catch(() => undefined);
-    return entry.current;
+    let entry = this.entries.get(key);
+    if (!entry) this.entries.set(key, (entry = { readMs: 0, checkedAt: 0, checkMs: 0 }));
+    const current = entry.current;
+    if (!current || refresh) return this.load(entry, experimentId, view);
+    const now = Date.now();
+    if (!this.store.runVersions) {
+      if (now - current.readAt > Math.max(this.minAge, 20 * entry.readMs)) void this.load(entry, experimentId, view).catch(() => undefined);
+    } else if (!entry.loading && !entry.checking && now - entry.checkedAt >= (this.checkEvery ?? Math.max(2_000, 20 * entry.checkMs))) {
+      // A failed check leaves the copy as it is; the next one tries again.
+      entry.checking = this.check(entry, current, experimentId, view)
+        .catch(() => undefined)
+        .finally(() => ((entry.checking = undefined), (entry.checkedAt = Date.now())));
+    }
+    return current;
   }
 
-  private async read(experimentId: string, view: ViewType): Promise<Snapshot> {
+  /** A whole read, shared by the requests that wait for it. */
+  private load(entry: Entry, experimentId: string, view: ViewType): Promise<Snapshot> {
+    entry.loading ??= (async () => {
+      const start = Date.now();
+      // The versions before the runs: a run written during the read is read again at the next check.
+      const versions = await this.store.runVersions?.(experimentId);
+      const { runs, skipped } = await this.store.searchRuns({ experimentIds: [experimentId], view, maxResults: Number.MAX_SAFE_INTEGER });
+      const readAt = Date.now();
+      entry.readMs = readAt - start;
+      entry.checkedAt = readAt;
+      return (entry.current = snapshot(runs, skipped, versions, readAt));
+    })().finally(() => (entry.loading = undefined));
+    return entry.loading;
+  }
+
+  /** Reads again the runs whose version changed, the new ones and the running ones; drops the removed. */
+  private async check(entry: Entry, current: Snapshot, experimentId: string, view: ViewType): Promise<void> {
     const start = Date.now();
-    const { runs, skipped } = await this.store.searchRuns({ experimentIds: [experimentId], view, maxResults: Number.MAX_SAFE_INTEGER });
-    const readAt = Date.now();
-    return {
-      readMs: readAt - start,
-      runs: runs.map((r) => new RunView(r)),
-      sorted: new Map(),
-      rows: new Map(runs.map((r) => [r.info.run_id, toRow(r)])),
-      columns: { params: sortedKeys(runs, (r) => r.params), metrics: sortedKeys(runs, (r) => r.metrics), tags: sortedKeys(runs, (r) => r.tags) },
-      skipped,
-      readAt,
+    const versions = await this.store.runVersions!(experimentId);
+    entry.checkMs = Date.now() - start;
+    const known = current.versions ?? new Map<string, string>();
+    const stale = new Set([...versions].filter(([id, version]) => known.get(id) !== version).map(([id]) => id));
+    const running = current.runs.filter((r) => current.rows[r.index]!.status === 'RUNNING' && versions.has(r.run.info.run_id));
+    for (const r of running.slice(0, MAX_LIVE)) stale.add(r.run.info.run_id);
+    const removed = [...known.keys()].filter((id) => !versions.has(id));
+    if (!stale.size && !removed.length) return;
+    // Most of the experiment changed (a restore, another store's copy): one search reads it faster.
+    if (stale.size > Math.max(1000, versions.size / 4)) {
+      if (entry.current === current) await this.load(entry, experimentId, view);
+      return;
+    }
+    const readAgain = await Promise.all([...stale].map((id) => this.store.getRun(id).then(
+      (run): Run | SkippedRun | undefined => run,
+      (error: unknown) => {
+        if (error instanceof StoreFileError) return { path: error.path, reason: error.reason };
+        if (error instanceof NotFoundError) {
+          versions.delete(id); // a folder without its meta.yaml yet: looked at again at the next check
+          return undefined;
+        }
+        throw error;
+      },
+    )));
+    if (entry.current !== current) return; // a whole read replaced the copy meanwhile
+    const byId = new Map(current.runs.map((r) => [r.run.info.run_id, r]));
+    const same = (run: Run | SkippedRun | undefined) => {
+      const old = run && 'info' in run ? byId.get(run.info.run_id) : undefined;
+      return old !== undefined && JSON.stringify(toRow(run as Run)) === JSON.stringify(current.rows[old.index]);
     };
+    // Running runs that logged nothing new (the usual case) leave the copy, its orders and filters as they are.
+    if (!removed.length && readAgain.every(same)) {
+      current.versions = versions;
+      current.readAt = Date.now(); // as the store has them now
+      return;
+    }
+    const gone = new Set([...removed, ...stale]);
+    const runs = [...current.runs.map((v) => v.run).filter((r) => !gone.has(r.info.run_id)), ...readAgain.filter((r): r is Run => r !== undefined && 'info' in r && (view === 'all' || r.info.lifecycle_stage === view))];
+    const skipped = [...current.skipped.filter((s) => ![...gone].some((id) => s.path.includes(id))), ...readAgain.filter((r): r is SkippedRun => r !== undefined && 'reason' in r)];
+    entry.current = snapshot(runs, skipped, versions, Date.now());
   }
 
   /** One page of runs; a malformed filter or order throws the UsageError `runs list` prints. */
@@ -184,9 +290,11 @@ export class RunsIndex {
     const group = query.groupBy ? parseGroupKey(query.groupBy) : undefined;
     const snap = await this.snapshot(query.experimentId, query.view ?? 'active', Boolean(query.refresh));
     const orderKey = JSON.stringify(order);
-    let sorted = snap.sorted.get(orderKey);
-    if (!sorted) snap.sorted.set(orderKey, (sorted = sortRuns(snap.runs, order)));
-    const rows = sorted.filter((r) => !filter || matches(filter, r)).map((r) => snap.rows.get(r.run.info.run_id)!);
+    const sorted = snap.sorted.get(orderKey) ?? remember(snap.sorted, orderKey, sortRuns(snap.runs, order));
+    const filterKey = JSON.stringify(filter ?? null);
+    const matching = !filter ? undefined : snap.matching.get(filterKey) ?? remember(snap.matching, filterKey, Uint8Array.from(snap.runs, (r) => Number(matches(filter, r))));
+    const rows: RunRow[] = [];
+    for (const r of sorted) if (!matching || matching[r.index]) rows.push(snap.rows[r.index]!);
     const offset = Math.max(0, query.offset ?? 0);
     const limit = Math.min(MAX_PAGE, Math.max(1, query.limit ?? DEFAULT_PAGE));
     const { top, children } = query.flat ? { top: rows, children: undefined } : nest(rows);

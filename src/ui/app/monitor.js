@@ -64,7 +64,8 @@ export async function monitorPage(view, { params }) {
     await chart(outcomeChart, {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 600, height: 180, data: { values: points },
       mark: { type: 'line', point: true },
-      encoding: { x: { field: 'from', type: 'temporal', title: 'window' }, y: { field: 'value', type: 'quantitative' }, color: { field: 'metric' }, detail: { field: 'run' } },
+      // A date format: with one window, vega's ticks fall on milliseconds and would read `346`.
+      encoding: { x: { field: 'from', type: 'temporal', title: 'window from', axis: { format: '%b %d %H:%M', tickCount: 5 } }, y: { field: 'value', type: 'quantitative' }, color: { field: 'metric' }, detail: { field: 'run' } },
     });
   }
 }
