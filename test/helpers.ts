@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,4 +101,38 @@ export async function startS3Server(t: { after(fn: () => Promise<void> | void): 
     });
   t.after(stop);
   return { endpoint: `http://127.0.0.1:${port}`, directory: dir, stop };
+}
+
+export interface SmallParams {
+  readonly folds?: number;
+  /** train's lines between cv_folds and the grid. */
+  readonly train?: string;
+  readonly grid?: Readonly<Record<string, readonly (number | string | null)[]>>;
+  /** What follows the train section. */
+  readonly rest?: string;
+}
+
+/**
+ * params.yaml of the small example the stage, serve and monitor tests train on (generated data, a
+ * tiny grid, so a run takes seconds); line numbers of the text are asserted by some tests.
+ */
+export function smallParams(o: SmallParams = {}): string {
+  const { folds = 2, train = '  seed: 5\n', grid = { n_estimators: [20], max_depth: [6] }, rest = 'evaluate:\n  permutation_repeats: 1\n' } = o;
+  return `prepare:\n  input: data/raw/obesity.csv\n  target: NObeyesdad\n  test_size: 0.25\n  seed: 3\ntrain:\n  cv_folds: ${folds}\n${train}  grid:\n${gridYaml(grid)}${rest}`;
+}
+
+/** A grid's lines under `train.grid:` (flow lists, one key a line). */
+export function gridYaml(grid: NonNullable<SmallParams['grid']>): string {
+  return Object.entries(grid).map(([key, values]) => `    ${key}: [${values.map((v) => String(v)).join(', ')}]\n`).join('');
+}
+
+/** `mlops` run in the project `dir()` names (MLOPS_ROOT set, so no stray .mlops/ above a temp folder captures it); `ok` asserts exit 0. */
+export function projectCli(dir: () => string): { mlops(...args: string[]): Promise<RunResult>; ok(...args: string[]): Promise<RunResult> } {
+  const mlops = (...args: string[]) => runMlops(args, { cwd: dir(), env: { MLOPS_ROOT: dir() } });
+  const ok = async (...args: string[]) => {
+    const r = await mlops(...args);
+    assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  return { mlops, ok };
 }

@@ -4,28 +4,16 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatNumber } from '../src/core/csv.js';
 import { generateObesity } from '../src/ml/synthetic.js';
-import { runMlops, tempDir, writeFiles } from './helpers.js';
+import { runMlops, tempDir, writeFiles, smallParams } from './helpers.js';
 
 // The stages end to end through the real CLI, on a small generated data set.
 
-const PARAMS = `prepare:
-  input: data/raw/obesity.csv
-  target: NObeyesdad
-  test_size: 0.25
-  seed: 3
-train:
-  cv_folds: 3
-  scoring: f1_macro
-  seed: 5
-  workers: 2
-  grid:
-    n_estimators: [15]
-    max_depth: [6, null]
-evaluate:
-  permutation_repeats: 2
-  thresholds:
-    accuracy: {min: 0.5}
-`;
+const PARAMS = smallParams({
+  folds: 3,
+  train: '  scoring: f1_macro\n  seed: 5\n  workers: 2\n',
+  grid: { n_estimators: [15], max_depth: [6, null] },
+  rest: 'evaluate:\n  permutation_repeats: 2\n  thresholds:\n    accuracy: {min: 0.5}\n',
+});
 
 function project(t: { after(fn: () => void): void }, params = PARAMS): string {
   const dir = tempDir(t);

@@ -2,32 +2,17 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
-import { startServe } from './serve-child.js';
-import { gitInit, runMlops, writeFiles, type RunResult } from './helpers.js';
+import { championProject, startServe } from './serve-child.js';
+import { projectCli, smallParams } from './helpers.js';
 
 // The production loop for real: a trained, registered model served by a real `mlops serve` child
 // process, synthetic traffic over four time windows with one column shifted from the third on, then
 // `mlops monitor drift` and `mlops monitor outcomes` through the real CLI on what the server logged.
 
-const PARAMS = `prepare:
-  input: data/raw/obesity.csv
-  target: NObeyesdad
-  test_size: 0.25
-  seed: 3
-train:
-  cv_folds: 2
-  seed: 5
-  grid:
-    n_estimators: [20]
-    max_depth: [6]
-evaluate:
-  permutation_repeats: 1
-`;
+const PARAMS = smallParams();
 
 /**
  * Each phase of traffic gets a window of its own: its requests are sent at the window's start and
@@ -47,15 +32,7 @@ const served: { key: string; predicted: string; truth: string; proba: Record<str
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function mlops(...args: string[]): Promise<RunResult> {
-  return runMlops(args, { cwd: dir, env: { MLOPS_ROOT: dir } });
-}
-
-async function ok(...args: string[]): Promise<RunResult> {
-  const r = await mlops(...args);
-  assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
-  return r;
-}
+const { mlops, ok } = projectCli(() => dir);
 
 
 const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
@@ -93,12 +70,7 @@ async function phase(url: string, seed: number, shifted: boolean, into: typeof s
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mlops-monitor-'));
-  writeFiles(dir, { 'params.yaml': PARAMS, 'data/raw/obesity.csv': generateObesity(600, 11), '.mlops/.gitignore': '*\n' });
-  gitInit(dir);
-  await ok('prepare');
-  await ok('train');
-  await ok('models', 'register', 'obesity_classifier', '--alias', 'champion');
+  dir = await championProject('mlops-monitor-', PARAMS, 600);
 
   const { child, url } = await startServe(dir, ['models:/obesity_classifier@champion']);
   try {

@@ -1,33 +1,19 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
-import { startServe } from './serve-child.js';
-import { gitInit, runMlops, writeFiles, type RunResult } from './helpers.js';
+import { championProject, startServe } from './serve-child.js';
+import { projectCli, smallParams } from './helpers.js';
 
 // Outcomes joined by the client's own key: a real `mlops serve --id-column order_id` takes the key
 // with each row over every protocol (JSON records, CSV, Open Inference v2), logs it with the row and
 // never gives it to the model; labels keyed by it are joined from a file or from the labels table
 // `mlops predictions label` loads beside the log.
 
-const PARAMS = `prepare:
-  input: data/raw/obesity.csv
-  target: NObeyesdad
-  test_size: 0.25
-  seed: 3
-train:
-  cv_folds: 2
-  seed: 5
-  grid:
-    n_estimators: [20]
-    max_depth: [6]
-evaluate:
-  permutation_repeats: 1
-`;
+const PARAMS = smallParams();
 
 let dir: string;
 let server: { child: ChildProcess; url: string };
@@ -37,15 +23,7 @@ let to: string;
 const served: { key: string; request: string; predicted: string }[] = [];
 let classes: string[] = [];
 
-async function mlops(...args: string[]): Promise<RunResult> {
-  return runMlops(args, { cwd: dir, env: { MLOPS_ROOT: dir } });
-}
-
-async function ok(...args: string[]): Promise<RunResult> {
-  const r = await mlops(...args);
-  assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
-  return r;
-}
+const { mlops, ok } = projectCli(() => dir);
 
 function rowsOf(csv: string): Record<string, string | number>[] {
   const [head, ...lines] = csv.trim().split('\n');
@@ -62,12 +40,7 @@ async function post(path: string, body: string, type = 'application/json'): Prom
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mlops-monitor-keys-'));
-  writeFiles(dir, { 'params.yaml': PARAMS, 'data/raw/obesity.csv': generateObesity(600, 11), '.mlops/.gitignore': '*\n' });
-  gitInit(dir);
-  await ok('prepare');
-  await ok('train');
-  await ok('models', 'register', 'obesity_classifier', '--alias', 'champion');
+  dir = await championProject('mlops-monitor-keys-', PARAMS, 600);
   server = await startServe(dir, ['models:/obesity_classifier@champion', '--id-column', 'order_id']);
   from = new Date(Date.now() - 1000).toISOString();
   const rows = rowsOf(generateObesity(170, 21));

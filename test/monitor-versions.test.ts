@@ -1,43 +1,25 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
-import { startServe } from './serve-child.js';
-import { gitInit, runMlops, writeFiles, type RunResult } from './helpers.js';
+import { championProject, startServe } from './serve-child.js';
+import { projectCli, smallParams } from './helpers.js';
 
 // An alias that moved during the period: version 1 trained on one population, version 2 on another
 // (every weight 25 kg more), each served by a real `mlops serve` to the population it was trained
 // on. Each version's rows are tested against its own recorded reference: neither drifts, where
 // one reference for both would flag the first version's rows.
 
-const PARAMS = `prepare:
-  input: data/raw/obesity.csv
-  target: NObeyesdad
-  test_size: 0.25
-  seed: 3
-train:
-  cv_folds: 2
-  seed: 5
-  grid:
-    n_estimators: [20]
-    max_depth: [6]
-evaluate:
-  permutation_repeats: 1
-`;
+const PARAMS = smallParams();
 const ROWS = 150;
 
 let dir: string;
 let from: string;
 let to: string;
 
-async function ok(...args: string[]): Promise<RunResult> {
-  const r = await runMlops(args, { cwd: dir, env: { MLOPS_ROOT: dir } });
-  assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
-  return r;
-}
+const { ok } = projectCli(() => dir);
 
 /** Generated rows, with every weight `shift` kg more. */
 function population(rows: number, seed: number, shift: number): { header: string[]; rows: string[][] } {
@@ -65,12 +47,7 @@ async function serve(p: { header: string[]; rows: string[][] }, expected: number
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mlops-monitor-versions-'));
-  writeFiles(dir, { 'params.yaml': PARAMS, 'data/raw/obesity.csv': generateObesity(600, 11), '.mlops/.gitignore': '*\n' });
-  gitInit(dir);
-  await ok('prepare');
-  await ok('train');
-  await ok('models', 'register', 'obesity_classifier', '--alias', 'champion');
+  dir = await championProject('mlops-monitor-versions-', PARAMS, 600);
   from = new Date().toISOString();
   await serve(population(ROWS, 31, 0), 1);
   // Version 2 is trained on the heavier population and takes the alias: its reference differs.

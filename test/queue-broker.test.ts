@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateObesity } from '../src/ml/synthetic.js';
-import { MLOPS_BIN, runMlops, tempDir, writeFiles } from './helpers.js';
+import { MLOPS_BIN, runMlops, tempDir, writeFiles, smallParams } from './helpers.js';
 import { experimentRepo, expShow, processesUnder, queueStatus } from './queue-fixtures.js';
 import { ownBroker, testBroker } from './redis.js';
 
@@ -168,21 +168,8 @@ test('two clones share the broker and the tracking store: queued in one, run by 
   assert.match(readFileSync(join(laptop, 'params.yaml'), 'utf8'), /depth: 7/);
 });
 
-const GRID_PARAMS = (executor: string) => `prepare:
-  input: data/raw/obesity.csv
-  target: NObeyesdad
-  test_size: 0.25
-  seed: 3
-train:
-  cv_folds: 3
-  scoring: f1_macro
-  seed: 5
-  workers: 2
-  executor: ${executor}
-  grid:
-    n_estimators: [10, 20]
-    max_depth: [4, null]
-`;
+const GRID_PARAMS = (executor: string) =>
+  smallParams({ folds: 3, train: `  scoring: f1_macro\n  seed: 5\n  workers: 2\n  executor: ${executor}\n`, grid: { n_estimators: [10, 20], max_depth: [4, null] }, rest: '' });
 
 test('train.executor: queue fans the grid out to two workers and gives the local cv_results.json and model bit for bit (fit times aside); a job failing for good fails train with one line', async (t) => {
   const { url, prefix } = await testBroker(t);

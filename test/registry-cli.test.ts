@@ -4,28 +4,18 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
 import { validateRegistryLayout } from './registry-validator.js';
-import { gitInit, runMlops, tempDir, writeFiles, type RunResult } from './helpers.js';
+import { gitInit, runMlops, tempDir, writeFiles, type RunResult, gridYaml, smallParams, type SmallParams } from './helpers.js';
 
 // `mlops models` end to end through the real CLI, on a small generated data set and real trained
 // models: registration with lineage, gates on real evaluations, history, rollback, URIs, bad input.
 
-const params = (grid: string, registry = 'registry:\n  gates:\n    accuracy: {min: 0.3}\n  challenger:\n    metric: f1_macro\n    tolerance: 0.0\n') => `prepare:
-  input: data/raw/obesity.csv
-  target: NObeyesdad
-  test_size: 0.25
-  seed: 3
-train:
-  cv_folds: 2
-  seed: 5
-  grid:
-${grid}
-evaluate:
-  permutation_repeats: 1
-${registry}`;
+const REGISTRY = 'registry:\n  gates:\n    accuracy: {min: 0.3}\n  challenger:\n    metric: f1_macro\n    tolerance: 0.0\n';
+const params = (grid: Grid, registry = REGISTRY) => smallParams({ grid, rest: `evaluate:\n  permutation_repeats: 1\n${registry}` });
 
-const GOOD = '    n_estimators: [20]\n    max_depth: [8]';
-const WORSE = '    n_estimators: [1]\n    max_depth: [1]';
-const OTHER = '    n_estimators: [5]\n    max_depth: [3]';
+type Grid = NonNullable<SmallParams['grid']>;
+const GOOD: Grid = { n_estimators: [20], max_depth: [8] };
+const WORSE: Grid = { n_estimators: [1], max_depth: [1] };
+const OTHER: Grid = { n_estimators: [5], max_depth: [3] };
 
 async function ok(dir: string, ...args: string[]): Promise<RunResult> {
   const r = await runMlops(args, { cwd: dir });
@@ -46,9 +36,9 @@ async function project(t: { after(fn: () => void): void }, registry?: string): P
   return dir;
 }
 
-async function retrain(dir: string, grid: string): Promise<void> {
+async function retrain(dir: string, grid: Grid): Promise<void> {
   const text = readFileSync(join(dir, 'params.yaml'), 'utf8');
-  writeFileSync(join(dir, 'params.yaml'), text.replace(/ {4}n_estimators: .*\n {4}max_depth: .*/, grid));
+  writeFileSync(join(dir, 'params.yaml'), text.replace(/ {4}n_estimators: .*\n {4}max_depth: .*\n/, gridYaml(grid)));
   await ok(dir, 'train');
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
-import { gitInit, MLOPS_BIN, runMlops, startS3Server, tempDir, writeFiles, type RunResult } from './helpers.js';
+import { gitInit, MLOPS_BIN, runMlops, startS3Server, tempDir, writeFiles, type RunResult, smallParams } from './helpers.js';
 
 // push, pull, fetch and status -c through the real CLI, between real git clones, against a shared
 // folder and a real S3 server (s3rver on 127.0.0.1) in the layout DVC 3 reads.
@@ -314,7 +314,7 @@ test('in a DVC repository, remotes are read from and written to .dvc/config, whe
 
 test('registry: push sends registered versions\' files; a machine with the registry and an empty cache fetches them', async (t) => {
   const dir = tempDir(t);
-  const params = 'prepare:\n  input: data/raw/obesity.csv\n  target: NObeyesdad\n  test_size: 0.25\n  seed: 3\ntrain:\n  cv_folds: 2\n  seed: 5\n  grid:\n    n_estimators: [5]\n    max_depth: [3]\n';
+  const params = smallParams({ grid: { n_estimators: [5], max_depth: [3] }, rest: '' });
   writeFiles(dir, { 'params.yaml': params, 'data/raw/obesity.csv': generateObesity(200, 11), '.mlops/.gitignore': '*\n' });
   gitInit(dir);
   await ok(dir, 'prepare');

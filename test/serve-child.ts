@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { MLOPS_BIN } from './helpers.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateObesity } from '../src/ml/synthetic.js';
+import { gitInit, MLOPS_BIN, projectCli, writeFiles } from './helpers.js';
 
 /** A real `mlops serve` child process on a free port in `dir`; resolves with its URL once it listens. */
 export async function startServe(dir: string, args: readonly string[] = []): Promise<{ child: ChildProcess; url: string }> {
@@ -40,4 +44,19 @@ export async function predictCsv(url: string, csv: string): Promise<{ requestId:
   if (response.status !== 200) throw new Error(`/predict: ${response.status} ${await response.text()}`);
   const { request_id } = (await response.json()) as { request_id: string };
   return { requestId: request_id, labels: cells.map((row) => row.at(-1)!) };
+}
+
+/**
+ * A temp project (git, `prefix` in its name) with `params` trained on `rows` generated rows and
+ * registered as obesity_classifier@champion: what the monitoring tests serve.
+ */
+export async function championProject(prefix: string, params: string, rows: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFiles(dir, { 'params.yaml': params, 'data/raw/obesity.csv': generateObesity(rows, 11), '.mlops/.gitignore': '*\n' });
+  gitInit(dir);
+  const { ok } = projectCli(() => dir);
+  await ok('prepare');
+  await ok('train');
+  await ok('models', 'register', 'obesity_classifier', '--alias', 'champion');
+  return dir;
 }

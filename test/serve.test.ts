@@ -10,27 +10,14 @@ import { Project } from '../src/project/project.js';
 import { openPredictionReader } from '../src/predictions/open.js';
 import type { PredictionRecord } from '../src/predictions/record.js';
 import { startServer, type RunningServer, type ServeOptions } from '../src/serve/server.js';
-import { MLOPS_BIN, gitInit, runMlops, writeFiles } from './helpers.js';
+import { MLOPS_BIN, gitInit, projectCli, runMlops, writeFiles, smallParams } from './helpers.js';
 import { postgresDatabase } from './postgres.js';
 
 // `mlops serve` against real servers on 127.0.0.1 (ephemeral ports), a real trained and registered
 // model, real HTTP requests; answers are checked against `mlops predict` on the same rows. MLOPS_ROOT
 // names the project, so a stray .mlops/ above the temp folder cannot capture it.
 
-const PARAMS = `prepare:
-  input: data/raw/obesity.csv
-  target: NObeyesdad
-  test_size: 0.25
-  seed: 3
-train:
-  cv_folds: 2
-  seed: 5
-  grid:
-    n_estimators: [20]
-    max_depth: [6]
-evaluate:
-  permutation_repeats: 1
-`;
+const PARAMS = smallParams();
 
 let dir: string;
 /** Six raw rows as records (target dropped), and the classes `mlops predict` gives them. */
@@ -40,11 +27,7 @@ let columns: string[];
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function ok(...args: string[]) {
-  const r = await runMlops(args, { cwd: dir, env: { MLOPS_ROOT: dir } });
-  assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
-  return r;
-}
+const { ok } = projectCli(() => dir);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mlops-serve-'));

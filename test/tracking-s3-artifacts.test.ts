@@ -7,7 +7,7 @@ import { Project } from '../src/project/project.js';
 import { TRACKING_STORES } from '../src/project/stores.js';
 import { startUi } from '../src/ui/server.js';
 import { generateObesity } from '../src/ml/synthetic.js';
-import { gitInit, runMlops, startS3Server, tempDir, writeFiles, type S3Server } from './helpers.js';
+import { gitInit, runMlops, startS3Server, tempDir, writeFiles, type S3Server, smallParams } from './helpers.js';
 import { postgresDatabase } from './postgres.js';
 
 // A database store whose artifact root is an S3 bucket (MLflow's --default-artifact-root s3://...),
@@ -122,7 +122,7 @@ test('S3 artifact root: runs show lists them, the UI lists and previews them, tr
 test('train logs its model to the S3 artifact root, and models register --run registers it from there', async (t) => {
   const { dir, server } = await s3Project(t);
   writeFiles(dir, {
-    'params.yaml': 'prepare:\n  input: data/raw/obesity.csv\n  target: NObeyesdad\n  test_size: 0.25\n  seed: 3\ntrain:\n  cv_folds: 2\n  seed: 5\n  grid:\n    n_estimators: [5]\n    max_depth: [4]\n',
+    'params.yaml': smallParams({ grid: { n_estimators: [5], max_depth: [4] }, rest: '' }),
     'data/raw/obesity.csv': generateObesity(200, 11),
     '.mlops/.gitignore': '*\n',
   });

@@ -9,27 +9,14 @@ import { generateObesity } from '../src/ml/synthetic.js';
 import { Project } from '../src/project/project.js';
 import { startUi, type RunningUi } from '../src/ui/server.js';
 import { launchChromium } from './browser.js';
-import { predictCsv, startServe, stopServe } from './serve-child.js';
-import { gitInit, runMlops, writeFiles } from './helpers.js';
+import { championProject, predictCsv, startServe, stopServe } from './serve-child.js';
+import { gitInit, projectCli, smallParams, writeFiles } from './helpers.js';
 
 // The Monitoring page on a project where a real `mlops serve` logged predictions and
 // `mlops monitor outcomes` recorded realized metrics: the drift table's windows, a window's columns
 // on expand, the chart, the outcomes, the live server's traffic, and the empty states.
 
-const PARAMS = `prepare:
-  input: data/raw/obesity.csv
-  target: NObeyesdad
-  test_size: 0.25
-  seed: 3
-train:
-  cv_folds: 2
-  seed: 5
-  grid:
-    n_estimators: [10]
-    max_depth: [5]
-evaluate:
-  permutation_repeats: 1
-`;
+const PARAMS = smallParams({ grid: { n_estimators: [10], max_depth: [5] } });
 const ROWS = 150;
 
 let dir: string;
@@ -38,20 +25,11 @@ let browser: Browser;
 let serve: ChildProcess | undefined;
 let ui: RunningUi;
 
-async function ok(...args: string[]) {
-  const r = await runMlops(args, { cwd: dir, env: { MLOPS_ROOT: dir } });
-  assert.equal(r.code, 0, `mlops ${args.join(' ')}: ${r.stderr}`);
-  return r;
-}
+const { ok } = projectCli(() => dir);
 
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mlops-ui-monitor-'));
-  writeFiles(dir, { 'params.yaml': PARAMS, 'data/raw/obesity.csv': generateObesity(500, 11), '.mlops/.gitignore': '*\n' });
-  gitInit(dir);
-  await ok('prepare');
-  await ok('train');
-  await ok('models', 'register', 'obesity_classifier', '--alias', 'champion');
+  dir = await championProject('mlops-ui-monitor-', PARAMS, 500);
 
   // One batch of traffic; its labels make an outcomes run. A graceful stop writes the log's last batch.
   const first = await startServe(dir);
