@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import { shortText } from '../core/csv.js';
-import { isMissing, lineOf, type Cell, type RawTable } from './raw.js';
+import { cellTable, isMissing, type Cell, type CellTable, type RawTable } from './raw.js';
 
 // The preprocessing fitted on the training part and saved as models/transform.json, so evaluation and
 // prediction apply exactly the same steps: imputation (numeric columns by the chosen statistic,
@@ -52,43 +52,48 @@ export interface TransformOptions {
 }
 
 /** Numeric when most present values are numbers; then every other value is an error, located. */
-export function inferKinds(table: RawTable, options: TransformOptions): Map<string, 'numeric' | 'categorical'> {
+export function inferKinds(source: RawTable | CellTable, options: TransformOptions): Map<string, 'numeric' | 'categorical'> {
+  const table = cellTable(source);
   const kinds = new Map<string, 'numeric' | 'categorical'>();
   table.columns.forEach((name, c) => {
     if (name === options.target) return;
-    const values = table.values[c]!;
-    const present = values.filter((v) => !isMissing(v));
-    const numbers = present.filter((v) => typeof v === 'number').length;
-    const numeric = !options.categorical.includes(name) && numbers > 0 && numbers * 2 >= present.length;
-    if (numeric) checkNumeric(table, c);
+    let present = 0;
+    let numbers = 0;
+    let firstText = -1;
+    for (let r = 0; r < table.nRows; r++) {
+      const v = table.cell(c, r);
+      if (isMissing(v)) continue;
+      present++;
+      if (typeof v === 'number') numbers++;
+      else if (firstText < 0) firstText = r;
+    }
+    const numeric = !options.categorical.includes(name) && numbers > 0 && numbers * 2 >= present;
+    if (numeric && firstText >= 0) {
+      const shown = shortText(table.cell(c, firstText));
+      throw new ConfigError(`non-numeric value ${shown} in numeric column (add it to prepare.na_values if it means missing)`, { file: table.file, line: table.line(firstText), key: name });
+    }
     kinds.set(name, numeric ? 'numeric' : 'categorical');
   });
   return kinds;
 }
 
-function checkNumeric(table: RawTable, c: number): void {
-  const values = table.values[c]!;
-  const r = values.findIndex((v) => !isMissing(v) && typeof v !== 'number');
-  if (r >= 0) {
-    throw new ConfigError(`non-numeric value ${shortText(values[r])} in numeric column (add it to prepare.na_values if it means missing)`, { file: table.file, line: lineOf(table, r), key: table.columns[c] });
-  }
-}
-
 export function fitTransform(
-  table: RawTable,
+  source: RawTable | CellTable,
   rows: readonly number[],
   kinds: Map<string, 'numeric' | 'categorical'>,
   options: TransformOptions,
   naValues?: string[],
 ): Transform {
+  const table = cellTable(source);
   const columns: ColumnTransform[] = [];
   for (const [name, kind] of kinds) {
-    const all = table.values[table.columns.indexOf(name)]!;
-    const present = rows.map((r) => all[r]).filter((v): v is string | number => !isMissing(v));
+    const c = table.columns.indexOf(name);
+    const cells = rows.map((r) => table.cell(c, r));
+    const present = cells.filter((v): v is string | number => !isMissing(v));
     if (kind === 'numeric') {
       const nums = present as number[];
       const fill = options.missing === 'drop' ? null : numericFill(nums, options.missing);
-      const filled = rows.map((r) => (isMissing(all[r]) ? fill! : (all[r] as number)));
+      const filled = cells.map((v) => (isMissing(v) ? fill! : (v as number)));
       const mean = filled.reduce((a, b) => a + b, 0) / Math.max(1, filled.length);
       const std = Math.sqrt(filled.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, filled.length));
       const scaled = options.scaling === 'standard';
@@ -115,7 +120,7 @@ function numericFill(values: number[], missing: Exclude<Missing, 'drop'>): numbe
     for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
     return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
   }
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = Float64Array.from(values).sort();
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
@@ -127,23 +132,24 @@ function mostFrequent(values: string[]): string | null {
 }
 
 /** Applies the transform to `rows` of `table` (all rows by default); feature values per row. */
-export function applyTransform(transform: Transform, table: RawTable, rows?: readonly number[]): number[][] {
+export function applyTransform(transform: Transform, source: RawTable | CellTable, rows?: readonly number[]): number[][] {
+  const table = cellTable(source);
   const index = rows ?? Array.from({ length: table.nRows }, (_, i) => i);
   const sources = transform.columns.map((col) => {
     const c = table.columns.indexOf(col.name);
     if (c < 0) throw new ConfigError('column missing from the input (the model was trained with it)', { file: table.file, key: col.name });
-    return table.values[c]!;
+    return c;
   });
   return index.map((r) => {
     const out: number[] = [];
     transform.columns.forEach((col, j) => {
-      let v: Cell | undefined = sources[j]![r];
+      let v: Cell = table.cell(sources[j]!, r);
       if (isMissing(v)) {
-        if (col.fill === null) throw new ConfigError('missing value (the transform was fitted with missing: drop, so it has no fill value)', { file: table.file, line: lineOf(table, r), key: col.name });
+        if (col.fill === null) throw new ConfigError('missing value (the transform was fitted with missing: drop, so it has no fill value)', { file: table.file, line: table.line(r), key: col.name });
         v = col.fill;
       }
       if (col.kind === 'numeric') {
-        if (typeof v !== 'number') throw new ConfigError(`non-numeric value ${shortText(v)} in numeric column`, { file: table.file, line: lineOf(table, r), key: col.name });
+        if (typeof v !== 'number') throw new ConfigError(`non-numeric value ${shortText(v)} in numeric column`, { file: table.file, line: table.line(r), key: col.name });
         out.push((v - col.mean) / col.scale);
       } else {
         const at = col.categories.indexOf(String(v));
