@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readColumns } from '../src/core/csv-columns.js';
-import { parseTypedCsv, type Cell } from '../src/core/csv.js';
+import { numberText, parseTypedCsv, type Cell } from '../src/core/csv.js';
 import { tempDir } from './helpers.js';
 
 // The chunked typed-column reader against the whole-text one (papaparse) on the same bytes: every
@@ -54,4 +54,17 @@ test('a row with another number of fields is a located error, as in the whole-te
   const path = join(dir, 'bad.csv');
   writeFileSync(path, 'a,b\n1,2\n"x\ny",3\n4,5,6\n');
   assert.throws(() => readColumns(path), (e: Error) => /:5: expected 2 fields as in the header, found 3/.test(e.message) || (console.log(e.message), false));
+});
+
+test('numbers written to CSV read exactly as String() writes them (the fast path and its edges)', () => {
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const values = [0, -0, 1e-6, -1e-6, 1e-7, 0.1 + 0.2, 1e15 - 0.5, 999999999999999.9, 5e-324, NaN, Infinity, 2 ** 53, 1e21, -1.5, 100.25];
+  for (let i = 0; i < 200_000; i++) {
+    values.push(Number((random() * 8 - 4).toPrecision(1 + Math.floor(random() * 17))));
+    values.push(Number(`${Math.floor(random() * 10 ** (1 + Math.floor(random() * 15)))}e${Math.floor(random() * 24) - 12}`));
+    values.push(random() * 10 ** (Math.floor(random() * 24) - 12));
+  }
+  const wrong = values.filter((v) => numberText(v) !== String(v));
+  assert.deepEqual(wrong.slice(0, 5), []);
 });

@@ -6,9 +6,35 @@ export function parseRows(text: string, delimiter = ','): string[][] {
   return Papa.parse<string[]>(text, { delimiter, skipEmptyLines: 'greedy' }).data;
 }
 
+const POWERS = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/**
+ * String(v), built from integers for the numbers data files mostly hold (at most 9 decimals, 15 digits,
+ * from 1e-6 up): V8's shortest-digits search costs more than two integer conversions. The first k with
+ * round(|v| * 10^k) / 10^k === |v| gives the shortest decimal reading back as v (IEEE division rounds
+ * correctly; with at most 15 digits no other decimal of that length reads back as v), in the same
+ * fixed notation as String(). Anything else goes to String().
+ */
+export function numberText(v: number): string {
+  const a = v < 0 ? -v : v;
+  if (a >= 1e-6 && a < 1e15 && a !== Math.floor(a)) {
+    for (let k = 1; k < POWERS.length; k++) {
+      const p = POWERS[k]!;
+      const m = Math.round(a * p);
+      if (m >= 1e15) break;
+      if (m / p === a) {
+        const frac = m % p;
+        const digits = String(frac);
+        return `${v < 0 ? '-' : ''}${(m - frac) / p}.${digits.length < k ? '0'.repeat(k - digits.length) + digits : digits}`;
+      }
+    }
+  }
+  return String(v);
+}
+
 /** One CSV field: quoted only when it needs to be (numbers never do). */
 export function csvField(value: string | number): string {
-  if (typeof value === 'number') return String(value);
+  if (typeof value === 'number') return numberText(value);
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

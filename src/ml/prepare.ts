@@ -168,7 +168,7 @@ export async function prepare(root: string, run?: TrackedRun): Promise<PrepareSu
             const text = v === null ? '' : csvField(v);
             cells[j] = text;
             if (same[j] && v !== null) out.push(text);
-            else for (const f of groups[j]!.features) out.push(String(x[f]));
+            else for (const f of groups[j]!.features) out.push(csvField(x[f]!));
           });
           out.push(csvField(String(labels[r])));
           prepared.push(out.join(','));

@@ -88,18 +88,32 @@ export function fitTransform(
   const columns: ColumnTransform[] = [];
   for (const [name, kind] of kinds) {
     const c = table.columns.indexOf(name);
-    const cells = rows.map((r) => table.cell(c, r));
-    const present = cells.filter((v): v is string | number => !isMissing(v));
     if (kind === 'numeric') {
-      const nums = present as number[];
+      const nums: number[] = [];
+      for (const r of rows) {
+        const v = table.cell(c, r);
+        if (!isMissing(v)) nums.push(v as number);
+      }
       const fill = options.missing === 'drop' ? null : numericFill(nums, options.missing);
-      const filled = cells.map((v) => (isMissing(v) ? fill! : (v as number)));
-      const mean = filled.reduce((a, b) => a + b, 0) / Math.max(1, filled.length);
-      const std = Math.sqrt(filled.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, filled.length));
-      const scaled = options.scaling === 'standard';
-      columns.push({ name, kind, fill, mean: scaled ? mean : 0, scale: scaled && std > 0 ? std : 1 });
+      let mean = 0;
+      let scale = 1;
+      if (options.scaling === 'standard') {
+        const valueAt = (r: number) => {
+          const v = table.cell(c, r);
+          return isMissing(v) ? fill! : (v as number);
+        };
+        // the population std of the filled training values, summed in row order
+        let sum = 0;
+        for (const r of rows) sum += valueAt(r);
+        mean = sum / Math.max(1, rows.length);
+        let squares = 0;
+        for (const r of rows) squares += (valueAt(r) - mean) ** 2;
+        const std = Math.sqrt(squares / Math.max(1, rows.length));
+        if (std > 0) scale = std;
+      }
+      columns.push({ name, kind, fill, mean, scale });
     } else {
-      const strings = present.map(String);
+      const strings = rows.map((r) => table.cell(c, r)).filter((v): v is string | number => !isMissing(v)).map(String);
       const fill = options.missing === 'drop' ? null : mostFrequent(strings);
       columns.push({ name, kind, fill, categories: [...new Set(strings)].sort() });
     }
@@ -120,7 +134,7 @@ function numericFill(values: number[], missing: Exclude<Missing, 'drop'>): numbe
     for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
     return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
   }
-  const sorted = Float64Array.from(values).sort();
+  const sorted = new Float64Array(values).sort();
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
