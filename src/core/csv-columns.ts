@@ -44,6 +44,13 @@ export class ColumnTable {
   line(r: number): number {
     return this.lines[r]!;
   }
+
+  /** Column c as an array of cells (a plain array of doubles when every cell is a number). */
+  cells(c: number): Cell[] {
+    const { num, text } = this.data[c]!;
+    if (text === null && !num.some((v) => v !== v)) return Array.from(num);
+    return Array.from({ length: this.nRows }, (_, r) => this.cell(c, r));
+  }
 }
 
 /** papaparse's guess: \r\n when most \r (outside quotes, first MB) are followed by \n, \r when \r comes first, else \n. */
@@ -250,8 +257,7 @@ class Reader {
 }
 
 /** Reads a CSV file into typed columns, chunk by chunk (see the top of this file). */
-export function readColumns(path: string, options: TypedCsvOptions = {}): ColumnTable {
-  const file = displayPath(path);
+export function readColumns(path: string, options: TypedCsvOptions = {}, file = displayPath(path)): ColumnTable {
   let fd: number;
   try {
     fd = openSync(path, 'r');
