@@ -151,6 +151,7 @@ export async function prepare(root: string, run?: TrackedRun): Promise<PrepareSu
   // a numeric column neither imputed here nor scaled prints as the raw cell: format that number once
   const groups = featureGroups(transform);
   const same = transform.columns.map((col) => col.kind === 'numeric' && col.mean === 0 && col.scale === 1);
+  const allSame = same.every(Boolean);
   /** The prepared and raw CSV lines of `rows`, batch by batch (the text of a whole file never sits in memory). */
   const part = (rows: number[]) => {
     const prepared: string[] = [formatCsv(header, []).slice(0, -1)];
@@ -159,16 +160,17 @@ export async function prepare(root: string, run?: TrackedRun): Promise<PrepareSu
       const cells: string[] = [];
       for (let i = 0; i < rows.length; i += BATCH) {
         const batch = rows.slice(i, i + BATCH);
-        const values = applyTransform(transform, table, batch);
+        // the transform's numbers are only needed for the columns that do not print as the raw cell
+        const values = allSame ? [] : applyTransform(transform, table, batch);
         batch.forEach((r, b) => {
-          const x = values[b]!;
+          const x = values[b];
           const out: string[] = [];
           featureColumns.forEach((c, j) => {
             const v = table.cell(c, r);
             const text = v === null ? '' : csvField(v);
             cells[j] = text;
-            if (same[j] && v !== null) out.push(text);
-            else for (const f of groups[j]!.features) out.push(csvField(x[f]!));
+            if (same[j]) out.push(v === null ? csvField(transform.columns[j]!.fill!) : text);
+            else for (const f of groups[j]!.features) out.push(csvField(x![f]!));
           });
           out.push(csvField(String(labels[r])));
           prepared.push(out.join(','));

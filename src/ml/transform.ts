@@ -134,9 +134,35 @@ function numericFill(values: number[], missing: Exclude<Missing, 'drop'>): numbe
     for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
     return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
   }
-  const sorted = new Float64Array(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const a = new Float64Array(values);
+  const mid = a.length >> 1;
+  const upper = select(a, mid);
+  // the largest value below the upper middle one: select left it among a[0..mid)
+  return a.length % 2 ? upper : (a.subarray(0, mid).reduce((m, v) => (v > m ? v : m), -Infinity) + upper) / 2;
+}
+
+/** The k-th smallest of `a` (Hoare's selection, a linear pass on average where a sort is n log n); leaves a[0..k) <= it. */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
 }
 
 function mostFrequent(values: string[]): string | null {
