@@ -119,6 +119,9 @@ class Reader {
   private text: boolean[] = [];
   private lines: Int32Array;
   private nRows = 0;
+  private headerEnd = 0;
+  /** Characters of the file parsed in the chunks before this one. */
+  private charsBefore = 0;
   private readonly na: ReadonlySet<string>;
 
   constructor(
@@ -162,11 +165,13 @@ class Reader {
         [fields, next] = quoted;
         for (const f of fields) newlines += count(f, '\n');
       }
-      this.record(fields, this.line);
+      this.record(fields, this.line, this.charsBefore + next);
       this.line += 1 + newlines;
       i = next;
     }
-    return Math.min(i, len);
+    const used = Math.min(i, len);
+    this.charsBefore += used;
+    return used;
   }
 
   /** A record with quoted fields starting at `i`: its fields and where the next record starts, or undefined when it runs past the text. */
@@ -222,13 +227,14 @@ class Reader {
     }
   }
 
-  private record(fields: string[], line: number): void {
+  /** `end`: how many characters of the file the rows so far take up (to size the columns). */
+  private record(fields: string[], line: number, end: number): void {
     if (fields.length === 1 && fields[0]!.trim() === '') return;
     if (!this.header) {
       this.header = fields.map((f) => f.trim());
       this.headerLine = line;
-      // rows estimated from the bytes per line so far; grown by half when more come
-      const capacity = Math.max(1024, Math.ceil((this.fileSize / Math.max(1, this.header.join(this.sep).length + 1)) * 1.05));
+      this.headerEnd = end;
+      const capacity = 1024;
       this.columns = this.header.map(() => new ColumnBuilder(capacity));
       this.text = this.header.map((name) => this.options.textColumns?.includes(name) ?? false);
       this.lines = new Int32Array(capacity);
@@ -237,7 +243,10 @@ class Reader {
     if (fields.length !== this.header.length) throw fieldCountError(this.header.length, fields.length, this.sep, this.file, line);
     const r = this.nRows++;
     if (r === this.lines.length) {
-      const capacity = Math.ceil(r * 1.5);
+      // the rows the file holds, estimated from the characters per row so far (one byte each, mostly),
+      // else half as many again
+      const perRow = (end - this.headerEnd) / r;
+      const capacity = Math.max(Math.ceil(r * 1.5), Math.ceil(((this.fileSize - this.headerEnd) / perRow) * 1.02));
       for (const col of this.columns) col.grow(capacity);
       const lines = new Int32Array(capacity);
       lines.set(this.lines);
