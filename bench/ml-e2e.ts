@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { measure } from './measure.js';
+import { generateCsv } from './ml-scale.js';
 import { loadAverage, MLOPS_BIN, PROJECT_ROOT } from './util.js';
 
 // The default pipeline end to end on a generated data set (make_classification, 64 features, 7
@@ -11,19 +12,7 @@ import { loadAverage, MLOPS_BIN, PROJECT_ROOT } from './util.js';
 // run by `mlops repro <stage>` in turn, its time, CPU time and the peak memory of its process tree. The
 // data lives in a temp folder that is removed after. SCALE_E2E_GRID (JSON) replaces the default grid.
 
-const PYTHON = '/usr/bin/python3';
 const STAGES = ['prepare', 'train', 'evaluate', 'register', 'promote', 'drift'];
-
-const GENERATE = `
-import sys
-import numpy as np, pandas as pd
-from sklearn.datasets import make_classification
-path, n, f = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-X, y = make_classification(n_samples=n, n_features=f, n_informative=f // 2, n_redundant=f // 4, n_classes=7, n_clusters_per_class=1, random_state=0)
-df = pd.DataFrame(X, columns=[f'x{i}' for i in range(f)])
-df['label'] = np.char.add('class_', y.astype(str))
-df.to_csv(path, index=False, float_format='%.6g')
-`;
 
 interface Params {
   prepare: Record<string, unknown>;
@@ -38,7 +27,7 @@ export async function run(): Promise<void> {
   try {
     mkdirSync(join(dir, 'data', 'raw'), { recursive: true });
     const csv = join(dir, 'data', 'raw', 'big.csv');
-    execFileSync(PYTHON, ['-c', GENERATE, csv, String(rows), '64']);
+    generateCsv(csv, rows, 64);
     const params = parse(readFileSync(join(PROJECT_ROOT, 'params.yaml'), 'utf8')) as Params;
     params.prepare.input = 'data/raw/big.csv';
     params.prepare.target = 'label';

@@ -79,6 +79,11 @@ interface Figure {
   rowsPerSecond?: number;
 }
 
+/** A make_classification CSV (7 classes, `label` column of class_k texts) of n rows x f features at `path`. */
+export function generateCsv(path: string, n: number, f: number): void {
+  execFileSync(PYTHON, ['-c', SCRIPT, 'gencsv', path, String(n), String(f)]);
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function python(args: string[]): Promise<Figure> {
