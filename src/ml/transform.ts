@@ -180,10 +180,12 @@ export function applyTransform(transform: Transform, source: RawTable | CellTabl
     if (c < 0) throw new ConfigError('column missing from the input (the model was trained with it)', { file: table.file, key: col.name });
     return c;
   });
+  // arrays of cells read directly: the per-cell call costs serving's batches 1.7x
+  const arrays = 'values' in source ? sources.map((c) => source.values[c]!) : undefined;
   return index.map((r) => {
     const out: number[] = [];
     transform.columns.forEach((col, j) => {
-      let v: Cell = table.cell(sources[j]!, r);
+      let v: Cell | undefined = arrays ? arrays[j]![r] : table.cell(sources[j]!, r);
       if (isMissing(v)) {
         if (col.fill === null) throw new ConfigError('missing value (the transform was fitted with missing: drop, so it has no fill value)', { file: table.file, line: table.line(r), key: col.name });
         v = col.fill;
