@@ -8,7 +8,10 @@ import { loadAverage, MLOPS_BIN, PROJECT_ROOT } from './util.js';
 // The issue-18 table: mlops beside scikit-learn and pandas on make_classification data (7 classes),
 // each measurement in its own process (peak memory of the process tree), the two sides interleaved in
 // the same run, medians of ML_BENCH_RUNS (default 3). ML_BENCH_ROWS picks the sizes (default
-// 2000,20000,200000); ML_BENCH_BIG=0 skips the 2,000,000-row hist and prepare rows.
+// 2000,20000,200000); ML_BENCH_BIG=0 skips the 2,000,000-row hist and prepare rows; ML_BENCH_PARTS
+// (default forest,predict,prepare) picks the tables. Times are in-process (fit, grid, predict) or whole
+// process (prepare, both sides); "cpu" is the process's user + system time, the figure to read when
+// the machine is loaded.
 
 const PYTHON = '/usr/bin/python3';
 const CHILD = join(PROJECT_ROOT, 'dist', 'bench', 'ml-child.js');
@@ -69,9 +72,16 @@ elif mode == 'prepare':
 
 interface Figure {
   seconds: number;
+  /** The process's CPU time (user + system), start-up included. */
+  cpu: number;
   peakMB: number;
   score?: number;
   rowsPerSecond?: number;
+}
+
+/** A make_classification CSV (7 classes, `label` column of class_k texts) of n rows x f features at `path`. */
+export function generateCsv(path: string, n: number, f: number): void {
+  execFileSync(PYTHON, ['-c', SCRIPT, 'gencsv', path, String(n), String(f)]);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -87,7 +97,7 @@ async function mlops(args: string[]): Promise<Figure> {
 function parse(m: Measured): Figure {
   const json = JSON.parse(m.stdout.trim().split('\n').pop()!) as Partial<Figure>;
   // in-process times (no interpreter start-up), process-tree peak memory
-  return { seconds: json.seconds ?? m.seconds, peakMB: m.peakMB, score: json.score, rowsPerSecond: json.rowsPerSecond };
+  return { seconds: json.seconds ?? m.seconds, cpu: m.cpuSeconds, peakMB: m.peakMB, score: json.score, rowsPerSecond: json.rowsPerSecond };
 }
 
 /** Runs each named measurement `runs` times, interleaved; medians per name. */
@@ -99,6 +109,7 @@ async function interleaved(runs: number, tasks: Record<string, () => Promise<Fig
       name,
       {
         seconds: median(figs.map((f) => f.seconds)),
+        cpu: median(figs.map((f) => f.cpu)),
         peakMB: median(figs.map((f) => f.peakMB)),
         score: figs[0]!.score,
         rowsPerSecond: figs[0]!.rowsPerSecond === undefined ? undefined : median(figs.map((f) => f.rowsPerSecond!)),
@@ -108,73 +119,90 @@ async function interleaved(runs: number, tasks: Record<string, () => Promise<Fig
 }
 
 const s = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
-const ratio = (a: Figure, b: Figure) => `${(a.seconds / b.seconds).toFixed(2)}x (${s(a.seconds)} / ${s(b.seconds)} s)`;
+const ratio = (a: Figure, b: Figure) => `${(a.seconds / b.seconds).toFixed(2)}x (${s(a.seconds)} / ${s(b.seconds)} s), cpu ${(a.cpu / b.cpu).toFixed(2)}x`;
 const mem = (a: Figure, b: Figure) => `${Math.round(a.peakMB)} vs ${Math.round(b.peakMB)} MB`;
 const label = (n: number, f: number) => `${n.toLocaleString('en-US')} x ${f}`;
 
-export async function runScale(): Promise<void> {
+export async function run(): Promise<void> {
   const sizes = (process.env.ML_BENCH_ROWS ?? '2000,20000,200000').split(',').map(Number);
   const runs = Number(process.env.ML_BENCH_RUNS ?? 3);
   const big = process.env.ML_BENCH_BIG !== '0';
+  const parts = (process.env.ML_BENCH_PARTS ?? 'forest,predict,prepare').split(',');
   const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-scale-'));
   const gen = (name: string, n: number, f: number, seed = 0) => {
     execFileSync(PYTHON, ['-c', SCRIPT, 'gen', join(dir, name), String(n), String(f), String(seed)]);
     return join(dir, name);
   };
   try {
-    console.log(`\n### forest at scale (medians of ${runs}, interleaved; load ${loadAverage()})`);
-    console.log('| rows x features | train grid 1 x 5 folds, mlops / GridSearchCV(n_jobs=2) | peak memory | CV f1 mlops - sklearn | one 100-tree fit / sklearn (1 thread each) | peak memory | hist fit / sklearn exact fit | hist grid / GridSearchCV | CV f1 hist - exact |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
-    for (const n of sizes) {
-      for (const f of n > 20000 ? [16] : [16, 64]) {
-        const d = gen(`d${n}x${f}`, n, f);
-        const r = await interleaved(runs, {
-          fit: () => mlops(['fit', d, 'exact']),
-          skFit: () => python(['fit', d]),
-          hist: () => mlops(['fit', d, 'hist']),
-          grid: () => mlops(['grid', d, 'exact']),
-          skGrid: () => python(['grid', d]),
-          histGrid: () => mlops(['grid', d, 'hist']),
-        });
-        console.log(
-          `| ${label(n, f)} | ${ratio(r.grid!, r.skGrid!)} | ${mem(r.grid!, r.skGrid!)} | ${(r.grid!.score! - r.skGrid!.score!).toFixed(4)} | ${ratio(r.fit!, r.skFit!)} | ${mem(r.fit!, r.skFit!)} | ${ratio(r.hist!, r.skFit!)} | ${ratio(r.histGrid!, r.skGrid!)} | ${(r.histGrid!.score! - r.grid!.score!).toFixed(4)} |`,
-        );
-        rmSync(d, { recursive: true, force: true });
-      }
-    }
-    if (big) {
-      const d = gen('d2000000x16', 2_000_000, 16);
-      const r = await interleaved(1, { hist: () => mlops(['fit', d, 'hist']) });
-      console.log(`| 2,000,000 x 16 | | | | | | hist fit ${s(r.hist!.seconds)} s, ${Math.round(r.hist!.peakMB)} MB (scikit-learn's exact fit not run at this size) | | |`);
-      rmSync(d, { recursive: true, force: true });
-    }
-
-    console.log(`\n### predict_proba, 1,000,000 rows x 16, 100 trees fitted on 20,000 rows (load ${loadAverage()})`);
-    const train = gen('p-train', 20000, 16);
-    const rows = gen('p-rows', 1_000_000, 16, 0);
-    const p = await interleaved(runs, { ours: () => mlops(['predict', train, rows]), sk: () => python(['predict', train, rows]) });
-    console.log(`mlops ${Math.round(p.ours!.rowsPerSecond!).toLocaleString('en-US')} rows/s, scikit-learn ${Math.round(p.sk!.rowsPerSecond!).toLocaleString('en-US')} rows/s (ratio ${(p.ours!.rowsPerSecond! / p.sk!.rowsPerSecond!).toFixed(2)}x; trees only, no CSV)`);
-
-    console.log(`\n### prepare (x 64 features; mlops prepare CLI / pandas read_csv + stratified split + median fill + to_csv; load ${loadAverage()})`);
-    console.log('| rows x features | time mlops / pandas | peak memory mlops vs pandas |');
-    console.log('|---|---|---|');
-    for (const n of [...sizes, ...(big ? [2_000_000] : [])]) {
-      const project = join(dir, `prep${n}`);
-      mkdirSync(join(project, 'out'), { recursive: true });
-      const csv = join(project, 'raw.csv');
-      execFileSync(PYTHON, ['-c', SCRIPT, 'gencsv', csv, String(n), '64']);
-      writeFileSync(join(project, 'params.yaml'), `prepare:\n  input: raw.csv\n  target: label\n  seed: 42\n`);
-      const r = await interleaved(n >= 2_000_000 ? 1 : runs, {
-        ours: async () => {
-          const m = await measure(MLOPS_BIN, ['prepare'], { cwd: project });
-          return { seconds: m.seconds, peakMB: m.peakMB };
-        },
-        pandas: () => python(['prepare', csv, join(project, 'out')]),
-      });
-      console.log(`| ${label(n, 64)} | ${ratio(r.ours!, r.pandas!)} | ${mem(r.ours!, r.pandas!)} |`);
-      rmSync(project, { recursive: true, force: true });
-    }
+    if (parts.includes('forest')) await forest(sizes, runs, big, gen);
+    if (parts.includes('predict')) await predict(runs, gen);
+    if (parts.includes('prepare')) await prepareTable(dir, sizes, runs, big);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function forest(sizes: number[], runs: number, big: boolean, gen: (name: string, n: number, f: number, seed?: number) => string): Promise<void> {
+  console.log(`\n### forest at scale (medians of ${runs}, interleaved; load ${loadAverage()})`);
+  console.log('| rows x features | train grid 1 x 5 folds, mlops / GridSearchCV(n_jobs=2) | peak memory | CV f1 mlops - sklearn | one 100-tree fit / sklearn (1 thread each) | peak memory | hist fit / sklearn exact fit | hist grid / GridSearchCV | CV f1 hist - exact |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const n of sizes) {
+    for (const f of n > 20000 ? [16] : [16, 64]) {
+      const d = gen(`d${n}x${f}`, n, f);
+      const r = await interleaved(runs, {
+        fit: () => mlops(['fit', d, 'exact']),
+        skFit: () => python(['fit', d]),
+        hist: () => mlops(['fit', d, 'hist']),
+        grid: () => mlops(['grid', d, 'exact']),
+        skGrid: () => python(['grid', d]),
+        histGrid: () => mlops(['grid', d, 'hist']),
+      });
+      console.log(
+        `| ${label(n, f)} | ${ratio(r.grid!, r.skGrid!)} | ${mem(r.grid!, r.skGrid!)} | ${(r.grid!.score! - r.skGrid!.score!).toFixed(4)} | ${ratio(r.fit!, r.skFit!)} | ${mem(r.fit!, r.skFit!)} | ${ratio(r.hist!, r.skFit!)} | ${ratio(r.histGrid!, r.skGrid!)} | ${(r.histGrid!.score! - r.grid!.score!).toFixed(4)} |`,
+      );
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+  if (big) {
+    const d = gen('d2000000x16', 2_000_000, 16);
+    const r = await interleaved(1, { hist: () => mlops(['fit', d, 'hist']) });
+    console.log(`| 2,000,000 x 16 | | | | | | hist fit ${s(r.hist!.seconds)} s, ${Math.round(r.hist!.peakMB)} MB (scikit-learn's exact fit not run at this size) | | |`);
+    rmSync(d, { recursive: true, force: true });
+  }
+
+}
+
+async function predict(runs: number, gen: (name: string, n: number, f: number, seed?: number) => string): Promise<void> {
+  console.log(`\n### predict_proba, 1,000,000 rows x 16, 100 trees fitted on 20,000 rows (load ${loadAverage()})`);
+  const train = gen('p-train', 20000, 16);
+  const rows = gen('p-rows', 1_000_000, 16, 0);
+  const p = await interleaved(runs, { ours: () => mlops(['predict', train, rows]), sk: () => python(['predict', train, rows]) });
+  console.log(`mlops ${Math.round(p.ours!.rowsPerSecond!).toLocaleString('en-US')} rows/s, scikit-learn ${Math.round(p.sk!.rowsPerSecond!).toLocaleString('en-US')} rows/s (ratio ${(p.ours!.rowsPerSecond! / p.sk!.rowsPerSecond!).toFixed(2)}x; trees only, no CSV)`);
+
+}
+
+async function prepareTable(dir: string, sizes: number[], runs: number, big: boolean): Promise<void> {
+  console.log(`\n### prepare (x 64 features; mlops prepare CLI / pandas read_csv + stratified split + median fill + to_csv; load ${loadAverage()})`);
+  console.log('| rows x features | time mlops / pandas | peak memory mlops vs pandas |');
+  console.log('|---|---|---|');
+  for (const n of [...sizes, ...(big ? [2_000_000] : [])]) {
+    const project = join(dir, `prep${n}`);
+    mkdirSync(join(project, 'out'), { recursive: true });
+    const csv = join(project, 'raw.csv');
+    execFileSync(PYTHON, ['-c', SCRIPT, 'gencsv', csv, String(n), '64']);
+    writeFileSync(join(project, 'params.yaml'), `prepare:\n  input: raw.csv\n  target: label\n  seed: 42\n`);
+    const r = await interleaved(n >= 2_000_000 ? 1 : runs, {
+      ours: async () => {
+        const m = await measure(MLOPS_BIN, ['prepare'], { cwd: project });
+        return { seconds: m.seconds, cpu: m.cpuSeconds, peakMB: m.peakMB };
+      },
+      // the whole process on both sides (start-up and imports included)
+      pandas: async () => {
+        const m = await measure(PYTHON, ['-c', SCRIPT, 'prepare', csv, join(project, 'out')]);
+        return { seconds: m.seconds, cpu: m.cpuSeconds, peakMB: m.peakMB };
+      },
+    });
+    console.log(`| ${label(n, 64)} | ${ratio(r.ours!, r.pandas!)} | ${mem(r.ours!, r.pandas!)} |`);
+    rmSync(project, { recursive: true, force: true });
   }
 }

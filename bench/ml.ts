@@ -10,7 +10,6 @@ import { readRawCsv } from '../src/ml/raw.js';
 import { gridSearch } from '../src/ml/search.js';
 import { stratifiedSplit } from '../src/ml/split.js';
 import { applyTransform, fitTransform, inferKinds } from '../src/ml/transform.js';
-import { runScale } from './ml-scale.js';
 import { OBESITY_CSV } from './util.js';
 
 // Our grid search against scikit-learn's GridSearchCV(n_jobs=2) on the real UCI obesity data: the same
@@ -37,11 +36,6 @@ print(json.dumps({"wall": wall, "best_score": search.best_score_, "best_params":
 `;
 
 export async function run(): Promise<void> {
-  if (process.env.ML_BENCH_SCALE_ONLY !== '1') await obesity();
-  await runScale();
-}
-
-async function obesity(): Promise<void> {
   // OBESITY_CSV_PATH overrides the default place (../shared/data beside the checkout), e.g. from a worktree
   const table = await readRawCsv(process.env.OBESITY_CSV_PATH || OBESITY_CSV);
   const options = { target: 'NObeyesdad', missing: 'median', encoding: 'ordinal', scaling: 'none', categorical: [] } as const;

@@ -4,6 +4,8 @@ const suites: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   pipelines: () => import('./pipelines.js'),
   bigdir: () => import('./bigdir.js'),
   ml: () => import('./ml.js'),
+  scale: () => import('./ml-scale.js'),
+  'scale-e2e': () => import('./ml-e2e.js'),
   tracking: () => import('./tracking.js'),
   drift: () => import('./drift.js'),
   serve: () => import('./serve.js'),

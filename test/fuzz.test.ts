@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { MlopsError } from '../src/core/errors.js';
 import { detectDrift } from '../src/drift/detect.js';
 import { readTable } from '../src/drift/read.js';
-import { readCsvFile } from '../src/ml/csv.js';
+import { readColumns } from '../src/core/csv-columns.js';
 import { loadPipeline } from '../src/pipeline/load.js';
 import { matches, parseFilter, type RunFields } from '../src/tracking/filter.js';
 import { runMlops, seededRandom, tempDir, writeFiles } from './helpers.js';
@@ -152,7 +152,7 @@ test('fuzzed CSV files through the drift and ML readers: a result or one located
     writeFileSync(ref, texts[0]!);
     writeFileSync(cur, texts[1]!);
     await accepts(`csv case ${i} (seed ${SEED})`, texts, async () => {
-      readCsvFile(ref);
+      readColumns(ref);
       const options = { test: f.pick(['auto', 'ks', 'chi2'] as const), alternative: f.pick(['two-sided', 'less', 'greater'] as const), threshold: 0.05, correction: f.pick(['none', 'bonferroni', 'fdr'] as const) };
       detectDrift(await readTable(ref), await readTable(cur), options);
     });

@@ -84,6 +84,13 @@ test('the stratified split keeps class proportions, is seeded and shuffled', () 
   assert.throws(() => stratifiedSplit(['x', 'x', 'y'], 0.5, 1), /class 'y' has only 1 row/);
 });
 
+test('the stratified split takes classes of a million rows (2,000,000-row data sets)', () => {
+  const labels = Array.from({ length: 2_000_000 }, (_, i) => (i % 2 ? 'a' : 'b'));
+  const { train, test: held } = stratifiedSplit(labels, 0.2, 1);
+  assert.equal(held.length, 400_000);
+  assert.equal(train.length + held.length, 2_000_000);
+});
+
 test('prepare drops rows with missing values under missing: drop, and imputes them otherwise', async (t) => {
   const { prepare } = await import('../src/ml/prepare.js');
   const rows = Array.from({ length: 40 }, (_, i) => `${i % 7 === 0 ? '' : 20 + i},${i % 9 === 0 ? '' : ['red', 'blue'][i % 2]},${i % 2 ? 'a' : 'b'}`);

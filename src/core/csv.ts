@@ -6,14 +6,41 @@ export function parseRows(text: string, delimiter = ','): string[][] {
   return Papa.parse<string[]>(text, { delimiter, skipEmptyLines: 'greedy' }).data;
 }
 
-function field(value: string | number): string {
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+const POWERS = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/**
+ * String(v), built from integers for the numbers data files mostly hold (at most 9 decimals, 15 digits,
+ * from 1e-6 up): V8's shortest-digits search costs more than two integer conversions. The first k with
+ * round(|v| * 10^k) / 10^k === |v| gives the shortest decimal reading back as v (IEEE division rounds
+ * correctly; with at most 15 digits no other decimal of that length reads back as v), in the same
+ * fixed notation as String(). Anything else goes to String().
+ */
+export function numberText(v: number): string {
+  const a = v < 0 ? -v : v;
+  if (a >= 1e-6 && a < 1e15 && a !== Math.floor(a)) {
+    for (let k = 1; k < POWERS.length; k++) {
+      const p = POWERS[k]!;
+      const m = Math.round(a * p);
+      if (m >= 1e15) break;
+      if (m / p === a) {
+        const frac = m % p;
+        const digits = String(frac);
+        return `${v < 0 ? '-' : ''}${(m - frac) / p}.${digits.length < k ? '0'.repeat(k - digits.length) + digits : digits}`;
+      }
+    }
+  }
+  return String(v);
+}
+
+/** One CSV field: quoted only when it needs to be (numbers never do). */
+export function csvField(value: string | number): string {
+  if (typeof value === 'number') return numberText(value);
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 /** RFC 4180 CSV text: quotes only where a field needs them, a newline after every row. */
 export function formatCsv(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  return [header, ...rows].map((r) => r.map(field).join(',')).join('\n') + '\n';
+  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
 }
 
 // Typed reading of raw data files (the prepare stage's input, rows to predict, drift samples), with
@@ -51,17 +78,22 @@ export interface TypedCsvOptions {
   readonly textColumns?: readonly string[];
 }
 
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** The number a cell's text spells in decimal, or undefined (hex, Infinity, 1e999 stay text). */
+/**
+ * The number a cell's text spells in decimal, or undefined (hex, Infinity, 1e999 stay text). Number()
+ * reads exactly the decimal literals (after trimming, which the text must already be) plus 0x/0o/0b
+ * integers, the Infinities and the blank text, so those are the ones to refuse after it.
+ */
 export function parseDecimal(text: string): number | undefined {
-  if (!DECIMAL.test(text)) return undefined;
   const n = Number(text);
-  return Number.isFinite(n) ? n : undefined;
+  if (!Number.isFinite(n) || text === '') return undefined;
+  const second = text.charCodeAt(1) | 0x20; // lower case
+  if (second === 0x78 || second === 0x6f || second === 0x62) return undefined; // 0x, 0o, 0b
+  if (text.trim() !== text) return undefined;
+  return n;
 }
 
 /** The separator occurring most often (outside quotes) in the first non-blank line; ',' when none does. */
-function detectSeparator(text: string): string {
+export function detectSeparator(text: string): string {
   const header = text.split(/\r?\n/, 50).find((l) => l.trim() !== '') ?? '';
   const unquoted = header.replace(/"[^"]*"/g, '');
   let best = ',';
@@ -105,31 +137,39 @@ export function parseTypedCsv(text: string, file: string, options: TypedCsvOptio
       headerLine = at;
       continue;
     }
-    if (record.length !== header.length) {
-      const hint = header.length === 1 ? ` (separator ${JSON.stringify(sep)}; set it if the file uses another)` : '';
-      throw new ConfigError(`expected ${header.length} fields as in the header, found ${record.length}${hint}`, { file, line: at });
-    }
+    if (record.length !== header.length) throw fieldCountError(header.length, record.length, sep, file, at);
     rows.push(record);
     lines.push(at);
   }
+  checkTable(header, rows.length, file, headerLine);
+  const values = header.map((name, c) =>
+    options.textColumns?.includes(name) ? rows.map((row) => row[c]!) : rows.map((row): Cell => typeCell(row[c]!, na)),
+  );
+  return { file, columns: header, values, lines, nRows: rows.length, sep };
+}
+
+/** A cell's typed value: null when missing (empty or in the NA list), a number when it is one, else its trimmed text. */
+export function typeCell(cell: string, na: ReadonlySet<string>): Cell {
+  const text = cell.trim();
+  if (text === '' || na.has(text)) return null;
+  return parseDecimal(text) ?? text;
+}
+
+export function fieldCountError(expected: number, found: number, sep: string, file: string, line: number): ConfigError {
+  const hint = expected === 1 ? ` (separator ${JSON.stringify(sep)}; set it if the file uses another)` : '';
+  return new ConfigError(`expected ${expected} fields as in the header, found ${found}${hint}`, { file, line });
+}
+
+/** A header and some rows below it, with no column name twice. */
+export function checkTable(header: string[] | undefined, nRows: number, file: string, headerLine: number): asserts header is string[] {
   if (!header) throw new ConfigError('empty file', { file });
-  if (rows.length === 0) throw new ConfigError('no data rows below the header', { file });
+  if (nRows === 0) throw new ConfigError('no data rows below the header', { file });
   const seen = new Map<string, number>();
   header.forEach((name, c) => {
     const first = seen.get(name);
     if (first !== undefined) throw new ConfigError(`duplicate column name ${shortText(name)} (columns ${first + 1} and ${c + 1}); rename one`, { file, line: headerLine });
     seen.set(name, c);
   });
-  const values = header.map((name, c) =>
-    options.textColumns?.includes(name)
-      ? rows.map((row) => row[c]!)
-      : rows.map((row): Cell => {
-          const text = row[c]!.trim();
-          if (text === '' || na.has(text)) return null;
-          return parseDecimal(text) ?? text;
-        }),
-  );
-  return { file, columns: header, values, lines, nRows: rows.length, sep };
 }
 
 /** A computed number as a person reads it: 15 significant digits, so 0.8250000000000001 prints 0.825. */

@@ -1,5 +1,4 @@
-import { parseTypedCsv } from '../core/csv.js';
-import { readText } from '../core/files.js';
+import { readColumns } from '../core/csv-columns.js';
 
 /** One CSV file as named columns of raw cells (numbers, strings; null when missing). */
 export interface Table {
@@ -16,7 +15,7 @@ export interface Table {
  * the model sees. Columns sit in a Map: a column named `constructor` or `__proto__` is just a name.
  */
 export async function readTable(file: string, shownAs = file): Promise<Table> {
-  const { text } = readText(file);
-  const table = parseTypedCsv(text, shownAs);
-  return { file: shownAs, columns: table.columns, values: new Map(table.columns.map((c, i) => [c, table.values[i]!])), lines: table.lines };
+  // read in chunks (a reference sample may be larger than a string can hold), then one array per column
+  const table = readColumns(file, {}, shownAs);
+  return { file: shownAs, columns: table.columns, values: new Map(table.columns.map((c, i) => [c, table.cells(i)])), lines: Array.from(table.lines) };
 }

@@ -1,7 +1,7 @@
+import { readColumns } from '../core/csv-columns.js';
 import { ConfigError } from '../core/errors.js';
-import { readCsvFile } from './csv.js';
+import { parseDecimal, shortText } from '../core/csv.js';
 import type { LabelledMatrix } from './matrix.js';
-import { parseDecimal } from '../core/csv.js';
 import { inferTask, type Task, type TaskChoice } from './task.js';
 
 // A prepared data set (numeric feature columns plus the target column) as the forest's matrix.
@@ -21,41 +21,46 @@ export interface Dataset {
  * on the target column.
  */
 export function readDataset(path: string, target: string, taskChoice: TaskChoice = 'classification', classes?: readonly string[]): Dataset {
-  const table = readCsvFile(path);
-  const { file, header, rows } = table;
+  // read in chunks into typed columns; only the empty cell is missing (and an error below), the labels stay text
+  const table = readColumns(path, { sep: ',', naValues: new Set(), textColumns: [target] });
+  const { file, columns: header, nRows } = table;
   const t = header.indexOf(target);
   if (t < 0) throw new ConfigError(`no target column '${target}' (columns: ${header.join(', ')})`, { file, key: target });
-  if (rows.length === 0) throw new ConfigError('no data rows below the header', { file });
   const features = header.filter((_, j) => j !== t);
-  const labels = rows.map((r) => r[t]!);
-  const task = taskChoice === 'auto' ? inferTask(labels.map((l) => parseDecimal(l.trim()) ?? l)) : taskChoice;
+  const labelColumn = table.data[t]!;
+  const labelOf = (i: number) => labelColumn.dict[labelColumn.text![i]! - 1]!;
+  const task = taskChoice === 'auto' ? inferTask(labelColumn.dict.map((l) => parseDecimal(l.trim()) ?? l)) : taskChoice;
   const regression = task === 'regression';
-  const classList = regression ? [] : classes ? [...classes] : [...new Set(labels)].sort();
+  const classList = regression ? [] : classes ? [...classes] : [...labelColumn.dict].sort();
   const classIndex = new Map(classList.map((c, i) => [c, i]));
-  const nRows = rows.length;
+  // the model's class index of each distinct label text, -1 for one it does not know
+  const codeClass = labelColumn.dict.map((l) => classIndex.get(l) ?? -1);
   const nFeatures = features.length;
   const X = new Float64Array(nRows * nFeatures);
   const y = new Int32Array(nRows);
   const values = regression ? new Float64Array(nRows) : undefined;
-  const columns = header.map((_, j) => j).filter((j) => j !== t);
   for (let i = 0; i < nRows; i++) {
-    const row = rows[i]!;
     if (values) {
-      const v = labels[i]!.trim() === '' ? NaN : Number(labels[i]);
-      if (!Number.isFinite(v)) throw new ConfigError(`non-numeric target ${JSON.stringify(labels[i])} for a regression model`, { file, line: i + 2, key: target });
+      const label = labelOf(i);
+      const v = label.trim() === '' ? NaN : Number(label);
+      if (!Number.isFinite(v)) throw new ConfigError(`non-numeric target ${JSON.stringify(label)} for a regression model`, { file, line: table.line(i), key: target });
       values[i] = v;
     } else {
-      const k = classIndex.get(labels[i]!);
-      if (k === undefined) throw new ConfigError(`class ${JSON.stringify(labels[i])} is not one the model was trained on`, { file, line: i + 2, key: target });
+      const k = codeClass[labelColumn.text![i]! - 1]!;
+      if (k < 0) throw new ConfigError(`class ${JSON.stringify(labelOf(i))} is not one the model was trained on`, { file, line: table.line(i), key: target });
       y[i] = k;
     }
-    columns.forEach((j, f) => {
-      const text = row[j]!;
-      const v = text.trim() === '' ? NaN : Number(text);
-      if (!Number.isFinite(v)) throw new ConfigError(`non-numeric value ${JSON.stringify(text)} in numeric column`, { file, line: i + 2, key: header[j] });
-      X[f * nRows + i] = v;
-    });
   }
+  header.forEach((name, j) => {
+    if (j === t) return;
+    const f = j < t ? j : j - 1;
+    const num = table.data[j]!.num;
+    for (let i = 0; i < nRows; i++) {
+      const v = num[i]!;
+      if (v !== v) throw new ConfigError(`non-numeric value ${shortText(table.cell(j, i) ?? '')} in numeric column`, { file, line: table.line(i), key: name });
+    }
+    X.set(num, f * nRows);
+  });
   const nClasses = regression ? 1 : classList.length;
   return { file, task, features, classes: classList, data: { nRows, nFeatures, X, y, nClasses, ...(values ? { values } : {}) } };
 }

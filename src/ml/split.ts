@@ -25,8 +25,8 @@ export function stratifiedSplit(labels: readonly string[], testSize: number, see
     if (rows.length < 2) throw new RangeError(`class '${label}' has only ${rows.length} row; a stratified split needs at least 2`);
     rng.shuffle(rows);
     const nTest = Math.min(rows.length - 1, Math.max(1, Math.round(rows.length * testSize)));
-    test.push(...rows.slice(0, nTest));
-    train.push(...rows.slice(nTest));
+    // a loop, not push(...rows): a class of a few hundred thousand rows overflows the call stack
+    for (let i = 0; i < rows.length; i++) (i < nTest ? test : train).push(rows[i]!);
   }
   rng.shuffle(train);
   rng.shuffle(test);

@@ -1,7 +1,7 @@
 import { ConfigError } from '../core/errors.js';
 import { shortText } from '../core/csv.js';
 import type { Matrix } from './matrix.js';
-import { isMissing, lineOf, type Cell, type RawTable } from './raw.js';
+import { cellTable, isMissing, type Cell, type CellTable, type RawTable } from './raw.js';
 
 // The preprocessing fitted on the training part and saved as models/transform.json, so evaluation and
 // prediction apply exactly the same steps: imputation (numeric columns by the chosen statistic,
@@ -53,49 +53,68 @@ export interface TransformOptions {
 }
 
 /** Numeric when most present values are numbers; then every other value is an error, located. */
-export function inferKinds(table: RawTable, options: TransformOptions): Map<string, 'numeric' | 'categorical'> {
+export function inferKinds(source: RawTable | CellTable, options: TransformOptions): Map<string, 'numeric' | 'categorical'> {
+  const table = cellTable(source);
   const kinds = new Map<string, 'numeric' | 'categorical'>();
   table.columns.forEach((name, c) => {
     if (name === options.target) return;
-    const values = table.values[c]!;
-    const present = values.filter((v) => !isMissing(v));
-    const numbers = present.filter((v) => typeof v === 'number').length;
-    const numeric = !options.categorical.includes(name) && numbers > 0 && numbers * 2 >= present.length;
-    if (numeric) checkNumeric(table, c);
+    let present = 0;
+    let numbers = 0;
+    let firstText = -1;
+    for (let r = 0; r < table.nRows; r++) {
+      const v = table.cell(c, r);
+      if (isMissing(v)) continue;
+      present++;
+      if (typeof v === 'number') numbers++;
+      else if (firstText < 0) firstText = r;
+    }
+    const numeric = !options.categorical.includes(name) && numbers > 0 && numbers * 2 >= present;
+    if (numeric && firstText >= 0) {
+      const shown = shortText(table.cell(c, firstText));
+      throw new ConfigError(`non-numeric value ${shown} in numeric column (add it to prepare.na_values if it means missing)`, { file: table.file, line: table.line(firstText), key: name });
+    }
     kinds.set(name, numeric ? 'numeric' : 'categorical');
   });
   return kinds;
 }
 
-function checkNumeric(table: RawTable, c: number): void {
-  const values = table.values[c]!;
-  const r = values.findIndex((v) => !isMissing(v) && typeof v !== 'number');
-  if (r >= 0) {
-    throw new ConfigError(`non-numeric value ${shortText(values[r])} in numeric column (add it to prepare.na_values if it means missing)`, { file: table.file, line: lineOf(table, r), key: table.columns[c] });
-  }
-}
-
 export function fitTransform(
-  table: RawTable,
+  source: RawTable | CellTable,
   rows: readonly number[],
   kinds: Map<string, 'numeric' | 'categorical'>,
   options: TransformOptions,
   naValues?: string[],
 ): Transform {
+  const table = cellTable(source);
   const columns: ColumnTransform[] = [];
   for (const [name, kind] of kinds) {
-    const all = table.values[table.columns.indexOf(name)]!;
-    const present = rows.map((r) => all[r]).filter((v): v is string | number => !isMissing(v));
+    const c = table.columns.indexOf(name);
     if (kind === 'numeric') {
-      const nums = present as number[];
+      const nums: number[] = [];
+      for (const r of rows) {
+        const v = table.cell(c, r);
+        if (!isMissing(v)) nums.push(v as number);
+      }
       const fill = options.missing === 'drop' ? null : numericFill(nums, options.missing);
-      const filled = rows.map((r) => (isMissing(all[r]) ? fill! : (all[r] as number)));
-      const mean = filled.reduce((a, b) => a + b, 0) / Math.max(1, filled.length);
-      const std = Math.sqrt(filled.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, filled.length));
-      const scaled = options.scaling === 'standard';
-      columns.push({ name, kind, fill, mean: scaled ? mean : 0, scale: scaled && std > 0 ? std : 1 });
+      let mean = 0;
+      let scale = 1;
+      if (options.scaling === 'standard') {
+        const valueAt = (r: number) => {
+          const v = table.cell(c, r);
+          return isMissing(v) ? fill! : (v as number);
+        };
+        // the population std of the filled training values, summed in row order
+        let sum = 0;
+        for (const r of rows) sum += valueAt(r);
+        mean = sum / Math.max(1, rows.length);
+        let squares = 0;
+        for (const r of rows) squares += (valueAt(r) - mean) ** 2;
+        const std = Math.sqrt(squares / Math.max(1, rows.length));
+        if (std > 0) scale = std;
+      }
+      columns.push({ name, kind, fill, mean, scale });
     } else {
-      const strings = present.map(String);
+      const strings = rows.map((r) => table.cell(c, r)).filter((v): v is string | number => !isMissing(v)).map(String);
       const fill = options.missing === 'drop' ? null : mostFrequent(strings);
       columns.push({ name, kind, fill, categories: [...new Set(strings)].sort() });
     }
@@ -116,9 +135,35 @@ function numericFill(values: number[], missing: Exclude<Missing, 'drop'>): numbe
     for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
     return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
   }
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const a = new Float64Array(values);
+  const mid = a.length >> 1;
+  const upper = select(a, mid);
+  // the largest value below the upper middle one: select left it among a[0..mid)
+  return a.length % 2 ? upper : (a.subarray(0, mid).reduce((m, v) => (v > m ? v : m), -Infinity) + upper) / 2;
+}
+
+/** The k-th smallest of `a` (Hoare's selection, a linear pass on average where a sort is n log n); leaves a[0..k) <= it. */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
 }
 
 function mostFrequent(values: string[]): string | null {
@@ -127,12 +172,12 @@ function mostFrequent(values: string[]): string | null {
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null;
 }
 
-/** The raw column each transform column reads (a missing one is an error naming it). */
-function sourceColumns(transform: Transform, table: RawTable): (readonly Cell[])[] {
+/** The raw column (index) each transform column reads (a missing one is an error naming it). */
+function sourceColumns(transform: Transform, table: CellTable): number[] {
   return transform.columns.map((col) => {
     const c = table.columns.indexOf(col.name);
     if (c < 0) throw new ConfigError('column missing from the input (the model was trained with it)', { file: table.file, key: col.name });
-    return table.values[c]!;
+    return c;
   });
 }
 
@@ -146,13 +191,13 @@ function categoryIndexes(transform: Transform): (Map<string, number> | undefined
 }
 
 /** One raw cell of row `r` through `col`: the scaled number (numeric) or the category's index (-1: unseen); a missing cell takes the fill. */
-function encodeCell(col: ColumnTransform, categories: Map<string, number> | undefined, v: Cell | undefined, table: RawTable, r: number): number {
+function encodeCell(col: ColumnTransform, categories: Map<string, number> | undefined, v: Cell | undefined, table: CellTable, r: number): number {
   if (isMissing(v)) {
-    if (col.fill === null) throw new ConfigError('missing value (the transform was fitted with missing: drop, so it has no fill value)', { file: table.file, line: lineOf(table, r), key: col.name });
+    if (col.fill === null) throw new ConfigError('missing value (the transform was fitted with missing: drop, so it has no fill value)', { file: table.file, line: table.line(r), key: col.name });
     v = col.fill;
   }
   if (col.kind === 'numeric') {
-    if (typeof v !== 'number') throw new ConfigError(`non-numeric value ${shortText(v)} in numeric column`, { file: table.file, line: lineOf(table, r), key: col.name });
+    if (typeof v !== 'number') throw new ConfigError(`non-numeric value ${shortText(v)} in numeric column`, { file: table.file, line: table.line(r), key: col.name });
     return (v - col.mean) / col.scale;
   }
   return categories!.get(String(v)) ?? -1;
@@ -162,14 +207,17 @@ function encodeCell(col: ColumnTransform, categories: Map<string, number> | unde
 const widthOf = (transform: Transform, col: ColumnTransform) => (col.kind === 'categorical' && transform.encoding === 'onehot' ? col.categories.length : 1);
 
 /** Applies the transform to `rows` of `table` (all rows by default); feature values per row. */
-export function applyTransform(transform: Transform, table: RawTable, rows?: readonly number[]): number[][] {
+export function applyTransform(transform: Transform, source: RawTable | CellTable, rows?: readonly number[]): number[][] {
+  const table = cellTable(source);
   const index = rows ?? Array.from({ length: table.nRows }, (_, i) => i);
-  const sources = sourceColumns(transform, table);
+  const columns = sourceColumns(transform, table);
   const categories = categoryIndexes(transform);
+  // arrays of cells read directly: the per-cell call costs serving's batches 1.7x
+  const arrays = 'values' in source ? columns.map((c) => source.values[c]!) : undefined;
   return index.map((r) => {
     const out: number[] = [];
     transform.columns.forEach((col, j) => {
-      const value = encodeCell(col, categories[j], sources[j]![r], table, r);
+      const value = encodeCell(col, categories[j], arrays ? arrays[j]![r] : table.cell(columns[j]!, r), table, r);
       const width = widthOf(transform, col);
       if (width === 1) out.push(value);
       else for (let k = 0; k < width; k++) out.push(k === value ? 1 : 0);
@@ -185,14 +233,15 @@ export function applyTransform(transform: Transform, table: RawTable, rows?: rea
 export function transformMatrix(transform: Transform, table: RawTable): Matrix {
   const nRows = table.nRows;
   const X = new Float64Array(nRows * transform.features.length);
-  const sources = sourceColumns(transform, table);
+  const cells = cellTable(table);
+  const sources = sourceColumns(transform, cells).map((c) => table.values[c]!);
   const categories = categoryIndexes(transform);
   let feature = 0;
   transform.columns.forEach((col, j) => {
     const source = sources[j]!;
     const width = widthOf(transform, col);
     for (let r = 0; r < nRows; r++) {
-      const value = encodeCell(col, categories[j], source[r], table, r);
+      const value = encodeCell(col, categories[j], source[r], cells, r);
       // one-hot: X is zeros already, so only the seen category's feature is written
       if (width === 1) X[feature * nRows + r] = value;
       else if (value >= 0) X[(feature + value) * nRows + r] = 1;
