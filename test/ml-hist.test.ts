@@ -67,6 +67,22 @@ test('with at most 255 distinct values per feature, the hist forest is the exact
   assert.deepEqual(forestToJson(fitForest(reg, binFeatures(reg), params, 3, rows)), forestToJson(fitForest(reg, encodeFeatures(reg), params, 3, rows)));
 });
 
+test('few-valued features (the exact splitter scans them from histograms, lists the others) give the hist forest too', () => {
+  const data = problem(4000, 5, 200);
+  const rng = new Rng(9);
+  // one-hot-like and small ordinal columns that carry the class, beside the many-valued ones
+  const few = [2, 5, 8].map((levels) => Array.from({ length: data.nRows }, (_, i) => (data.y[i]! + (rng.nextU32() % 4 === 0 ? 1 : 0)) % levels));
+  const rows = Array.from({ length: data.nRows }, (_, i) => [...[0, 1, 2, 3].map((f) => data.X[f * data.nRows + i]!), ...few.map((c) => c[i]!)]);
+  const mixed: LabelledMatrix = { ...fromRows(rows, 7), y: data.y, nClasses: 3 };
+  const fit = Int32Array.from({ length: 3000 }, (_, i) => i);
+  for (const p of [{}, { max_features: null, max_depth: 5 }, { bootstrap: false, min_samples_leaf: 4 }] as Partial<ForestParams>[]) {
+    const params = { ...PARAMS, ...p };
+    const exact = fitForest(mixed, encodeFeatures(mixed), params, 13, fit);
+    assert.deepEqual(forestToJson(fitForest(mixed, binFeatures(mixed), params, 13, fit)), forestToJson(exact), JSON.stringify(p));
+    assert.ok(exact.trees.some((t) => t.feature.some((f) => f >= 4)), 'the few-valued features are split on');
+  }
+});
+
 test('the hist forest is accurate on a separable problem with continuous features (> 255 values)', () => {
   const train = problem(4000, 3);
   const test = problem(2000, 4);

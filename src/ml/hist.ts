@@ -171,7 +171,7 @@ export class HistTreeBuilder extends TreeGrower {
       for (let i = 0; i < size; i++) hist[offset + i] = parent[offset + i]! - hist[offset + i]!;
     } else this.fill(hist, offset, size, f, start, end);
     if (block) this.stamps[depth]![f] = node;
-    this.scanBins(hist, offset, nBins, f, count, weightSum, minLeaf);
+    this.scanHistogram(hist, offset, nBins, f, count, weightSum, minLeaf);
   }
 
   private fill(hist: Float64Array, offset: number, size: number, f: number, start: number, end: number): void {
@@ -184,29 +184,6 @@ export class HistTreeBuilder extends TreeGrower {
       hist[o + sampleClass[i]!]! += sampleAmount[i]!;
       hist[o + C]! += sampleWeight[i]!;
       hist[o + C + 1]!++;
-    }
-  }
-
-  private scanBins(hist: Float64Array, offset: number, nBins: number, f: number, count: number, weightSum: number, minLeaf: number): void {
-    const C = this.nClasses;
-    const stride = this.stride;
-    const left = this.left;
-    left.fill(0);
-    let nLeft = 0;
-    let wLeft = 0;
-    let previous = -1;
-    for (let b = 0; b < nBins; b++) {
-      const o = offset + b * stride;
-      const n = hist[o + C + 1]!;
-      if (n === 0) continue;
-      if (previous >= 0 && nLeft >= minLeaf) {
-        if (count - nLeft < minLeaf) break;
-        this.offer(this.proxy(wLeft, weightSum), f, previous, b);
-      }
-      for (let k = 0; k < C; k++) left[k]! += hist[o + k]!;
-      wLeft += hist[o + C]!;
-      nLeft += n;
-      previous = b;
     }
   }
 
