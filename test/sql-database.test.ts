@@ -151,3 +151,16 @@ test('PostgreSQL: a missing database and an unknown user are one line each', asy
   user.password = 'pw';
   await assert.rejects(openDatabase(user.href, { root: '/' }), (e: Error) => ofKind('invalid', /authentication failed for user 'no_such_user_mlops'/)(e) && !e.message.includes(':pw'));
 });
+
+test('SQLite: pages memory-mapped by default, not when the opener says so (the prediction log: resident memory would show the file)', async (t) => {
+  const root = tempDir(t);
+  const size = async (db: Database) => {
+    try {
+      return Number(Object.values((await db.query('PRAGMA mmap_size'))[0]!)[0]);
+    } finally {
+      await db.close();
+    }
+  };
+  assert.equal(await size(await openDatabase('sqlite:///mapped.db', { root })), 2 ** 30);
+  assert.equal(await size(await openDatabase('sqlite:///streamed.db', { root, sqlite: { mapped: false } })), 0);
+});

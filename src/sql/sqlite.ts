@@ -16,6 +16,11 @@ export interface SqliteOptions {
   readonly busyTimeoutMs?: number;
   /** How many times a busy transaction is tried in all. */
   readonly attempts?: number;
+  /**
+   * Read pages through a memory map (default true). The mapped pages count in the process's resident
+   * memory, so a database read from end to end (a prediction log of gigabytes) would show as that much.
+   */
+  readonly mapped?: boolean;
 }
 
 const MMAP_BYTES = 1 << 30;
@@ -24,7 +29,7 @@ const isBusy = (error: unknown) => BUSY.has((error as { code?: string }).code ??
 
 export async function openSqlite(location: SqliteLocation, uri: string, options: SqliteOptions = {}): Promise<Database> {
   const { default: Driver } = await import('better-sqlite3');
-  const { busyTimeoutMs = 10_000, attempts = 20 } = options;
+  const { busyTimeoutMs = 10_000, attempts = 20, mapped = true } = options;
   const memory = location.path === ':memory:';
   let db: BetterSqlite;
   try {
@@ -36,7 +41,7 @@ export async function openSqlite(location: SqliteLocation, uri: string, options:
       db.pragma('synchronous = NORMAL');
       // Pages read from the mapped file, not copied in by a read call each: a search over 100,000
       // runs reads much of the database (a fifth less CPU). Address space only; the OS's cache holds it.
-      db.pragma(`mmap_size = ${MMAP_BYTES}`);
+      if (mapped) db.pragma(`mmap_size = ${MMAP_BYTES}`);
     });
   } catch (error) {
     throw new ConfigError(`cannot open the SQLite database: ${(error as Error).message}`, { file: displayPath(location.path) });
