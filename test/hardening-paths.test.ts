@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { insideOf } from '../src/core/files.js';
 import { runMlops, tempDir, writeFiles } from './helpers.js';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
@@ -125,4 +126,17 @@ test('a run folder that is a symlink out of mlruns/ is neither shown nor deleted
   const del = await runMlops(['runs', 'delete', runId], { cwd: project });
   assert.equal(del.code, 2);
   assert.equal(readFileSync(join(base, 'outside', runId, 'meta.yaml'), 'utf8'), meta);
+});
+
+test('insideOf: a path at or under the base, in POSIX form; a name starting with .. is inside, ../ and absolute elsewhere are not', () => {
+  const base = '/srv/project';
+  assert.equal(insideOf(base, '/srv/project'), '');
+  assert.equal(insideOf(base, 'models/model.json'), 'models/model.json');
+  assert.equal(insideOf(base, '/srv/project/..model.json'), '..model.json');
+  assert.equal(insideOf(base, '..data/raw.csv'), '..data/raw.csv');
+  assert.equal(insideOf(base, '../other/x'), undefined);
+  assert.equal(insideOf(base, '..'), undefined);
+  assert.equal(insideOf(base, '/srv/project-2/x'), undefined);
+  assert.equal(insideOf(base, '/etc/passwd'), undefined);
+  assert.equal(insideOf(base, 'a/../../x'), undefined);
 });

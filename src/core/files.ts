@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ConfigError } from './errors.js';
 import { displayPath } from './display.js';
 
@@ -11,4 +12,14 @@ export function readText(path: string): { file: string; text: string } {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, { file });
   }
+}
+
+/**
+ * `path` (absolute, or relative to `base`) relative to `base` in POSIX form when it lies at or under
+ * it ('' for base itself); undefined when it leaves it. A name that merely starts with '..' stays inside.
+ */
+export function insideOf(base: string, path: string): string | undefined {
+  const rel = relative(base, resolve(base, path));
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+  return rel.split(sep).join('/');
 }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { parseRows } from '../core/csv.js';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { insideOf } from '../core/files.js';
 import { fileURLToPath } from 'node:url';
 import { md5File } from '../cache/hash.js';
 import { displayPath } from '../core/display.js';
@@ -115,10 +116,10 @@ interface SourceFiles {
 
 function pathFiles(root: string, path: string): SourceFiles {
   const model = resolve(root, path);
-  const label = relative(root, model);
+  const label = insideOf(root, model);
   // The registry records project files; a model from elsewhere is copied in by the user first.
-  if (label.startsWith('..') || isAbsolute(label)) throw new UsageError(`${path}: the model must be inside the project`);
-  return { model, transform: join(dirname(model), TRANSFORM_FILE), label: label.split('\\').join('/') };
+  if (label === undefined) throw new UsageError(`${path}: the model must be inside the project`);
+  return { model, transform: join(dirname(model), TRANSFORM_FILE), label };
 }
 
 /** The model a run logged (train logs model.json); its transform, if the run logged none, is the project's. */
@@ -129,8 +130,7 @@ async function runFiles(project: Project, runId: string): Promise<SourceFiles> {
   const artifacts = fileURLToPath(run.info.artifact_uri);
   // artifact_uri comes from a file: it must not lead us outside the tracking folder.
   const trackingDir = parseStoreUri(uri, project.root).path;
-  const inside = relative(trackingDir, artifacts);
-  if (inside.startsWith('..') || isAbsolute(inside)) throw new ConfigError(`the run's artifact_uri points outside ${displayPath(trackingDir)}`, { key: 'artifact_uri' });
+  if (insideOf(trackingDir, artifacts) === undefined) throw new ConfigError(`the run's artifact_uri points outside ${displayPath(trackingDir)}`, { key: 'artifact_uri' });
   const model = join(artifacts, MODEL_FILE);
   if (!existsSync(model)) throw new UsageError(`run ${runId} logged no ${MODEL_FILE} (is it a train run?)`);
   const logged = join(artifacts, TRANSFORM_FILE);
@@ -193,10 +193,10 @@ function referenceFile(root: string, columns: readonly string[]): string | undef
 async function dataRef(root: string, path: string | undefined): Promise<DataRef | null> {
   if (path === undefined) return null;
   const abs = resolve(root, path);
-  const rel = relative(root, abs);
+  const rel = insideOf(root, abs);
   // A path read from params.yaml must not make us read outside the project.
-  if (rel.startsWith('..') || isAbsolute(rel) || !existsSync(abs)) return null;
-  return { path: rel.split('\\').join('/'), md5: await md5File(abs) };
+  if (rel === undefined || !existsSync(abs)) return null;
+  return { path: rel, md5: await md5File(abs) };
 }
 
 /** prepare.input in params.yaml: the raw data the prepared sets were cut from. */

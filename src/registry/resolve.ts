@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { insideOf } from '../core/files.js';
 import { md5File } from '../cache/hash.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { resolveModelArgument } from '../ml/paths.js';
@@ -46,8 +47,7 @@ export async function referenceData(project: Project, arg: string): Promise<stri
   if (!raw) throw new UsageError(`${arg}: version ${version.version} recorded no raw training data (prepare.input) at registration`);
   const path = resolve(root, raw.path);
   // The path comes from a registry file: it must not lead outside the project.
-  const inside = relative(root, path);
-  if (inside.startsWith('..') || isAbsolute(inside)) throw new ConfigError(`raw data path ${JSON.stringify(raw.path)} is outside the project`, { key: 'lineage.raw_data.path' });
+  if (insideOf(root, path) === undefined) throw new ConfigError(`raw data path ${JSON.stringify(raw.path)} is outside the project`, { key: 'lineage.raw_data.path' });
   if (!existsSync(path) || (await md5File(path)) !== raw.md5) {
     throw new UsageError(`${arg}: ${raw.path} is not the data version ${version.version} was trained on (md5 ${raw.md5}); restore it (mlops checkout) first`);
   }

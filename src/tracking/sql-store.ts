@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { basename, join, relative, isAbsolute } from 'node:path';
+import { basename, join } from 'node:path';
+import { insideOf } from '../core/files.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, ConflictError, NotFoundError, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/display.js';
@@ -371,8 +372,8 @@ export class SqlTrackingStore implements TrackingStore {
     const outside = () => new ConfigError(`run ${info.run_id}: its artifact location '${info.artifact_uri}' is not inside the artifact root ${displayPath(this.artifactRoot)} (mlops writes artifacts only there)`);
     if (!info.artifact_uri.startsWith('file:')) throw outside();
     const dir = fileURLToPath(info.artifact_uri);
-    const inside = relative(this.artifactRoot, dir);
-    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) throw outside();
+    const inside = insideOf(this.artifactRoot, dir);
+    if (!inside) throw outside();
     return dir;
   }
 
