@@ -81,6 +81,7 @@ for (const [name, add] of Object.entries(backends)) {
     const pushed = await ok(dir, 'push');
     // 5 files + the manifest + model.txt: one summary line, as in CI.
     assert.match(pushed.stdout, /^7 object\(s\) pushed to 'store' \(\d+ B\), 0 up to date\n$/);
+    assert.doesNotMatch(pushed.stderr, /NodeVersionSupportWarning/, 'no SDK notice on every S3 command');
     assert.equal((await ok(dir, 'status', '-c')).stdout, "Cache and remote 'store' are in sync.\n");
     assert.match((await ok(dir, 'push')).stdout, /^0 object\(s\) pushed .* 2 up to date\n$/);
 

@@ -5,6 +5,10 @@ import { registerCommands } from './commands/index.js';
 
 /** Parses arguments, runs one command, and maps every error to one line and an exit code. */
 export async function main(argv: string[]): Promise<void> {
+  // The AWS SDK warns on every S3 command that its releases after January 2027 will need Node 22; this
+  // package supports Node 20 with the SDK its lock file pins, so the warning only adds noise to every
+  // push, pull and S3 artifact. A user who sets the variable keeps their choice.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // A reader that stops early (`mlops predict ... | head`) closes the pipe: that ends the output, not in error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
