@@ -1,4 +1,4 @@
-import type { LabelledMatrix, Matrix } from './matrix.js';
+import { lowerBound, type LabelledMatrix, type Matrix } from './matrix.js';
 import { Rng } from './random.js';
 import { midpoint, TreeGrower } from './tree.js';
 
@@ -48,13 +48,7 @@ export function binFeatures(m: Matrix, maxBins = MAX_BINS, seed = 0): BinnedFeat
     for (let i = 0; i < nRows; i++) {
       const x = X[base + i]!;
       // the first bin whose upper edge is >= x (the last bin has none)
-      let a = 0;
-      let b = edges.length;
-      while (a < b) {
-        const mid = (a + b) >>> 1;
-        if (edges[mid]! < x) a = mid + 1;
-        else b = mid;
-      }
+      const a = lowerBound(edges, x);
       bins[base + i] = a;
       if (x < low[a]!) low[a] = x;
       if (x > high[a]!) high[a] = x;

@@ -53,7 +53,8 @@ export function encodeFeatures(m: Matrix): FeatureCodes {
   return { kind: 'exact', codes, distinct, order: rowOrder };
 }
 
-function lowerBound(values: Float64Array, x: number): number {
+/** The first index whose value is >= x (values sorted ascending); values.length when none is. */
+export function lowerBound(values: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = values.length;
   while (lo < hi) {
