@@ -24,7 +24,7 @@ export interface LoadedLabels {
 export async function loadLabels(project: Project, options: LoadLabelsOptions): Promise<LoadedLabels> {
   const labels = readLabels(options.file, options.idColumn, options.labelColumn);
   const found = new Map<string, LabelRecord>();
-  // The whole log, in order, once: each id's first prediction is the one labelled.
+  // The log in order, once, until every id is found: each id's first prediction is the one labelled.
   const reader = await openPredictionReader(project);
   try {
     const keys = new RowKeys(options.idColumn);
@@ -35,6 +35,8 @@ export async function loadLabels(project: Project, options: LoadLabelsOptions): 
         checkLabel(record, truth, labels);
         found.set(id, { id_column: options.idColumn, id, label: truth.label, model: record.model.name, time: record.time });
       }
+      // Every id has its first prediction: the rest of the log cannot change what is loaded.
+      if (found.size === labels.byKey.size) break;
     }
   } finally {
     await reader.close();
