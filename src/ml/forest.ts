@@ -180,7 +180,8 @@ export function forestToJson(forest: Forest): unknown {
   return { n_classes: forest.nClasses, encoding: 'base64', trees };
 }
 
-export function forestFromJson(json: unknown): Forest {
+/** With `shape` (a model file's classes and features), a forest of another shape is an error too. */
+export function forestFromJson(json: unknown, shape?: { nClasses: number; nFeatures: number }): Forest {
   const j = json as { n_classes: number; encoding?: 'base64'; trees: Record<TreeField, number[] | string>[] };
   const field = (k: TreeField, v: number[] | string) => {
     if (typeof v !== 'string') return TREE_FIELDS[k].from(v);
@@ -193,6 +194,8 @@ export function forestFromJson(json: unknown): Forest {
   const trees = j.trees.map((t) => Object.fromEntries(FIELDS.map((k) => [k, field(k, t[k])])) as unknown as Tree);
   const forest = { nClasses: j.n_classes, trees };
   // checked (and packed for prediction) now: a damaged tree is an error when the model loads
-  packedForest(forest);
+  const { maxFeature } = packedForest(forest);
+  if (shape && forest.nClasses !== shape.nClasses) throw new Error(`the forest has ${forest.nClasses} classes, the model file ${shape.nClasses}`);
+  if (shape && maxFeature >= shape.nFeatures) throw new Error(`the forest splits on feature ${maxFeature}, the model file has ${shape.nFeatures} features`);
   return forest;
 }
