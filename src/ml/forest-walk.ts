@@ -59,6 +59,12 @@ function packTree(tree: Tree, C: number, t: number): PackedTree & { maxFeature: 
   seen[0] = 1;
   let depth = 0;
   let maxFeature = -1;
+  const visit = (parent: number, child: number) => {
+    if (!(child >= 0 && child < n) || seen[child]) throw fail(`node ${parent} has a child outside the tree or reached twice`);
+    seen[child] = 1;
+    depthOf[child] = depthOf[parent]! + 1;
+    stack.push(child);
+  };
   while (stack.length > 0) {
     const i = stack.pop()!;
     if (left[i] === -1) {
@@ -69,12 +75,8 @@ function packTree(tree: Tree, C: number, t: number): PackedTree & { maxFeature: 
       depth = Math.max(depth, depthOf[i]!);
       continue;
     }
-    for (const child of [left[i]!, right[i]!]) {
-      if (!(child >= 0 && child < n) || seen[child]) throw fail(`node ${i} has a child outside the tree or reached twice`);
-      seen[child] = 1;
-      depthOf[child] = depthOf[i]! + 1;
-      stack.push(child);
-    }
+    visit(i, left[i]!);
+    visit(i, right[i]!);
     if (!(feature[i]! >= 0)) throw fail(`node ${i} splits on a negative feature`);
     maxFeature = Math.max(maxFeature, feature[i]!);
     nodes[3 * i] = feature[i]!;
