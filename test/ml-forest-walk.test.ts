@@ -95,6 +95,7 @@ test('a damaged tree is refused when the forest is read, naming the tree', () =>
     [{ ...stump, right: [2, 0, 2] }, /^Error: tree 1: leaf 2 points outside its values$/],
     [{ ...stump, feature: [-1, 0, 0] }, /^Error: tree 1: node 0 splits on a negative feature$/],
     [{ ...stump, left: [1, -1] }, /^Error: tree 1: node fields of different lengths$/],
+    [{ feature: [], threshold: [], left: [], right: [], leafValues: [] }, /^Error: tree 1: no nodes$/],
   ];
   for (const [tree, message] of damaged) assert.throws(() => forestFromJson(json(tree)), message);
   // a model file's own shape: its class count, and features enough for every split

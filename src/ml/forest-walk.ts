@@ -50,7 +50,8 @@ function packTree(tree: Tree, C: number, t: number): PackedTree & { maxFeature: 
   const { feature, threshold, left, right, leafValues } = tree;
   const n = feature.length;
   const fail = (detail: string) => new Error(`tree ${t}: ${detail}`);
-  if (n === 0 || threshold.length !== n || left.length !== n || right.length !== n) throw fail('node fields of different lengths');
+  if (n === 0) throw fail('no nodes');
+  if (threshold.length !== n || left.length !== n || right.length !== n) throw fail('node fields of different lengths');
   const nodes = new Int32Array(3 * n);
   const leaf = new Int32Array(n).fill(-1);
   const depthOf = new Int32Array(n);
