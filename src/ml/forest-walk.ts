@@ -88,13 +88,12 @@ function packTree(tree: Tree, C: number, t: number): PackedTree & { maxFeature: 
 }
 
 /**
- * Adds `tree`'s leaf values for the `n` rows of `block` (row-major, F values a row) to `out`, row r
- * at out[o0 + r * C ...].
+ * Adds `tree`'s leaf values for rows [0, n) of `block` (row-major, F values a row) to `out`, row r at
+ * out[o0 + r * C ...], four rows at a time: n must be a multiple of 4 (addRow takes the rest).
  */
-export function addPackedTree(tree: PackedTree, block: Float64Array, n: number, F: number, out: Float64Array, o0: number, C: number): void {
+export function addRowGroups(tree: PackedTree, block: Float64Array, n: number, F: number, out: Float64Array, o0: number, C: number): void {
   const { nodes, threshold, leaf, leafValues, depth } = tree;
-  let r = 0;
-  for (; r + 4 <= n; r += 4) {
+  for (let r = 0; r < n; r += 4) {
     const x0 = r * F;
     const x1 = x0 + F;
     const x2 = x1 + F;
@@ -124,12 +123,45 @@ export function addPackedTree(tree: PackedTree, block: Float64Array, n: number, 
       out[o + 3 * C + k]! += leafValues[ld + k]!;
     }
   }
-  for (; r < n; r++) {
-    const x = r * F;
+}
+
+/**
+ * Adds every tree's leaf values for the row at block[x ...] to out[o ...], the trees in order. With
+ * fewer than four rows there is no group to walk, so four trees go down in lockstep instead (a
+ * single-row request keeps the overlapping loads); their values are still added tree by tree.
+ */
+export function addRow(trees: readonly PackedTree[], block: Float64Array, x: number, out: Float64Array, o: number, C: number): void {
+  let t = 0;
+  for (; t + 4 <= trees.length; t += 4) {
+    const [ta, tb, tc, td] = [trees[t]!, trees[t + 1]!, trees[t + 2]!, trees[t + 3]!];
+    const [na, nb, nc, nd] = [ta.nodes, tb.nodes, tc.nodes, td.nodes];
+    const [ha, hb, hc, hd] = [ta.threshold, tb.threshold, tc.threshold, td.threshold];
+    const [la, lb, lc, ld] = [ta.leaf, tb.leaf, tc.leaf, td.leaf];
+    const depth = Math.max(ta.depth, tb.depth, tc.depth, td.depth);
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let d = 0;
+    for (let step = 0; step < depth; step++) {
+      a = na[3 * a + 1 + +(block[x + na[3 * a]!]! <= ha[a]!)]!;
+      b = nb[3 * b + 1 + +(block[x + nb[3 * b]!]! <= hb[b]!)]!;
+      c = nc[3 * c + 1 + +(block[x + nc[3 * c]!]! <= hc[c]!)]!;
+      d = nd[3 * d + 1 + +(block[x + nd[3 * d]!]! <= hd[d]!)]!;
+      if (step & 1 && (la[a]! | lb[b]! | lc[c]! | ld[d]!) >= 0) break;
+    }
+    addLeaf(ta.leafValues, la[a]!, out, o, C);
+    addLeaf(tb.leafValues, lb[b]!, out, o, C);
+    addLeaf(tc.leafValues, lc[c]!, out, o, C);
+    addLeaf(td.leafValues, ld[d]!, out, o, C);
+  }
+  for (; t < trees.length; t++) {
+    const { nodes, threshold, leaf, leafValues } = trees[t]!;
     let a = 0;
     while (leaf[a]! < 0) a = nodes[3 * a + 1 + +(block[x + nodes[3 * a]!]! <= threshold[a]!)]!;
-    const o = o0 + r * C;
-    const la = leaf[a]!;
-    for (let k = 0; k < C; k++) out[o + k]! += leafValues[la + k]!;
+    addLeaf(leafValues, leaf[a]!, out, o, C);
   }
+}
+
+function addLeaf(leafValues: Float64Array, start: number, out: Float64Array, o: number, C: number): void {
+  for (let k = 0; k < C; k++) out[o + k]! += leafValues[start + k]!;
 }

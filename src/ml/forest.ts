@@ -1,7 +1,7 @@
 import { binFeatures, HistTreeBuilder, type BinnedFeatures } from './hist.js';
 import { encodeFeatures, type FeatureCodes, type LabelledMatrix, type Matrix } from './matrix.js';
 import { Rng } from './random.js';
-import { addPackedTree, packedForest } from './forest-walk.js';
+import { addRow, addRowGroups, packedForest } from './forest-walk.js';
 import { ExactTreeBuilder, type Tree, type TreeBuilder } from './tree.js';
 
 // A random forest with scikit-learn's semantics: each tree sees a bootstrap sample expressed as row
@@ -128,7 +128,9 @@ export function predictProba(forest: Forest, m: Matrix, rows?: Int32Array): Floa
     for (let f = 0; f < F; f++) {
       for (let r = 0; r < n; r++) block[r * F + f] = X[f * nRows + (rows ? rows[b0 + r]! : b0 + r)]!;
     }
-    for (const tree of packed.trees) addPackedTree(tree, block, n, F, out, b0 * C, C);
+    const grouped = n & ~3;
+    for (const tree of packed.trees) addRowGroups(tree, block, grouped, F, out, b0 * C, C);
+    for (let r = grouped; r < n; r++) addRow(packed.trees, block, r * F, out, (b0 + r) * C, C);
   }
   scale(out, 1 / forest.trees.length);
   return out;
