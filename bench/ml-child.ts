@@ -8,7 +8,7 @@ import { gridSearch } from '../src/ml/search.js';
 // One measured mlops task in its own process (so the parent can sample its peak memory):
 //   fit <data> <splitter>        one 100-tree fit (ranking or binning included)
 //   grid <data> <splitter>       1 candidate x 5 folds, f1_macro, 2 workers, best refit
-//   predict <train> <rows>       fit on <train>, then time predictProba on every row of <rows>
+//   predict <train> <rows>       fit on <train>, then time predictProba on every row of <rows> (wall and CPU)
 // A data folder holds meta.json {rows, features}, X.f64 (row-major doubles) and y.i32.
 
 function load(dir: string): LabelledMatrix {
@@ -45,8 +45,9 @@ if (task === 'fit') {
 } else if (task === 'predict') {
   const forest = fitForest(data, splitFeatures(data, 'exact'), params, 42);
   const rows = load(arg);
-  const t = performance.now();
+  const [t, c] = [performance.now(), cpu()];
   predictProba(forest, rows);
   const seconds = (performance.now() - t) / 1000;
-  console.log(JSON.stringify({ seconds, rowsPerSecond: rows.nRows / seconds, nodes: forest.trees.reduce((a, tr) => a + tr.feature.length, 0) }));
+  const nodes = forest.trees.reduce((a, tr) => a + tr.feature.length, 0);
+  console.log(JSON.stringify({ seconds, rowsPerSecond: rows.nRows / seconds, cpuRowsPerSecond: rows.nRows / (cpu() - c), nodes }));
 } else throw new Error(`unknown task ${task}`);

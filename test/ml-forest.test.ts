@@ -114,6 +114,6 @@ test('ml-random-forest as a second opinion agrees with our forest on the toy pro
   const theirsPred = argmaxRows(theirs.predictProba(test), 3);
   assert.ok(accuracy(test.y, theirsPred) >= 0.85, 'the library learns the problem too');
   assert.ok(accuracy(oursPred, theirsPred) >= 0.85, 'the two engines mostly predict the same classes');
-  const reloaded = await loadModel('ml-random-forest', JSON.parse(JSON.stringify(theirs.toJSON())), 3);
+  const reloaded = await loadModel('ml-random-forest', JSON.parse(JSON.stringify(theirs.toJSON())), 3, 6);
   assert.deepEqual(reloaded.predictProba(test), theirs.predictProba(test));
 });

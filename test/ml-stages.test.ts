@@ -3,6 +3,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatNumber } from '../src/core/csv.js';
+import { forestFromJson, forestToJson } from '../src/ml/forest.js';
 import { generateObesity } from '../src/ml/synthetic.js';
 import { runMlops, tempDir, writeFiles, smallParams } from './helpers.js';
 
@@ -22,6 +23,13 @@ function project(t: { after(fn: () => void): void }, params = PARAMS): string {
 }
 
 const read = (dir: string, path: string) => readFileSync(join(dir, path), 'utf8');
+
+/** A saved forest whose first tree's root is its own left child: a walk would never end. */
+function cyclic(json: unknown): unknown {
+  const forest = forestFromJson(json);
+  (forest.trees[0]!.left as Int32Array)[0] = 0;
+  return forestToJson(forest);
+}
 
 test('prepare -> train -> evaluate -> predict on the example layout', async (t) => {
   const dir = project(t);
@@ -106,6 +114,7 @@ test('prepare -> train -> evaluate -> predict on the example layout', async (t) 
   const damaged: [Record<string, string>, RegExp][] = [
     [{ 'other/model.json': JSON.stringify({ ...JSON.parse(model), classes: 'x' }) }, /^error: other\/model\.json: 'classes': expected a list of names; the file is damaged/],
     [{ 'other/model.json': JSON.stringify({ ...JSON.parse(model), model: {} }) }, /^error: other\/model\.json: 'model': cannot load \(.*\); the file is damaged/],
+    [{ 'other/model.json': JSON.stringify({ ...JSON.parse(model), model: cyclic(JSON.parse(model).model) }) }, /^error: other\/model\.json: 'model': cannot load \(tree 0: node 0 has a child outside the tree or reached twice\); the file is damaged/],
     [
       { 'other/model.json': model, 'other/transform.json': JSON.stringify({ ...transform, columns: [{ name: 'Age', kind: 'numeric' }] }) },
       /^error: other\/transform\.json: 'columns\.0': unexpected content; the file is damaged, rerun prepare/,

@@ -25,9 +25,9 @@ export async function fitModel(
   return wrapForest(fitForest(data, features, params, seed, rows));
 }
 
-export async function loadModel(engine: EngineName, json: unknown, nClasses: number): Promise<FittedModel> {
+export async function loadModel(engine: EngineName, json: unknown, nClasses: number, nFeatures: number): Promise<FittedModel> {
   if (engine === 'ml-random-forest') return (await import('./ml-rf.js')).loadMlRandomForest(json, nClasses);
-  return wrapForest(forestFromJson(json));
+  return wrapForest(forestFromJson(json, { nClasses, nFeatures }));
 }
 
 function wrapForest(forest: Forest): FittedModel {

@@ -46,7 +46,7 @@ export async function readModelFile(path: string): Promise<SavedModel> {
   if (task === 'classification' && classes.length === 0) throw damaged('classes', 'a classifier needs its classes');
   let model: FittedModel;
   try {
-    model = await loadModel(engine, json.model, task === 'regression' ? 1 : classes.length);
+    model = await loadModel(engine, json.model, task === 'regression' ? 1 : classes.length, (json.features as string[]).length);
   } catch (error) {
     throw damaged('model', `cannot load (${(error as Error).message})`);
   }
