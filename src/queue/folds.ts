@@ -16,7 +16,7 @@ import type { Project } from '../project/project.js';
 import { objectKey } from '../remote/exists.js';
 import type { OpenRemote } from '../remote/open.js';
 import { openQueue, queueSettings } from './open.js';
-import type { JobContext, JobInfo } from './queue.js';
+import type { JobContext, Settled } from './queue.js';
 
 // A grid search fanned out over the queue (`train.executor: queue`): one job per (candidate, fold). The
 // training file goes into the project's cache once; each job names it by its md5 with how to read it,
@@ -59,6 +59,7 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
     const queue = await openQueue(project, 'folds');
     const search = randomBytes(5).toString('hex');
     const ids = tasks.map((t) => `g${search}.${t.id}`);
+    const byId = new Map(ids.map((id, i) => [id, tasks[i]!]));
     try {
       await queue.addMany(
         tasks.map((fold, i) => ({
@@ -70,9 +71,9 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
         })),
       );
       notice(`train: ${tasks.length} fold jobs queued on ${queue.location} (grid ${search})`);
-      await queue.waitFor(ids, (job: JobInfo) => {
-        const task = (job.data as FoldJobData).fold;
+      await queue.waitFor(ids, (job: Settled) => {
         if (job.state === 'failed') {
+          const task = byId.get(job.id)!;
           throw new FailureError(`train: grid job ${job.id} (candidate ${Math.floor(task.id / input.folds)}, fold ${task.fold}) failed after ${job.attempts} attempt(s): ${job.error ?? 'no reason given'}`);
         }
         onResult(job.result as FoldResult);
