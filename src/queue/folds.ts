@@ -46,9 +46,11 @@ export interface FoldJobData {
 
 /** The fold executor for `mlops train`, or why there is none. */
 export async function queueFoldExecutor(project: Project, input: FanOutInput, notice: (line: string) => void): Promise<FoldExecutor | string> {
-  if (queueSettings(project).url === undefined) {
+  const { url } = queueSettings(project);
+  if (url === undefined) {
     return 'queue needs a broker that workers on every machine reach: set queue.url (mlops config queue.url redis://host:6379/0) and start mlops queue worker';
   }
+  await (await import('./bullmq.js')).prepareBroker(url);
   const md5 = await md5File(input.file);
   // The workers read the training file from the cache; those on other machines, from the remote.
   await project.cache.add(input.file, { info: { md5, size: 0 } });
