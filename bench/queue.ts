@@ -54,6 +54,16 @@ function workerCpu(pid: number): { loop: number; total: number } {
   return { loop: statCpu(`/proc/${pid}/task/${pid}/stat`), total: statCpu(`/proc/${pid}/stat`) };
 }
 
+/**
+ * System calls that read and write (sockets, the threads' wake-ups) a process's main thread has made:
+ * each round trip to Redis and each message between threads is a few, whatever the load, so their
+ * count per job shows the machinery's work where CPU times drift with the load.
+ */
+function mainThreadCalls(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/task/${pid}/io`, 'utf8');
+  return Number(/^syscr: (\d+)/m.exec(io)![1]) + Number(/^syscw: (\d+)/m.exec(io)![1]);
+}
+
 const ownCpu = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
@@ -123,11 +133,14 @@ export async function run(): Promise<void> {
       const workers = await startWorkers(dir, n);
       try {
         const workersCpu = () => workers.map((w) => workerCpu(w.pid!)).reduce((a, b) => ({ loop: a.loop + b.loop, total: a.total + b.total }));
+        const calls = () => [mainThreadCalls(process.pid), workers.reduce((sum, w) => sum + mainThreadCalls(w.pid!), 0)] as const;
+        const callsBefore = calls();
         const cpuBefore = [ownCpu(), workersCpu(), await redisCpu()] as const;
         started = performance.now();
         const queued = await gridSearch(data, candidates, { ...options, workers: n, executor });
         const wall = (performance.now() - started) / 1000;
         const after = workersCpu();
+        const callsAfter = calls();
         const [parent, inWorkers, redis] = [ownCpu() - cpuBefore[0], after.total - cpuBefore[1].total, (await redisCpu()) - cpuBefore[2]];
         const loops = after.loop - cpuBefore[1].loop;
         const totalCpu = parent + inWorkers + redis;
@@ -141,6 +154,7 @@ export async function run(): Promise<void> {
             `${totalCpu.toFixed(1)} s CPU (workers ${inWorkers.toFixed(1)}, train ${parent.toFixed(1)}, redis ${redis.toFixed(2)}; ` +
             `${((cpuOverhead / localCpu) * 100).toFixed(1)}% vs local, ${((cpuOverhead * 1000) / jobs).toFixed(1)} ms CPU per job); ` +
             `CPU per job: workers' event loops ${perJob(loops)}, train ${perJob(parent)}, redis ${perJob(redis)}, fits and the rest ${perJob(inWorkers - loops)} (local ${perJob(localCpu)}); ` +
+            `read/write system calls per job: workers' event loops ${((callsAfter[1] - callsBefore[1]) / jobs).toFixed(1)}, train ${((callsAfter[0] - callsBefore[0]) / jobs).toFixed(1)}; ` +
             `best f1_macro ${queued.candidates[queued.bestIndex]!.mean_score.toFixed(6)}; every score identical to local: ${same ? 'yes' : 'NO'}; load average ${loadAverage()}`,
         );
       } finally {
