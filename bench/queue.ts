@@ -18,8 +18,10 @@ import { loadAverage, MLOPS_BIN, OBESITY_CSV, timeCommand } from './util.js';
 // queue's overhead per job, and whether every candidate's scores are identical to the local ones.
 // On a shared machine the wall times follow the load, so CPU time (user+sys of this process, of the
 // worker processes and of the Redis server) is reported beside them: the queue's extra CPU per job is
-// its overhead whatever the load. MLOPS_BENCH_QUEUE_CANDIDATES=N runs the first N candidates only
-// (a quick look while iterating; the figure is the full grid's).
+// its overhead whatever the load; the workers' CPU is split into their event loops (the queue's
+// machinery) and the rest (the fits). MLOPS_BENCH_QUEUE_CANDIDATES=N runs the first N candidates only
+// (a quick look while iterating; the figure is the full grid's); MLOPS_BENCH_PREFIX starts the key
+// prefix (default mlops-bench; a random part follows).
 
 const GRID: Grid = { n_estimators: [20, 50, 100], max_depth: [5, 10, 20, null], max_features: ['sqrt', 'log2'], min_samples_leaf: [1, 2] };
 const FOLDS = 5;
@@ -37,10 +39,29 @@ train:
   grid: {n_estimators: [10]}
 `;
 
-/** CPU seconds (user+sys) process `pid` has used so far, from /proc (clock ticks of 1/100 s on Linux). */
-function processCpu(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+/** CPU seconds (user+sys) used so far, from /proc (clock ticks of 1/100 s on Linux): `stat` of a process or of one of its threads. */
+function statCpu(stat: string): number {
+  const fields = readFileSync(stat, 'utf8').replace(/^.*\) /s, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * A worker process's CPU seconds: its main thread (Node's, whose id is the process's) runs the queue
+ * machinery (BullMQ, ioredis, the messages to and from the fitting threads); the fits and V8's helpers
+ * run on the others.
+ */
+function workerCpu(pid: number): { loop: number; total: number } {
+  return { loop: statCpu(`/proc/${pid}/task/${pid}/stat`), total: statCpu(`/proc/${pid}/stat`) };
+}
+
+/**
+ * System calls that read and write (sockets, the threads' wake-ups) a process's main thread has made:
+ * each round trip to Redis and each message between threads is a few, whatever the load, so their
+ * count per job shows the machinery's work where CPU times drift with the load.
+ */
+function mainThreadCalls(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/task/${pid}/io`, 'utf8');
+  return Number(/^syscr: (\d+)/m.exec(io)![1]) + Number(/^syscw: (\d+)/m.exec(io)![1]);
 }
 
 const ownCpu = () => {
@@ -82,7 +103,7 @@ const scores = (s: SearchResult) => JSON.stringify(s.candidates.map((c) => [c.fo
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-queue-'));
-  const prefix = `mlops-bench-${randomBytes(4).toString('hex')}`;
+  const prefix = `${process.env.MLOPS_BENCH_PREFIX || 'mlops-bench'}-${randomBytes(4).toString('hex')}`;
   let project: Project | undefined;
   try {
     mkdirSync(join(dir, '.mlops'));
@@ -111,13 +132,19 @@ export async function run(): Promise<void> {
     for (const n of [2, 4]) {
       const workers = await startWorkers(dir, n);
       try {
-        const workersCpu = () => workers.reduce((sum, w) => sum + processCpu(w.pid!), 0);
+        const workersCpu = () => workers.map((w) => workerCpu(w.pid!)).reduce((a, b) => ({ loop: a.loop + b.loop, total: a.total + b.total }));
+        const calls = () => [mainThreadCalls(process.pid), workers.reduce((sum, w) => sum + mainThreadCalls(w.pid!), 0)] as const;
+        const callsBefore = calls();
         const cpuBefore = [ownCpu(), workersCpu(), await redisCpu()] as const;
         started = performance.now();
         const queued = await gridSearch(data, candidates, { ...options, workers: n, executor });
         const wall = (performance.now() - started) / 1000;
-        const [parent, inWorkers, redis] = [ownCpu() - cpuBefore[0], workersCpu() - cpuBefore[1], (await redisCpu()) - cpuBefore[2]];
+        const after = workersCpu();
+        const callsAfter = calls();
+        const [parent, inWorkers, redis] = [ownCpu() - cpuBefore[0], after.total - cpuBefore[1].total, (await redisCpu()) - cpuBefore[2]];
+        const loops = after.loop - cpuBefore[1].loop;
         const totalCpu = parent + inWorkers + redis;
+        const perJob = (seconds: number) => `${((seconds * 1000) / jobs).toFixed(2)} ms`;
         const same = scores(queued) === scores(local);
         const overhead = wall - localWall;
         const cpuOverhead = totalCpu - localCpu;
@@ -126,6 +153,8 @@ export async function run(): Promise<void> {
             `${((overhead * Math.min(n, 2) * 1000) / jobs).toFixed(1)} ms per job on 2 cores); ` +
             `${totalCpu.toFixed(1)} s CPU (workers ${inWorkers.toFixed(1)}, train ${parent.toFixed(1)}, redis ${redis.toFixed(2)}; ` +
             `${((cpuOverhead / localCpu) * 100).toFixed(1)}% vs local, ${((cpuOverhead * 1000) / jobs).toFixed(1)} ms CPU per job); ` +
+            `CPU per job: workers' event loops ${perJob(loops)}, train ${perJob(parent)}, redis ${perJob(redis)}, fits and the rest ${perJob(inWorkers - loops)} (local ${perJob(localCpu)}); ` +
+            `read/write system calls per job: workers' event loops ${((callsAfter[1] - callsBefore[1]) / jobs).toFixed(1)}, train ${((callsAfter[0] - callsBefore[0]) / jobs).toFixed(1)}; ` +
             `best f1_macro ${queued.candidates[queued.bestIndex]!.mean_score.toFixed(6)}; every score identical to local: ${same ? 'yes' : 'NO'}; load average ${loadAverage()}`,
         );
       } finally {

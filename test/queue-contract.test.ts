@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MlopsError } from '../src/core/errors.js';
 import { BullQueue } from '../src/queue/bullmq.js';
 import { LocalQueue } from '../src/queue/local.js';
-import { KILLED, UnrecoverableJobError, type JobInfo, type JobQueue } from '../src/queue/queue.js';
+import { KILLED, UnrecoverableJobError, type JobQueue, type Settled } from '../src/queue/queue.js';
 import { tempDir } from './helpers.js';
 import { testBroker } from './redis.js';
 
@@ -53,7 +53,7 @@ const IMPLEMENTATIONS: { name: string; open(t: After): Promise<Opened> }[] = [
 ];
 
 const settledAll = async (queue: JobQueue, ids: string[]) => {
-  const seen: JobInfo[] = [];
+  const seen: Settled[] = [];
   await queue.waitFor(ids, (job) => seen.push(job));
   return seen;
 };
@@ -96,9 +96,9 @@ for (const impl of IMPLEMENTATIONS) {
     assert.deepEqual(ran.sort(), [0, 1, 2, 3, 4, 5]);
     assert.deepEqual(seen.map((j) => j.id).sort(), jobs.map((j) => j.id).sort());
     for (const job of seen) {
-      assert.equal(job.state, 'done');
-      assert.equal(job.attempts, 1);
-      assert.deepEqual(job.result, { score: (job.data as { i: number }).i / 10 });
+      const { i } = jobs.find((j) => j.id === job.id)!.data;
+      assert.deepEqual(job, { id: job.id, state: 'done', result: { score: i / 10 } });
+      assert.equal((await queue.get(job.id))?.attempts, 1);
     }
     assert.deepEqual(await queue.logs(jobs[4]!.id), ['fitting 4']);
   });
@@ -119,10 +119,9 @@ for (const impl of IMPLEMENTATIONS) {
     );
     const seen = await settledAll(queue, [flaky.id, poison.id]);
     await consumer.close('finish');
-    const done = seen.find((j) => j.id === flaky.id)!;
-    assert.equal(done.state, 'done');
-    assert.equal(done.attempts, 3);
-    assert.equal(done.result, 'ok');
+    assert.deepEqual(seen.find((j) => j.id === flaky.id), { id: flaky.id, state: 'done', result: 'ok' });
+    assert.equal((await queue.get(flaky.id))?.attempts, 3);
+    assert.deepEqual(seen.find((j) => j.id === poison.id), { id: poison.id, state: 'failed', error: 'cannot parse row 7', attempts: 2 });
     assert.ok(starts[1]! - starts[0]! >= 180, `first retry after the backoff (${starts[1]! - starts[0]!} ms)`);
     assert.ok(starts[2]! - starts[1]! >= 380, `second retry after twice the backoff (${starts[2]! - starts[1]!} ms)`);
     assert.deepEqual(await queue.logs(flaky.id), ['attempt 1', 'attempt 2', 'attempt 3']);
@@ -138,9 +137,7 @@ for (const impl of IMPLEMENTATIONS) {
     const consumer = queue.consume(async () => { throw new UnrecoverableJobError('commit 0123abc is not in this repository'); }, { concurrency: 1 });
     const [seen] = await settledAll(queue, [job.id]);
     await consumer.close('finish');
-    assert.equal(seen!.state, 'failed');
-    assert.equal(seen!.attempts, 1);
-    assert.equal(seen!.error, 'commit 0123abc is not in this repository');
+    assert.deepEqual(seen, { id: job.id, state: 'failed', attempts: 1, error: 'commit 0123abc is not in this repository' });
   });
 
   contract('remove and clear take queued and ended jobs, never a running one; kill fails a running job at once', async ({ queue }) => {
@@ -164,9 +161,7 @@ for (const impl of IMPLEMENTATIONS) {
     const [killed] = await settledAll(queue, [b!.id]);
     await consumer.close('finish');
     assert.equal(aborted, KILLED);
-    assert.equal(killed!.state, 'failed');
-    assert.equal(killed!.error, KILLED);
-    assert.equal(killed!.attempts, 1, 'a kill is not retried');
+    assert.deepEqual(killed, { id: b!.id, state: 'failed', error: KILLED, attempts: 1 }, 'a kill is not retried');
     await queue.add({ name: 'x', data: 4, id: 'job-d' });
     await queue.kill('job-d');
     assert.equal(await queue.get('job-d'), undefined, 'killing a queued job removes it');

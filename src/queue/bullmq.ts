@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { UsageError } from '../core/errors.js';
 import { errorText, newJobId } from './local.js';
 import {
   DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, DEFAULT_STALL_MS, KILLED, RETURNED, UnrecoverableJobError,
-  type ConsumeOptions, type Consumer, type JobContext, type JobInfo, type JobHandler, type JobQueue, type JobState, type NewJob,
+  type ConsumeOptions, type Consumer, type JobContext, type JobInfo, type JobHandler, type JobQueue, type JobState, type NewJob, type Settled,
 } from './queue.js';
 
 // The queue on BullMQ (Redis, through ioredis): workers on any machine that reaches the broker. BullMQ gives the lease
@@ -50,6 +50,16 @@ async function checkBroker(Redis: RedisClass, url: string, attempts = 3): Promis
   throw new UsageError(`queue.url ${url}: no Redis answers there after ${attempts} attempts (${errorText(last)})`);
 }
 
+/**
+ * What opening a queue does before it connects, done ahead: loads the client (BullMQ, ioredis: some
+ * 0.1-0.3 s of CPU) and checks that the broker at `url` answers. `train` does it before its search, so
+ * the first jobs are not held back by it and a broker that does not answer fails train at once.
+ */
+export async function prepareBroker(url: string): Promise<void> {
+  const [, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
+  await checkBroker(Redis, url);
+}
+
 /** Deletes every key under `prefix` (every queue of a project's prefix): for tests and benches that made one up. */
 export async function deletePrefix(url: string, prefix: string): Promise<void> {
   const { Redis } = await import('ioredis');
@@ -73,8 +83,7 @@ export async function deletePrefix(url: string, prefix: string): Promise<void> {
 export class BullQueue implements JobQueue {
   private readonly connections: Redis[] = [];
   private readonly queue: Queue;
-  private events: QueueEvents | undefined;
-  /** A connection of our own for the kill set. */
+  /** A connection of our own: the kill set, and the light reads BullMQ has no call for (existence, ends). */
   private readonly meta: Redis;
 
   private constructor(
@@ -84,8 +93,8 @@ export class BullQueue implements JobQueue {
     private readonly prefix: string,
     private readonly name: string,
   ) {
-    this.queue = new bull.Queue(name, { connection: this.connection(), prefix });
-    this.meta = this.connection();
+    this.queue = new bull.Queue(name, { connection: this.connection({ pipelined: true }), prefix });
+    this.meta = this.connection({ pipelined: true });
   }
 
   /** Opens queue `name` under `prefix` (BullMQ's key prefix) on the broker at `url`. */
@@ -95,9 +104,14 @@ export class BullQueue implements JobQueue {
     return new BullQueue(bull, Redis, url, prefix, name);
   }
 
-  /** A connection that reconnects on its own (a broker restart); BullMQ's blocking reads need maxRetriesPerRequest null. */
-  private connection(): Redis {
-    const client = new this.Redis(this.location, { maxRetriesPerRequest: null });
+  /**
+   * A connection that reconnects on its own (a broker restart); BullMQ's blocking reads need
+   * maxRetriesPerRequest null. `pipelined`: the commands made in one tick go out in one write (a
+   * grid's hundreds of jobs checked or removed at once cost the two processes a system call, not one
+   * each); not for a connection that blocks (a worker's, an event reader's).
+   */
+  private connection({ pipelined = false } = {}): Redis {
+    const client = new this.Redis(this.location, { maxRetriesPerRequest: null, enableAutoPipelining: pipelined });
     client.on('error', () => {}); // the callers see their commands fail meanwhile
     this.connections.push(client);
     return client;
@@ -113,10 +127,13 @@ export class BullQueue implements JobQueue {
 
   async addMany<T>(jobs: readonly NewJob<T>[]): Promise<JobInfo<T>[]> {
     for (const job of jobs) if (job.id !== undefined && !ID.test(job.id)) throw new UsageError(`job id '${job.id}': letters, digits and . _ - only, not a number`);
-    // One round trip for the lot (commands sent together are pipelined), not one per job: a grid's folds are hundreds.
-    const states = await Promise.all(jobs.map((job) => (job.id === undefined ? 'unknown' : this.queue.getJobState(job.id))));
-    const taken = jobs.find((_, i) => states[i] !== 'unknown');
-    if (taken) throw new UsageError(`job '${taken.id}' is already in the queue`);
+    // A job's hash is there whatever its state: one EXISTS for the lot (a grid's folds are hundreds),
+    // then, if any is taken, which one.
+    const named = jobs.filter((job) => job.id !== undefined);
+    if (named.length && (await this.meta.exists(...named.map((job) => this.queue.toKey(job.id!)))) > 0) {
+      const taken = await Promise.all(named.map((job) => this.meta.exists(this.queue.toKey(job.id!))));
+      throw new UsageError(`job '${named[taken.indexOf(1)]!.id}' is already in the queue`);
+    }
     const added = await this.queue.addBulk(
       jobs.map((job) => ({
         name: job.name,
@@ -153,11 +170,11 @@ export class BullQueue implements JobQueue {
   }
 
   async remove(id: string): Promise<boolean> {
-    const job = ID.test(id) ? await this.queue.getJob(id) : undefined;
-    if (!job) return false;
-    if ((await job.getState()) === 'active') throw new UsageError(`job '${id}' is running: use mlops queue kill`);
-    await job.remove();
-    return true;
+    if (!ID.test(id) || !(await this.meta.exists(this.queue.toKey(id)))) return false;
+    // BullMQ's removal leaves a job under a worker's lock: a running one. Two light round trips, not
+    // the job read and its state computed (a grid's hundreds of jobs are removed at once).
+    if ((await this.queue.remove(id)) === 1) return true;
+    throw new UsageError(`job '${id}' is running: use mlops queue kill`);
   }
 
   async kill(id: string): Promise<void> {
@@ -182,10 +199,13 @@ export class BullQueue implements JobQueue {
   consume(handler: JobHandler, options: ConsumeOptions): Consumer {
     const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
     const running = new Map<string, AbortController>();
+    /** Jobs ended since the last round of the watch below, which clears their kill requests if any. */
+    const ended: string[] = [];
     let returning = false;
-    const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
+    // Two parameters: BullMQ gives a processor that takes a third an AbortSignal of its own per job, which
+    // only its cancelJob (not used: kills and returns abort `controller`) would abort.
+    const processor = async (job: Job, token?: string) => {
       const controller = new AbortController();
-      signal?.addEventListener('abort', () => controller.abort(RETURNED), { once: true });
       if (returning) controller.abort(RETURNED);
       running.set(job.id!, controller);
       const context: JobContext = { job: this.info(job, 'running'), signal: controller.signal, log: async (line) => void (await job.log(line.replace(/\n$/, ''))) };
@@ -203,8 +223,7 @@ export class BullQueue implements JobQueue {
         throw error instanceof Error ? error : new Error(String(error));
       } finally {
         running.delete(job.id!);
-        // Not awaited: the next job need not wait for this round trip (the kill set is on a connection of its own).
-        void this.meta.srem(this.killKey, job.id!).catch(() => undefined);
+        ended.push(job.id!);
       }
     };
     const worker: Worker = new this.bull.Worker(this.name, processor, {
@@ -238,9 +257,16 @@ export class BullQueue implements JobQueue {
       let idleSince: number | undefined;
       while (!closing) {
         await sleep(KILL_POLL_MS);
+        const clearing = ended.splice(0);
         try {
-          for (const [id, controller] of running) {
-            if (!controller.signal.aborted && (await this.meta.sismember(this.killKey, id)) === 1) controller.abort(KILLED);
+          // One round trip a round however many jobs run or ended (not one per job and per job ended; none
+          // while idle): the set is empty but for kills under way.
+          if (running.size || clearing.length) {
+            const [, killed] = await Promise.all([clearing.length ? this.meta.srem(this.killKey, ...clearing) : undefined, this.meta.smembers(this.killKey)]);
+            for (const id of killed) {
+              const controller = running.get(id);
+              if (controller && !controller.signal.aborted) controller.abort(KILLED);
+            }
           }
           if (options.untilEmpty) {
             const counts = await this.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
@@ -250,45 +276,42 @@ export class BullQueue implements JobQueue {
           }
         } catch {
           // the broker is away for a moment: try again next round
+          ended.push(...clearing);
         }
       }
     })();
     return { stopped: watch.then(() => closing), close: async (mode) => void (await close(mode)) };
   }
 
-  async waitFor(ids: readonly string[], onSettled: (job: JobInfo) => void): Promise<void> {
+  async waitFor(ids: readonly string[], onSettled: (job: Settled) => void): Promise<void> {
     const pending = new Set(ids);
     if (!pending.size) return;
-    if (!this.events) {
-      this.events = new this.bull.QueueEvents(this.name, { connection: this.connection(), prefix: this.prefix });
-      this.events.on('error', () => {});
-    }
-    let wake: () => void = () => {};
-    const check = async (id: string) => {
-      if (!pending.has(id)) return;
-      const job = await this.get(id);
-      if (!job) {
-        pending.delete(id);
-        throw new Error(`job '${id}' is no longer in the queue (removed?)`);
-      }
-      if (job.state === 'done' || job.state === 'failed') {
-        if (!pending.delete(id)) return;
-        onSettled(job);
-        if (!pending.size) wake();
-      }
-    };
     let failure: unknown;
-    const onEvent = ({ jobId }: { jobId: string }) => void check(jobId).catch((error: unknown) => ((failure = error), wake()));
-    this.events.on('completed', onEvent);
-    this.events.on('failed', onEvent);
+    let wake: () => void = () => {};
+    const settle = (job: Settled) => {
+      if (!pending.delete(job.id)) return;
+      try {
+        onSettled(job);
+      } catch (error) {
+        failure ??= error;
+      }
+      if (!pending.size || failure !== undefined) wake();
+    };
+    const fail = (error: unknown) => ((failure ??= error), wake());
+    // The event stream from where it is now: a job that ends after this is an event, a completed one's
+    // with its result (nothing is read per job); those that ended before, the first poll finds.
+    const [newest] = await this.meta.xrevrange(this.queue.keys.events!, '+', '-', 'COUNT', 1);
+    const events = new this.bull.QueueEvents(this.name, { connection: this.connection(), prefix: this.prefix, lastEventId: newest?.[0] ?? '0-0' });
+    events.on('error', () => {}); // the broker restarting: BullMQ reads again once it is back
+    events.on('completed', ({ jobId, returnvalue }) => pending.has(jobId) && settle({ id: jobId, state: 'done', result: returnvalue }));
+    // A failed event is the last attempt's (a retried one is not failed): its record says why.
+    events.on('failed', ({ jobId }) => pending.has(jobId) && void this.failed(jobId).then(settle, fail));
     try {
-      await this.events.waitUntilReady();
-      // Events are missed while QueueEvents connects, and while the broker restarts: poll as well, every
-      // pending job at once (their commands pipelined: two round trips, not two per job one after another,
-      // which for a grid's hundreds of folds kept this process and the broker busy beside the workers).
+      // Events missed (the stream trimmed under a reader that fell behind, a broker restart) are found by
+      // a poll every 5 s: three commands for every pending job at once.
       while (pending.size && failure === undefined) {
-        await Promise.all([...pending].map(check));
-        if (!pending.size) break;
+        await this.poll(pending, settle);
+        if (!pending.size || failure !== undefined) break;
         await new Promise<void>((resolve) => {
           wake = resolve;
           setTimeout(resolve, WAIT_POLL_MS).unref();
@@ -296,13 +319,36 @@ export class BullQueue implements JobQueue {
       }
       if (failure !== undefined) throw failure;
     } finally {
-      this.events.off('completed', onEvent);
-      this.events.off('failed', onEvent);
+      await events.close().catch(() => undefined);
     }
   }
 
+  /** Settles those of `pending` that have ended; throws if one is not in the queue any more. */
+  private async poll(pending: ReadonlySet<string>, settle: (job: Settled) => void): Promise<void> {
+    const ids = [...pending];
+    const keys = ids.map((id) => this.queue.toKey(id));
+    const [done, failed, present] = await Promise.all([
+      this.meta.zmscore(this.queue.keys.completed!, ...ids),
+      this.meta.zmscore(this.queue.keys.failed!, ...ids),
+      this.meta.exists(...keys),
+    ]);
+    if (present < ids.length) {
+      const each = await Promise.all(keys.map((key) => this.meta.exists(key)));
+      throw new Error(`job '${ids[each.indexOf(0)]}' is no longer in the queue (removed?)`);
+    }
+    const results = await Promise.all(keys.map((key, i) => (done[i] === null ? undefined : this.meta.hget(key, 'returnvalue'))));
+    for (const [i, id] of ids.entries()) {
+      if (done[i] !== null) settle({ id, state: 'done', result: JSON.parse(results[i] ?? 'null') as unknown });
+      else if (failed[i] !== null) settle(await this.failed(id));
+    }
+  }
+
+  private async failed(id: string): Promise<Settled> {
+    const job = await this.get(id);
+    return { id, state: 'failed', attempts: job?.attempts ?? 0, ...(job?.error ? { error: job.error } : {}) };
+  }
+
   async close(): Promise<void> {
-    await this.events?.close().catch(() => undefined);
     await this.queue.close().catch(() => undefined);
     for (const client of this.connections) client.disconnect();
   }

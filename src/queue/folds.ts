@@ -16,7 +16,7 @@ import type { Project } from '../project/project.js';
 import { objectKey } from '../remote/exists.js';
 import type { OpenRemote } from '../remote/open.js';
 import { openQueue, queueSettings } from './open.js';
-import type { JobContext, JobInfo } from './queue.js';
+import type { JobContext, Settled } from './queue.js';
 
 // A grid search fanned out over the queue (`train.executor: queue`): one job per (candidate, fold). The
 // training file goes into the project's cache once; each job names it by its md5 with how to read it,
@@ -46,9 +46,11 @@ export interface FoldJobData {
 
 /** The fold executor for `mlops train`, or why there is none. */
 export async function queueFoldExecutor(project: Project, input: FanOutInput, notice: (line: string) => void): Promise<FoldExecutor | string> {
-  if (queueSettings(project).url === undefined) {
+  const { url } = queueSettings(project);
+  if (url === undefined) {
     return 'queue needs a broker that workers on every machine reach: set queue.url (mlops config queue.url redis://host:6379/0) and start mlops queue worker';
   }
+  await (await import('./bullmq.js')).prepareBroker(url);
   const md5 = await md5File(input.file);
   // The workers read the training file from the cache; those on other machines, from the remote.
   await project.cache.add(input.file, { info: { md5, size: 0 } });
@@ -59,6 +61,7 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
     const queue = await openQueue(project, 'folds');
     const search = randomBytes(5).toString('hex');
     const ids = tasks.map((t) => `g${search}.${t.id}`);
+    const byId = new Map(ids.map((id, i) => [id, tasks[i]!]));
     try {
       await queue.addMany(
         tasks.map((fold, i) => ({
@@ -70,9 +73,9 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
         })),
       );
       notice(`train: ${tasks.length} fold jobs queued on ${queue.location} (grid ${search})`);
-      await queue.waitFor(ids, (job: JobInfo) => {
-        const task = (job.data as FoldJobData).fold;
+      await queue.waitFor(ids, (job: Settled) => {
         if (job.state === 'failed') {
+          const task = byId.get(job.id)!;
           throw new FailureError(`train: grid job ${job.id} (candidate ${Math.floor(task.id / input.folds)}, fold ${task.fold}) failed after ${job.attempts} attempt(s): ${job.error ?? 'no reason given'}`);
         }
         onResult(job.result as FoldResult);

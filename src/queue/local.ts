@@ -8,7 +8,7 @@ import { readLock, removeStaleLock, tryCreateLock } from '../core/file-lock.js';
 import { currentProcess, processAlive, type ProcessRef } from '../core/process.js';
 import {
   backoff, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, DEFAULT_STALL_MS, KILLED, RETURNED, UnrecoverableJobError,
-  type ConsumeOptions, type Consumer, type JobHandler, type JobInfo, type JobQueue, type NewJob,
+  type ConsumeOptions, type Consumer, type JobHandler, type JobInfo, type JobQueue, type NewJob, type Settled,
 } from './queue.js';
 
 // The embedded queue: one JSON file per job under `.mlops/queue/<name>/jobs/`, its log beside it, every
@@ -236,7 +236,7 @@ export class LocalQueue implements JobQueue {
     };
   }
 
-  async waitFor(ids: readonly string[], onSettled: (job: JobInfo) => void): Promise<void> {
+  async waitFor(ids: readonly string[], onSettled: (job: Settled) => void): Promise<void> {
     const pending = new Set(ids);
     while (pending.size) {
       for (const id of pending) {
@@ -244,7 +244,7 @@ export class LocalQueue implements JobQueue {
         if (!job) throw new Error(`job '${id}' is no longer in the queue (removed?)`);
         if (job.state === 'done' || job.state === 'failed') {
           pending.delete(id);
-          onSettled(info(job));
+          onSettled(job.state === 'done' ? { id, state: 'done', result: job.result } : { id, state: 'failed', error: job.error, attempts: job.attempts });
         }
       }
       if (pending.size) await sleep(POLL_MS);

@@ -25,6 +25,14 @@ export interface JobInfo<T = unknown> {
   readonly result?: unknown;
 }
 
+/**
+ * How a job ended, as waitFor reports it: its result, or why it FAILED and after how many attempts.
+ * Not the whole record (get has that): on the broker a result arrives with the event that says it ended.
+ */
+export type Settled =
+  | { readonly id: string; readonly state: 'done'; readonly result: unknown }
+  | { readonly id: string; readonly state: 'failed'; readonly error?: string; readonly attempts: number };
+
 export interface AddOptions {
   /** The job's id (unique in the queue); random when absent. */
   readonly id?: string;
@@ -85,7 +93,7 @@ export interface JobQueue {
   clear(): Promise<number>;
   consume(handler: JobHandler, options: ConsumeOptions): Consumer;
   /** Calls `onSettled` once for each of `ids` as it is done or FAILED for good; resolves when all have. */
-  waitFor(ids: readonly string[], onSettled: (job: JobInfo) => void): Promise<void>;
+  waitFor(ids: readonly string[], onSettled: (job: Settled) => void): Promise<void>;
   close(): Promise<void>;
 }
 
