@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Md5Thread } from './md5-thread.js';
 import { pool } from './pool.js';
-import { READ_ONLY, TransientRemoteError } from './store.js';
+import { READ_ONLY } from './store.js';
 
 /** How a download in parts reaches the network: its first part already answered, the others asked for. */
 export interface PartSource {
@@ -14,7 +14,7 @@ export interface PartSource {
   readonly first: Readable;
   /** Requests bytes [start, end) (end exclusive); errors come back as the remote's. */
   fetch(start: number, end: number): Promise<Readable>;
-  /** A failure while receiving a body, as the remote's error (a dropped connection is transient). */
+  /** A failure while receiving a body (a dropped connection, a short answer), as the remote's error: transient. */
   networkError(error: unknown): Error;
 }
 
@@ -71,20 +71,20 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
     };
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (part.written + pendingBytes + chunk.length > length) throw new TransientRemoteError(`the server sent more than the ${length} bytes asked for at ${part.start}`);
+        if (part.written + pendingBytes + chunk.length > length) throw new Error(`the server sent more than the ${length} bytes asked for at ${part.start}`);
         pending.push(chunk);
         pendingBytes += chunk.length;
         onBytes?.(chunk.length);
         if (pendingBytes >= WRITE_BLOCK) await flush();
       }
       if (pendingBytes) await flush();
+      if (part.written < length) throw new Error(`the server sent ${part.written} of the ${length} bytes asked for at ${part.start}`);
     } catch (error) {
-      if (error === diskError || error instanceof TransientRemoteError) throw error;
-      throw source.networkError(error);
+      // A full disk is said as such by the caller; anything else came from the network.
+      throw error === diskError ? error : source.networkError(error);
     } finally {
       bodies.delete(body);
     }
-    if (part.written < length) throw new TransientRemoteError(`the server sent ${part.written} of the ${length} bytes asked for at ${part.start}`);
   };
   try {
     await pool(parts.map((_, i) => i), inFlight, async (index) => {
