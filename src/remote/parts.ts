@@ -21,6 +21,7 @@ export interface PartSource {
 // Writes gather the network's 16-64 KiB pieces into about 1 MiB: a write each would wake a thread-pool
 // thread per piece.
 const WRITE_BLOCK = 1 << 20;
+const HASH_STEP = 4 << 20;
 
 /**
  * Downloads an object in parts, `inFlight` at once, each written at its offset into `dest` (created
@@ -47,7 +48,8 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
   const advance = () => {
     while (whole < parts.length && parts[whole]!.written === parts[whole]!.end - parts[whole]!.start) whole++;
     const at = whole < parts.length ? parts[whole]!.start + parts[whole]!.written : size;
-    if (at > frontier) hashed.advance((frontier = at));
+    // The hashing thread is woken every few MiB (it reads that much at a time), not on every write.
+    if (at - frontier >= HASH_STEP || (at === size && at > frontier)) hashed.advance((frontier = at));
   };
   const receive = async (index: number) => {
     const part = parts[index]!;
