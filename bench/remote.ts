@@ -5,9 +5,14 @@ import { join } from 'node:path';
 import { loadAverage, MLOPS_BIN, PROJECT_ROOT } from './util.js';
 
 // Sizes: BENCH_REMOTE_FILES (default 10,000 small files) and BENCH_REMOTE_BIG_MB (default 1024, one
-// file), smaller on a short disk.
+// file), smaller on a short disk. BENCH_REMOTE_ONLY=big (or small) runs only that file's rows, so the
+// one being worked on is measured without the other's load around it.
 const FILES = Number(process.env.BENCH_REMOTE_FILES ?? 10_000);
 const BIG_MB = Number(process.env.BENCH_REMOTE_BIG_MB ?? 1024);
+const ONLY = process.env.BENCH_REMOTE_ONLY;
+if (ONLY !== undefined && ONLY !== 'big' && ONLY !== 'small') throw new Error(`BENCH_REMOTE_ONLY is 'big' or 'small', not '${ONLY}'`);
+const SMALL = ONLY !== 'big';
+const BIG = ONLY !== 'small';
 // Debian's awscli (v2), the anchor the issue names, whatever else is first on PATH.
 const AWS = '/usr/bin/aws';
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_DEFAULT_REGION: 'us-east-1' };
@@ -64,14 +69,18 @@ export async function run(): Promise<void> {
   let server: ChildProcess | undefined;
   try {
     const project = join(dir, 'project');
-    mkdirSync(join(project, 'small'), { recursive: true });
-    for (let i = 0; i < FILES; i++) writeFileSync(join(project, 'small', `f${i}.txt`), `small file ${i} ${'x'.repeat(i % 200)}\n`);
-    mkdirSync(join(project, 'big'));
-    spawnSync('bash', ['-c', `head -c ${BIG_MB}M /dev/urandom > big/big.bin`], { cwd: project });
-    writeFileSync(
-      join(project, 'pipeline.yaml'),
-      'stages:\n  small:\n    cmd: cp -r small small-out\n    deps: [small]\n    outs: [small-out]\n  big:\n    cmd: cp big/big.bin big.bin\n    deps: [big]\n    outs: [big.bin]\n',
-    );
+    const stages: string[] = [];
+    if (SMALL) {
+      mkdirSync(join(project, 'small'), { recursive: true });
+      for (let i = 0; i < FILES; i++) writeFileSync(join(project, 'small', `f${i}.txt`), `small file ${i} ${'x'.repeat(i % 200)}\n`);
+      stages.push('  small:\n    cmd: cp -r small small-out\n    deps: [small]\n    outs: [small-out]\n');
+    }
+    if (BIG) {
+      mkdirSync(join(project, 'big'), { recursive: true });
+      spawnSync('bash', ['-c', `head -c ${BIG_MB}M /dev/urandom > big/big.bin`], { cwd: project });
+      stages.push('  big:\n    cmd: cp big/big.bin big.bin\n    deps: [big]\n    outs: [big.bin]\n');
+    }
+    writeFileSync(join(project, 'pipeline.yaml'), `stages:\n${stages.join('')}`);
     mkdirSync(join(project, '.mlops'));
     const mlops = (...args: string[]) => measure(process.execPath, [MLOPS_BIN, ...args], project);
     mlops('repro');
@@ -82,40 +91,55 @@ export async function run(): Promise<void> {
     mlops('remote', 'modify', 'store', 'endpointurl', s3.endpoint);
     mlops('remote', 'modify', 'store', 'access_key_id', 'S3RVER');
     mlops('remote', 'modify', 'store', 'secret_access_key', 'S3RVER');
-    const aws = (...args: string[]) => measure(AWS, ['--endpoint-url', s3.endpoint, '--only-show-errors', ...args], project, CREDENTIALS);
+    const aws = (...args: string[]) => measure(AWS, ['--endpoint-url', s3.endpoint, '--only-show-errors', ...args], dir, CREDENTIALS);
     const clearCache = () => rmSync(join(project, '.mlops', 'cache'), { recursive: true, force: true });
+    // Wall time against the anchor's (the target), and CPU time (what a loaded machine cannot blur).
+    const versus = (m: Measured, anchor: Measured, target: string) => `${(m.ms / anchor.ms).toFixed(2)}x aws (${target}), cpu ${(m.cpu / anchor.cpu).toFixed(2)}x`;
 
     const rows: [string, Measured, string?][] = [];
-    const awsSmallUp = aws('s3', 'sync', 'small', 's3://bench/aws/small');
-    const pushSmall = mlops('push', 'small');
-    rows.push([`aws s3 sync up, ${FILES} small files`, awsSmallUp], [`mlops push, ${FILES} small files`, pushSmall, `${(pushSmall.ms / awsSmallUp.ms).toFixed(2)}x aws (target <= 1x)`]);
-    const awsBigUp = aws('s3', 'cp', 'big/big.bin', 's3://bench/aws/big.bin');
-    const pushBig = mlops('push', 'big');
-    rows.push([`aws s3 cp up, one ${BIG_MB} MiB file`, awsBigUp], [`mlops push, one ${BIG_MB} MiB file`, pushBig, `${(pushBig.ms / awsBigUp.ms).toFixed(2)}x aws (target <= 1.2x)`]);
+    if (SMALL) {
+      const awsSmallUp = aws('s3', 'sync', join(project, 'small'), 's3://bench/aws/small');
+      const pushSmall = mlops('push', 'small');
+      rows.push([`aws s3 sync up, ${FILES} small files`, awsSmallUp], [`mlops push, ${FILES} small files`, pushSmall, versus(pushSmall, awsSmallUp, 'target <= 1x')]);
+    }
+    if (BIG) {
+      const awsBigUp = aws('s3', 'cp', join(project, 'big', 'big.bin'), 's3://bench/aws/big.bin');
+      const pushBig = mlops('push', 'big');
+      rows.push([`aws s3 cp up, one ${BIG_MB} MiB file`, awsBigUp], [`mlops push, one ${BIG_MB} MiB file`, pushBig, versus(pushBig, awsBigUp, 'target <= 1.2x')]);
+    }
 
     const noopPush = mlops('push');
     rows.push(['mlops no-op push (everything known)', noopPush]);
     const status = mlops('status', '-c');
-    rows.push([`mlops no-op status -c (${FILES + 2} objects)`, status, `target < 2000 ms`]);
+    const objects = (SMALL ? FILES + 1 : 0) + (BIG ? 1 : 0);
+    rows.push([`mlops no-op status -c (${objects} objects)`, status, `target < 2000 ms`]);
 
     const down = join(dir, 'down');
-    const awsSmallDown = measure(AWS, ['--endpoint-url', s3.endpoint, '--only-show-errors', 's3', 'sync', 's3://bench/aws/small', join(down, 'small')], dir, CREDENTIALS);
     clearCache();
-    const pullSmall = mlops('pull', 'small');
-    rows.push([`aws s3 sync down, ${FILES} small files`, awsSmallDown], [`mlops pull, ${FILES} small files`, pullSmall, `${(pullSmall.ms / awsSmallDown.ms).toFixed(2)}x aws (target <= 1x)`]);
-    const awsBigDown = measure(AWS, ['--endpoint-url', s3.endpoint, '--only-show-errors', 's3', 'cp', 's3://bench/aws/big.bin', join(down, 'big.bin')], dir, CREDENTIALS);
-    const pullBig = mlops('pull', 'big');
-    rows.push([`aws s3 cp down, one ${BIG_MB} MiB file`, awsBigDown], [`mlops pull, one ${BIG_MB} MiB file`, pullBig, `${(pullBig.ms / awsBigDown.ms).toFixed(2)}x aws (target <= 1.2x)`]);
+    let awsSmallDown: Measured | undefined;
+    let awsBigDown: Measured | undefined;
+    if (SMALL) {
+      awsSmallDown = aws('s3', 'sync', 's3://bench/aws/small', join(down, 'small'));
+      const pullSmall = mlops('pull', 'small');
+      rows.push([`aws s3 sync down, ${FILES} small files`, awsSmallDown], [`mlops pull, ${FILES} small files`, pullSmall, versus(pullSmall, awsSmallDown, 'target <= 1x')]);
+    }
+    if (BIG) {
+      awsBigDown = aws('s3', 'cp', 's3://bench/aws/big.bin', join(down, 'big.bin'));
+      const pullBig = mlops('pull', 'big');
+      rows.push([`aws s3 cp down, one ${BIG_MB} MiB file`, awsBigDown], [`mlops pull, one ${BIG_MB} MiB file`, pullBig, versus(pullBig, awsBigDown, 'target <= 1.2x')]);
+    }
     // As on another machine: neither the cache nor the workspace holds the outputs (aws writes into an
-    // empty folder too). Above, the workspace still held them, so the pull had to hash them first.
+    // empty folder too). Above, the workspace still held them, so the pull had to check them first.
     clearCache();
     for (const out of ['small-out', 'big.bin']) rmSync(join(project, out), { recursive: true, force: true });
-    const freshSmall = mlops('pull', 'small');
-    const freshBig = mlops('pull', 'big');
-    rows.push(
-      [`mlops pull, ${FILES} small files, no outputs here`, freshSmall, `${(freshSmall.ms / awsSmallDown.ms).toFixed(2)}x aws sync down`],
-      [`mlops pull, one ${BIG_MB} MiB file, no output here`, freshBig, `${(freshBig.ms / awsBigDown.ms).toFixed(2)}x aws cp down`],
-    );
+    if (awsSmallDown) {
+      const freshSmall = mlops('pull', 'small');
+      rows.push([`mlops pull, ${FILES} small files, no outputs here`, freshSmall, versus(freshSmall, awsSmallDown, 'target <= 1x')]);
+    }
+    if (awsBigDown) {
+      const freshBig = mlops('pull', 'big');
+      rows.push([`mlops pull, one ${BIG_MB} MiB file, no output here`, freshBig, versus(freshBig, awsBigDown, 'target <= 1.2x')]);
+    }
 
     console.log(`load average: ${loadAverage()} (s3rver, one Node process, serves both tools; its CPU time per row beside the tool's)`);
     for (const [name, m, note] of rows) console.log(`${name.padEnd(44)} ${m.ms.toFixed(0).padStart(7)} ms ${m.cpu.toFixed(1).padStart(6)} s cpu ${m.serverCpu.toFixed(1).padStart(6)} s server cpu ${m.mb.toFixed(0).padStart(4)} MB peak${note ? `  ${note}` : ''}`);

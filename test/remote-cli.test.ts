@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -257,6 +257,67 @@ test('kill -9 in the middle of a push to S3 leaves no half object; the next push
   assert.equal(readdirSync(join(other, 'big')).length, 4);
   const md5sum = (path: string) => execFileSync('md5sum', [path], { encoding: 'utf8' }).split(' ')[0];
   for (const f of readdirSync(join(dir, 'big'))) assert.equal(md5sum(join(other, 'big', f)), md5sum(join(dir, 'big', f)));
+});
+
+test('kill -9 in the middle of a pull of a big object from S3 leaves nothing under its name; the next pull gets it whole', async (t) => {
+  const dir = join(tempDir(t), 'a');
+  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  big:\n    cmd: head -c 96M /dev/urandom > big.bin\n    outs: [big.bin]\n', '.mlops/.gitignore': '/*\n!/.gitignore\n!/config\n' });
+  gitInit(dir);
+  await ok(dir, 'repro');
+  const { endpoint } = await s3Remote(t, dir);
+  await ok(dir, 'push');
+  const other = clone(t, dir);
+  await s3Credentials(other, endpoint);
+  const md5 = /md5: ([0-9a-f]{32})/.exec(readFileSync(join(dir, 'pipeline.lock'), 'utf8'))![1]!;
+  const folder = join(other, '.mlops', 'cache', 'files', 'md5', md5.slice(0, 2));
+  const object = join(folder, md5.slice(2));
+  const child = spawn(process.execPath, [MLOPS_BIN, 'pull'], { cwd: other, env: { ...process.env, CI: 'true', MLOPS_ROOT: '' }, stdio: 'ignore' });
+  // Killed once its parts have started landing in the temp file (more than the first part's 8 MiB).
+  const landed = () => (existsSync(folder) ? readdirSync(folder).filter((n) => n.includes('.tmp-')).reduce((sum, n) => sum + statSafe(join(folder, n)), 0) : 0);
+  const deadline = Date.now() + 60_000;
+  while (landed() < 16 << 20 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  assert.ok(!existsSync(object), 'a half object under its name');
+  assert.ok(!existsSync(join(other, 'big.bin')));
+  assert.match((await ok(other, 'pull')).stdout, /^1 object\(s\) fetched .* 1 output\(s\) restored\n$/);
+  const md5sum = (path: string) => execFileSync('md5sum', [path], { encoding: 'utf8' }).split(' ')[0];
+  assert.equal(md5sum(object), md5);
+  assert.equal(md5sum(join(other, 'big.bin')), md5);
+});
+
+const statSafe = (path: string) => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // renamed or removed meanwhile
+  }
+};
+
+test('a pull over an output already in the workspace: the same bytes are left alone, other bytes of the same size are a modification', async (t) => {
+  const dir = join(tempDir(t), 'a');
+  writeFiles(dir, { 'pipeline.yaml': 'stages:\n  big:\n    cmd: head -c 3000000 /dev/urandom > big.bin\n    outs: [big.bin]\n', '.mlops/.gitignore': '/*\n!/.gitignore\n!/config\n' });
+  gitInit(dir);
+  await ok(dir, 'repro');
+  await ok(dir, 'remote', 'add', '-d', 'store', join(tempDir(t), 'shared'));
+  await ok(dir, 'push');
+  const bytes = readFileSync(join(dir, 'big.bin'));
+
+  const same = clone(t, dir);
+  writeFileSync(join(same, 'big.bin'), bytes);
+  assert.match((await ok(same, 'pull')).stdout, /^1 object\(s\) fetched .* 0 output\(s\) restored\n$/);
+  assert.ok(readFileSync(join(same, 'big.bin')).equals(bytes));
+
+  const changed = clone(t, dir);
+  const other = Buffer.from(bytes);
+  other[other.length - 1] ^= 1;
+  writeFileSync(join(changed, 'big.bin'), other);
+  const refused = await runMlops(['pull'], { cwd: changed });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /modified outputs would be overwritten .*: big\.bin/);
+  assert.ok(readFileSync(join(changed, 'big.bin')).equals(other));
+  await ok(changed, 'pull', '--force');
+  assert.ok(readFileSync(join(changed, 'big.bin')).equals(bytes));
 });
 
 test('remote add/list/modify/default/remove, in .mlops/config, credentials in config.local; bad input is one line, exit 2', async (t) => {

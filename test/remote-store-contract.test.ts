@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { createServer, request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { objectKey, objectsOnRemote } from '../src/remote/exists.js';
 import { FolderRemoteStore } from '../src/remote/local.js';
 import { MULTIPART_THRESHOLD, S3RemoteStore } from '../src/remote/s3.js';
-import { ObjectMissingError, type RemoteStore } from '../src/remote/store.js';
-import { startS3Server, tempDir } from './helpers.js';
+import { ObjectMissingError, TransientRemoteError, type RemoteStore } from '../src/remote/store.js';
+import { startS3Server, tempDir, type S3Server } from './helpers.js';
 
 // One contract every remote store passes: a folder (shared, NFS) and a real S3 server (s3rver on 127.0.0.1).
 
@@ -45,6 +47,15 @@ for (const [name, open] of Object.entries(backends)) {
     assert.equal(readFileSync(dest, 'utf8'), data);
     await assert.rejects(store.get(objectKey('0'.repeat(32)), join(dir, 'none')), ObjectMissingError);
     assert.equal(await store.exists(objectKey('0'.repeat(32))), false);
+  });
+
+  test(`${name}: an empty object comes back empty (S3 refuses a range of it: asked for whole)`, async (t) => {
+    const store = await open(t);
+    const dir = tempDir(t);
+    const key = objectKey(md5(''));
+    await store.put(key, file(dir, 'empty', ''), 0);
+    assert.equal(await store.get(key, join(dir, 'back')), md5(''));
+    assert.equal(statSync(join(dir, 'back')).size, 0);
   });
 
   test(`${name}: list gives every key under a prefix, past one page (1000 keys)`, async (t) => {
@@ -103,4 +114,86 @@ test('folder: a put is never half-visible (temp name, then rename) and objects a
   const path = join(root, ...key.split('/'));
   assert.equal(statSync(path).mode & 0o777, 0o444);
   assert.deepEqual(readdirSync(dirname(path)), [basename(path)]);
+});
+
+/**
+ * An HTTP proxy in front of s3rver that sees every request: how many ranged GETs run at once, and,
+ * for the first request `cut` picks, the connection dropped after 1 MiB of the answer.
+ */
+async function proxy(t: { after(fn: () => Promise<void> | void): void }, server: S3Server, cut?: (req: IncomingMessage) => boolean) {
+  const target = new URL(server.endpoint);
+  const seen = { ranged: 0, atOnce: 0, maxAtOnce: 0, cut: 0 };
+  const http = createServer((req, res) => {
+    const ranged = req.method === 'GET' && req.headers.range !== undefined;
+    if (ranged) {
+      seen.ranged++;
+      seen.maxAtOnce = Math.max(seen.maxAtOnce, ++seen.atOnce);
+      res.on('close', () => seen.atOnce--);
+    }
+    const cutThis = seen.cut === 0 && cut?.(req) === true;
+    if (cutThis) seen.cut++;
+    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode!, answer.headers);
+      let sent = 0;
+      answer.on('data', (chunk: Buffer) => {
+        res.write(chunk);
+        if (cutThis && (sent += chunk.length) >= 1 << 20) {
+          answer.destroy();
+          res.socket?.destroy();
+        }
+      });
+      answer.on('end', () => res.end());
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+  t.after(() => new Promise<void>((done) => http.close(() => done())));
+  t.after(() => void http.closeAllConnections());
+  const store = new S3RemoteStore({ bucket: 'bucket', prefix: '', endpointurl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', jobs: 8 });
+  t.after(() => store.close());
+  return { store, seen };
+}
+
+/** A big object on a fresh s3rver (put directly, not through the proxy), and its bytes. */
+async function bigObject(t: Parameters<typeof tempDir>[0] & { after(fn: () => Promise<void> | void): void }, bytes: number) {
+  const server = await startS3Server(t, ['bucket']);
+  const direct = new S3RemoteStore({ bucket: 'bucket', prefix: '', endpointurl: server.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', jobs: 8 });
+  t.after(() => direct.close());
+  const dir = tempDir(t);
+  const data = randomBytes(bytes);
+  const key = objectKey(md5(data));
+  await direct.put(key, file(dir, 'big', data), data.length);
+  return { server, dir, data, key, stored: join(server.directory, 'bucket', `${key}._S3rver_object`) };
+}
+
+test('s3: a big object comes down as ranged parts at once, written whole, its md5 that of the bytes', async (t) => {
+  const { server, dir, data, key } = await bigObject(t, 40 * 1024 * 1024 + 123);
+  const { store, seen } = await proxy(t, server);
+  let got = 0;
+  assert.equal(await store.get(key, join(dir, 'back'), (n) => (got += n)), md5(data));
+  assert.ok(readFileSync(join(dir, 'back')).equals(data));
+  assert.equal(statSync(join(dir, 'back')).mode & 0o777, 0o444);
+  assert.equal(got, data.length);
+  assert.equal(seen.ranged, 6); // 8 MiB parts
+  assert.ok(seen.maxAtOnce > 1, `parts at once: ${seen.maxAtOnce}`);
+});
+
+test('s3: a damaged byte in a big object on the server: the md5 returned is that of what arrived, not the name', async (t) => {
+  const { dir, data, key, stored, server } = await bigObject(t, 20 * 1024 * 1024);
+  const fd = openSync(stored, 'r+');
+  writeSync(fd, Buffer.from([data[13 * 1024 * 1024]! ^ 1]), 0, 1, 13 * 1024 * 1024);
+  closeSync(fd);
+  const { store } = await proxy(t, server);
+  assert.notEqual(await store.get(key, join(dir, 'back')), md5(data));
+});
+
+test('s3: a connection dropped in the middle of a part: the get fails as transient, its parts stopped, and the next brings it whole', async (t) => {
+  const { dir, data, key, server } = await bigObject(t, 30 * 1024 * 1024);
+  const { store, seen } = await proxy(t, server, (req) => req.headers.range?.startsWith('bytes=8388608-') === true);
+  await assert.rejects(store.get(key, join(dir, 'first')), TransientRemoteError);
+  assert.equal(seen.cut, 1);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(seen.atOnce, 0); // no part is still being received
+  assert.equal(await store.get(key, join(dir, 'second')), md5(data));
+  assert.ok(readFileSync(join(dir, 'second')).equals(data));
 });

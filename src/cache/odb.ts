@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { removeStaleTemps, staleTempsUnder, writeAtomically, writeFileAtomic } from '../core/atomic.js';
 import { ConfigError } from '../core/errors.js';
 import { md5File, md5Text } from './hash.js';
-import { isDirHash, manifestJson, type Hashed } from './tree.js';
+import { isDirHash, manifestJson, type Hashed, type KnownCopy } from './tree.js';
 
 /** A cache object whose content no longer matches its name. */
 export class CorruptObjectError extends Error {
@@ -36,6 +36,8 @@ export interface ObjectStore {
   readManifest(md5: string): { md5: string; relpath: string }[];
   /** Re-hashes an object; throws when it is missing or its content does not match its name. */
   verify(md5: string): Promise<void>;
+  /** File object `md5`, when this process has hashed it to its name (a pull's download): a file with its bytes has its md5. */
+  verifiedCopy(md5: string): KnownCopy | undefined;
   /** Restores object `md5` at `dest`; returns the files written with their hashes. */
   checkout(md5: string, dest: string): Promise<{ path: string; md5: string }[]>;
   /** Every object name in the store. */
@@ -118,6 +120,10 @@ export class LocalObjectStore implements ObjectStore {
   /** Records that object `md5`, just written, was hashed to its name on its way in. */
   markVerified(md5: string): void {
     this.verified.add(md5);
+  }
+
+  verifiedCopy(md5: string): KnownCopy | undefined {
+    return this.verified.has(md5) && !isDirHash(md5) ? { md5, path: this.pathOf(md5) } : undefined;
   }
 
   /**

@@ -2,7 +2,7 @@ import { readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'n
 import { displayPath } from '../core/display.js';
 import { MlopsError } from '../core/errors.js';
 import { createHash } from 'node:crypto';
-import { md5File } from './hash.js';
+import { md5File, sameBytes } from './hash.js';
 import type { StateStore } from './state.js';
 import { DirStateReader, DirStateWriter } from './dir-state.js';
 import { settled, statSignature, type FileStat } from '../core/signature.js';
@@ -33,12 +33,19 @@ export const isDirHash = (md5: string) => md5.endsWith('.dir');
 // Enough reads in flight to hide per-file latency without thrashing two cores.
 const PARALLEL_READS = 8;
 
+/** A file known to hash to `md5` (a cache object verified by this process), which the one hashed may copy. */
+export interface KnownCopy {
+  readonly md5: string;
+  readonly path: string;
+}
+
 /**
  * Hashes `abs` (a file or a directory), reusing state-store hashes; null when it does not exist.
  * With `entries: false` an unchanged directory is answered from its state file alone (no reads) and the
  * result carries no entries (enough to compare with a lock file); storing a directory needs them.
+ * A file that the state does not know and that holds `copyOf`'s bytes takes its md5 without being hashed.
  */
-export async function hashPath(abs: string, state: StateStore, { entries = true } = {}): Promise<Hashed | null> {
+export async function hashPath(abs: string, state: StateStore, { entries = true, copyOf }: { entries?: boolean; copyOf?: KnownCopy } = {}): Promise<Hashed | null> {
   const seenAt = Date.now(); // before any stat: see core/signature's `settled`
   let stat: Stats;
   try {
@@ -50,7 +57,8 @@ export async function hashPath(abs: string, state: StateStore, { entries = true 
     const signature = statSignature(stat);
     const known = state.lookupRoot(abs, signature);
     if (known) return { info: known };
-    const info = { md5: await md5File(abs, stat.size), size: stat.size };
+    const same = copyOf !== undefined && (await sameBytes(abs, copyOf.path));
+    const info = { md5: same ? copyOf.md5 : await md5File(abs, stat.size), size: stat.size };
     state.recordRoot(abs, signature, info, settled(stat, seenAt));
     return { info };
   }

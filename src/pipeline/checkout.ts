@@ -28,7 +28,8 @@ export async function checkout(ws: Workspace, stages: readonly Stage[], { force 
     for (const out of stage.outs) {
       const entry = locked.get(out.path);
       if (!out.cache || !entry) continue;
-      const now = (await ws.hash(out.rel))?.info.md5;
+      // A file that a pull just fetched is compared with its object, not hashed: reading both is cheaper.
+      const now = (await ws.hash(out.rel, { copyOf: ws.odb.verifiedCopy(entry.md5) }))?.info.md5;
       if (now === entry.md5) {
         report.unchanged.push(out.rel);
         continue;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ObjectStore } from '../cache/odb.js';
 import { StateStore } from '../cache/state.js';
-import { hashPath, type Hashed } from '../cache/tree.js';
+import { hashPath, type Hashed, type KnownCopy } from '../cache/tree.js';
 import { FailureError } from '../core/errors.js';
 import type { ReadRecorder } from '../core/yaml.js';
 import type { Locks } from './lockfile.js';
@@ -65,11 +65,14 @@ export class Workspace {
     return join(this.root, rel);
   }
 
-  /** Hash of a path for comparison with the lock; `forStorage` also lists a directory's files. */
-  hash(rel: string, { forStorage = false } = {}): Promise<Hashed | null> {
+  /**
+   * Hash of a path for comparison with the lock; `forStorage` also lists a directory's files. A file
+   * that holds `copyOf`'s bytes (compared, which is cheaper) is not hashed.
+   */
+  hash(rel: string, { forStorage = false, copyOf }: { forStorage?: boolean; copyOf?: KnownCopy } = {}): Promise<Hashed | null> {
     const known = this.hashed.get(rel);
     if (known && (known.entries || !forStorage)) return known.result;
-    const result = hashPath(this.abs(rel), this.state, { entries: forStorage });
+    const result = hashPath(this.abs(rel), this.state, { entries: forStorage, copyOf });
     this.hashed.set(rel, { result, entries: forStorage });
     return result;
   }
