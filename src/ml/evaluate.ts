@@ -18,7 +18,7 @@ import { featureGroups } from './transform.js';
 // scatter plot), permutation importance; then the quality gates from evaluate.thresholds, checked only
 // after every report is written.
 
-const KEYS = ['thresholds', 'permutation_repeats', 'seed'];
+const KEYS = ['thresholds', 'permutation_repeats', 'permutation_max_rows', 'seed'];
 const CLASSIFICATION_METRICS = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'balanced_accuracy', 'log_loss', 'brier'] as const;
 const REGRESSION_METRICS = ['r2', 'rmse', 'mae'] as const;
 export const GATE_METRICS = [...CLASSIFICATION_METRICS, ...REGRESSION_METRICS] as const;
@@ -46,13 +46,20 @@ export function readThresholds(reader: SectionReader, path: readonly string[]): 
 interface EvaluateConfig {
   readonly gates: Gate[];
   readonly repeats: number;
+  /** Test rows permutation importance is computed on, at most (a seeded sample beyond). */
+  readonly maxRows: number;
   readonly seed: number;
 }
 
 function readEvaluateConfig(root: string): { config: EvaluateConfig; reader: SectionReader } {
   const reader = new SectionReader(loadParamsSection(root, 'evaluate'));
   reader.checkKeys([], reader.section.value, KEYS);
-  const config = { gates: readThresholds(reader, ['thresholds']), repeats: reader.integer(['permutation_repeats'], 1, 5), seed: reader.integer(['seed'], 0, 42) };
+  const config = {
+    gates: readThresholds(reader, ['thresholds']),
+    repeats: reader.integer(['permutation_repeats'], 1, 5),
+    maxRows: reader.integer(['permutation_max_rows'], 1, 10_000),
+    seed: reader.integer(['seed'], 0, 42),
+  };
   return { config, reader };
 }
 
@@ -97,7 +104,7 @@ export async function evaluate(root: string, run?: TrackedRun, files?: ModelFile
   for (const gate of config.gates) {
     if (metrics[gate.metric] === undefined) throw reader.error(['thresholds', gate.metric], `not a metric of a ${saved.task} model (its metrics: ${metricsOf(metrics).join(', ')})`);
   }
-  const importance = permutationImportance(saved.model, data, featureGroups(transform), config.repeats, config.seed);
+  const importance = permutationImportance(saved.model, data, featureGroups(transform), config.repeats, config.seed, config.maxRows);
   importance.sort((a, b) => b.mean - a.mean);
   // Per-class scores get their own file: as metrics they would make `metrics show` and `exp show`
   // one column per class and score; the declared metrics file keeps the headline ones.

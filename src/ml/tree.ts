@@ -67,13 +67,6 @@ export abstract class TreeGrower implements TreeBuilder {
   private leafValues: Float64Array;
   private nodeCount = 0;
   private leafCount = 0;
-  // the node being searched: its depth, its parent (-1 for the root) and its sibling's range
-  protected nodeDepth = 0;
-  protected nodeParent = -1;
-  protected siblingStart = 0;
-  protected siblingEnd = 0;
-  /** The sibling's node number when it was grown first (this is a right child), else -1. */
-  protected siblingNode = -1;
   // best split of the current node
   protected bestFeature = -1;
   protected bestCode = -1;
@@ -93,7 +86,7 @@ export abstract class TreeGrower implements TreeBuilder {
     this.order = new Int32Array(this.nFeatures);
     this.total = new Float64Array(this.nClasses);
     this.left = new Float64Array(this.nClasses);
-    this.stack = new Int32Array(5 * (this.nRows + 2));
+    this.stack = new Int32Array(4 * (this.nRows + 2));
     this.leafValues = new Float64Array(64 * this.nClasses);
   }
 
@@ -102,9 +95,11 @@ export abstract class TreeGrower implements TreeBuilder {
   /** The sample (row) at position i of the node order, for node totals. */
   protected abstract sampleAt(i: number): number;
   /** Scans feature f over the node [start, end), offering (this.offer) every valid split in increasing code order. */
-  protected abstract scan(f: number, node: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void;
+  protected abstract scan(f: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void;
   /** Reorders [start, end) so the samples going left (code <= bestCode of bestFeature) come first; returns where the right side starts. */
   protected abstract partition(start: number, end: number): number;
+  /** Called before the node's first `count` drawn features (order[0..count)) are scanned; nothing by default. */
+  protected prepare(_order: Int32Array, _count: number, _start: number, _end: number): void {}
   /** The threshold between two consecutive codes of feature f present in a node. */
   protected abstract thresholdBetween(f: number, leftCode: number, rightCode: number): number;
 
@@ -114,35 +109,27 @@ export abstract class TreeGrower implements TreeBuilder {
     this.leafCount = 0;
     const maxDepth = options.maxDepth ?? Infinity;
     const stack = this.stack;
-    // stack entries: start, end, the sibling's far end (its range is between it and this node's),
-    // depth, parent * 2 + (isLeft ? 1 : 0) (parent -1 for the root)
+    // stack entries: start, end, depth, parent * 2 + (isLeft ? 1 : 0) (parent -1 for the root)
     let top = 0;
     stack[top++] = 0;
-    stack[top++] = n;
     stack[top++] = n;
     stack[top++] = 0;
     stack[top++] = -1;
     while (top > 0) {
       const link = stack[--top]!;
       const depth = stack[--top]!;
-      const far = stack[--top]!;
       const end = stack[--top]!;
       const start = stack[--top]!;
       const node = this.newNode();
-      this.nodeDepth = depth;
-      this.nodeParent = link >> 1;
       if (link >= 0) {
         if (link & 1) this.nodeLeft[link >> 1] = node;
         else this.nodeRight[link >> 1] = node;
       }
-      this.siblingNode = link >= 0 && !(link & 1) ? this.nodeLeft[link >> 1]! : -1;
-      this.siblingStart = far < start ? far : end;
-      this.siblingEnd = far < start ? start : far;
       const count = end - start;
       const weightSum = this.nodeTotals(start, end, weight);
       let isLeaf =
         depth >= maxDepth || count < options.minSamplesSplit || count < 2 * options.minSamplesLeaf || this.impurity(weightSum) <= EPSILON;
-      if (!isLeaf) isLeaf = !this.findSplit(node, start, end, weight, weightSum, options, rng);
+      if (!isLeaf) isLeaf = !this.findSplit(start, end, weight, weightSum, options, rng);
       if (isLeaf) {
         this.makeLeaf(node, weightSum);
         continue;
@@ -153,12 +140,10 @@ export abstract class TreeGrower implements TreeBuilder {
       // right pushed first so the left child is grown first (depth first, like scikit-learn)
       stack[top++] = mid;
       stack[top++] = end;
-      stack[top++] = start;
       stack[top++] = depth + 1;
       stack[top++] = node * 2;
       stack[top++] = start;
       stack[top++] = mid;
-      stack[top++] = end;
       stack[top++] = depth + 1;
       stack[top++] = node * 2 + 1;
     }
@@ -197,6 +182,15 @@ export abstract class TreeGrower implements TreeBuilder {
   }
 
   private nodeTotals(start: number, end: number, weight: Float64Array): number {
+    const sum = this.sumNode(start, end, weight);
+    let sq = 0;
+    for (let k = 0; k < this.nClasses; k++) sq += this.total[k]! * this.total[k]!;
+    this.totalSquaresByClass = sq;
+    return sum;
+  }
+
+  /** Fills this.total (and for regression this.totalSquares) for the node; returns its weight. */
+  protected sumNode(start: number, end: number, weight: Float64Array): number {
     const total = this.total;
     const values = this.values;
     total.fill(0);
@@ -211,9 +205,6 @@ export abstract class TreeGrower implements TreeBuilder {
       } else total[this.y[s]!]! += w;
       sum += w;
     }
-    let sq = 0;
-    for (let k = 0; k < this.nClasses; k++) sq += total[k]! * total[k]!;
-    this.totalSquaresByClass = sq;
     return sum;
   }
 
@@ -227,20 +218,24 @@ export abstract class TreeGrower implements TreeBuilder {
   }
 
   /** Best split over a random feature subset; false when no feature has a valid split. */
-  private findSplit(node: number, start: number, end: number, weight: Float64Array, weightSum: number, options: TreeOptions, rng: Rng): boolean {
+  private findSplit(start: number, end: number, weight: Float64Array, weightSum: number, options: TreeOptions, rng: Rng): boolean {
     const F = this.nFeatures;
     const order = this.order;
     for (let f = 0; f < F; f++) order[f] = f;
     this.bestFeature = -1;
     this.nodeBest = -Infinity;
+    // The first maxFeatures draws always happen (the search stops only after that many valid
+    // features), so they are drawn up front and a splitter may prepare them together; the random
+    // stream is the one drawing them one at a time would consume.
+    const first = Math.min(F, options.maxFeatures);
+    for (let i = 0; i < first; i++) draw(order, i, rng);
+    this.prepare(order, first, start, end);
     let counted = 0;
     for (let i = 0; i < F && counted < options.maxFeatures; i++) {
-      const j = i + rng.int(F - i);
-      const f = order[j]!;
-      order[j] = order[i]!;
-      order[i] = f;
+      if (i >= first) draw(order, i, rng);
+      const f = order[i]!;
       this.featureValid = false;
-      this.scan(f, node, start, end, weight, weightSum, options.minSamplesLeaf);
+      this.scan(f, start, end, weight, weightSum, options.minSamplesLeaf);
       if (this.featureValid) counted++; // else constant here, or no split leaves enough samples on each side
     }
     return this.bestFeature >= 0;
@@ -248,14 +243,19 @@ export abstract class TreeGrower implements TreeBuilder {
 
   /**
    * Offers the splits of feature f from a histogram of the node: per code (bin), C class amounts, the
-   * weight and the sample count, at hist[offset + code * (C + 2)]; codes in increasing order, empty
-   * ones skipped, as a scan of the sorted samples would meet them.
+   * weight (regression only: a class's amount is its weight, so a classifier's weight is their sum
+   * and is not filled) and the sample count, at hist[offset + code * (C + 2)]; codes in increasing
+   * order, empty ones skipped, as a scan of the sorted samples would meet them.
    */
   protected scanHistogram(hist: Float64Array, offset: number, nCodes: number, f: number, count: number, weightSum: number, minLeaf: number): void {
     const C = this.nClasses;
     const stride = C + 2;
-    const left = this.left;
+    const { left, total } = this;
+    const regression = this.values !== null;
     left.fill(0);
+    // classification: the Gini proxy's sums of squares moved bin by bin, as the exact scan does sample by sample
+    let sqLeft = 0;
+    let sqRight = this.totalSquaresByClass;
     let nLeft = 0;
     let wLeft = 0;
     let previous = -1;
@@ -265,10 +265,18 @@ export abstract class TreeGrower implements TreeBuilder {
       if (n === 0) continue;
       if (previous >= 0 && nLeft >= minLeaf) {
         if (count - nLeft < minLeaf) break;
-        this.offer(this.proxy(wLeft, weightSum), f, previous, b);
+        this.offer(regression ? this.proxy(wLeft, weightSum) : sqLeft / wLeft + sqRight / (weightSum - wLeft), f, previous, b);
       }
-      for (let k = 0; k < C; k++) left[k]! += hist[o + k]!;
-      wLeft += hist[o + C]!;
+      let weight = 0;
+      for (let k = 0; k < C; k++) {
+        const a = hist[o + k]!;
+        const l = left[k]!;
+        sqLeft += a * (2 * l + a);
+        sqRight += a * (a - 2 * (total[k]! - l));
+        left[k] = l + a;
+        weight += a;
+      }
+      wLeft += regression ? hist[o + C]! : weight;
       nLeft += n;
       previous = b;
     }
@@ -306,6 +314,14 @@ export abstract class TreeGrower implements TreeBuilder {
     this.bestCode = leftCode;
     this.bestNextCode = rightCode;
   }
+}
+
+/** Draws position i of a partial Fisher-Yates shuffle of `order`. */
+function draw(order: Int32Array, i: number, rng: Rng): void {
+  const j = i + rng.int(order.length - i);
+  const f = order[j]!;
+  order[j] = order[i]!;
+  order[i] = f;
 }
 
 /** The midpoint of a and b, or a when rounding would put it on b (as scikit-learn does). */
@@ -399,7 +415,7 @@ export class ExactTreeBuilder extends TreeGrower {
     return midpoint(this.distinct[f]![leftCode]!, this.distinct[f]![rightCode]!);
   }
 
-  protected scan(f: number, _node: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void {
+  protected scan(f: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void {
     if (this.slotOf[f]! < 0) return this.scanFew(f, start, end, weight, weightSum, minLeaf);
     const base = this.slotOf[f]! * this.nRows;
     const { lists, listCodes, y, left, total } = this;
@@ -448,7 +464,6 @@ export class ExactTreeBuilder extends TreeGrower {
       const o = codes[base + s]! * stride;
       const w = weight[s]!;
       histogram[o + y[s]!]! += w;
-      histogram[o + C]! += w;
       histogram[o + C + 1]!++;
     }
     this.scanHistogram(histogram, 0, nCodes, f, end - start, weightSum, minLeaf);
