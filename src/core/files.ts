@@ -9,9 +9,14 @@ export function readText(path: string): { file: string; text: string } {
   try {
     return { file, text: readFileSync(path, 'utf8') };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, { file });
+    throw unreadable(file, error);
   }
+}
+
+/** The one line for a file (shown as `file`) that could not be read. */
+export function unreadable(file: string, error: unknown): ConfigError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, { file });
 }
 
 /**

@@ -1,5 +1,7 @@
 import { ConfigError } from '../core/errors.js';
-import { readText } from '../core/files.js';
+import { readJsonFile } from '../core/big-json.js';
+import { displayPath } from '../core/display.js';
+import { readText, unreadable } from '../core/files.js';
 import { ENGINES, loadModel, type EngineName, type FittedModel } from './engine.js';
 import type { Task } from './task.js';
 import type { Transform } from './transform.js';
@@ -27,13 +29,28 @@ function readJson(path: string, format: string): { file: string; json: Record<st
   } catch {
     throw new ConfigError('not valid JSON', { file });
   }
-  const json = value as Record<string, unknown> | null;
-  if (json?.format !== format) throw new ConfigError(`not a ${format} file`, { file });
-  return { file, json };
+  return { file, json: ofFormat(file, value, format) };
 }
 
+function ofFormat(file: string, value: unknown, format: string): Record<string, unknown> {
+  const json = value as Record<string, unknown> | null;
+  if (json?.format !== format) throw new ConfigError(`not a ${format} file`, { file });
+  return json;
+}
+
+export const MODEL_FORMAT = 'mlops-model/1';
+/** Where a forest's trees sit in a model file: the part that may be too large for one string (core/big-json). */
+export const MODEL_TREES = ['model', 'trees'] as const;
+
 export async function readModelFile(path: string): Promise<SavedModel> {
-  const { file, json } = readJson(path, 'mlops-model/1');
+  const file = displayPath(path);
+  let value: unknown;
+  try {
+    value = await readJsonFile(path, MODEL_TREES);
+  } catch (error) {
+    throw error instanceof SyntaxError ? new ConfigError('not valid JSON', { file }) : unreadable(file, error);
+  }
+  const json = ofFormat(file, value, MODEL_FORMAT);
   const damaged = (key: string, detail: string) => new ConfigError(`${detail}; the file is damaged, rerun train`, { file, key });
   const engine = json.engine as EngineName;
   if (!ENGINES.includes(engine)) throw new ConfigError(`unknown engine ${JSON.stringify(engine)}`, { file, key: 'engine' });

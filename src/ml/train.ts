@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
+import { writeJsonFile } from '../core/big-json.js';
 import { loadParamsSection } from '../params/params.js';
 import type { TrackedRun } from '../tracking/run.js';
 import { SectionReader } from './config.js';
@@ -8,6 +9,7 @@ import { ENGINES, fitModel, type EngineName } from './engine.js';
 import { DEFAULT_FOREST_PARAMS, splitFeatures, SPLITTERS, type ForestParams, type Splitter } from './forest.js';
 import { expandGrid, readGrid, type Grid } from './grid.js';
 import { CLASSIFICATION_SCORINGS, REGRESSION_SCORINGS, SCORINGS, type Scoring } from './metrics.js';
+import { MODEL_FORMAT, MODEL_TREES } from './model-file.js';
 import { PATHS } from './paths.js';
 import { defaultWorkers } from './pool.js';
 import { gridSearch, type CandidateSummary, type FoldExecutor, type SearchResult } from './search.js';
@@ -133,7 +135,7 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
   const bestScore = search.candidates[search.bestIndex]!.mean_score;
   const model = await fitModel(config.engine, data, splitFeatures(data, config.splitter), best.full, config.seed);
   const modelJson = {
-    format: 'mlops-model/1',
+    format: MODEL_FORMAT,
     engine: config.engine,
     splitter: config.splitter,
     task,
@@ -157,7 +159,7 @@ export async function trainGridSearch(root: string, options: TrainOptions = {}):
     best_score: bestScore,
     candidates: search.candidates,
   };
-  await writeFileAtomic(join(root, PATHS.model), JSON.stringify(modelJson) + '\n');
+  await writeJsonFile(join(root, PATHS.model), modelJson, MODEL_TREES);
   await writeFileAtomic(join(root, PATHS.cvResults), JSON.stringify(cvResults, null, 2) + '\n');
   if (options.run) await logTraining(options.run, root, scoring, search, bestScore);
   return { search, bestParams: best.params, bestScore, scoring, candidates: candidates.length, folds: config.cvFolds };
