@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { BufferedLines } from './access-log.js';
 import { HEALTH_ROUTES, requireApiKey } from './auth.js';
@@ -7,6 +6,7 @@ import { httpError, RequestError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import { mlflowRoutes } from './mlflow-routes.js';
 import { predictRoute } from './predict-route.js';
+import { timeOrderedId } from './request-id.js';
 import { v2Routes } from './v2-routes.js';
 
 export interface AppOptions {
@@ -36,7 +36,7 @@ export async function buildApp(ctx: ServerContext, metrics: ServerMetrics, optio
     logger: lines ? { level: 'info', stream: lines } : false,
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    genReqId: () => timeOrderedId(),
   });
   if (options.apiKey !== undefined) requireApiKey(app, options.apiKey);
   if (options.rateLimit) {

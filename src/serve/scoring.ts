@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { argmaxRows } from '../ml/forest.js';
 import type { Cell, RawTable } from '../ml/raw.js';
 import type { Transform } from '../ml/transform.js';
@@ -6,6 +5,7 @@ import type { PredictionLog, PredictionRecord } from '../predictions/record.js';
 import { checkTable, unseenCategories } from './input.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServedModel } from './model.js';
+import { timeOrderedId } from './request-id.js';
 
 /** A scored batch: the model that answered (one model per request, even across a switch) and rows. */
 export interface Scored {
@@ -39,7 +39,7 @@ export class Scorer {
     private readonly keyColumn?: string,
   ) {}
 
-  score(input: TableInput, requestId: string = randomUUID()): Scored {
+  score(input: TableInput, requestId: string = timeOrderedId()): Scored {
     const started = performance.now();
     const model = this.current();
     const { predictor } = model;
