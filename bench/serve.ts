@@ -11,6 +11,7 @@ import { openPredictionReader } from '../src/predictions/open.js';
 import { Project } from '../src/project/project.js';
 import { loadServedModel } from '../src/serve/model.js';
 import { fromSplit } from '../src/serve/input.js';
+import { logWrites } from './log-writes.js';
 import { MLOPS_BIN, OBESITY_CSV, PROJECT_ROOT, timeCommand } from './util.js';
 
 // `mlops serve` under load on loopback: autocannon against single-row /invocations and /predict with
@@ -236,6 +237,9 @@ export async function run(): Promise<void> {
       }
       console.log(`  ${TARGET}`);
     }
+
+    const classes = model.predictor.classes;
+    await logWrites(dir, { model: { name: 'clf', version: 1 }, input: record, prediction: classes[0]!, probabilities: Object.fromEntries(classes.map((c) => [c, 1 / classes.length])), latency_ms: 0.5 });
 
     // Batch: the 10,000-row request end to end, and the model's own time on the same rows in-process.
     const server = await startServe(dir, 1);
