@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { formatCsv } from '../src/core/csv.js';
 import { generateObesity } from '../src/ml/synthetic.js';
 import { applyTransform, transformMatrix } from '../src/ml/transform.js';
@@ -10,6 +11,7 @@ import { openPredictionReader } from '../src/predictions/open.js';
 import { Project } from '../src/project/project.js';
 import { loadServedModel } from '../src/serve/model.js';
 import { fromSplit } from '../src/serve/input.js';
+import { logWrites } from './log-writes.js';
 import { MLOPS_BIN, OBESITY_CSV, PROJECT_ROOT, timeCommand } from './util.js';
 
 // `mlops serve` under load on loopback: autocannon against single-row /invocations and /predict with
@@ -71,8 +73,13 @@ interface Server {
   readonly url: string;
   /** CPU seconds (user + system) the server's processes have used so far, workers included. */
   cpu(): number;
+  /** The serving processes' event-loop delay and GC pauses since the last call (loop-delay.ts), one line each. */
+  loopDelay(): Promise<string[]>;
   stop(): Promise<number | null>;
 }
+
+/** Preloaded into every server process: event-loop delay and GC pauses, told on SIGUSR2. */
+const LOOP_DELAY = pathToFileURL(join(PROJECT_ROOT, 'dist', 'bench', 'loop-delay.js')).href;
 
 /** A process's CPU seconds from /proc (utime + stime, in clock ticks of 1/100 s). */
 function processCpu(pid: number): number {
@@ -92,7 +99,7 @@ function childPids(pid: number): number[] {
 async function startServer(args: string[], dir: string): Promise<Server> {
   const child = spawn(process.execPath, args, {
     cwd: dir,
-    env: { ...process.env, CI: 'true', MLOPS_ROOT: dir },
+    env: { ...process.env, CI: 'true', MLOPS_ROOT: dir, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${LOOP_DELAY}` },
     stdio: ['ignore', 'ignore', 'pipe'], // access logs on (not a terminal), written to /dev/null
   });
   let stderr = '';
@@ -106,9 +113,19 @@ async function startServer(args: string[], dir: string): Promise<Server> {
     child.on('close', () => reject(new Error(`mlops serve exited: ${stderr}`)));
   });
   const pids = [child.pid!, ...childPids(child.pid!)];
+  // With workers, they serve; the primary's loop only waits.
+  const serving = pids.length > 1 ? pids.slice(1) : pids;
   return {
     url,
     cpu: () => pids.reduce((sum, pid) => sum + processCpu(pid), 0),
+    loopDelay: async () => {
+      const told = stderr.length;
+      for (const pid of serving) process.kill(pid, 'SIGUSR2');
+      const deadline = Date.now() + 2000;
+      const lines = () => stderr.slice(told).split('\n').filter((l) => l.startsWith('loop-delay'));
+      while (lines().length < serving.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      return lines();
+    },
     stop: () => {
       child.kill('SIGTERM');
       return exited;
@@ -116,7 +133,14 @@ async function startServer(args: string[], dir: string): Promise<Server> {
   };
 }
 
-const startServe = (dir: string, workers: number) => startServer([MLOPS_BIN, 'serve', '--port', '0', '--workers', String(workers), 'models:/clf@champion'], dir);
+const startServe = (dir: string, workers: number, bin = MLOPS_BIN) => startServer([bin, 'serve', '--port', '0', '--workers', String(workers), 'models:/clf@champion'], dir);
+
+/**
+ * SERVE_BENCH_BEFORE=DIR: another built checkout (the code before a change) loaded the same way in
+ * the same run, after this one at each worker count, so a change is compared on the same machine
+ * state rather than against figures from another day.
+ */
+const BUILDS = [{ label: '', bin: MLOPS_BIN }, ...(process.env.SERVE_BENCH_BEFORE ? [{ label: ' (before)', bin: join(process.env.SERVE_BENCH_BEFORE, 'bin', 'mlops') }] : [])];
 
 /** Median wall and CPU (user + system) milliseconds of `fn`, over 5 runs after a first one. */
 interface Timing {
@@ -176,9 +200,11 @@ export async function run(): Promise<void> {
     const load = async (label: string, server: Server, route: string, body: unknown) => {
       const options = { url: server.url + route, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), connections: CONNECTIONS };
       await autocannon({ ...options, duration: 2 });
+      await server.loopDelay(); // starts the count over
       const [cpu0, self0] = [server.cpu(), process.cpuUsage()];
       const r = await autocannon({ ...options, duration: DURATION_S });
       const self = process.cpuUsage(self0);
+      const delays = await server.loopDelay();
       const requests = r['2xx'] + r.non2xx;
       const perRequest = (seconds: number) => `${Math.round((seconds * 1e6) / Math.max(1, requests))} us`;
       // Figures of refused requests would measure the error path: a bench on bad input stops.
@@ -187,6 +213,7 @@ export async function run(): Promise<void> {
         `${label} ${route.padEnd(12)} ${Math.round(r.requests.average)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${CONNECTIONS} connections, ${DURATION_S} s; non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}); ` +
           `CPU per request: server ${perRequest(server.cpu() - cpu0)}, load generator ${perRequest((self.user + self.system) / 1e6)}; load ${loadavg()[0]!.toFixed(2)}`,
       );
+      for (const line of delays) console.log(`  event loop, ${line.replace(/^loop-delay /, '')}`);
     };
 
     // The floor: bare fastify answering a constant to the same body, same settings, same cores.
@@ -195,18 +222,24 @@ export async function run(): Promise<void> {
     await floor.stop();
 
     for (const workers of [1, 2]) {
-      const server = await startServe(dir, workers);
-      const before = await loggedRows(dir);
-      let answered = 0;
-      for (const [route, body] of Object.entries(bodies)) await load(`${workers} worker${workers > 1 ? 's' : ''}`, server, route, body);
+      for (const build of BUILDS) {
+        const name = `${workers} worker${workers > 1 ? 's' : ''}${build.label}`;
+        const server = await startServe(dir, workers, build.bin);
+        const before = await loggedRows(dir);
+        let answered = 0;
+        for (const [route, body] of Object.entries(bodies)) await load(name, server, route, body);
+        // Every 2xx (warm-ups included) must be in the log once the server has stopped.
+        const stats = await fetch(`${server.url}/metrics`).then((r) => r.text());
+        for (const m of stats.matchAll(/^mlops_predicted_rows_total (\d+)$/gm)) answered = Number(m[1]);
+        const code = await server.stop();
+        const logged = (await loggedRows(dir)) - before;
+        console.log(`${name} log: ${logged} rows written for ${answered} rows predicted (${logged === answered ? 'none lost' : `${answered - logged} LOST`}), exit ${code}`);
+      }
       console.log(`  ${TARGET}`);
-      // Every 2xx (warm-ups included) must be in the log once the server has stopped.
-      const stats = await fetch(`${server.url}/metrics`).then((r) => r.text());
-      for (const m of stats.matchAll(/^mlops_predicted_rows_total (\d+)$/gm)) answered = Number(m[1]);
-      const code = await server.stop();
-      const logged = (await loggedRows(dir)) - before;
-      console.log(`${workers} worker${workers > 1 ? 's' : ''} log: ${logged} rows written for ${answered} rows predicted (${logged === answered ? 'none lost' : `${answered - logged} LOST`}), exit ${code}`);
     }
+
+    const classes = model.predictor.classes;
+    await logWrites(dir, { model: { name: 'clf', version: 1 }, input: record, prediction: classes[0]!, probabilities: Object.fromEntries(classes.map((c) => [c, 1 / classes.length])), latency_ms: 0.5 });
 
     // Batch: the 10,000-row request end to end, and the model's own time on the same rows in-process.
     const server = await startServe(dir, 1);

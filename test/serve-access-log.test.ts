@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { BufferedLines } from '../src/serve/access-log.js';
+import { accessLine, BufferedLines } from '../src/serve/access-log.js';
 
-// The access log's lines leave in chunks, in order, and none is left behind by a close.
+// The access log's lines leave in chunks, in order, and none is left behind by a close; each is the
+// JSON object pino wrote before (log shippers parse these keys).
 
 function collector(): { out: Writable; chunks: string[] } {
   const chunks: string[] = [];
@@ -45,4 +47,12 @@ test('a large backlog is written without waiting for the timer', () => {
   assert.equal(chunks.length, 1);
   assert.equal(chunks[0]!.length, 64 * 1024);
   lines.close();
+});
+
+test('an access line is one JSON object: level, time, pid, hostname, then the request, escaped', () => {
+  const line = accessLine({ reqId: 'id "1"', method: 'POST', url: '/predict?q=a\nb', route: '/predict', status: 200, durationMs: 0.91234, client: '127.0.0.1' }, 1_700_000_000_000);
+  assert.ok(line.endsWith('}\n') && !line.slice(0, -1).includes('\n'), 'one line');
+  const parsed = JSON.parse(line);
+  assert.deepEqual(Object.keys(parsed), ['level', 'time', 'pid', 'hostname', 'reqId', 'method', 'url', 'route', 'status', 'duration_ms', 'client', 'msg']);
+  assert.deepEqual(parsed, { level: 30, time: 1_700_000_000_000, pid: process.pid, hostname: hostname(), reqId: 'id "1"', method: 'POST', url: '/predict?q=a\nb', route: '/predict', status: 200, duration_ms: 0.912, client: '127.0.0.1', msg: 'request' });
 });

@@ -1,7 +1,9 @@
-// Access log lines leave in chunks: pino writes one line per request, and a write(2) to stdout per
-// request cost about a tenth of a single-row request's CPU. Lines are gathered for a few
-// milliseconds (or 64 KiB) and written together by the stream, in order; what is left is written
-// when the server closes, or when the process exits.
+import { hostname } from 'node:os';
+
+// Access log lines leave in chunks: a write(2) to stdout per request cost about a tenth of a
+// single-row request's CPU. Lines are gathered for a few milliseconds (or 64 KiB) and written
+// together by the stream, in order; what is left is written when the server closes, or when the
+// process exits. Fastify's logger (pino) writes its own lines, errors among them, to the same stream.
 
 const FLUSH_MS = 20;
 const MAX_PENDING = 64 * 1024;
@@ -38,4 +40,29 @@ export class BufferedLines {
     this.flush();
     process.removeListener('exit', this.onExit);
   }
+}
+
+/** What one access line says about a request. */
+export interface AccessEntry {
+  readonly reqId: string;
+  readonly method: string;
+  readonly url: string;
+  readonly route: string;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly client: string;
+}
+
+// The line is the one pino wrote from a per-request child logger (same keys, same order), built
+// with one template: the child and pino's generic serialization cost about 2 us a request.
+const BASE = `{"level":30,"time":`;
+const HOST = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())},"reqId":`;
+const text = JSON.stringify;
+
+/** The JSON line (newline included) for one answered request. */
+export function accessLine(e: AccessEntry, now: number = Date.now()): string {
+  return (
+    `${BASE}${now}${HOST}${text(e.reqId)},"method":${text(e.method)},"url":${text(e.url)},"route":${text(e.route)},` +
+    `"status":${e.status},"duration_ms":${Math.round(e.durationMs * 1000) / 1000},"client":${text(e.client)},"msg":"request"}\n`
+  );
 }

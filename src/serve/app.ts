@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { BufferedLines } from './access-log.js';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { accessLine, BufferedLines } from './access-log.js';
 import { HEALTH_ROUTES, requireApiKey } from './auth.js';
 import type { ServerContext } from './context.js';
 import { httpError, RequestError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import { mlflowRoutes } from './mlflow-routes.js';
 import { predictRoute } from './predict-route.js';
+import { timeOrderedId } from './request-id.js';
 import { v2Routes } from './v2-routes.js';
 
 export interface AppOptions {
@@ -32,11 +32,14 @@ export async function buildApp(ctx: ServerContext, metrics: ServerMetrics, optio
   const lines = options.accessLog ? new BufferedLines(process.stdout) : undefined;
   const app = Fastify({
     bodyLimit: options.bodyLimit,
-    // One JSON line per request (fastify's own two lines per request are off), written by pino.
+    // Fastify's own lines (its two per request are off) go through pino to the same buffered stream;
+    // the access line is ours (accessLine). Requests share the root logger rather than getting a
+    // child each: an error line names its request itself.
     logger: lines ? { level: 'info', stream: lines } : false,
     logController: new LogController({ disableRequestLogging: true }),
+    ...(lines ? { childLoggerFactory: (logger: FastifyBaseLogger) => logger } : {}),
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    genReqId: () => timeOrderedId(),
   });
   if (options.apiKey !== undefined) requireApiKey(app, options.apiKey);
   if (options.rateLimit) {
@@ -54,16 +57,16 @@ export async function buildApp(ctx: ServerContext, metrics: ServerMetrics, optio
   if (lines) app.addHook('onClose', async () => lines.close());
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.request(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
-    if (options.accessLog) {
-      request.log.info({ method: request.method, url: request.url, route, status: reply.statusCode, duration_ms: Number(reply.elapsedTime.toFixed(3)), client: request.ip }, 'request');
-    }
+    const elapsed = reply.elapsedTime;
+    metrics.request(route, request.method, reply.statusCode, elapsed / 1000);
+    lines?.write(accessLine({ reqId: request.id, method: request.method, url: request.url, route, status: reply.statusCode, durationMs: elapsed, client: request.ip }));
+    done();
   });
   app.setErrorHandler((error, request, reply) => {
     const { statusCode, message, internal } = httpError(error);
-    if (internal) request.log.error({ err: error }, 'internal error');
+    if (internal) request.log.error({ reqId: request.id, err: error }, 'internal error');
     const body = request.url.startsWith('/v2') ? { error: message } : { error_code: errorCode(statusCode), message };
     return reply.code(statusCode).send(body);
   });

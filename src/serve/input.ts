@@ -75,7 +75,7 @@ export const fromCsv =
  */
 export function checkTable(table: RawTable, transform: Transform, keyColumn?: string): RawTable {
   if (table.nRows === 0) throw badInput('empty batch: no rows to predict');
-  const known = new Set(transform.columns.map((c) => c.name));
+  const known = knownColumns(transform);
   const extra = table.columns.filter((c) => !known.has(c) && c !== transform.target && c !== keyColumn);
   if (extra.length > 0) throw badInput(`unknown column (the model was trained on ${[...known].join(', ')})`, { field: extra[0] });
   const missing = transform.columns.find((c) => !table.columns.includes(c.name));
@@ -89,13 +89,22 @@ export function checkTable(table: RawTable, transform: Transform, keyColumn?: st
   return table;
 }
 
+// The columns a transform takes, as a set: made once per model, not once per request.
+const knownSets = new WeakMap<Transform, ReadonlySet<string>>();
+function knownColumns(transform: Transform): ReadonlySet<string> {
+  let known = knownSets.get(transform);
+  if (!known) knownSets.set(transform, (known = new Set(transform.columns.map((c) => c.name))));
+  return known;
+}
+
 /** Per categorical column, how many values the transform never saw in training (encoded as unseen). */
 export function unseenCategories(table: RawTable, transform: Transform): Map<string, number> {
   const counts = new Map<string, number>();
   for (const col of transform.columns) {
     if (col.kind !== 'categorical') continue;
     const values = table.values[table.columns.indexOf(col.name)]!;
-    const n = values.filter((v) => v !== null && v !== '' && !col.categories.includes(String(v))).length;
+    let n = 0;
+    for (const v of values) if (v !== null && v !== '' && !col.categories.includes(String(v))) n++;
     if (n > 0) counts.set(col.name, n);
   }
   return counts;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { argmaxRows } from '../ml/forest.js';
 import type { Cell, RawTable } from '../ml/raw.js';
 import type { Transform } from '../ml/transform.js';
@@ -6,6 +5,7 @@ import type { PredictionLog, PredictionRecord } from '../predictions/record.js';
 import { checkTable, unseenCategories } from './input.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServedModel } from './model.js';
+import { timeOrderedId } from './request-id.js';
 
 /** A scored batch: the model that answered (one model per request, even across a switch) and rows. */
 export interface Scored {
@@ -39,7 +39,9 @@ export class Scorer {
     private readonly keyColumn?: string,
   ) {}
 
-  score(input: TableInput, requestId: string = randomUUID()): Scored {
+  private logged?: { readonly model: ServedModel; readonly as: PredictionRecord['model'] };
+
+  score(input: TableInput, requestId: string = timeOrderedId()): Scored {
     const started = performance.now();
     const model = this.current();
     const { predictor } = model;
@@ -64,22 +66,43 @@ export class Scorer {
 
   /** One record per row, built with plain loops: this runs on the request path for every row. */
   private records(model: ServedModel, table: RawTable, predictions: (string | number)[], classes: readonly string[], proba: Float64Array | undefined, requestId: string, latency: number): PredictionRecord[] {
-    const time = new Date().toISOString();
+    const time = isoNow();
+    const as = this.loggedAs(model);
     const C = classes.length;
     const { columns, values } = table;
     const records: PredictionRecord[] = new Array(predictions.length);
     for (let i = 0; i < predictions.length; i++) {
       const input: Record<string, Cell> = {};
       for (let j = 0; j < columns.length; j++) input[columns[j]!] = values[j]![i] ?? null;
-      const common = { request_id: requestId, time, model: { name: model.name, version: model.version }, input, prediction: predictions[i]! };
       if (proba === undefined) {
-        records[i] = { ...common, latency_ms: latency };
+        records[i] = { request_id: requestId, time, model: as, input, prediction: predictions[i]!, latency_ms: latency };
         continue;
       }
       const probabilities: Record<string, number> = {};
       for (let k = 0; k < C; k++) probabilities[classes[k]!] = proba[i * C + k]!;
-      records[i] = { ...common, probabilities, latency_ms: latency };
+      records[i] = { request_id: requestId, time, model: as, input, prediction: predictions[i]!, probabilities, latency_ms: latency };
     }
     return records;
   }
+
+  /**
+   * The model as records name it: one object per served model, shared by all its records (they are
+   * read-only), so a batch handed to the log's thread carries it once, not once per row.
+   */
+  private loggedAs(model: ServedModel): PredictionRecord['model'] {
+    if (this.logged?.model !== model) this.logged = { model, as: { name: model.name, version: model.version } };
+    return this.logged.as;
+  }
+}
+
+let lastMs = -1;
+let lastIso = '';
+/** Now as ISO 8601 text; requests in the same millisecond share the string (toISOString costs half a microsecond). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
