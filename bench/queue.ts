@@ -139,6 +139,7 @@ export async function run(): Promise<void> {
         // cache), as `mlops train` pays it: the local search's thread start is timed too.
         const executor = await queueFoldExecutor(project, { file, target: 'NObeyesdad', task: 'classification', folds: FOLDS, seed: SEED }, () => {});
         if (typeof executor === 'string') throw new Error(executor);
+        const setUp = (performance.now() - started) / 1000;
         const queued = await gridSearch(data, candidates, { ...options, workers: n, executor });
         const wall = (performance.now() - started) / 1000;
         const after = workersCpu();
@@ -152,7 +153,8 @@ export async function run(): Promise<void> {
         const cpuOverhead = totalCpu - localCpu;
         console.log(
           `queue, ${n} worker processes:    ${wall.toFixed(1)} s wall (${((overhead / localWall) * 100).toFixed(1)}% vs local; ` +
-            `${((overhead * Math.min(n, 2) * 1000) / jobs).toFixed(1)} ms per job on 2 cores); ` +
+            `${((overhead * Math.min(n, 2) * 1000) / jobs).toFixed(1)} ms per job on 2 cores; of it the executor's set-up ${setUp.toFixed(2)} s, ` +
+            `the search alone ${(((wall - setUp - localWall) / localWall) * 100).toFixed(1)}% vs local); ` +
             `${totalCpu.toFixed(1)} s CPU (workers ${inWorkers.toFixed(1)}, train ${parent.toFixed(1)}, redis ${redis.toFixed(2)}; ` +
             `${((cpuOverhead / localCpu) * 100).toFixed(1)}% vs local, ${((cpuOverhead * 1000) / jobs).toFixed(1)} ms CPU per job); ` +
             `CPU per job: workers' event loops ${perJob(loops)}, train ${perJob(parent)}, redis ${perJob(redis)}, fits and the rest ${perJob(inWorkers - loops)} (local ${perJob(localCpu)}); ` +
