@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { parseRows } from '../core/csv.js';
 import { dirname, join, resolve } from 'node:path';
-import { insideOf } from '../core/files.js';
+import { insideOf, readFirstLine } from '../core/files.js';
 import { fileURLToPath } from 'node:url';
 import { md5File } from '../cache/hash.js';
 import { displayPath } from '../core/display.js';
@@ -183,9 +183,7 @@ function gitFromTags(tags: Record<string, string>): Pick<Lineage, 'git_commit' |
 function referenceFile(root: string, columns: readonly string[]): string | undefined {
   const path = join(root, PATHS.rawTrain);
   if (!existsSync(path)) return undefined;
-  const text = readFileSync(path, 'utf8');
-  const end = text.indexOf('\n');
-  const header = parseRows(end < 0 ? text : text.slice(0, end))[0] ?? [];
+  const header = parseRows(readFirstLine(path))[0] ?? [];
   const same = header.length === columns.length && columns.every((c) => header.includes(c));
   return same ? path : undefined;
 }
