@@ -29,7 +29,7 @@ test('a fold job fits on a worker thread: the event loop keeps ticking during a 
   const md5 = await md5File(file);
   const project = Project.open(dir, { cwd: dir });
   await project.cache.add(file, { info: { md5, size: 0 } });
-  const fold = { id: 3, engine: 'forest', params: { n_estimators: 150, max_depth: null, max_features: 'sqrt', min_samples_leaf: 1 }, fold: 1, seed: 11, scoring: 'f1_macro' } as const;
+  const fold = { id: 3, engine: 'forest', params: { n_estimators: 400, max_depth: null, max_features: 'sqrt', min_samples_leaf: 1 }, fold: 1, seed: 11, scoring: 'f1_macro' } as const;
   const data: FoldJobData = { md5, target: 'label', task: 'classification', folds: 3, seed: 11, splitter: 'exact', fold: fold as unknown as FoldJobData['fold'] };
   const job = { id: 'g1.3', name: 'fold', data, state: 'running', attempts: 1, maxAttempts: 3, created: Date.now() } as const;
 
