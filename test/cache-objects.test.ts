@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -80,6 +80,32 @@ test('objects are stored under files/md5/ab/cdef, read-only, and checked out as 
   assert.equal(readFileSync(join(dir, 'restored', 'y', 'z.txt'), 'utf8'), 'z');
   writeFileSync(join(dir, 'restored', 'x.txt'), 'edited'); // the workspace copy is writable
   assert.equal(readFileSync(xObject, 'utf8'), 'x'); // and not linked to the cache
+});
+
+test('a copy offered for an output is renamed into place by its checkout; one for other content, or not taken, is removed', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'model.bin': 'weights', 'copy.tmp': 'weights', 'stale.tmp': 'other', 'unused.tmp': 'weights' });
+  const odb = new LocalObjectStore(join(dir, 'cache'));
+  const hashed = (await hashPath(join(dir, 'model.bin'), StateStore.load(join(dir, '.mlops'))))!;
+  await odb.add(join(dir, 'model.bin'), hashed);
+  const { md5 } = hashed.info;
+  const inode = statSync(join(dir, 'copy.tmp')).ino;
+  odb.offerCopy(join(dir, 'out', 'a.bin'), md5, join(dir, 'copy.tmp'));
+  writeFiles(dir, { 'out/keep': '' });
+  await odb.checkout(md5, join(dir, 'out', 'a.bin'));
+  assert.equal(statSync(join(dir, 'out', 'a.bin')).ino, inode, 'renamed, not copied');
+  assert.equal(readFileSync(join(dir, 'out', 'a.bin'), 'utf8'), 'weights');
+
+  odb.offerCopy(join(dir, 'b.bin'), md5Text('other'), join(dir, 'stale.tmp'));
+  await odb.checkout(md5, join(dir, 'b.bin'));
+  assert.equal(readFileSync(join(dir, 'b.bin'), 'utf8'), 'weights');
+  assert.ok(!existsSync(join(dir, 'stale.tmp')));
+
+  odb.offerCopy(join(dir, 'c.bin'), md5, join(dir, 'unused.tmp'));
+  await odb.dropCopies();
+  assert.ok(!existsSync(join(dir, 'unused.tmp')));
+  await odb.checkout(md5, join(dir, 'c.bin')); // copied from the object: the offer is gone
+  assert.equal(readFileSync(join(dir, 'c.bin'), 'utf8'), 'weights');
 });
 
 test('checkout refuses a corrupted object and leaves the workspace as it was', async (t) => {

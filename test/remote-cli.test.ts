@@ -91,6 +91,9 @@ for (const [name, add] of Object.entries(backends)) {
     const pulled = await ok(other, 'pull');
     assert.match(pulled.stdout, /^7 object\(s\) fetched from 'store' .*2 output\(s\) restored\n$/);
     assert.equal(readFileSync(join(other, 'out', 'f3.txt'), 'utf8'), '1 3\n');
+    // model.txt was written beside its download and renamed into place: writable, nothing left beside it.
+    assert.equal(statSync(join(other, 'model.txt')).mode & 0o200, 0o200);
+    assert.deepEqual(readdirSync(other).filter((n) => n.includes('.tmp-')), []);
     const repro = await ok(other, 'repro');
     assert.doesNotMatch(repro.stdout, /running|ran /i);
     assert.ok(!existsSync(join(other, '..', 'ran.log')), 'the stage ran in the clone');
@@ -280,10 +283,14 @@ test('kill -9 in the middle of a pull of a big object from S3 leaves nothing und
   await new Promise((r) => child.on('exit', r));
   assert.ok(!existsSync(object), 'a half object under its name');
   assert.ok(!existsSync(join(other, 'big.bin')));
+  // The workspace copy was being written beside the download, under a temp name only.
+  const workspaceTemps = () => readdirSync(other).filter((n) => n.startsWith('big.bin.tmp-'));
+  assert.equal(workspaceTemps().length, 1);
   assert.match((await ok(other, 'pull')).stdout, /^1 object\(s\) fetched .* 1 output\(s\) restored\n$/);
   const md5sum = (path: string) => execFileSync('md5sum', [path], { encoding: 'utf8' }).split(' ')[0];
   assert.equal(md5sum(object), md5);
   assert.equal(md5sum(join(other, 'big.bin')), md5);
+  assert.deepEqual(workspaceTemps(), [], 'the killed pull\'s copy is removed by the next one');
 });
 
 const statSafe = (path: string) => {

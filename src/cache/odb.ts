@@ -1,5 +1,5 @@
 import { constants, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, copyFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeStaleTemps, staleTempsUnder, writeAtomically, writeFileAtomic } from '../core/atomic.js';
 import { ConfigError } from '../core/errors.js';
@@ -60,6 +60,11 @@ export class LocalObjectStore implements ObjectStore {
    * place whole, so one that was good a moment ago still is.
    */
   private readonly verified = new Set<string>();
+  /**
+   * Workspace copies a pull wrote beside its downloads (temp names next to the outputs they are for),
+   * by output path: checking out renames one into place instead of copying the object after the download.
+   */
+  private readonly prepared = new Map<string, { md5: string; temp: string }>();
 
   constructor(readonly cacheDir: string) {
     this.filesDir = join(cacheDir, 'files', 'md5');
@@ -122,6 +127,18 @@ export class LocalObjectStore implements ObjectStore {
     this.verified.add(md5);
   }
 
+  /** Records that `temp` holds object `md5`'s bytes, written for `dest` as they were downloaded. */
+  offerCopy(dest: string, md5: string, temp: string): void {
+    this.prepared.set(dest, { md5, temp });
+  }
+
+  /** Removes the prepared copies no checkout took (an output that failed, or one already in place). */
+  async dropCopies(): Promise<void> {
+    const temps = [...this.prepared.values()].map((p) => p.temp);
+    this.prepared.clear();
+    await Promise.all(temps.map((t) => rm(t, { force: true })));
+  }
+
   verifiedCopy(md5: string): KnownCopy | undefined {
     return this.verified.has(md5) && !isDirHash(md5) ? { md5, path: this.pathOf(md5) } : undefined;
   }
@@ -136,9 +153,15 @@ export class LocalObjectStore implements ObjectStore {
       ? this.readManifest(md5).map((e) => ({ path: join(dest, ...e.relpath.split('/')), md5: e.md5 }))
       : [{ path: dest, md5 }];
     for (const f of files) await this.verify(f.md5);
+    const prepared = this.prepared.get(dest);
+    this.prepared.delete(dest);
     await rm(dest, { recursive: true, force: true });
     await removeStaleTemps(dest);
-    for (const f of files) await copyOut(this.pathOf(f.md5), f.path);
+    if (prepared?.md5 === md5) await rename(prepared.temp, dest);
+    else {
+      if (prepared) await rm(prepared.temp, { force: true });
+      for (const f of files) await copyOut(this.pathOf(f.md5), f.path);
+    }
     return files;
   }
 

@@ -3,7 +3,7 @@ import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promi
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { tempName } from '../core/atomic.js';
-import { md5Tap, ObjectMissingError, READ_ONLY, RemoteMissingError, type RemoteStore } from './store.js';
+import { copyAfter, md5Tap, ObjectMissingError, READ_ONLY, RemoteMissingError, type RemoteStore } from './store.js';
 
 /**
  * A remote in a folder: a shared or mounted one (NFS, SMB) or a local disk. Objects are copied in
@@ -72,7 +72,7 @@ export class FolderRemoteStore implements RemoteStore {
     }
   }
 
-  async get(key: string, dest: string, onBytes?: (n: number) => void): Promise<string> {
+  async get(key: string, dest: string, onBytes?: (n: number) => void, copy?: string): Promise<string> {
     const { tap, digest } = md5Tap(onBytes);
     try {
       await pipeline(createReadStream(this.path(key), { highWaterMark: 1 << 20 }), tap, createWriteStream(dest, { mode: READ_ONLY }));
@@ -80,6 +80,7 @@ export class FolderRemoteStore implements RemoteStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(this.path(key))) throw new ObjectMissingError(`${key} is not on the remote`);
       throw error;
     }
+    await copyAfter(dest, copy);
     return digest();
   }
 

@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Md5Thread } from './md5-thread.js';
 import { pool } from './pool.js';
-import { READ_ONLY } from './store.js';
+import { READ_ONLY, WRITABLE } from './store.js';
 
 /** How a download in parts reaches the network: its first part already answered, the others asked for. */
 export interface PartSource {
@@ -28,16 +28,24 @@ const HASH_STEP = 4 << 20;
  * read-only, as cache objects are), while `hasher` reads the file behind the frontier (the prefix
  * wholly written) on its own thread. Returns the md5 of the bytes written. Memory stays at about one
  * block per part in flight, whatever the size. On a failure, the other parts stop and nothing is left
- * running; `dest` is the caller's to remove.
+ * running; `dest` is the caller's to remove. With `copy`, every block is also written there (`get`'s copy).
  */
-export async function downloadInParts(dest: string, source: PartSource, inFlight: number, hasher: Md5Thread, onBytes?: (n: number) => void): Promise<string> {
+export async function downloadInParts(dest: string, source: PartSource, inFlight: number, hasher: Md5Thread, onBytes?: (n: number) => void, copy?: string): Promise<string> {
   const { size, partSize } = source;
   const parts = Array.from({ length: Math.ceil(size / partSize) }, (_, i) => ({ start: i * partSize, end: Math.min(size, (i + 1) * partSize), written: 0 }));
   let handle: FileHandle;
+  let copyHandle: FileHandle | undefined;
   try {
     handle = await open(dest, 'wx', READ_ONLY);
   } catch (error) {
     source.first.destroy();
+    throw error;
+  }
+  try {
+    if (copy !== undefined) copyHandle = await open(copy, 'wx', WRITABLE);
+  } catch (error) {
+    source.first.destroy();
+    await handle.close();
     throw error;
   }
   const hashed = hasher.hash(dest, size);
@@ -62,7 +70,9 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
     let diskError: unknown;
     const flush = async () => {
       try {
-        await writeAll(handle, pending, pendingBytes, part.start + part.written);
+        // The copy is written from the same buffers beside the object, so it costs no read of the object.
+        const at = part.start + part.written;
+        await Promise.all([writeAll(handle, pending, pendingBytes, at), copyHandle && writeAll(copyHandle, pending, pendingBytes, at)]);
       } catch (error) {
         throw (diskError = error);
       }
@@ -104,7 +114,7 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
     throw error;
   } finally {
     for (const b of bodies) b.destroy(); // a first part never started (an error before it) holds a connection
-    await handle.close();
+    await Promise.all([handle.close(), copyHandle?.close()]);
   }
   return hashed.digest;
 }

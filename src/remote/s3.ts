@@ -10,7 +10,7 @@ import { FailureError } from '../core/errors.js';
 import { Md5Thread } from './md5-thread.js';
 import { downloadInParts } from './parts.js';
 import { Limit } from './pool.js';
-import { md5Tap, ObjectMissingError, READ_ONLY, RemoteAccessError, RemoteMissingError, TransientRemoteError, type RemoteStore } from './store.js';
+import { copyAfter, md5Tap, ObjectMissingError, READ_ONLY, RemoteAccessError, RemoteMissingError, TransientRemoteError, WRITABLE, type RemoteStore } from './store.js';
 
 /** What an `s3://` remote is opened with: DVC's keys, already checked. */
 export interface S3Options {
@@ -176,7 +176,7 @@ export class S3RemoteStore implements RemoteStore {
     }
   }
 
-  async get(key: string, dest: string, onBytes?: (n: number) => void): Promise<string> {
+  async get(key: string, dest: string, onBytes?: (n: number) => void, copy?: string): Promise<string> {
     await this.ready();
     const { s3, sdk } = await this.open();
     const request = async (range?: string) => {
@@ -202,6 +202,7 @@ export class S3RemoteStore implements RemoteStore {
     if (!first || !body || size === 0) {
       body?.destroy();
       writeFileSync(dest, '', { mode: READ_ONLY, flag: 'wx' });
+      await copyAfter(dest, copy);
       return md5Text('');
     }
     if (size !== undefined && size > (first.ContentLength ?? size)) {
@@ -218,7 +219,7 @@ export class S3RemoteStore implements RemoteStore {
         },
         networkError: (error: unknown) => this.translate(error, key),
       };
-      return downloadInParts(dest, source, GET_PARTS_IN_FLIGHT, (this.hasher ??= new Md5Thread()), onBytes);
+      return downloadInParts(dest, source, GET_PARTS_IN_FLIGHT, (this.hasher ??= new Md5Thread()), onBytes, copy);
     }
     const { tap, digest } = md5Tap(onBytes);
     let whole: Buffer | undefined;
@@ -231,10 +232,14 @@ export class S3RemoteStore implements RemoteStore {
     } catch (error) {
       throw this.translate(error, key);
     }
-    if (!whole) return digest();
+    if (!whole) {
+      await copyAfter(dest, copy);
+      return digest();
+    }
     // A small object is written at once, on this thread: three thread-pool round trips (open, write,
     // close) cost more than the write itself, and with thousands of objects they add up.
     writeFileSync(dest, whole, { mode: READ_ONLY, flag: 'wx' });
+    if (copy !== undefined) writeFileSync(copy, whole, { mode: WRITABLE, flag: 'wx' });
     onBytes?.(whole.length);
     return md5Text(whole);
   }

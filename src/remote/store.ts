@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, copyFile } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { FailureError, MlopsError } from '../core/errors.js';
 
@@ -24,15 +26,27 @@ export interface RemoteStore {
   /**
    * Writes the object at `key` into `dest` (a fresh temp path the caller owns), created read-only as
    * cache objects are, and returns the md5 of the bytes written, computed while they stream in, so they
-   * are verified without a second read.
+   * are verified without a second read. With `copy`, the same bytes also go to that path (created
+   * writable, for a workspace): a pull's checkout then renames it into place instead of copying the
+   * object after the download. The caller owns and removes it as it does `dest`.
    */
-  get(key: string, dest: string, onBytes?: (n: number) => void): Promise<string>;
+  get(key: string, dest: string, onBytes?: (n: number) => void, copy?: string): Promise<string>;
   /** Releases connections. */
   close(): Promise<void>;
 }
 
 /** The mode `get` creates files with: cache objects are read-only. */
 export const READ_ONLY = 0o444;
+
+/** The mode of `get`'s `copy`: a workspace file is the user's to edit. */
+export const WRITABLE = 0o644;
+
+/** `get`'s `copy` made after the object is written (an object small enough that overlapping is moot). */
+export async function copyAfter(dest: string, copy: string | undefined): Promise<void> {
+  if (copy === undefined) return;
+  await copyFile(dest, copy, constants.COPYFILE_EXCL);
+  await chmod(copy, WRITABLE);
+}
 
 /** A remote failure that retrying may cure: a dropped connection, a timeout, a 5xx, throttling. */
 export class TransientRemoteError extends FailureError {}

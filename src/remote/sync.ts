@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tempName, writeFileAtomic } from '../core/atomic.js';
 import { FailureError } from '../core/errors.js';
-import { LocalObjectStore, parseManifest } from '../cache/odb.js';
+import { isSafeRelpath, LocalObjectStore, parseManifest } from '../cache/odb.js';
 import { md5Text } from '../cache/hash.js';
 import { isDirHash } from '../cache/tree.js';
 import type { CheckoutReport } from '../pipeline/checkout.js';
@@ -273,7 +273,11 @@ async function pushRunEntries(project: Project, remote: OpenRemote, runs: RunEnt
  * Downloads one object into the cache: into a temp file beside its place, hashed as it streams, and
  * renamed only when its md5 is its name. A damaged object never enters the cache.
  */
-async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void, made: Set<string>): Promise<void> {
+/**
+ * Downloads object `md5` into the cache, verified. With `workspace` (an output a pull will restore, not
+ * there now), a copy for it is written beside the download and offered to the checkout.
+ */
+async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void, made: Set<string>, workspace?: string): Promise<void> {
   const target = cache.pathOf(md5);
   // Each folder once per fetch (256 of them for thousands of objects), not once per object.
   if (!made.has(dirname(target))) {
@@ -281,17 +285,20 @@ async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string
     made.add(dirname(target));
   }
   const temp = tempName(target);
+  const copy = workspace === undefined ? undefined : tempName(workspace);
+  const removeTemps = () => Promise.all([rm(temp, { force: true }), copy && rm(copy, { force: true })]);
   let attempt = 0;
   try {
     const got = await withRetries(async () => {
-      if (attempt++) await rm(temp, { force: true }); // a retried download starts again from nothing
-      return remote.store.get(objectKey(md5), temp, onBytes);
+      if (attempt++) await removeTemps(); // a retried download starts again from nothing
+      return remote.store.get(objectKey(md5), temp, onBytes, copy);
     });
     if (got !== md5) throw new FailureError(`remote '${remote.name}': object ${objectKey(md5)} is corrupted (its content hashes to ${got}); not used`);
     await rename(temp, target);
     cache.markVerified(md5);
+    if (workspace !== undefined && copy !== undefined) cache.offerCopy(workspace, md5, copy);
   } catch (error) {
-    await rm(temp, { force: true });
+    await removeTemps();
     // A full disk, a read-only cache: said with the remote and the object, the temp file gone.
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new FailureError(`remote '${remote.name}': ${objectKey(md5)} could not be written into the cache (${code})`);
@@ -318,7 +325,26 @@ async function fetchManifest(remote: OpenRemote, cache: LocalObjectStore, md5: s
 }
 
 /** `mlops fetch`: downloads into the cache what it lacks, verifying every object; the workspace is untouched. */
-export async function fetch(project: Project, options: TransferOptions = {}): Promise<TransferReport> {
+export function fetch(project: Project, options: TransferOptions = {}): Promise<TransferReport> {
+  return fetchObjects(project, options, false);
+}
+
+/**
+ * Where a pull can write an output's workspace copy while it downloads the object: a file output
+ * (not a directory's, not a registered model's) absent from the workspace, in a folder that exists.
+ * An output that is there is left to the checkout, which compares it with the object first.
+ */
+function workspaceCopies(project: Project, wanted: readonly Wanted[], downloading: ReadonlySet<string>): Map<string, string> {
+  const copies = new Map<string, string>();
+  for (const { path, md5 } of wanted) {
+    if (!downloading.has(md5) || copies.has(md5) || !isSafeRelpath(path)) continue;
+    const abs = join(project.root, path);
+    if (!existsSync(abs) && existsSync(dirname(abs))) copies.set(md5, abs);
+  }
+  return copies;
+}
+
+async function fetchObjects(project: Project, options: TransferOptions, prepareCheckout: boolean): Promise<TransferReport> {
   const cache = localCache(project);
   const wanted = await wantedObjects(project, options);
   return onRemote(project, options, async (remote) => {
@@ -359,9 +385,10 @@ export async function fetch(project: Project, options: TransferOptions = {}): Pr
     });
     const progress = meter(options, files.size);
     const made = new Set<string>();
+    const copies = prepareCheckout ? workspaceCopies(project, wanted, files) : new Map<string, string>();
     await pool([...files], remote.jobs, async (md5) => {
       try {
-        await download(remote, cache, md5, progress.bytes, made);
+        await download(remote, cache, md5, progress.bytes, made, copies.get(md5));
         known.add(md5);
         progress.object();
       } catch (error) {
@@ -470,10 +497,17 @@ export interface PullReport extends TransferReport {
 
 /** `mlops pull`: fetch, then restore the outputs in the workspace (`force`: over modified ones). */
 export async function pull(project: Project, options: TransferOptions & { force?: boolean } = {}): Promise<PullReport> {
-  const fetched = await fetch(project, options);
-  const { checkoutOutputs } = await import('../pipeline/repro.js');
-  const selection = { cwd: project.cwd, targets: options.targets ?? [], allPipelines: true, singleItem: true, force: options.force, ...(options.file === undefined ? {} : { file: project.fromCwd(options.file) }) };
-  const checkout = await checkoutOutputs(project, selection, () => {});
+  const cache = localCache(project);
+  let fetched: TransferReport;
+  let checkout: CheckoutReport;
+  try {
+    fetched = await fetchObjects(project, options, true);
+    const { checkoutOutputs } = await import('../pipeline/repro.js');
+    const selection = { cwd: project.cwd, targets: options.targets ?? [], allPipelines: true, singleItem: true, force: options.force, ...(options.file === undefined ? {} : { file: project.fromCwd(options.file) }) };
+    checkout = await checkoutOutputs(project, selection, () => {});
+  } finally {
+    await cache.dropCopies();
+  }
   // An output whose objects could not be fetched is reported once, by the fetch.
   const unfetched = fetched.failed.map((f) => f.object);
   const failed = checkout.failed.filter((f) => !unfetched.some((o) => o === f.path || o.startsWith(`${f.path} (`) || o.startsWith(`${f.path}/`)));
