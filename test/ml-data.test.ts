@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
@@ -163,4 +163,31 @@ test('predict: the default model, an id column carried through, probabilities wi
   const missing = await runMlops(['predict', '--input', 'new.csv', '--id-column', 'nope'], { cwd: dir });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^error: new\.csv:1: no id column 'nope' \(columns: row_id, Gender, /);
+});
+
+test('predict: more rows than one block come out as each half predicted alone; --output writes the same text whole, a bad cell writes nothing', async (t) => {
+  const dir = project(t, RAW);
+  for (const stage of ['prepare', 'train']) assert.equal((await runMlops([stage], { cwd: dir })).code, 0);
+  const [header, ...rows] = generateObesity(70_000, 9).trim().split('\n');
+  const csv = (part: string[]) => [header, ...part].join('\n') + '\n';
+  writeFiles(dir, { 'all.csv': csv(rows), 'a.csv': csv(rows.slice(0, 35_000)), 'b.csv': csv(rows.slice(35_000)) });
+  const all = await runMlops(['predict', '--input', 'all.csv'], { cwd: dir });
+  assert.equal(all.code, 0, all.stderr);
+  const a = (await runMlops(['predict', '--input', 'a.csv'], { cwd: dir })).stdout.split('\n');
+  const b = (await runMlops(['predict', '--input', 'b.csv'], { cwd: dir })).stdout.split('\n');
+  assert.equal(all.stdout, [...a.slice(0, -1), ...b.slice(1)].join('\n'));
+  assert.equal(all.stdout.split('\n').length, 70_002);
+
+  const written = await runMlops(['predict', '--input', 'all.csv', '--output', 'out/p.csv'], { cwd: dir });
+  assert.equal(written.stdout, 'wrote 70000 predictions to out/p.csv\n');
+  assert.equal(read(dir, 'out/p.csv'), all.stdout);
+  // A non-numeric cell far past the first block: one located line, exit 2, the old file untouched.
+  const bad = rows.slice();
+  bad[68_000] = bad[68_000]!.replace(/^(\w+),[^,]+,/, '$1,old,');
+  writeFiles(dir, { 'all.csv': csv(bad) });
+  const refused = await runMlops(['predict', '--input', 'all.csv', '--output', 'out/p.csv'], { cwd: dir });
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /^error: all\.csv:68002: 'Age': non-numeric value "old" in numeric column\n$/);
+  assert.equal(read(dir, 'out/p.csv'), all.stdout);
+  assert.deepEqual(readdirSync(join(dir, 'out')), ['p.csv']);
 });

@@ -1,8 +1,3 @@
-import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { tempName } from '../core/atomic.js';
 import { formatCsv, formatNumber } from '../core/csv.js';
 import { UsageError } from '../core/errors.js';
 import { openPredictionReader, parseRetention } from '../predictions/open.js';
@@ -12,6 +7,7 @@ import type { PredictionFlags } from './commands/predictions.js';
 import { printJson } from './output.js';
 import { openProject } from './project.js';
 import { textTable } from './table.js';
+import { writeTo } from './write-to.js';
 
 // Runs and prints `mlops predictions list|export`: the flags become a PredictionQuery, the rows come
 // through the PredictionReader monitoring uses too.
@@ -109,30 +105,6 @@ export async function listPredictions(opts: PredictionFlags): Promise<void> {
       rows.map((r) => [r.time, r.request_id, r.model.name, String(r.model.version ?? ''), String(shown(r.prediction)), probability(r), r.latency_ms.toFixed(2)]),
     ),
   );
-}
-
-/** Writes to stdout, or to `output` through a temp file renamed when complete; waits when the pipe is full. */
-async function writeTo(output: string | undefined, produce: (write: (text: string) => Promise<void>) => Promise<void>): Promise<void> {
-  const target = output === undefined ? undefined : resolve(output);
-  const temp = target === undefined ? undefined : tempName(target);
-  if (target) await mkdir(dirname(target), { recursive: true });
-  const stream: NodeJS.WritableStream | WriteStream = temp === undefined ? process.stdout : createWriteStream(temp);
-  const write = async (text: string) => {
-    if (!stream.write(text)) await once(stream, 'drain');
-  };
-  try {
-    await produce(write);
-    if (temp !== undefined) {
-      await new Promise<void>((ok, fail) => (stream as WriteStream).end((e?: Error | null) => (e ? fail(e) : ok())));
-      await rename(temp, target!);
-    }
-  } catch (error) {
-    if (temp !== undefined) {
-      (stream as WriteStream).destroy();
-      await rm(temp, { force: true });
-    }
-    throw error;
-  }
 }
 
 export async function exportPredictions(opts: PredictionFlags): Promise<void> {

@@ -40,7 +40,12 @@ export function csvField(value: string | number): string {
 
 /** RFC 4180 CSV text: quotes only where a field needs them, a newline after every row. */
 export function formatCsv(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
+  return formatRows([header, ...rows]);
+}
+
+/** CSV lines, each ended by a newline (no header: a block of a longer file). */
+export function formatRows(rows: readonly (readonly (string | number)[])[]): string {
+  return rows.map((r) => r.map(csvField).join(',') + '\n').join('');
 }
 
 // Typed reading of raw data files (the prepare stage's input, rows to predict, drift samples), with

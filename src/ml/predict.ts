@@ -1,10 +1,11 @@
 import { dirname, join } from 'node:path';
 import { displayPath } from '../core/display.js';
 import { ConfigError } from '../core/errors.js';
-import { formatCsv, formatNumber, listColumns, PANDAS_NA_VALUES } from '../core/csv.js';
+import { readColumns } from '../core/csv-columns.js';
+import { formatCsv, formatNumber, formatRows, listColumns, PANDAS_NA_VALUES } from '../core/csv.js';
 import { argmaxRows } from './forest.js';
 import { readModelFile, readTransformFile, type SavedModel } from './model-file.js';
-import { readRawCsv, type RawTable } from './raw.js';
+import type { RawTable } from './raw.js';
 import { transformMatrix, type Transform } from './transform.js';
 
 // `mlops predict`: raw rows (the input file's columns; a target column, if present, is ignored) ->
@@ -50,19 +51,35 @@ export async function loadPredictor(model: string, transform?: string): Promise<
   return new Predictor(saved, fitted);
 }
 
-export async function predict(options: PredictOptions): Promise<string> {
+// Rows transformed, predicted and written at a time: memory holds the input's typed columns and one
+// block's features, probabilities and text, whatever the number of rows.
+const BLOCK_ROWS = 1 << 16;
+
+/**
+ * Predicts every row of `options.input` and hands the CSV text to `write` in blocks (header first), so
+ * a file of millions of rows is never one string; returns the number of rows predicted.
+ */
+export async function predict(options: PredictOptions, write: (text: string) => void | Promise<void>): Promise<number> {
   const predictor = await loadPredictor(options.model, options.transform);
   const { saved, transform } = predictor;
   const id = options.idColumn;
-  const table = readRawCsv(options.input, { naValues: new Set(transform.na_values ?? PANDAS_NA_VALUES), textColumns: id === undefined || transform.columns.some((c) => c.name === id) ? [] : [id] });
+  // Typed columns read chunk by chunk: an input larger than one JavaScript string reads as well.
+  const table = readColumns(options.input, { naValues: new Set(transform.na_values ?? PANDAS_NA_VALUES), textColumns: id === undefined || transform.columns.some((c) => c.name === id) ? [] : [id] });
   const idIndex = id === undefined ? -1 : table.columns.indexOf(id);
   if (id !== undefined && idIndex < 0) throw new ConfigError(`no id column '${id}' (columns: ${listColumns(table.columns)})`, { file: table.file, line: 1 });
-  const output = predictor.output(table);
-  const idHeader = id === undefined ? [] : [id];
-  const idOf = (i: number) => (id === undefined ? [] : [String(table.values[idIndex]![i] ?? '')]);
-  if (saved.task === 'regression') return formatCsv([...idHeader, 'prediction'], Array.from(output, (v, i) => [...idOf(i), formatNumber(v)]));
+  const idOf = (r: number) => (idIndex < 0 ? [] : [String(table.cell(idIndex, r) ?? '')]);
   const C = saved.classes.length;
-  const predicted = argmaxRows(output, C);
-  const header = [...idHeader, 'prediction', ...saved.classes.map((c) => `proba_${c}`)];
-  return formatCsv(header, Array.from(predicted, (k, i) => [...idOf(i), saved.classes[k]!, ...Array.from(output.subarray(i * C, (i + 1) * C), formatNumber)]));
+  const header = [...(id === undefined ? [] : [id]), ...(saved.task === 'regression' ? ['prediction'] : ['prediction', ...saved.classes.map((c) => `proba_${c}`)])];
+  let text = formatCsv(header, []);
+  for (let start = 0; start < table.nRows; start += BLOCK_ROWS) {
+    const end = Math.min(table.nRows, start + BLOCK_ROWS);
+    const output = saved.model.predictProba(transformMatrix(transform, table, start, end));
+    const rows: string[][] = [];
+    if (saved.task === 'regression') output.forEach((v, i) => rows.push([...idOf(start + i), formatNumber(v)]));
+    else argmaxRows(output, C).forEach((k, i) => rows.push([...idOf(start + i), saved.classes[k]!, ...Array.from(output.subarray(i * C, (i + 1) * C), formatNumber)]));
+    await write(text + formatRows(rows));
+    text = '';
+  }
+  if (text) await write(text);
+  return table.nRows;
 }

@@ -227,24 +227,27 @@ export function applyTransform(transform: Transform, source: RawTable | CellTabl
 }
 
 /**
- * The transform of every row of `table` straight into the column-major matrix the forest reads
- * (what prediction needs): column by column, with no array per row. Same values as applyTransform.
+ * The transform of rows [start, end) of `table` (all by default) straight into the column-major matrix
+ * the forest reads (what prediction needs): column by column, with no array per row. Same values as
+ * applyTransform. A server's tables hold arrays of cells, read directly; a large file's typed columns
+ * (`mlops predict`) are read cell by cell, a block of rows at a time.
  */
-export function transformMatrix(transform: Transform, table: RawTable): Matrix {
-  const nRows = table.nRows;
+export function transformMatrix(transform: Transform, table: RawTable | CellTable, start = 0, end = table.nRows): Matrix {
+  const nRows = end - start;
   const X = new Float64Array(nRows * transform.features.length);
   const cells = cellTable(table);
-  const sources = sourceColumns(transform, cells).map((c) => table.values[c]!);
+  const columns = sourceColumns(transform, cells);
   const categories = categoryIndexes(transform);
   let feature = 0;
   transform.columns.forEach((col, j) => {
-    const source = sources[j]!;
+    const c = columns[j]!;
+    const source = 'values' in table ? table.values[c]! : undefined;
     const width = widthOf(transform, col);
-    for (let r = 0; r < nRows; r++) {
-      const value = encodeCell(col, categories[j], source[r], cells, r);
+    for (let r = start; r < end; r++) {
+      const value = encodeCell(col, categories[j], source ? source[r] : cells.cell(c, r), cells, r);
       // one-hot: X is zeros already, so only the seen category's feature is written
-      if (width === 1) X[feature * nRows + r] = value;
-      else if (value >= 0) X[(feature + value) * nRows + r] = 1;
+      if (width === 1) X[feature * nRows + r - start] = value;
+      else if (value >= 0) X[(feature + value) * nRows + r - start] = 1;
     }
     feature += width;
   });

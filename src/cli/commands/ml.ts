@@ -117,10 +117,9 @@ export function register(program: Command): void {
     .action(async (opts: { model?: string; input: string; transform?: string; idColumn?: string; output?: string }) => {
       const { predict } = await import('../../ml/predict.js');
       const files = await modelFiles(await openProject(), opts.model, opts.transform);
-      const csv = await predict({ ...opts, ...files });
-      if (!opts.output) return void process.stdout.write(csv);
-      const { writeFileAtomic } = await import('../../core/atomic.js');
-      await writeFileAtomic(opts.output, csv);
-      console.log(`wrote ${csv.split('\n').length - 2} predictions to ${opts.output}`);
+      const { writeTo } = await import('../write-to.js');
+      let rows = 0;
+      await writeTo(opts.output, async (write) => void (rows = await predict({ ...opts, ...files }, write)));
+      if (opts.output) console.log(`wrote ${rows} predictions to ${opts.output}`);
     });
 }
