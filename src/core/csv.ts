@@ -179,5 +179,8 @@ export function checkTable(header: string[] | undefined, nRows: number, file: st
 
 /** A computed number as a person reads it: 15 significant digits, so 0.8250000000000001 prints 0.825. */
 export function formatNumber(value: number): string {
+  // Whole numbers below 1e15 print the same either way, and most of a forest's probabilities are 0:
+  // toPrecision is the slow part of writing millions of predictions.
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
   return Number.isFinite(value) ? String(Number(value.toPrecision(15))) : String(value);
 }
