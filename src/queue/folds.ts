@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { md5File } from '../cache/hash.js';
 import { LocalObjectStore } from '../cache/odb.js';
 import { FailureError, UsageError } from '../core/errors.js';
-import type { FoldResult, FoldTask } from '../ml/cv.js';
+import type { CvData, FoldResult, FoldTask } from '../ml/cv.js';
 import { readDataset } from '../ml/dataset.js';
 import { FoldThreads } from '../ml/pool.js';
 import type { Splitter } from '../ml/forest.js';
@@ -90,13 +90,16 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
 }
 
 /**
- * The workers' side: fits one (candidate, fold). The fits run on `threads` worker threads holding the
- * last dataset read (a worker takes the folds of one search one after another), never on this thread:
- * its event loop renews the jobs' leases (a fit may outlast the visibility timeout) and fetches the next
- * job meanwhile. A job taken while every thread is busy waits for one (see FOLD_PREFETCH).
+ * The workers' side: fits one (candidate, fold). The fits run on `threads` worker threads, started with
+ * the handler (before the first job) and kept from one search to the next, on the last dataset read (a
+ * worker takes the folds of one search one after another). Never on this thread: its
+ * event loop renews the jobs' leases (a fit may outlast the visibility timeout) and fetches the next job
+ * meanwhile. A job taken while every thread is busy waits for one (see FOLD_PREFETCH).
  */
 export function foldHandler(project: Project, threads: number): { handler: (context: JobContext) => Promise<FoldResult>; close(): Promise<void> } {
-  let cached: { key: string; threads: FoldThreads } | undefined;
+  const fits = new FoldThreads(undefined, threads);
+  fits.prestart(threads);
+  let cached: { key: string; cv: CvData } | undefined;
   const handler = async ({ job }: JobContext) => {
     const d = job.data as FoldJobData;
     const key = JSON.stringify([d.md5, d.target, d.task, d.folds, d.seed, d.splitter]);
@@ -106,12 +109,11 @@ export function foldHandler(project: Project, threads: number): { handler: (cont
         throw new UsageError(`grid job ${job.id}: the training data (md5 ${d.md5}) is not in this machine's cache ${project.cacheDir}, and no default remote has it`);
       }
       const { data } = readDataset(new LocalObjectStore(project.cacheDir).pathOf(d.md5), d.target, d.task);
-      await cached?.threads.close();
-      cached = { key, threads: new FoldThreads({ data, folds: searchFolds(data, d.folds, d.seed), splitter: d.splitter }, threads) };
+      cached = { key, cv: { data, folds: searchFolds(data, d.folds, d.seed), splitter: d.splitter } };
     }
-    return cached.threads.run(d.fold);
+    return fits.run(d.fold, cached.cv);
   };
-  return { handler, close: async () => cached?.threads.close() };
+  return { handler, close: () => fits.close() };
 }
 
 /** Runs `fn` on the project's default remote, if it has one. */
