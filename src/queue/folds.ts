@@ -33,6 +33,11 @@ export const FOLD_JOB = 'fold';
 export const FOLD_PREFETCH = 1;
 const FOLD_ATTEMPTS = 3;
 const FOLD_BACKOFF_MS = 500;
+/**
+ * Done jobs are removed in batches of this many while the search runs, so what is left to remove when
+ * the last result arrives (on its critical path) is one batch, not the grid.
+ */
+const REMOVE_BATCH = 32;
 
 export interface FoldJobData {
   readonly md5: string;
@@ -62,6 +67,11 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
     const search = randomBytes(5).toString('hex');
     const ids = tasks.map((t) => `g${search}.${t.id}`);
     const byId = new Map(ids.map((id, i) => [id, tasks[i]!]));
+    // All of a batch at once: on a broker, pipelined (one by one, a grid's hundreds of jobs made the
+    // parent wait a round trip each).
+    const remove = (batch: readonly string[]) => Promise.all(batch.map((id) => queue.remove(id).catch(() => undefined)));
+    const done: string[] = [];
+    const removing: Promise<unknown>[] = [];
     try {
       await queue.addMany(
         tasks.map((fold, i) => ({
@@ -79,11 +89,14 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
           throw new FailureError(`train: grid job ${job.id} (candidate ${Math.floor(task.id / input.folds)}, fold ${task.fold}) failed after ${job.attempts} attempt(s): ${job.error ?? 'no reason given'}`);
         }
         onResult(job.result as FoldResult);
+        done.push(job.id);
+        if (done.length % REMOVE_BATCH === 0) removing.push(remove(done.slice(-REMOVE_BATCH)));
       });
     } finally {
-      // Finished or not, the search's jobs go: those still queued are not wanted any more. All at once
-      // (on a broker, pipelined): one by one, a grid's hundreds of jobs made the parent wait a round trip each.
-      await Promise.all(ids.map((id) => queue.remove(id).catch(() => undefined)));
+      // Finished or not, the search's jobs go: those still queued are not wanted any more.
+      await Promise.all(removing);
+      const removed = new Set(done.slice(0, done.length - (done.length % REMOVE_BATCH)));
+      await remove(ids.filter((id) => !removed.has(id)));
       await queue.close();
     }
   };
