@@ -37,6 +37,9 @@ const IDLE_TYPES = ['waiting', 'delayed', 'prioritized', 'completed', 'failed'] 
 const ID = /^(?!\d+$)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const KILL_POLL_MS = 500;
 const WAIT_POLL_MS = 5000;
+/** waitFor reads the events stream at most every PACE_MS while more than PACE_ABOVE of its jobs are pending. */
+const PACE_MS = 25;
+const PACE_ABOVE = 16;
 
 /**
  * Checks that the broker answers, with bounded retries, so a wrong or unreachable `queue.url` is one
@@ -297,7 +300,6 @@ export class BullQueue implements JobQueue {
     const pending = new Set(ids);
     if (!pending.size) return;
     let failure: unknown;
-    let wake: () => void = () => {};
     const settle = (job: Settled) => {
       if (!pending.delete(job.id)) return;
       try {
@@ -305,31 +307,47 @@ export class BullQueue implements JobQueue {
       } catch (error) {
         failure ??= error;
       }
-      if (!pending.size || failure !== undefined) wake();
     };
-    const fail = (error: unknown) => ((failure ??= error), wake());
-    // The event stream from where it is now: a job that ends after this is an event, a completed one's
-    // with its result (nothing is read per job); those that ended before, the first poll finds.
-    const [newest] = await this.meta.xrevrange(this.queue.keys.events!, '+', '-', 'COUNT', 1);
-    const events = new this.bull.QueueEvents(this.name, { connection: this.connection(), prefix: this.prefix, lastEventId: newest?.[0] ?? '0-0' });
-    events.on('error', () => {}); // the broker restarting: BullMQ reads again once it is back
-    events.on('completed', ({ jobId, returnvalue }) => pending.has(jobId) && settle({ id: jobId, state: 'done', result: returnvalue }));
-    // A failed event is the last attempt's (a retried one is not failed): its record says why.
-    events.on('failed', ({ jobId }) => pending.has(jobId) && void this.failed(jobId).then(settle, fail));
+    // The event stream from where it is now, read here rather than through BullMQ's QueueEvents (which
+    // wakes for every event and makes an object of each): a job that ends after this is an event, a
+    // completed one's with its result (nothing is read per job); those that ended before, the first poll
+    // finds. While many jobs are pending the reads are PACE_MS apart, each taking what came meanwhile:
+    // every job adds an active and a completed event, and a grid's hundreds woke the reader hundreds of
+    // times; near the end (the last results are what the caller waits for) each event is read at once.
+    const stream = this.queue.keys.events!;
+    const [newest] = await this.meta.xrevrange(stream, '+', '-', 'COUNT', 1);
+    let last = newest?.[0] ?? '0-0';
+    const reader = this.connection(); // a blocking read: a connection of its own
     try {
+      let polled = -Infinity;
       // Events missed (the stream trimmed under a reader that fell behind, a broker restart) are found by
       // a poll every 5 s: three commands for every pending job at once.
       while (pending.size && failure === undefined) {
-        await this.poll(pending, settle);
-        if (!pending.size || failure !== undefined) break;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, WAIT_POLL_MS).unref();
-        });
+        if (performance.now() - polled >= WAIT_POLL_MS) {
+          await this.poll(pending, settle);
+          polled = performance.now();
+          continue;
+        }
+        const read = await reader.xread('BLOCK', WAIT_POLL_MS, 'STREAMS', stream, last);
+        for (const [id, fields] of read?.[0]?.[1] ?? []) {
+          last = id;
+          const field = (name: string) => {
+            for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+            return undefined;
+          };
+          const jobId = field('jobId')!;
+          if (!pending.has(jobId)) continue;
+          const event = field('event');
+          if (event === 'completed') settle({ id: jobId, state: 'done', result: JSON.parse(field('returnvalue') ?? 'null') as unknown });
+          // A failed event is the last attempt's (a retried one is not failed): its record says why.
+          else if (event === 'failed') settle(await this.failed(jobId));
+        }
+        if (pending.size > PACE_ABOVE && failure === undefined) await sleep(PACE_MS);
       }
       if (failure !== undefined) throw failure;
     } finally {
-      await events.close().catch(() => undefined);
+      this.connections.splice(this.connections.indexOf(reader), 1);
+      reader.disconnect();
     }
   }
 
