@@ -37,8 +37,13 @@ const IDLE_TYPES = ['waiting', 'delayed', 'prioritized', 'completed', 'failed'] 
 const ID = /^(?!\d+$)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const KILL_POLL_MS = 500;
 const WAIT_POLL_MS = 5000;
-/** waitFor reads the events stream at most every PACE_MS while more than PACE_ABOVE of its jobs are pending. */
-const PACE_MS = 25;
+/**
+ * While more than PACE_ABOVE of its jobs are pending, waitFor pauses between its reads of the events
+ * stream: at most PACE_MS, and a quarter of the time the pending jobs should take at the rate the last
+ * PACE_ABOVE ended (a grid's last jobs are its smallest: the pause shrinks as they speed up), so the
+ * pauses do not hold back the last result.
+ */
+const PACE_MS = 100;
 const PACE_ABOVE = 16;
 
 /**
@@ -300,8 +305,11 @@ export class BullQueue implements JobQueue {
     const pending = new Set(ids);
     if (!pending.size) return;
     let failure: unknown;
+    /** When the last PACE_ABOVE jobs ended. */
+    const ends: number[] = [performance.now()];
     const settle = (job: Settled) => {
       if (!pending.delete(job.id)) return;
+      if (ends.push(performance.now()) > PACE_ABOVE) ends.shift();
       try {
         onSettled(job);
       } catch (error) {
@@ -311,7 +319,7 @@ export class BullQueue implements JobQueue {
     // The event stream from where it is now, read here rather than through BullMQ's QueueEvents (which
     // wakes for every event and makes an object of each): a job that ends after this is an event, a
     // completed one's with its result (nothing is read per job); those that ended before, the first poll
-    // finds. While many jobs are pending the reads are PACE_MS apart, each taking what came meanwhile:
+    // finds. While many jobs are pending the reads pause (see PACE_MS), each taking what came meanwhile:
     // every job adds an active and a completed event, and a grid's hundreds woke the reader hundreds of
     // times; near the end (the last results are what the caller waits for) each event is read at once.
     const stream = this.queue.keys.events!;
@@ -342,7 +350,10 @@ export class BullQueue implements JobQueue {
           // A failed event is the last attempt's (a retried one is not failed): its record says why.
           else if (event === 'failed') settle(await this.failed(jobId));
         }
-        if (pending.size > PACE_ABOVE && failure === undefined) await sleep(PACE_MS);
+        if (pending.size > PACE_ABOVE && failure === undefined) {
+          const perJob = (performance.now() - ends[0]!) / ends.length;
+          await sleep(Math.min(PACE_MS, (pending.size * perJob) / 4));
+        }
       }
       if (failure !== undefined) throw failure;
     } finally {
