@@ -55,3 +55,43 @@ test('a fold job fits on a worker thread: the event loop keeps ticking during a 
   assert.ok(fitWall > 400, `the fit is long enough to tell (${fitWall.toFixed(0)} ms)`);
   assert.ok(longestGap < fitWall / 2, `the event loop ticked during the fit (longest gap ${longestGap.toFixed(0)} ms of ${fitWall.toFixed(0)} ms)`);
 });
+
+test('a worker\'s fitting thread outlives a data set: the folds of another search fit on their own data, bit for bit, and back', async (t) => {
+  const dir = tempDir(t);
+  const project = Project.open(dir, { cwd: dir });
+  // Two training files of different rows, as two searches' data sets.
+  const files = await Promise.all(
+    [3, 5].map(async (seed) => {
+      let state = seed;
+      const next = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const rows = ['a,b,c,label'];
+      for (let i = 0; i < 400; i++) {
+        const x = Array.from({ length: 3 }, next);
+        rows.push(`${x.map((v) => v.toFixed(4)).join(',')},${x[0]! + x[1]! * next() > 0.8 ? 'hi' : 'lo'}`);
+      }
+      const file = join(dir, `train-${seed}.csv`);
+      writeFileSync(file, `${rows.join('\n')}\n`);
+      const md5 = await md5File(file);
+      await project.cache.add(file, { info: { md5, size: 0 } });
+      return { file, md5 };
+    }),
+  );
+  const fold = { id: 1, engine: 'forest', params: { n_estimators: 15, max_depth: null, max_features: 'sqrt', min_samples_leaf: 1 }, fold: 1, seed: 11, scoring: 'f1_macro' } as const;
+  const jobOf = (md5: string, n: number) => {
+    const data: FoldJobData = { md5, target: 'label', task: 'classification', folds: 3, seed: 11, splitter: 'exact', fold: fold as unknown as FoldJobData['fold'] };
+    return { job: { id: `g${n}.1`, name: 'fold', data, state: 'running', attempts: 1, maxAttempts: 3, created: Date.now() }, log: async () => {}, signal: new AbortController().signal } as JobContext;
+  };
+  const inPlace = await Promise.all(
+    files.map(async ({ file }) => {
+      const { data: matrix } = readDataset(file, 'label', 'classification');
+      return (await new FoldRunner({ data: matrix, folds: searchFolds(matrix, 3, 11), splitter: 'exact' }).run(fold as unknown as FoldJobData['fold'])).score;
+    }),
+  );
+  assert.notEqual(inPlace[0], inPlace[1], 'the two data sets score differently');
+
+  const fits = foldHandler(project, 1); // one thread: every fit below runs on it
+  t.after(() => fits.close());
+  const scores = [];
+  for (const [n, which] of [0, 1, 0].entries()) scores.push((await fits.handler(jobOf(files[which]!.md5, n))).score);
+  assert.deepEqual(scores, [inPlace[0], inPlace[1], inPlace[0]]);
+});

@@ -11,20 +11,29 @@ export function defaultWorkers(): number {
 }
 
 /**
- * Threads holding one CV data set, each fitting one task at a time: one more is started when all are
- * busy, up to `max`; past it a task waits for a thread.
+ * Threads fitting one task at a time on a CV data set: one more is started when all are busy, up to
+ * `max`; past it a task waits for a thread. A task may name another data set than the constructor's: the
+ * thread it runs on is sent that one first, so the threads outlive a data set (a queue worker keeps them
+ * from one search to the next instead of starting new ones for each).
  */
 export class FoldThreads {
   private readonly idle: Worker[] = [];
   private readonly threads: Worker[] = [];
   private readonly waiting: ((worker: Worker) => void)[] = [];
+  /** The data set each thread holds. */
+  private readonly holds = new Map<Worker, CvData>();
 
   constructor(
-    private readonly cv: CvData,
+    private readonly cv?: CvData,
     private readonly max = Infinity,
   ) {}
 
-  async run(task: FoldTask): Promise<FoldResult> {
+  /** Starts threads up to `count` now (idle), so loading the fitting code is not on the first task's path. */
+  prestart(count: number): void {
+    while (this.threads.length < Math.min(count, this.max)) this.idle.push(this.start());
+  }
+
+  async run(task: FoldTask, cv = this.cv!): Promise<FoldResult> {
     const worker = this.idle.pop() ?? (this.threads.length < this.max ? this.start() : await new Promise<Worker>((resolve) => this.waiting.push(resolve)));
     const result = await new Promise<FoldResult>((resolve, reject) => {
       const done = () => {
@@ -40,7 +49,7 @@ export class FoldThreads {
       };
       const gone = (error: Error) => {
         done();
-        this.threads.splice(this.threads.indexOf(worker), 1);
+        this.forget(worker);
         this.waiting.shift()?.(this.start()); // a task waiting for this thread gets a new one
         reject(error);
       };
@@ -49,6 +58,10 @@ export class FoldThreads {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
+      if (this.holds.get(worker) !== cv) {
+        worker.postMessage({ init: cv });
+        this.holds.set(worker, cv);
+      }
       worker.postMessage({ task });
     });
     return result;
@@ -60,9 +73,17 @@ export class FoldThreads {
 
   private start(): Worker {
     const worker = new Worker(new URL('./worker.js', import.meta.url));
-    worker.postMessage({ init: this.cv });
     this.threads.push(worker);
+    // A thread that ends while idle (a prestarted one that failed to load) is dropped; while it fits,
+    // run's own listeners report it to its task.
+    worker.on('error', () => {});
+    worker.once('exit', () => this.forget(worker));
     return worker;
+  }
+
+  private forget(worker: Worker): void {
+    for (const list of [this.threads, this.idle]) if (list.includes(worker)) list.splice(list.indexOf(worker), 1);
+    this.holds.delete(worker);
   }
 
   private release(worker: Worker): void {

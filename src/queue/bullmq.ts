@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -16,6 +17,16 @@ import {
 type BullMQ = typeof import('bullmq');
 type RedisClass = typeof import('ioredis').Redis;
 
+/**
+ * BullMQ and ioredis, loaded on first use with `require`: both are CommonJS, and an ESM import of them
+ * has Node lex every file of BullMQ's re-export graph for its named exports, which doubled the CPU of
+ * loading them (some 0.25 s more, paid by every `mlops train` that fans out, before its first job).
+ */
+function loadClient(): { bull: BullMQ; Redis: RedisClass } {
+  const require = createRequire(import.meta.url);
+  return { bull: require('bullmq') as BullMQ, Redis: (require('ioredis') as typeof import('ioredis')).Redis };
+}
+
 const STATES: Record<string, JobState> = {
   waiting: 'queued', delayed: 'queued', prioritized: 'queued', paused: 'queued', 'waiting-children': 'queued', wait: 'queued',
   active: 'running', completed: 'done', failed: 'failed',
@@ -26,6 +37,14 @@ const IDLE_TYPES = ['waiting', 'delayed', 'prioritized', 'completed', 'failed'] 
 const ID = /^(?!\d+$)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const KILL_POLL_MS = 500;
 const WAIT_POLL_MS = 5000;
+/**
+ * While more than PACE_ABOVE of its jobs are pending, waitFor pauses between its reads of the events
+ * stream: at most PACE_MS, and a quarter of the time the pending jobs should take at the rate the last
+ * PACE_ABOVE ended (a grid's last jobs are its smallest: the pause shrinks as they speed up), so the
+ * pauses do not hold back the last result.
+ */
+const PACE_MS = 100;
+const PACE_ABOVE = 16;
 
 /**
  * Checks that the broker answers, with bounded retries, so a wrong or unreachable `queue.url` is one
@@ -56,13 +75,12 @@ async function checkBroker(Redis: RedisClass, url: string, attempts = 3): Promis
  * the first jobs are not held back by it and a broker that does not answer fails train at once.
  */
 export async function prepareBroker(url: string): Promise<void> {
-  const [, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
-  await checkBroker(Redis, url);
+  await checkBroker(loadClient().Redis, url);
 }
 
 /** Deletes every key under `prefix` (every queue of a project's prefix): for tests and benches that made one up. */
 export async function deletePrefix(url: string, prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
+  const { Redis } = loadClient();
   const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   client.on('error', () => {});
   try {
@@ -99,7 +117,7 @@ export class BullQueue implements JobQueue {
 
   /** Opens queue `name` under `prefix` (BullMQ's key prefix) on the broker at `url`. */
   static async open(url: string, prefix: string, name: string): Promise<BullQueue> {
-    const [bull, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
+    const { bull, Redis } = loadClient();
     await checkBroker(Redis, url);
     return new BullQueue(bull, Redis, url, prefix, name);
   }
@@ -287,39 +305,60 @@ export class BullQueue implements JobQueue {
     const pending = new Set(ids);
     if (!pending.size) return;
     let failure: unknown;
-    let wake: () => void = () => {};
+    /** When the last PACE_ABOVE jobs ended. */
+    const ends: number[] = [performance.now()];
     const settle = (job: Settled) => {
       if (!pending.delete(job.id)) return;
+      if (ends.push(performance.now()) > PACE_ABOVE) ends.shift();
       try {
         onSettled(job);
       } catch (error) {
         failure ??= error;
       }
-      if (!pending.size || failure !== undefined) wake();
     };
-    const fail = (error: unknown) => ((failure ??= error), wake());
-    // The event stream from where it is now: a job that ends after this is an event, a completed one's
-    // with its result (nothing is read per job); those that ended before, the first poll finds.
-    const [newest] = await this.meta.xrevrange(this.queue.keys.events!, '+', '-', 'COUNT', 1);
-    const events = new this.bull.QueueEvents(this.name, { connection: this.connection(), prefix: this.prefix, lastEventId: newest?.[0] ?? '0-0' });
-    events.on('error', () => {}); // the broker restarting: BullMQ reads again once it is back
-    events.on('completed', ({ jobId, returnvalue }) => pending.has(jobId) && settle({ id: jobId, state: 'done', result: returnvalue }));
-    // A failed event is the last attempt's (a retried one is not failed): its record says why.
-    events.on('failed', ({ jobId }) => pending.has(jobId) && void this.failed(jobId).then(settle, fail));
+    // The event stream from where it is now, read here rather than through BullMQ's QueueEvents (which
+    // wakes for every event and makes an object of each): a job that ends after this is an event, a
+    // completed one's with its result (nothing is read per job); those that ended before, the first poll
+    // finds. While many jobs are pending the reads pause (see PACE_MS), each taking what came meanwhile:
+    // every job adds an active and a completed event, and a grid's hundreds woke the reader hundreds of
+    // times; near the end (the last results are what the caller waits for) each event is read at once.
+    const stream = this.queue.keys.events!;
+    const [newest] = await this.meta.xrevrange(stream, '+', '-', 'COUNT', 1);
+    let last = newest?.[0] ?? '0-0';
+    const reader = this.connection(); // a blocking read: a connection of its own
     try {
+      let polled = -Infinity;
       // Events missed (the stream trimmed under a reader that fell behind, a broker restart) are found by
       // a poll every 5 s: three commands for every pending job at once.
       while (pending.size && failure === undefined) {
-        await this.poll(pending, settle);
-        if (!pending.size || failure !== undefined) break;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, WAIT_POLL_MS).unref();
-        });
+        if (performance.now() - polled >= WAIT_POLL_MS) {
+          await this.poll(pending, settle);
+          polled = performance.now();
+          continue;
+        }
+        const read = await reader.xread('BLOCK', WAIT_POLL_MS, 'STREAMS', stream, last);
+        for (const [id, fields] of read?.[0]?.[1] ?? []) {
+          last = id;
+          const field = (name: string) => {
+            for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+            return undefined;
+          };
+          const jobId = field('jobId')!;
+          if (!pending.has(jobId)) continue;
+          const event = field('event');
+          if (event === 'completed') settle({ id: jobId, state: 'done', result: JSON.parse(field('returnvalue') ?? 'null') as unknown });
+          // A failed event is the last attempt's (a retried one is not failed): its record says why.
+          else if (event === 'failed') settle(await this.failed(jobId));
+        }
+        if (pending.size > PACE_ABOVE && failure === undefined) {
+          const perJob = (performance.now() - ends[0]!) / ends.length;
+          await sleep(Math.min(PACE_MS, (pending.size * perJob) / 4));
+        }
       }
       if (failure !== undefined) throw failure;
     } finally {
-      await events.close().catch(() => undefined);
+      this.connections.splice(this.connections.indexOf(reader), 1);
+      reader.disconnect();
     }
   }
 

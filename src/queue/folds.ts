@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { md5File } from '../cache/hash.js';
 import { LocalObjectStore } from '../cache/odb.js';
 import { FailureError, UsageError } from '../core/errors.js';
-import type { FoldResult, FoldTask } from '../ml/cv.js';
+import type { CvData, FoldResult, FoldTask } from '../ml/cv.js';
 import { readDataset } from '../ml/dataset.js';
 import { FoldThreads } from '../ml/pool.js';
 import type { Splitter } from '../ml/forest.js';
@@ -33,6 +33,11 @@ export const FOLD_JOB = 'fold';
 export const FOLD_PREFETCH = 1;
 const FOLD_ATTEMPTS = 3;
 const FOLD_BACKOFF_MS = 500;
+/**
+ * Done jobs are removed in batches of this many while the search runs, so what is left to remove when
+ * the last result arrives (on its critical path) is one batch, not the grid.
+ */
+const REMOVE_BATCH = 32;
 
 export interface FoldJobData {
   readonly md5: string;
@@ -62,6 +67,11 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
     const search = randomBytes(5).toString('hex');
     const ids = tasks.map((t) => `g${search}.${t.id}`);
     const byId = new Map(ids.map((id, i) => [id, tasks[i]!]));
+    // All of a batch at once: on a broker, pipelined (one by one, a grid's hundreds of jobs made the
+    // parent wait a round trip each).
+    const remove = (batch: readonly string[]) => Promise.all(batch.map((id) => queue.remove(id).catch(() => undefined)));
+    const done: string[] = [];
+    const removing: Promise<unknown>[] = [];
     try {
       await queue.addMany(
         tasks.map((fold, i) => ({
@@ -79,24 +89,30 @@ export async function queueFoldExecutor(project: Project, input: FanOutInput, no
           throw new FailureError(`train: grid job ${job.id} (candidate ${Math.floor(task.id / input.folds)}, fold ${task.fold}) failed after ${job.attempts} attempt(s): ${job.error ?? 'no reason given'}`);
         }
         onResult(job.result as FoldResult);
+        done.push(job.id);
+        if (done.length % REMOVE_BATCH === 0) removing.push(remove(done.slice(-REMOVE_BATCH)));
       });
     } finally {
-      // Finished or not, the search's jobs go: those still queued are not wanted any more. All at once
-      // (on a broker, pipelined): one by one, a grid's hundreds of jobs made the parent wait a round trip each.
-      await Promise.all(ids.map((id) => queue.remove(id).catch(() => undefined)));
+      // Finished or not, the search's jobs go: those still queued are not wanted any more.
+      await Promise.all(removing);
+      const removed = new Set(done.slice(0, done.length - (done.length % REMOVE_BATCH)));
+      await remove(ids.filter((id) => !removed.has(id)));
       await queue.close();
     }
   };
 }
 
 /**
- * The workers' side: fits one (candidate, fold). The fits run on `threads` worker threads holding the
- * last dataset read (a worker takes the folds of one search one after another), never on this thread:
- * its event loop renews the jobs' leases (a fit may outlast the visibility timeout) and fetches the next
- * job meanwhile. A job taken while every thread is busy waits for one (see FOLD_PREFETCH).
+ * The workers' side: fits one (candidate, fold). The fits run on `threads` worker threads, started with
+ * the handler (before the first job) and kept from one search to the next, on the last dataset read (a
+ * worker takes the folds of one search one after another). Never on this thread: its
+ * event loop renews the jobs' leases (a fit may outlast the visibility timeout) and fetches the next job
+ * meanwhile. A job taken while every thread is busy waits for one (see FOLD_PREFETCH).
  */
 export function foldHandler(project: Project, threads: number): { handler: (context: JobContext) => Promise<FoldResult>; close(): Promise<void> } {
-  let cached: { key: string; threads: FoldThreads } | undefined;
+  const fits = new FoldThreads(undefined, threads);
+  fits.prestart(threads);
+  let cached: { key: string; cv: CvData } | undefined;
   const handler = async ({ job }: JobContext) => {
     const d = job.data as FoldJobData;
     const key = JSON.stringify([d.md5, d.target, d.task, d.folds, d.seed, d.splitter]);
@@ -106,12 +122,11 @@ export function foldHandler(project: Project, threads: number): { handler: (cont
         throw new UsageError(`grid job ${job.id}: the training data (md5 ${d.md5}) is not in this machine's cache ${project.cacheDir}, and no default remote has it`);
       }
       const { data } = readDataset(new LocalObjectStore(project.cacheDir).pathOf(d.md5), d.target, d.task);
-      await cached?.threads.close();
-      cached = { key, threads: new FoldThreads({ data, folds: searchFolds(data, d.folds, d.seed), splitter: d.splitter }, threads) };
+      cached = { key, cv: { data, folds: searchFolds(data, d.folds, d.seed), splitter: d.splitter } };
     }
-    return cached.threads.run(d.fold);
+    return fits.run(d.fold, cached.cv);
   };
-  return { handler, close: async () => cached?.threads.close() };
+  return { handler, close: () => fits.close() };
 }
 
 /** Runs `fn` on the project's default remote, if it has one. */
