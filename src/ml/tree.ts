@@ -67,6 +67,13 @@ export abstract class TreeGrower implements TreeBuilder {
   private leafValues: Float64Array;
   private nodeCount = 0;
   private leafCount = 0;
+  /**
+   * What a splitter hands from a node to a child (hist: the id of a histogram buffer), -1 for nothing:
+   * `carry` is the node being grown's; a splitter sets leftCarry and rightCarry in handOn.
+   */
+  protected carry = -1;
+  protected leftCarry = -1;
+  protected rightCarry = -1;
   // best split of the current node
   protected bestFeature = -1;
   protected bestCode = -1;
@@ -86,7 +93,7 @@ export abstract class TreeGrower implements TreeBuilder {
     this.order = new Int32Array(this.nFeatures);
     this.total = new Float64Array(this.nClasses);
     this.left = new Float64Array(this.nClasses);
-    this.stack = new Int32Array(4 * (this.nRows + 2));
+    this.stack = new Int32Array(5 * (this.nRows + 2));
     this.leafValues = new Float64Array(64 * this.nClasses);
   }
 
@@ -102,6 +109,10 @@ export abstract class TreeGrower implements TreeBuilder {
   protected prepare(_order: Int32Array, _count: number, _start: number, _end: number): void {}
   /** The threshold between two consecutive codes of feature f present in a node. */
   protected abstract thresholdBetween(f: number, leftCode: number, rightCode: number): number;
+  /** After the node [start, end) is partitioned at mid: what its children carry (leftCarry, rightCarry); nothing by default. */
+  protected handOn(_start: number, _mid: number, _end: number): void {}
+  /** The node became a leaf: what it carries is no longer needed. */
+  protected dropCarry(): void {}
 
   build(weight: Float64Array, options: TreeOptions, rng: Rng): Tree {
     const n = this.begin(weight);
@@ -109,13 +120,15 @@ export abstract class TreeGrower implements TreeBuilder {
     this.leafCount = 0;
     const maxDepth = options.maxDepth ?? Infinity;
     const stack = this.stack;
-    // stack entries: start, end, depth, parent * 2 + (isLeft ? 1 : 0) (parent -1 for the root)
+    // stack entries: start, end, depth, parent * 2 + (isLeft ? 1 : 0) (parent -1 for the root), carry
     let top = 0;
     stack[top++] = 0;
     stack[top++] = n;
     stack[top++] = 0;
     stack[top++] = -1;
+    stack[top++] = -1;
     while (top > 0) {
+      this.carry = stack[--top]!;
       const link = stack[--top]!;
       const depth = stack[--top]!;
       const end = stack[--top]!;
@@ -131,21 +144,27 @@ export abstract class TreeGrower implements TreeBuilder {
         depth >= maxDepth || count < options.minSamplesSplit || count < 2 * options.minSamplesLeaf || this.impurity(weightSum) <= EPSILON;
       if (!isLeaf) isLeaf = !this.findSplit(start, end, weight, weightSum, options, rng);
       if (isLeaf) {
+        this.dropCarry();
         this.makeLeaf(node, weightSum);
         continue;
       }
       const mid = this.partition(start, end);
       this.nodeFeature[node] = this.bestFeature;
       this.nodeThreshold[node] = this.thresholdBetween(this.bestFeature, this.bestCode, this.bestNextCode);
+      this.leftCarry = -1;
+      this.rightCarry = -1;
+      this.handOn(start, mid, end);
       // right pushed first so the left child is grown first (depth first, like scikit-learn)
       stack[top++] = mid;
       stack[top++] = end;
       stack[top++] = depth + 1;
       stack[top++] = node * 2;
+      stack[top++] = this.rightCarry;
       stack[top++] = start;
       stack[top++] = mid;
       stack[top++] = depth + 1;
       stack[top++] = node * 2 + 1;
+      stack[top++] = this.leftCarry;
     }
     const c = this.nodeCount;
     return {
