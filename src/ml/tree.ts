@@ -377,6 +377,9 @@ export class ExactTreeBuilder extends TreeGrower {
   private readonly codes: Int32Array;
   private readonly distinct: readonly Float64Array[];
   private readonly sorted: Int32Array;
+  private readonly steps: Uint8Array;
+  /** 1 for the rows in the tree's bootstrap sample. */
+  private readonly inBag: Uint8Array;
   /** Each feature's slot in lists, or -1 for a few-valued feature (scanned by histogram). */
   private readonly slotOf: Int32Array;
   /** Where the members list starts in lists (its last slot). */
@@ -394,6 +397,8 @@ export class ExactTreeBuilder extends TreeGrower {
     this.codes = coded.codes;
     this.distinct = coded.distinct;
     this.sorted = coded.order;
+    this.steps = coded.steps;
+    this.inBag = new Uint8Array(this.nRows);
     // Regression sums w * y per code, which rounds differently from the list's running sum: lists only.
     const histograms = this.values === null;
     this.slotOf = new Int32Array(this.nFeatures);
@@ -409,22 +414,28 @@ export class ExactTreeBuilder extends TreeGrower {
 
   protected begin(weight: Float64Array): number {
     const N = this.nRows;
-    const { sorted, lists, codes } = this;
+    const { sorted, steps, lists, inBag } = this;
     let m = 0;
+    for (let s = 0; s < N; s++) {
+      const b = weight[s]! > 0 ? 1 : 0;
+      inBag[s] = b;
+      lists[2 * (this.membersBase + m)] = s;
+      m += b;
+    }
+    // each list in order, reading rows and code steps in order; every row is written, only in-bag ones kept
     for (let f = 0; f < this.nFeatures; f++) {
       if (this.slotOf[f]! < 0) continue;
       const base = this.slotOf[f]! * N;
-      m = 0;
-      for (let i = 0; i < N; i++) {
-        const s = sorted[f * N + i]!;
-        if (weight[s]! > 0) {
-          lists[2 * (base + m)] = s;
-          lists[2 * (base + m++) + 1] = codes[f * N + s]!;
-        }
+      let kept = 0;
+      let code = 0;
+      for (let i = f * N; i < f * N + N; i++) {
+        const s = sorted[i]!;
+        code += steps[i]!;
+        lists[2 * (base + kept)] = s;
+        lists[2 * (base + kept) + 1] = code;
+        kept += inBag[s]!;
       }
     }
-    m = 0;
-    for (let s = 0; s < N; s++) if (weight[s]! > 0) lists[2 * (this.membersBase + m++)] = s;
     return m;
   }
 
