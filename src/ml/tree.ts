@@ -384,6 +384,8 @@ export class ExactTreeBuilder extends TreeGrower {
   private readonly slotOf: Int32Array;
   /** Where the members list starts in lists (its last slot). */
   private readonly membersBase: number;
+  /** Whether there is a members list: only a few-valued feature needs one (16 continuous features: 16 lists to partition, not 17). */
+  private readonly members: boolean;
   /** Entry p of the lists: its sample at lists[2p], its code at lists[2p + 1] (a scan reads codes in order, not by row; unused in the members list). */
   private readonly lists: Int32Array;
   /** The same entries as doubles, for moving. */
@@ -405,7 +407,8 @@ export class ExactTreeBuilder extends TreeGrower {
     let slots = 0;
     for (let f = 0; f < this.nFeatures; f++) this.slotOf[f] = histograms && this.distinct[f]!.length <= FEW_VALUES ? -1 : slots++;
     this.membersBase = slots * this.nRows;
-    this.pairs = new Float64Array(this.nRows * (slots + 1));
+    this.members = slots < this.nFeatures || slots === 0;
+    this.pairs = new Float64Array(this.nRows * (this.members ? slots + 1 : slots));
     this.lists = new Int32Array(this.pairs.buffer);
     this.spill = new Float64Array(this.nRows);
     this.goesLeft = new Uint8Array(this.nRows);
@@ -419,7 +422,7 @@ export class ExactTreeBuilder extends TreeGrower {
     for (let s = 0; s < N; s++) {
       const b = weight[s]! > 0 ? 1 : 0;
       inBag[s] = b;
-      lists[2 * (this.membersBase + m)] = s;
+      if (this.members) lists[2 * (this.membersBase + m)] = s;
       m += b;
     }
     // each list in order, reading rows and code steps in order; every row is written, only in-bag ones kept
@@ -526,7 +529,8 @@ export class ExactTreeBuilder extends TreeGrower {
         if (isLeft) mid++;
       }
     }
-    for (let base = 0; base <= this.membersBase; base += N) if (base !== bestSlot * N) this.partitionList(base, start, end);
+    const last = this.members ? this.membersBase : this.membersBase - N;
+    for (let base = 0; base <= last; base += N) if (base !== bestSlot * N) this.partitionList(base, start, end);
     return mid;
   }
 
