@@ -359,8 +359,14 @@ export class HistTreeBuilder extends TreeGrower {
     const count = end - start;
     const { keys, samples, bins, sampleClass, sampleWeight, sampleAmount, left, total } = this;
     const regression = this.values !== null;
-    for (let j = 0; j < count; j++) keys[j] = bins[base + samples[start + j]!]! * SORTED_LIMIT + j;
-    const sorted = keys.subarray(0, count).sort();
+    // insertion sort: a few dozen keys, no typed-array view to allocate for the built-in sort
+    for (let j = 0; j < count; j++) {
+      const key = bins[base + samples[start + j]!]! * SORTED_LIMIT + j;
+      let i = j;
+      for (; i > 0 && keys[i - 1]! > key; i--) keys[i] = keys[i - 1]!;
+      keys[i] = key;
+    }
+    const sorted = keys;
     left.fill(0);
     let sqLeft = 0;
     let sqRight = this.totalSquaresByClass;
