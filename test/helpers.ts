@@ -4,12 +4,30 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LabelledMatrix } from '../src/ml/matrix.js';
+import { readRawCsv } from '../src/ml/raw.js';
+import { fitTransform, inferKinds, transformMatrix } from '../src/ml/transform.js';
 
 /** The project checkout (tests run from dist/test/). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MLOPS_BIN = join(PROJECT_ROOT, 'bin', 'mlops');
-/** The real UCI obesity data the team shares beside the project; read it in place, never copy it in. */
-export const OBESITY_CSV = resolve(PROJECT_ROOT, '..', 'shared', 'data', 'obesity.csv');
+/**
+ * The real UCI obesity data the team shares beside the project; read it in place, never copy it in.
+ * OBESITY_CSV_PATH overrides the place (a worktree elsewhere does not sit beside it), as in the benches.
+ */
+export const OBESITY_CSV = process.env.OBESITY_CSV_PATH || resolve(PROJECT_ROOT, '..', 'shared', 'data', 'obesity.csv');
+
+/** The raw obesity rows one-hot encoded without `target` (kept as class labels, or as values for regression). */
+export function obesityMatrix(target: string, regression: boolean): LabelledMatrix {
+  const table = readRawCsv(OBESITY_CSV);
+  const options = { target, missing: 'median', encoding: 'onehot', scaling: 'none', categorical: [] } as const;
+  const transform = fitTransform(table, Array.from({ length: table.nRows }, (_, i) => i), inferKinds(table, options), options);
+  const m = transformMatrix(transform, table);
+  const column = table.values[table.columns.indexOf(target)]!;
+  if (regression) return { ...m, y: new Int32Array(m.nRows), nClasses: 1, values: Float64Array.from(column, Number) };
+  const classes = [...new Set(column.map(String))].sort();
+  return { ...m, y: Int32Array.from(column, (v) => classes.indexOf(String(v))), nClasses: classes.length };
+}
 
 /** A fresh temp folder, removed when the test ends. */
 export function tempDir(t: { after(fn: () => void): void }, prefix = 'mlops-test-'): string {

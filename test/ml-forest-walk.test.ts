@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_FOREST_PARAMS, fitForest, forestFromJson, forestToJson, predictProba, splitFeatures, type Forest, type ForestParams, type Splitter } from '../src/ml/forest.js';
-import type { LabelledMatrix, Matrix } from '../src/ml/matrix.js';
-import { readRawCsv } from '../src/ml/raw.js';
-import { fitTransform, inferKinds, transformMatrix } from '../src/ml/transform.js';
-import { OBESITY_CSV } from './helpers.js';
+import type { Matrix } from '../src/ml/matrix.js';
+import { OBESITY_CSV, obesityMatrix } from './helpers.js';
 
 // predictProba walks four rows through a tree in lockstep without branches (forest-walk.ts). Its
 // probabilities must be the plain walk's to the last bit: checked here on forests grown from the real
@@ -31,18 +29,6 @@ function plainWalk(forest: Forest, m: Matrix, rows?: Int32Array): Float64Array {
   return out.map((v) => v * (1 / forest.trees.length));
 }
 
-/** The raw obesity rows one-hot encoded without `target` (kept as labels, or as values for regression). */
-function obesity(target: string, regression: boolean): LabelledMatrix {
-  const table = readRawCsv(OBESITY_CSV);
-  const options = { target, missing: 'median', encoding: 'onehot', scaling: 'none', categorical: [] } as const;
-  const transform = fitTransform(table, Array.from({ length: table.nRows }, (_, i) => i), inferKinds(table, options), options);
-  const m = transformMatrix(transform, table);
-  const column = table.values[table.columns.indexOf(target)]!;
-  if (regression) return { ...m, y: new Int32Array(m.nRows), nClasses: 1, values: Float64Array.from(column, Number) };
-  const classes = [...new Set(column.map(String))].sort();
-  return { ...m, y: Int32Array.from(column, (v) => classes.indexOf(String(v))), nClasses: classes.length };
-}
-
 /** `m` repeated up to n rows, every 97th value NaN when asked (missing values go right, as in the plain walk). */
 function resized(m: Matrix, n: number, nan = false): Matrix {
   const X = new Float64Array(n * m.nFeatures);
@@ -65,7 +51,7 @@ const cases: [string, string, boolean, Splitter, Partial<ForestParams>][] = [
 
 for (const [name, target, regression, splitter, params] of cases) {
   test(`the lockstep walk gives the plain walk's bits: ${name}`, { skip: noObesity }, () => {
-    const data = obesity(target, regression);
+    const data = obesityMatrix(target, regression);
     const forest = fitForest(data, splitFeatures(data, splitter), { ...DEFAULT_FOREST_PARAMS, n_estimators: 22, ...params }, 7);
     const reloaded = forestFromJson(JSON.parse(JSON.stringify(forestToJson(forest))));
     // 2,111 rows: 527 groups of four and a tail of 3; 5,000 rows cross the first block; 1 and 2 rows are tails alone

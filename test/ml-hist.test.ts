@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { argmaxRows, DEFAULT_FOREST_PARAMS, fitAndPredict, fitForest, forestFromJson, forestToJson, predictProba, type ForestParams } from '../src/ml/forest.js';
-import { binFeatures, MAX_BINS } from '../src/ml/hist.js';
+import { argmaxRows, DEFAULT_FOREST_PARAMS, fitAndPredict, fitForest, forestFromJson, forestToJson, predictProba, type Forest, type ForestParams } from '../src/ml/forest.js';
+import { binFeatures, HistTreeBuilder, MAX_BINS, MAX_LIVE_HISTOGRAMS } from '../src/ml/hist.js';
 import { encodeFeatures, fromRows, type LabelledMatrix } from '../src/ml/matrix.js';
 import { accuracy } from '../src/ml/metrics.js';
 import { Rng } from '../src/ml/random.js';
 import { generateObesity } from '../src/ml/synthetic.js';
-import { runMlops, tempDir, writeFiles } from './helpers.js';
+import { OBESITY_CSV, obesityMatrix, runMlops, tempDir, writeFiles } from './helpers.js';
 
 // The histogram splitter (train.splitter: hist) against the exact one, and through train/predict.
 
@@ -152,4 +152,68 @@ train:
   const other = await runMlops(['train'], { cwd: dir });
   assert.equal(other.code, 2);
   assert.match(other.stderr, /^error: params\.yaml:7: 'train\.splitter': ml-random-forest has its own splitter; splitter: hist needs engine: forest\n$/);
+});
+
+/** Every field of every tree the same to the bit (Object.is), and the forests' probabilities too. */
+function assertSameForest(actual: Forest, expected: Forest, data: LabelledMatrix, what: string): void {
+  assert.equal(actual.trees.length, expected.trees.length, what);
+  actual.trees.forEach((tree, t) => {
+    for (const field of ['feature', 'threshold', 'left', 'right', 'leafValues'] as const) {
+      const [a, e] = [tree[field], expected.trees[t]![field]];
+      assert.equal(a.length, e.length, `${what}: tree ${t} ${field} length`);
+      for (let i = 0; i < e.length; i++) if (!Object.is(a[i], e[i])) assert.fail(`${what}: tree ${t} ${field}[${i}] is ${a[i]}, filled directly ${e[i]}`);
+    }
+  });
+  const [pa, pe] = [predictProba(actual, data), predictProba(expected, data)];
+  for (let i = 0; i < pe.length; i++) if (!Object.is(pa[i], pe[i])) assert.fail(`${what}: probability ${i} is ${pa[i]}, filled directly ${pe[i]}`);
+}
+
+/**
+ * Sibling subtraction (every feature considered at every node, classification): the larger child's
+ * histograms are the parent's minus the smaller child's. Against the same builder filling every node
+ * directly (maxLive 0), and with room for only 2 or 3 histograms (deeper chains fill directly).
+ */
+function assertSubtractionExact(data: LabelledMatrix, cases: Partial<ForestParams>[], rows?: Int32Array): void {
+  const binned = binFeatures(data);
+  for (const p of cases) {
+    const params = { ...PARAMS, ...p };
+    const direct = fitForest(data, binned, params, 21, rows, new HistTreeBuilder(data, binned, 0));
+    const subtracting = new HistTreeBuilder(data, binned);
+    const forest = fitForest(data, binned, params, 21, rows, subtracting);
+    assert.ok(subtracting.histogramsKept > 1, `${JSON.stringify(p)}: subtraction ran (${subtracting.histogramsKept} whole-node histograms)`);
+    assert.ok(subtracting.histogramsKept <= MAX_LIVE_HISTOGRAMS);
+    assertSameForest(forest, direct, data, JSON.stringify(p));
+    for (const maxLive of [2, 3]) {
+      const bounded = new HistTreeBuilder(data, binned, maxLive);
+      assertSameForest(fitForest(data, binned, params, 21, rows, bounded), direct, data, `${JSON.stringify(p)}, at most ${maxLive} histograms`);
+      assert.ok(bounded.histogramsKept <= maxLive);
+    }
+    // seeds reproduce with subtraction: the same forest again, another seed another forest
+    assertSameForest(fitForest(data, binned, params, 21, rows), forest, data, `${JSON.stringify(p)}, again`);
+    assert.notDeepEqual(forestToJson(fitForest(data, binned, params, 22, rows)), forestToJson(forest));
+  }
+}
+
+const ALL_FEATURES: Partial<ForestParams>[] = [{ max_features: null }, { max_features: 1000, min_samples_leaf: 3 }, { max_features: null, bootstrap: false, max_depth: 12 }];
+
+test('hist sibling subtraction gives the trees direct filling gives, to the bit: real obesity data', { skip: existsSync(OBESITY_CSV) ? false : `no ${OBESITY_CSV}` }, () => {
+  const data = obesityMatrix('NObeyesdad', false);
+  assertSubtractionExact(data, ALL_FEATURES);
+  assertSubtractionExact(data, [{ max_features: null, n_estimators: 10 }], Int32Array.from({ length: 1500 }, (_, i) => (i * 7) % data.nRows));
+});
+
+test('hist sibling subtraction gives the trees direct filling gives, to the bit: continuous synthetic data, 7 classes', () => {
+  // 12,000 rows of make_classification-like data (> 255 values per feature, so bins hold several values)
+  const rng = new Rng(17);
+  const n = 12000;
+  const rows: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = rng.nextU32() % 7;
+    const u = () => rng.nextU32() / 4294967296;
+    rows.push([k + 2 * u(), Math.sin(k) * 3 + u() * 4, u() * 10, (k % 3) + u(), u(), Math.round(u() * 5)]);
+    y.push(rng.nextU32() % 10 === 0 ? rng.nextU32() % 7 : k);
+  }
+  const data: LabelledMatrix = { ...fromRows(rows, 6), y: Int32Array.from(y), nClasses: 7 };
+  assertSubtractionExact(data, [{ ...ALL_FEATURES[0], n_estimators: 6 }, { ...ALL_FEATURES[1], n_estimators: 6 }, { ...ALL_FEATURES[2], n_estimators: 4 }]);
 });

@@ -57,10 +57,10 @@ export function treeBuilder(data: LabelledMatrix, features: SplitFeatures): Tree
   return features.kind === 'hist' ? new HistTreeBuilder(data, features) : new ExactTreeBuilder(data, features);
 }
 
-/** Fits a forest on `rows` of `data` (all rows when omitted). Same seed, same forest. */
-export function fitForest(data: LabelledMatrix, features: SplitFeatures, params: ForestParams, seed: number, rows?: Int32Array): Forest {
+/** Fits a forest on `rows` of `data` (all rows when omitted). Same seed, same forest. A builder may be given (one made for `data`). */
+export function fitForest(data: LabelledMatrix, features: SplitFeatures, params: ForestParams, seed: number, rows?: Int32Array, builder = treeBuilder(data, features)): Forest {
   const trees: Tree[] = [];
-  growTrees(data, features, params, seed, rows, (tree) => trees.push(tree));
+  growTrees(builder, data, params, seed, rows, (tree) => trees.push(tree));
   return { nClasses: data.nClasses, trees };
 }
 
@@ -71,13 +71,12 @@ export function fitForest(data: LabelledMatrix, features: SplitFeatures, params:
  */
 export function fitAndPredict(data: LabelledMatrix, features: SplitFeatures, params: ForestParams, seed: number, trainRows: Int32Array, testRows: Int32Array): Float64Array {
   const out = new Float64Array(testRows.length * data.nClasses);
-  growTrees(data, features, params, seed, trainRows, (tree) => addTree(out, tree, data.nClasses, data, testRows));
+  growTrees(treeBuilder(data, features), data, params, seed, trainRows, (tree) => addTree(out, tree, data.nClasses, data, testRows));
   scale(out, 1 / params.n_estimators);
   return out;
 }
 
-function growTrees(data: LabelledMatrix, features: SplitFeatures, params: ForestParams, seed: number, rows: Int32Array | undefined, onTree: (tree: Tree) => void): void {
-  const builder = treeBuilder(data, features);
+function growTrees(builder: TreeBuilder, data: LabelledMatrix, params: ForestParams, seed: number, rows: Int32Array | undefined, onTree: (tree: Tree) => void): void {
   const options = {
     maxDepth: params.max_depth,
     maxFeatures: resolveMaxFeatures(params.max_features, data.nFeatures),

@@ -7,12 +7,20 @@ import { midpoint, TreeGrower } from './tree.js';
 // a feature sums its samples into a per-bin histogram (class weights, count) and scans the bins,
 // instead of visiting every distinct value. The node's first max_features drawn features are filled
 // in one pass over its samples; nodes under 64 samples sort their few (bin, position) keys instead.
-// No histogram is kept for a child to subtract from: a node draws its own features, so a child shares
-// few with its parent (4 of 16 at sqrt), and profiling the former subtraction at 200,000 x 16 showed it
-// saving about as much filling as its 255-bin subtractions and parent copies cost. The trees are
-// ordinary trees (thresholds between the largest value of one bin and the smallest of the next
-// present in the node), so prediction and saved models do not know which splitter grew them; with at
-// most 255 distinct values per feature every bin is one value and the tree equals the exact splitter's.
+// The trees are ordinary trees (thresholds between the largest value of one bin and the smallest of
+// the next present in the node), so prediction and saved models do not know which splitter grew them;
+// with at most 255 distinct values per feature every bin is one value and the tree equals the exact
+// splitter's.
+//
+// Sibling subtraction: when every node considers every feature (max_features null or a count >= the
+// number of features) in classification, a split node's histograms of all features are kept, the
+// smaller child's are filled from its samples and the larger child's are the parent's minus the
+// smaller's, so each level fills only the smaller halves. Class weights are bootstrap counts (whole
+// numbers) and counts are whole, so the difference is exactly the sum a fill would give and the trees
+// are the same to the bit. Regression sums w * y, which rounds differently in another order: it fills
+// directly. With per-node feature sampling (sqrt, log2) there is no subtraction either: a node draws
+// its own features, so a child shares few with its parent (4 of 16 at sqrt), and filling all of the
+// parent's features to subtract from cost about what it saved (measured at 200,000 x 16).
 
 export const MAX_BINS = 255;
 /** Nodes smaller than this (and than a quarter of the feature's bins) are scanned by sorting (bin, position) keys; the position takes the low bits. */
@@ -20,6 +28,12 @@ const SORTED_BITS = 6;
 const SORTED_LIMIT = 1 << SORTED_BITS;
 /** Bin edges come from at most this many rows (seeded sample), as LightGBM and HistGradientBoosting do. */
 const BIN_SAMPLE = 200_000;
+/**
+ * At most this many whole-node histograms (every feature) are alive at once: the node being split,
+ * the smaller child being filled, and one per right sibling waiting on the stack. A chain deeper than
+ * that fills directly (same trees); 16 features x 7 classes: 294 KB a histogram, 9.4 MB for 32.
+ */
+export const MAX_LIVE_HISTOGRAMS = 32;
 
 export interface BinnedFeatures {
   readonly kind: 'hist';
@@ -93,8 +107,16 @@ export class HistTreeBuilder extends TreeGrower {
   /** Per bin: C class amounts, the weight, the sample count. */
   private readonly stride: number;
   private readonly featureStride: number;
-  /** The node's histograms of the features prepared together, one featureStride apart. */
-  private block = new Float64Array(0);
+  /** The node's histograms of the features prepared together, one featureStride apart (ownBlock, or a whole-node histogram). */
+  private block: Float64Array = new Float64Array(0);
+  private ownBlock: Float64Array = new Float64Array(0);
+  /** Whole-node histograms (every feature, in feature order) for sibling subtraction, by id; freeIds are unused. */
+  private readonly whole: Float64Array[] = [];
+  private readonly freeIds: number[] = [];
+  private readonly maxLive: number;
+  private readonly everyFeature: Int32Array;
+  /** A child at least this large gets its histograms by subtraction (cheaper than filling it). */
+  private readonly subtractFrom: number;
   /** Per feature, its histogram's place in block for the node being searched, or -1. */
   private readonly placeOf: Int32Array;
   private readonly prepared: Int32Array;
@@ -102,8 +124,10 @@ export class HistTreeBuilder extends TreeGrower {
   private readonly scratch: Float64Array;
   private readonly bases: Int32Array;
 
-  constructor(data: LabelledMatrix, binned: BinnedFeatures) {
+  /** maxLive: whole-node histograms kept for subtraction (0: fill every node directly; the trees are the same). */
+  constructor(data: LabelledMatrix, binned: BinnedFeatures, maxLive = MAX_LIVE_HISTOGRAMS) {
     super(data);
+    this.maxLive = maxLive;
     this.bins = binned.bins;
     this.lo = binned.lo;
     this.hi = binned.hi;
@@ -119,6 +143,11 @@ export class HistTreeBuilder extends TreeGrower {
     this.prepared = new Int32Array(this.nFeatures);
     this.scratch = new Float64Array(this.featureStride);
     this.bases = new Int32Array(this.nFeatures);
+    this.everyFeature = Int32Array.from({ length: this.nFeatures }, (_, f) => f);
+    // subtracting touches every used bin of every feature; filling touches each sample's bin of every
+    // feature (two adds each): subtraction pays once the child has about half as many samples as bins x stride
+    const bins = binned.lo.reduce((sum, lo) => sum + lo.length, 0) / Math.max(1, this.nFeatures);
+    this.subtractFrom = Math.max(SORTED_LIMIT, Math.ceil((bins * this.stride) / 2));
   }
 
   protected begin(weight: Float64Array): number {
@@ -168,6 +197,20 @@ export class HistTreeBuilder extends TreeGrower {
    */
   protected override prepare(order: Int32Array, count: number, start: number, end: number): void {
     for (let j = 0; j < this.preparedCount; j++) this.placeOf[this.prepared[j]!] = -1;
+    // every feature drawn up front: the node considers them all, so whole-node histograms serve (subtraction)
+    if (count === this.nFeatures && this.values === null && end - start >= SORTED_LIMIT && this.maxLive > 0) {
+      if (this.carry < 0) {
+        this.carry = this.takeWhole();
+        if (this.carry >= 0) this.fill(this.whole[this.carry]!, this.everyFeature, this.nFeatures, start, end);
+      }
+      if (this.carry >= 0) {
+        this.block = this.whole[this.carry]!;
+        this.prepared.set(this.everyFeature);
+        this.placeOf.set(this.everyFeature);
+        this.preparedCount = this.nFeatures;
+        return;
+      }
+    }
     let k = 0;
     for (let j = 0; j < count; j++) {
       const f = order[j]!;
@@ -177,8 +220,56 @@ export class HistTreeBuilder extends TreeGrower {
     }
     this.preparedCount = k;
     if (k === 0) return;
-    if (this.block.length < k * this.featureStride) this.block = new Float64Array(k * this.featureStride);
+    if (this.ownBlock.length < k * this.featureStride) this.ownBlock = new Float64Array(k * this.featureStride);
+    this.block = this.ownBlock;
     this.fill(this.block, this.prepared, k, start, end);
+  }
+
+  /**
+   * The split node's whole histograms (this.carry) become the larger child's, minus the smaller
+   * child's, which are filled; a small child fills its own (or sorts), as does every child when no
+   * histogram is free.
+   */
+  protected override handOn(start: number, mid: number, end: number): void {
+    const parent = this.carry;
+    if (parent < 0) return;
+    const leftSmaller = mid - start <= end - mid;
+    const [from, to] = leftSmaller ? [start, mid] : [mid, end];
+    const child = Math.max(mid - start, end - mid) >= this.subtractFrom ? this.takeWhole() : -1;
+    if (child < 0) {
+      this.freeIds.push(parent);
+      return;
+    }
+    const larger = this.whole[parent]!;
+    const smaller = this.whole[child]!;
+    this.fill(smaller, this.everyFeature, this.nFeatures, from, to);
+    for (let f = 0, o = 0; f < this.nFeatures; f++, o += this.featureStride) {
+      for (let i = o, last = o + this.lo[f]!.length * this.stride; i < last; i++) larger[i]! -= smaller[i]!;
+    }
+    let smallerCarry = child;
+    if (to - from < SORTED_LIMIT) {
+      this.freeIds.push(child);
+      smallerCarry = -1;
+    }
+    this.leftCarry = leftSmaller ? smallerCarry : parent;
+    this.rightCarry = leftSmaller ? parent : smallerCarry;
+  }
+
+  protected override dropCarry(): void {
+    if (this.carry >= 0) this.freeIds.push(this.carry);
+  }
+
+  /** Whole-node histograms allocated so far: the most alive at once (at most maxLive). */
+  get histogramsKept(): number {
+    return this.whole.length;
+  }
+
+  /** A free whole-node histogram's id, -1 when maxLive are in use. */
+  private takeWhole(): number {
+    if (this.freeIds.length > 0) return this.freeIds.pop()!;
+    if (this.whole.length >= this.maxLive) return -1;
+    this.whole.push(new Float64Array(this.nFeatures * this.featureStride));
+    return this.whole.length - 1;
   }
 
   protected scan(f: number, start: number, end: number, _weight: Float64Array, weightSum: number, minLeaf: number): void {
@@ -268,8 +359,14 @@ export class HistTreeBuilder extends TreeGrower {
     const count = end - start;
     const { keys, samples, bins, sampleClass, sampleWeight, sampleAmount, left, total } = this;
     const regression = this.values !== null;
-    for (let j = 0; j < count; j++) keys[j] = bins[base + samples[start + j]!]! * SORTED_LIMIT + j;
-    const sorted = keys.subarray(0, count).sort();
+    // insertion sort: a few dozen keys, no typed-array view to allocate for the built-in sort
+    for (let j = 0; j < count; j++) {
+      const key = bins[base + samples[start + j]!]! * SORTED_LIMIT + j;
+      let i = j;
+      for (; i > 0 && keys[i - 1]! > key; i--) keys[i] = keys[i - 1]!;
+      keys[i] = key;
+    }
+    const sorted = keys;
     left.fill(0);
     let sqLeft = 0;
     let sqRight = this.totalSquaresByClass;

@@ -26,6 +26,8 @@ export interface FeatureCodes {
   readonly distinct: readonly Float64Array[];
   /** Column-major: the rows in increasing order of feature f (ties by row), at order[f * nRows ...]. */
   readonly order: Int32Array;
+  /** Beside order: 1 where the row's code is one more than the previous row's (a running sum of steps is the code, read in order instead of codes by row). */
+  readonly steps: Uint8Array;
 }
 
 /** Ranks and presorts every column once per data set; every tree of every fold then splits on integer codes. */
@@ -33,6 +35,7 @@ export function encodeFeatures(m: Matrix): FeatureCodes {
   const { nRows, nFeatures, X } = m;
   const codes = new Int32Array(nRows * nFeatures);
   const rowOrder = new Int32Array(nRows * nFeatures);
+  const steps = new Uint8Array(nRows * nFeatures);
   const distinct: Float64Array[] = [];
   const order = new Float64Array(nRows);
   for (let f = 0; f < nFeatures; f++) {
@@ -48,9 +51,10 @@ export function encodeFeatures(m: Matrix): FeatureCodes {
     const starts = new Int32Array(count + 1);
     for (let i = 0; i < nRows; i++) starts[codes[base + i]! + 1]!++;
     for (let c = 0; c < count; c++) starts[c + 1]! += starts[c]!;
+    for (let c = 1; c < count; c++) steps[base + starts[c]!] = 1;
     for (let i = 0; i < nRows; i++) rowOrder[base + starts[codes[base + i]!]!++] = i;
   }
-  return { kind: 'exact', codes, distinct, order: rowOrder };
+  return { kind: 'exact', codes, distinct, order: rowOrder, steps };
 }
 
 /** The first index whose value is >= x (values sorted ascending); values.length when none is. */
