@@ -262,7 +262,8 @@ test('kill -9 in the middle of a push to S3 leaves no half object; the next push
   for (const f of readdirSync(join(dir, 'big'))) assert.equal(md5sum(join(other, 'big', f)), md5sum(join(dir, 'big', f)));
 });
 
-test('kill -9 in the middle of a pull of a big object from S3 leaves nothing under its name; the next pull gets it whole', async (t) => {
+/** A clone pulling a 96 MiB object from S3, stopped by `signal` once more than its first part has landed. */
+async function stoppedPull(t: Ctx, signal: NodeJS.Signals) {
   const dir = join(tempDir(t), 'a');
   writeFiles(dir, { 'pipeline.yaml': 'stages:\n  big:\n    cmd: head -c 96M /dev/urandom > big.bin\n    outs: [big.bin]\n', '.mlops/.gitignore': '/*\n!/.gitignore\n!/config\n' });
   gitInit(dir);
@@ -275,22 +276,33 @@ test('kill -9 in the middle of a pull of a big object from S3 leaves nothing und
   const folder = join(other, '.mlops', 'cache', 'files', 'md5', md5.slice(0, 2));
   const object = join(folder, md5.slice(2));
   const child = spawn(process.execPath, [MLOPS_BIN, 'pull'], { cwd: other, env: { ...process.env, CI: 'true', MLOPS_ROOT: '' }, stdio: 'ignore' });
-  // Killed once its parts have started landing in the temp file (more than the first part's 8 MiB).
+  // Stopped once its parts have started landing in the temp file (more than the first part's 8 MiB).
   const landed = () => (existsSync(folder) ? readdirSync(folder).filter((n) => n.includes('.tmp-')).reduce((sum, n) => sum + statSafe(join(folder, n)), 0) : 0);
   const deadline = Date.now() + 60_000;
   while (landed() < 16 << 20 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
-  child.kill('SIGKILL');
-  await new Promise((r) => child.on('exit', r));
+  child.kill(signal);
+  const code = await new Promise<number | null>((r) => child.on('exit', (exitCode) => r(exitCode)));
   assert.ok(!existsSync(object), 'a half object under its name');
   assert.ok(!existsSync(join(other, 'big.bin')));
+  const md5sum = (path: string) => execFileSync('md5sum', [path], { encoding: 'utf8' }).split(' ')[0];
+  return { other, folder, object, md5, code, md5sum, workspaceTemps: () => readdirSync(other).filter((n) => n.startsWith('big.bin.tmp-')) };
+}
+
+test('kill -9 in the middle of a pull of a big object from S3 leaves nothing under its name; the next pull gets it whole', async (t) => {
+  const { other, object, md5, md5sum, workspaceTemps } = await stoppedPull(t, 'SIGKILL');
   // The workspace copy was being written beside the download, under a temp name only.
-  const workspaceTemps = () => readdirSync(other).filter((n) => n.startsWith('big.bin.tmp-'));
   assert.equal(workspaceTemps().length, 1);
   assert.match((await ok(other, 'pull')).stdout, /^1 object\(s\) fetched .* 1 output\(s\) restored\n$/);
-  const md5sum = (path: string) => execFileSync('md5sum', [path], { encoding: 'utf8' }).split(' ')[0];
   assert.equal(md5sum(object), md5);
   assert.equal(md5sum(join(other, 'big.bin')), md5);
   assert.deepEqual(workspaceTemps(), [], 'the killed pull\'s copy is removed by the next one');
+});
+
+test('Ctrl-C in the middle of a pull: exit 130, and neither the cache nor the workspace keeps a temp file', async (t) => {
+  const { folder, code, workspaceTemps } = await stoppedPull(t, 'SIGINT');
+  assert.equal(code, 130);
+  assert.deepEqual(readdirSync(folder).filter((n) => n.includes('.tmp-')), []);
+  assert.deepEqual(workspaceTemps(), []);
 });
 
 const statSafe = (path: string) => {

@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tempName, writeFileAtomic } from '../core/atomic.js';
 import { FailureError } from '../core/errors.js';
+import { onInterrupt } from '../core/interrupt.js';
 import { isSafeRelpath, LocalObjectStore, parseManifest } from '../cache/odb.js';
 import { md5Text } from '../cache/hash.js';
 import { isDirHash } from '../cache/tree.js';
@@ -287,6 +288,8 @@ async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string
   const temp = tempName(target);
   const copy = workspace === undefined ? undefined : tempName(workspace);
   const removeTemps = () => Promise.all([rm(temp, { force: true }), copy && rm(copy, { force: true })]);
+  // Ctrl-C ends the process without unwinding this: the temp files go first, as on a failure.
+  const stopWatching = onInterrupt(async () => void (await removeTemps()));
   let attempt = 0;
   try {
     const got = await withRetries(async () => {
@@ -303,6 +306,8 @@ async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new FailureError(`remote '${remote.name}': ${objectKey(md5)} could not be written into the cache (${code})`);
     throw error;
+  } finally {
+    stopWatching();
   }
 }
 
@@ -500,12 +505,15 @@ export async function pull(project: Project, options: TransferOptions & { force?
   const cache = localCache(project);
   let fetched: TransferReport;
   let checkout: CheckoutReport;
+  // The workspace copies written beside the downloads, until the checkout takes them, on Ctrl-C too.
+  const stopWatching = onInterrupt(() => cache.dropCopies());
   try {
     fetched = await fetchObjects(project, options, true);
     const { checkoutOutputs } = await import('../pipeline/repro.js');
     const selection = { cwd: project.cwd, targets: options.targets ?? [], allPipelines: true, singleItem: true, force: options.force, ...(options.file === undefined ? {} : { file: project.fromCwd(options.file) }) };
     checkout = await checkoutOutputs(project, selection, () => {});
   } finally {
+    stopWatching();
     await cache.dropCopies();
   }
   // An output whose objects could not be fetched is reported once, by the fetch.
