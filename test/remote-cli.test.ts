@@ -262,8 +262,11 @@ test('kill -9 in the middle of a push to S3 leaves no half object; the next push
   for (const f of readdirSync(join(dir, 'big'))) assert.equal(md5sum(join(other, 'big', f)), md5sum(join(dir, 'big', f)));
 });
 
-/** A clone pulling a 96 MiB object from S3, stopped by `signal` once more than its first part has landed. */
-async function stoppedPull(t: Ctx, signal: NodeJS.Signals) {
+/**
+ * A clone pulling a 96 MiB object from S3, stopped by `signal` once more than its first part has landed;
+ * with `terminal`, on a pseudo-terminal (script), whose output is returned.
+ */
+async function stoppedPull(t: Ctx, signal: NodeJS.Signals, terminal = false) {
   const dir = join(tempDir(t), 'a');
   writeFiles(dir, { 'pipeline.yaml': 'stages:\n  big:\n    cmd: head -c 96M /dev/urandom > big.bin\n    outs: [big.bin]\n', '.mlops/.gitignore': '/*\n!/.gitignore\n!/config\n' });
   gitInit(dir);
@@ -275,17 +278,25 @@ async function stoppedPull(t: Ctx, signal: NodeJS.Signals) {
   const md5 = /md5: ([0-9a-f]{32})/.exec(readFileSync(join(dir, 'pipeline.lock'), 'utf8'))![1]!;
   const folder = join(other, '.mlops', 'cache', 'files', 'md5', md5.slice(0, 2));
   const object = join(folder, md5.slice(2));
-  const child = spawn(process.execPath, [MLOPS_BIN, 'pull'], { cwd: other, env: { ...process.env, CI: 'true', MLOPS_ROOT: '' }, stdio: 'ignore' });
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', MLOPS_ROOT: '' };
+  if (terminal) delete env.CI;
+  const child = terminal
+    ? spawn('script', ['-qec', `stty cols 120; exec ${process.execPath} ${MLOPS_BIN} pull`, '/dev/null'], { cwd: other, env, stdio: ['ignore', 'pipe', 'ignore'] })
+    : spawn(process.execPath, [MLOPS_BIN, 'pull'], { cwd: other, env, stdio: 'ignore' });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   // Stopped once its parts have started landing in the temp file (more than the first part's 8 MiB).
   const landed = () => (existsSync(folder) ? readdirSync(folder).filter((n) => n.includes('.tmp-')).reduce((sum, n) => sum + statSafe(join(folder, n)), 0) : 0);
   const deadline = Date.now() + 60_000;
   while (landed() < 16 << 20 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
-  child.kill(signal);
+  // On a terminal the signal goes to the pull itself, script's child, as a terminal's Ctrl-C would.
+  if (terminal) process.kill(Number(execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim()), signal);
+  else child.kill(signal);
   const code = await new Promise<number | null>((r) => child.on('exit', (exitCode) => r(exitCode)));
   assert.ok(!existsSync(object), 'a half object under its name');
   assert.ok(!existsSync(join(other, 'big.bin')));
   const md5sum = (path: string) => execFileSync('md5sum', [path], { encoding: 'utf8' }).split(' ')[0];
-  return { other, folder, object, md5, code, md5sum, workspaceTemps: () => readdirSync(other).filter((n) => n.startsWith('big.bin.tmp-')) };
+  return { other, folder, object, md5, code, output, md5sum, workspaceTemps: () => readdirSync(other).filter((n) => n.startsWith('big.bin.tmp-')) };
 }
 
 test('kill -9 in the middle of a pull of a big object from S3 leaves nothing under its name; the next pull gets it whole', async (t) => {
@@ -298,9 +309,11 @@ test('kill -9 in the middle of a pull of a big object from S3 leaves nothing und
   assert.deepEqual(workspaceTemps(), [], 'the killed pull\'s copy is removed by the next one');
 });
 
-test('Ctrl-C in the middle of a pull: exit 130, and neither the cache nor the workspace keeps a temp file', async (t) => {
-  const { folder, code, workspaceTemps } = await stoppedPull(t, 'SIGINT');
+test('Ctrl-C in the middle of a pull on a terminal: exit 130, the bar wiped, and neither the cache nor the workspace keeps a temp file', async (t) => {
+  const { folder, code, output, workspaceTemps } = await stoppedPull(t, 'SIGINT', true);
   assert.equal(code, 130);
+  assert.match(output, /fetching \[[#.]+\] 0\/1 objects, [\d.]+ k?M?B/);
+  assert.ok(output.endsWith('\r\x1b[K'), `the bar is left on the screen: ${JSON.stringify(output.slice(-120))}`);
   assert.deepEqual(readdirSync(folder).filter((n) => n.includes('.tmp-')), []);
   assert.deepEqual(workspaceTemps(), []);
 });

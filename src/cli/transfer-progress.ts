@@ -13,16 +13,18 @@ export function formatBytes(n: number): string {
 }
 
 /**
- * A progress bar for a transfer (objects and bytes) on a terminal's stderr, redrawn in place; nothing
- * in CI or a pipe, where the command prints one summary line at the end instead.
+ * A progress bar for a transfer (objects and bytes) on a terminal's stderr, redrawn in place until
+ * cleared; nothing in CI or a pipe, where the command prints one summary line at the end instead.
  */
 export function transferBar(verb: string): { update: (p: Progress) => void; clear: () => void } {
   const stream = process.stderr;
   if (!stream.isTTY || process.env.CI || !stream.columns) return { update: () => {}, clear: () => {} };
   let drawn = false;
+  let cleared = false;
   const started = Date.now();
   return {
     update(p) {
+      if (cleared) return; // wiped for good (a Ctrl-C's handler: transfers still report until the exit)
       const width = Math.max(10, Math.min(30, stream.columns - 60));
       const ratio = p.totalBytes ? p.bytes / p.totalBytes : p.totalObjects ? p.objects / p.totalObjects : 1;
       const filled = Math.round(Math.min(1, ratio) * width);
@@ -34,6 +36,7 @@ export function transferBar(verb: string): { update: (p: Progress) => void; clea
     },
     clear() {
       if (drawn) stream.write('\r\x1b[K');
+      cleared = true;
     },
   };
 }

@@ -41,9 +41,13 @@ async function transfer(verb: 'push' | 'fetch' | 'pull', targets: string[], opts
     onProgress: bar.update,
   };
   let result: TransferReport & { checkout?: { restored: string[]; failed: { path: string; message: string }[] } };
+  // Ctrl-C ends the process from its handler: the bar is wiped there too, so the shell's prompt starts clean.
+  const { onInterrupt } = await import('../../core/interrupt.js');
+  const stopWatching = onInterrupt(async () => bar.clear());
   try {
     result = await (verb === 'push' ? sync.push(project, options) : verb === 'fetch' ? sync.fetch(project, options) : sync.pull(project, options));
   } finally {
+    stopWatching();
     bar.clear();
   }
   if (opts.json) await printJsonLazy(result);
