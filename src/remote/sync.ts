@@ -274,6 +274,16 @@ async function pushRunEntries(project: Project, remote: OpenRemote, runs: RunEnt
  * Downloads one object into the cache: into a temp file beside its place, hashed as it streams, and
  * renamed only when its md5 is its name. A damaged object never enters the cache.
  */
+const removeAll = (paths: readonly (string | undefined)[]) => Promise.all(paths.map((p) => p && rm(p, { force: true })));
+
+/**
+ * Removes `paths` (temp files being written) if Ctrl-C ends the process meanwhile: its handler exits
+ * without unwinding the transfer, so their `finally` would not run. Returns the function that stops it.
+ */
+function removeOnInterrupt(paths: readonly (string | undefined)[]): () => void {
+  return onInterrupt(async () => void (await removeAll(paths)));
+}
+
 /**
  * Downloads object `md5` into the cache, verified. With `workspace` (an output a pull will restore, not
  * there now), a copy for it is written beside the download and offered to the checkout.
@@ -287,9 +297,8 @@ async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string
   }
   const temp = tempName(target);
   const copy = workspace === undefined ? undefined : tempName(workspace);
-  const removeTemps = () => Promise.all([rm(temp, { force: true }), copy && rm(copy, { force: true })]);
-  // Ctrl-C ends the process without unwinding this: the temp files go first, as on a failure.
-  const stopWatching = onInterrupt(async () => void (await removeTemps()));
+  const removeTemps = () => removeAll([temp, copy]);
+  const stopWatching = removeOnInterrupt([temp, copy]);
   let attempt = 0;
   try {
     const got = await withRetries(async () => {
@@ -316,6 +325,7 @@ async function fetchManifest(remote: OpenRemote, cache: LocalObjectStore, md5: s
   const target = cache.pathOf(md5);
   await mkdir(dirname(target), { recursive: true });
   const temp = tempName(target);
+  const stopWatching = removeOnInterrupt([temp]);
   try {
     await withRetries(async () => {
       await rm(temp, { force: true });
@@ -325,6 +335,7 @@ async function fetchManifest(remote: OpenRemote, cache: LocalObjectStore, md5: s
     if (`${md5Text(text)}.dir` !== md5) throw new FailureError(`remote '${remote.name}': object ${objectKey(md5)} is corrupted (a manifest that does not hash to its name); not used`);
     return { text, entries: parseManifest(md5, text, `${remote.store.location}/${objectKey(md5)}`) };
   } finally {
+    stopWatching();
     await rm(temp, { force: true });
   }
 }
@@ -430,6 +441,7 @@ async function fetchRunEntries(project: Project, remote: OpenRemote, failed: Tra
     const target = join(project.runCacheDir, ...key.split('/'));
     await mkdir(dirname(target), { recursive: true });
     const temp = tempName(target);
+    const stopWatching = removeOnInterrupt([temp]);
     try {
       await withRetries(() => remote.store.get(runKey(key), temp));
       outs.push(...readRunEntry(await readFile(temp, 'utf8')));
@@ -439,6 +451,7 @@ async function fetchRunEntries(project: Project, remote: OpenRemote, failed: Tra
       if (fatal(error)) throw error;
       failed.push({ object: `run-cache ${key}`, message: describe(error) });
     } finally {
+      stopWatching();
       await rm(temp, { force: true });
     }
   });
