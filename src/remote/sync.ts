@@ -270,10 +270,6 @@ async function pushRunEntries(project: Project, remote: OpenRemote, runs: RunEnt
   return todo.length;
 }
 
-/**
- * Downloads one object into the cache: into a temp file beside its place, hashed as it streams, and
- * renamed only when its md5 is its name. A damaged object never enters the cache.
- */
 const removeAll = (paths: readonly (string | undefined)[]) => Promise.all(paths.map((p) => p && rm(p, { force: true })));
 
 /**
@@ -285,8 +281,10 @@ function removeOnInterrupt(paths: readonly (string | undefined)[]): () => void {
 }
 
 /**
- * Downloads object `md5` into the cache, verified. With `workspace` (an output a pull will restore, not
- * there now), a copy for it is written beside the download and offered to the checkout.
+ * Downloads one object into the cache: into a temp file beside its place, hashed as it streams, and
+ * renamed only when its md5 is its name. A damaged object never enters the cache. With `workspace` (an
+ * output a pull will restore, not there now), a copy for it is written beside the download and offered
+ * to the checkout.
  */
 async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void, made: Set<string>, workspace?: string): Promise<void> {
   const target = cache.pathOf(md5);
