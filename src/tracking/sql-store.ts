@@ -360,16 +360,28 @@ export class SqlTrackingStore implements TrackingStore {
     await copyArtifactOut(runId, this.artifactDir(info), path, localPath);
   }
 
+  /**
+   * A run whose artifact_uri lies outside this machine's artifact root: most often a database shared by
+   * several machines, each with its own default root (the experiment's location is the first one's).
+   */
+  private outsideRoot(info: RunInfo): ConfigError {
+    const root = this.bucket ? this.artifactRoot : displayPath(this.artifactRoot);
+    return new ConfigError(
+      `run ${info.run_id}: its artifact location '${info.artifact_uri}' is not inside the artifact root ${root} (mlops writes artifacts only there); ` +
+        'a tracking database several machines share needs an artifact root they all reach: mlops config tracking.artifact_root s3://bucket/prefix (or a folder every machine mounts)',
+    );
+  }
+
   /** The run's artifacts' key prefix in the bucket: its artifact_uri must lie below the artifact root. */
   private bucketPrefix(info: RunInfo): string {
     const prefix = runPrefix(this.bucket!, info.artifact_uri);
-    if (prefix === undefined) throw new ConfigError(`run ${info.run_id}: its artifact location '${info.artifact_uri}' is not inside the artifact root ${this.artifactRoot} (mlops writes artifacts only there)`);
+    if (prefix === undefined) throw this.outsideRoot(info);
     return prefix;
   }
 
   /** The run's artifact folder: its artifact_uri, which must be a folder inside the artifact root. */
   private artifactDir(info: RunInfo): string {
-    const outside = () => new ConfigError(`run ${info.run_id}: its artifact location '${info.artifact_uri}' is not inside the artifact root ${displayPath(this.artifactRoot)} (mlops writes artifacts only there)`);
+    const outside = () => this.outsideRoot(info);
     if (!info.artifact_uri.startsWith('file:')) throw outside();
     const dir = fileURLToPath(info.artifact_uri);
     const inside = insideOf(this.artifactRoot, dir);
