@@ -67,6 +67,22 @@ test('with at most 255 distinct values per feature, the hist forest is the exact
   assert.deepEqual(forestToJson(fitForest(reg, binFeatures(reg), params, 3, rows)), forestToJson(fitForest(reg, encodeFeatures(reg), params, 3, rows)));
 });
 
+test('with many features (the exact splitter moves a list only when a node scans it), the hist forest is still the exact forest', () => {
+  // 40 features of 200 values: a node scans 6, so most lists skip levels and are brought up to date
+  // from an ancestor's range, past finished nodes and into pending ones; deep trees, bagged and not.
+  const base = problem(3000, 7, 200);
+  const rng = new Rng(21);
+  const rows = Array.from({ length: base.nRows }, (_, i) => [
+    ...[0, 1, 2, 3].map((f) => base.X[f * base.nRows + i]!),
+    ...Array.from({ length: 36 }, (_, k) => (k % 2 ? Math.floor(((base.X[(k % 4) * base.nRows + i]! + rng.nextU32() / 4294967296) * 100) % 200) : rng.nextU32() % 200)),
+  ]);
+  const wide: LabelledMatrix = { ...fromRows(rows, 40), y: base.y, nClasses: 3 };
+  for (const p of [{}, { bootstrap: false, min_samples_leaf: 2 }, { max_depth: 7, max_features: 0.3 }] as Partial<ForestParams>[]) {
+    const params = { ...PARAMS, n_estimators: 8, ...p };
+    assert.deepEqual(forestToJson(fitForest(wide, binFeatures(wide), params, 17)), forestToJson(fitForest(wide, encodeFeatures(wide), params, 17)), JSON.stringify(p));
+  }
+});
+
 test('few-valued features (the exact splitter scans them from histograms, lists the others) give the hist forest too', () => {
   const data = problem(4000, 5, 200);
   const rng = new Rng(9);

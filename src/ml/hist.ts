@@ -255,7 +255,7 @@ export class HistTreeBuilder extends TreeGrower {
     this.rightCarry = leftSmaller ? parent : smallerCarry;
   }
 
-  protected override dropCarry(): void {
+  protected override becameLeaf(): void {
     if (this.carry >= 0) this.freeIds.push(this.carry);
   }
 

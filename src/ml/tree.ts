@@ -58,7 +58,13 @@ export abstract class TreeGrower implements TreeBuilder {
   private totalSquares = 0;
   protected readonly left: Float64Array;
   private readonly order: Int32Array;
-  private readonly stack: Int32Array;
+  /**
+   * The nodes waiting to be grown, five entries each (start, end, depth, link, carry), the next one on
+   * top. A node's children are pushed where it was (right) and one above (left): `slot` is the
+   * current node's place, so a splitter can tell the pending nodes and their places apart.
+   */
+  protected readonly stack: Int32Array;
+  protected slot = 0;
   // growing output
   private nodeFeature = new Int32Array(64);
   private nodeThreshold = new Float64Array(64);
@@ -111,8 +117,8 @@ export abstract class TreeGrower implements TreeBuilder {
   protected abstract thresholdBetween(f: number, leftCode: number, rightCode: number): number;
   /** After the node [start, end) is partitioned at mid: what its children carry (leftCarry, rightCarry); nothing by default. */
   protected handOn(_start: number, _mid: number, _end: number): void {}
-  /** The node became a leaf: what it carries is no longer needed. */
-  protected dropCarry(): void {}
+  /** The node [start, end) became a leaf: what it carries is no longer needed; nothing by default. */
+  protected becameLeaf(_start: number, _end: number): void {}
 
   build(weight: Float64Array, options: TreeOptions, rng: Rng): Tree {
     const n = this.begin(weight);
@@ -133,6 +139,7 @@ export abstract class TreeGrower implements TreeBuilder {
       const depth = stack[--top]!;
       const end = stack[--top]!;
       const start = stack[--top]!;
+      this.slot = top / 5;
       const node = this.newNode();
       if (link >= 0) {
         if (link & 1) this.nodeLeft[link >> 1] = node;
@@ -144,7 +151,7 @@ export abstract class TreeGrower implements TreeBuilder {
         depth >= maxDepth || count < options.minSamplesSplit || count < 2 * options.minSamplesLeaf || this.impurity(weightSum) <= EPSILON;
       if (!isLeaf) isLeaf = !this.findSplit(start, end, weight, weightSum, options, rng);
       if (isLeaf) {
-        this.dropCarry();
+        this.becameLeaf(start, end);
         this.makeLeaf(node, weightSum);
         continue;
       }
@@ -363,15 +370,26 @@ const FEW_VALUES = 8;
  * over. A listed feature's scan is one pass in order (no sorting per node), and the Gini proxy is
  * updated in O(1) per sample (sum of squares moved from right to left, exact in doubles because
  * bootstrap weights are whole numbers, so a few-valued feature's histogram gives the same proxies).
- * After a split each list is stably partitioned in place, so its halves stay sorted. Profiling the
- * former builder (sort the node's codes for each drawn feature) showed the sort taking 40-75% of a
- * fit; partitioning every feature's list (one-hot columns included) made the default example's grid
- * 2.3x slower than that builder, hence the histograms for few values.
+ * Profiling the former builder (sort the node's codes for each drawn feature) showed the sort taking
+ * 40-75% of a fit; partitioning every feature's list (one-hot columns included) made the default
+ * example's grid 2.3x slower than that builder, hence the histograms for few values.
  *
- * A list entry is a (sample, code) pair of int32s, side by side: a partition moves the pair as one
- * float64 (the same bytes viewed as doubles), one load and two stores instead of two and four. Both
+ * Lists are brought up to date lazily. Partitioning all of them at every split cost 60% of a fit at
+ * 20,000 x 64, where a node scans 8 of the 64: now the first list and the members list (node totals
+ * and few-valued scans read them) are partitioned at every split, and any other list only when a
+ * node scans it. Each sample carries a label: the stack place + 1 of the pending node it belongs to
+ * (0 once its node is a leaf). A list remembers ranges it holds whole, each a node that was pending
+ * when the list was last brought up to date (or an ancestor of later nodes); bringing it up to date
+ * for a node distributes the range around that node to the node and the pending nodes inside it by
+ * label, stably (so each stays sorted and in the order an eager partition would leave: the same
+ * forests); the finished nodes' samples are dropped. A subtree that never scans a feature
+ * never moves its list. The split feature's list needs no work: its children are its prefix and
+ * suffix.
+ *
+ * A list entry is a (sample, code) pair of int32s, side by side: a move copies the pair as one
+ * float64 (the same bytes viewed as doubles), one load and one store instead of two and two. Both
  * halves are non-negative and far below 0x7ff00000, so the pair never reads as a NaN (whose bits a
- * copy might change); profiling at 200,000 x 16 had partitioning at about half of a fit.
+ * copy might change).
  */
 export class ExactTreeBuilder extends TreeGrower {
   private readonly codes: Int32Array;
@@ -382,6 +400,8 @@ export class ExactTreeBuilder extends TreeGrower {
   private readonly inBag: Uint8Array;
   /** Each feature's slot in lists, or -1 for a few-valued feature (scanned by histogram). */
   private readonly slotOf: Int32Array;
+  /** How many listed features there are. */
+  private readonly listed: number;
   /** Where the members list starts in lists (its last slot). */
   private readonly membersBase: number;
   /** Whether there is a members list: only a few-valued feature needs one (16 continuous features: 16 lists to partition, not 17). */
@@ -392,6 +412,12 @@ export class ExactTreeBuilder extends TreeGrower {
   private readonly pairs: Float64Array;
   private readonly spill: Float64Array;
   private readonly goesLeft: Uint8Array;
+  /** Each in-bag sample's label: its pending node's stack place + 1, or 0 once in a leaf. */
+  private readonly label: Int32Array;
+  /** Per list (slots 1 on; the first list is always up to date): the ranges it holds whole, start and end in turn, the lowest range last. */
+  private readonly held: number[][];
+  /** Per label, where the next entry of its node goes while a list is brought up to date. */
+  private readonly cursor: Int32Array;
   private readonly histogram: Float64Array;
 
   constructor(data: LabelledMatrix, coded: FeatureCodes) {
@@ -406,12 +432,16 @@ export class ExactTreeBuilder extends TreeGrower {
     this.slotOf = new Int32Array(this.nFeatures);
     let slots = 0;
     for (let f = 0; f < this.nFeatures; f++) this.slotOf[f] = histograms && this.distinct[f]!.length <= FEW_VALUES ? -1 : slots++;
+    this.listed = slots;
     this.membersBase = slots * this.nRows;
     this.members = slots < this.nFeatures || slots === 0;
-    this.pairs = new Float64Array(this.nRows * (this.members ? slots + 1 : slots));
+    this.pairs = new Float64Array((this.members ? slots + 1 : slots) * this.nRows);
     this.lists = new Int32Array(this.pairs.buffer);
     this.spill = new Float64Array(this.nRows);
     this.goesLeft = new Uint8Array(this.nRows);
+    this.label = new Int32Array(this.nRows);
+    this.held = Array.from({ length: slots }, () => []);
+    this.cursor = new Int32Array(this.nRows + 3);
     this.histogram = new Float64Array(FEW_VALUES * (this.nClasses + 2));
   }
 
@@ -425,6 +455,8 @@ export class ExactTreeBuilder extends TreeGrower {
       if (this.members) lists[2 * (this.membersBase + m)] = s;
       m += b;
     }
+    // the root is at stack place 0
+    this.label.fill(1);
     // each list in order, reading rows and code steps in order; every row is written, only in-bag ones kept
     for (let f = 0; f < this.nFeatures; f++) {
       if (this.slotOf[f]! < 0) continue;
@@ -439,12 +471,14 @@ export class ExactTreeBuilder extends TreeGrower {
         kept += inBag[s]!;
       }
     }
+    for (let slot = 1; slot < this.listed; slot++) this.held[slot]!.splice(0, Infinity, 0, m);
     return m;
   }
 
   protected sampleAt(i: number): number {
     // The first list: the first listed feature's (the order node totals were always summed in, which
-    // regression's rounding depends on), or the members when every feature is few-valued.
+    // regression's rounding depends on), or the members when every feature is few-valued. Both are
+    // partitioned at every split.
     return this.lists[2 * i]!;
   }
 
@@ -453,8 +487,10 @@ export class ExactTreeBuilder extends TreeGrower {
   }
 
   protected scan(f: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void {
-    if (this.slotOf[f]! < 0) return this.scanFew(f, start, end, weight, weightSum, minLeaf);
-    const base = this.slotOf[f]! * this.nRows;
+    const slot = this.slotOf[f]!;
+    if (slot < 0) return this.scanFew(f, start, end, weight, weightSum, minLeaf);
+    if (slot > 0) this.bringUpToDate(slot, start, end);
+    const base = slot * this.nRows;
     const { lists, y, left, total } = this;
     const regression = this.values !== null;
     const amount = this.amount;
@@ -488,6 +524,43 @@ export class ExactTreeBuilder extends TreeGrower {
     }
   }
 
+  /**
+   * Makes list `slot` hold the current node [start, end) whole. The range it holds around the node
+   * (finished nodes, then the node, then pending ones) is distributed by label; afterwards the list
+   * holds the node and each pending node of that range.
+   */
+  private bringUpToDate(slot: number, start: number, end: number): void {
+    const held = this.held[slot]!;
+    let n = held.length;
+    while (held[n - 1]! <= start) n -= 2; // ranges of finished nodes
+    held.length = n;
+    const from = held[n - 2]!;
+    const to = held[n - 1]!;
+    if (from === start && to === end) return;
+    held.length = n - 2;
+    const { stack, cursor, pairs, spill, lists, label } = this;
+    const base = slot * this.nRows;
+    // The pending nodes inside the range: the places below the current one, starts increasing downwards.
+    let lowest = this.slot;
+    while (lowest > 0 && stack[5 * (lowest - 1)]! < to) lowest--;
+    // cursors into spill, which holds the range from `from`: the finished nodes' samples fill its
+    // first start - from entries, which are not copied back
+    for (let place = lowest; place < this.slot; place++) {
+      cursor[place + 1] = stack[5 * place]! - from;
+      held.push(stack[5 * place]!, stack[5 * place + 1]!);
+    }
+    cursor[this.slot + 1] = start - from;
+    held.push(start, end);
+    cursor[0] = 0;
+    for (let i = base + from; i < base + to; i++) {
+      const j = label[lists[2 * i]!]!;
+      const c = cursor[j]!;
+      spill[c] = pairs[i]!;
+      cursor[j] = c + 1;
+    }
+    pairs.set(spill.subarray(start - from, to - from), base + start);
+  }
+
   /** A few-valued feature (classification): the node's class weights per code, then its splits. */
   private scanFew(f: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void {
     const C = this.nClasses;
@@ -508,30 +581,44 @@ export class ExactTreeBuilder extends TreeGrower {
 
   protected partition(start: number, end: number): number {
     const N = this.nRows;
-    const { lists, goesLeft } = this;
+    const { lists, goesLeft, label } = this;
     const best = this.bestFeature;
     const bestCode = this.bestCode;
     const bestSlot = this.slotOf[best]!;
+    // the children's labels: the right child takes this node's stack place, the left one the place above
+    const rightLabel = this.slot + 1;
     let mid = start;
     if (bestSlot >= 0) {
       // the split feature's list is sorted: its left side is a prefix, already in place
       const splitBase = bestSlot * N;
       for (let i = start; i < end; i++) {
-        const isLeft = lists[2 * (splitBase + i) + 1]! <= bestCode;
-        goesLeft[lists[2 * (splitBase + i)]!] = isLeft ? 1 : 0;
-        if (isLeft) mid++;
+        const isLeft = lists[2 * (splitBase + i) + 1]! <= bestCode ? 1 : 0;
+        const s = lists[2 * (splitBase + i)]!;
+        goesLeft[s] = isLeft;
+        label[s] = rightLabel + isLeft;
+        mid += isLeft;
+      }
+      if (bestSlot > 0) {
+        const held = this.held[bestSlot]!;
+        held.length -= 2;
+        held.push(mid, end, start, mid);
       }
     } else {
       for (let i = this.membersBase + start; i < this.membersBase + end; i++) {
         const s = lists[2 * i]!;
-        const isLeft = this.codes[best * N + s]! <= bestCode;
-        goesLeft[s] = isLeft ? 1 : 0;
-        if (isLeft) mid++;
+        const isLeft = this.codes[best * N + s]! <= bestCode ? 1 : 0;
+        goesLeft[s] = isLeft;
+        label[s] = rightLabel + isLeft;
+        mid += isLeft;
       }
     }
-    const last = this.members ? this.membersBase : this.membersBase - N;
-    for (let base = 0; base <= last; base += N) if (base !== bestSlot * N) this.partitionList(base, start, end);
+    if (this.listed > 0 && bestSlot !== 0) this.partitionList(0, start, end);
+    if (this.members) this.partitionList(this.membersBase, start, end);
     return mid;
+  }
+
+  protected override becameLeaf(start: number, end: number): void {
+    for (let i = start; i < end; i++) this.label[this.lists[2 * i]!] = 0;
   }
 
   /** Stable partition of one list's [start, end) by goesLeft, each entry moved as one double. */
