@@ -363,6 +363,9 @@ export function midpoint(a: number, b: number): number {
  */
 const FEW_VALUES = 8;
 
+/** Up to this many rows, a sample's label (see ExactTreeBuilder) fits in 16 bits. */
+const LAZY_MAX_ROWS = 65534;
+
 /**
  * The exact splitter on presorted features. Every feature with many values keeps its own list of the
  * in-bag samples in increasing value order; a node is the same range [start, end) in every list, and
@@ -374,17 +377,19 @@ const FEW_VALUES = 8;
  * 40-75% of a fit; partitioning every feature's list (one-hot columns included) made the default
  * example's grid 2.3x slower than that builder, hence the histograms for few values.
  *
- * Lists are brought up to date lazily. Partitioning all of them at every split cost 60% of a fit at
- * 20,000 x 64, where a node scans 8 of the 64: now the first list and the members list (node totals
- * and few-valued scans read them) are partitioned at every split, and any other list only when a
- * node scans it. Each sample carries a label: the stack place + 1 of the pending node it belongs to
+ * On up to 65,534 rows, lists are brought up to date lazily. Partitioning all of them at every split
+ * cost 60% of a fit at 20,000 x 64, where a node scans 8 of the 64: there, the first list and the
+ * members list (node totals and few-valued scans read them) are partitioned at every split, and any
+ * other list only when a node scans it. Each sample carries a label: the stack place + 1 of the pending node it belongs to
  * (0 once its node is a leaf). A list remembers ranges it holds whole, each a node that was pending
  * when the list was last brought up to date (or an ancestor of later nodes); bringing it up to date
  * for a node distributes the range around that node to the node and the pending nodes inside it by
  * label, stably (so each stays sorted and in the order an eager partition would leave: the same
  * forests); the finished nodes' samples are dropped. A subtree that never scans a feature
  * never moves its list. The split feature's list needs no work: its children are its prefix and
- * suffix.
+ * suffix. A label is 16 bits: a stack place is at most the tree's depth, below the number of rows.
+ * On more rows every list is partitioned at every split: with labels in 32 bits, reading them at
+ * random cost more than the moves saved (200,000 x 16: 7-14% slower fits, measured side by side).
  *
  * A list entry is a (sample, code) pair of int32s, side by side: a move copies the pair as one
  * float64 (the same bytes viewed as doubles), one load and one store instead of two and two. Both
@@ -412,8 +417,10 @@ export class ExactTreeBuilder extends TreeGrower {
   private readonly pairs: Float64Array;
   private readonly spill: Float64Array;
   private readonly goesLeft: Uint8Array;
-  /** Each in-bag sample's label: its pending node's stack place + 1, or 0 once in a leaf. */
-  private readonly label: Int32Array;
+  /** Whether lists are brought up to date only when scanned (see the class comment). */
+  private readonly lazy: boolean;
+  /** Each in-bag sample's label: its pending node's stack place + 1, or 0 once in a leaf (lazy lists only). */
+  private readonly label: Uint16Array;
   /** Per list (slots 1 on; the first list is always up to date): the ranges it holds whole, start and end in turn, the lowest range last. */
   private readonly held: number[][];
   /** Per label, where the next entry of its node goes while a list is brought up to date. */
@@ -439,9 +446,10 @@ export class ExactTreeBuilder extends TreeGrower {
     this.lists = new Int32Array(this.pairs.buffer);
     this.spill = new Float64Array(this.nRows);
     this.goesLeft = new Uint8Array(this.nRows);
-    this.label = new Int32Array(this.nRows);
-    this.held = Array.from({ length: slots }, () => []);
-    this.cursor = new Int32Array(this.nRows + 3);
+    this.lazy = this.nRows <= LAZY_MAX_ROWS;
+    this.label = new Uint16Array(this.lazy ? this.nRows : 0);
+    this.held = Array.from({ length: this.lazy ? slots : 0 }, () => []);
+    this.cursor = new Int32Array(this.lazy ? this.nRows + 3 : 0);
     this.histogram = new Float64Array(FEW_VALUES * (this.nClasses + 2));
   }
 
@@ -456,7 +464,7 @@ export class ExactTreeBuilder extends TreeGrower {
       m += b;
     }
     // the root is at stack place 0
-    this.label.fill(1);
+    if (this.lazy) this.label.fill(1);
     // each list in order, reading rows and code steps in order; every row is written, only in-bag ones kept
     for (let f = 0; f < this.nFeatures; f++) {
       if (this.slotOf[f]! < 0) continue;
@@ -471,7 +479,7 @@ export class ExactTreeBuilder extends TreeGrower {
         kept += inBag[s]!;
       }
     }
-    for (let slot = 1; slot < this.listed; slot++) this.held[slot]!.splice(0, Infinity, 0, m);
+    for (let slot = 1; slot < this.held.length; slot++) this.held[slot]!.splice(0, Infinity, 0, m);
     return m;
   }
 
@@ -489,7 +497,7 @@ export class ExactTreeBuilder extends TreeGrower {
   protected scan(f: number, start: number, end: number, weight: Float64Array, weightSum: number, minLeaf: number): void {
     const slot = this.slotOf[f]!;
     if (slot < 0) return this.scanFew(f, start, end, weight, weightSum, minLeaf);
-    if (slot > 0) this.bringUpToDate(slot, start, end);
+    if (slot > 0 && this.lazy) this.bringUpToDate(slot, start, end);
     const base = slot * this.nRows;
     const { lists, y, left, total } = this;
     const regression = this.values !== null;
@@ -587,6 +595,7 @@ export class ExactTreeBuilder extends TreeGrower {
     const bestSlot = this.slotOf[best]!;
     // the children's labels: the right child takes this node's stack place, the left one the place above
     const rightLabel = this.slot + 1;
+    const lazy = this.lazy;
     let mid = start;
     if (bestSlot >= 0) {
       // the split feature's list is sorted: its left side is a prefix, already in place
@@ -595,10 +604,10 @@ export class ExactTreeBuilder extends TreeGrower {
         const isLeft = lists[2 * (splitBase + i) + 1]! <= bestCode ? 1 : 0;
         const s = lists[2 * (splitBase + i)]!;
         goesLeft[s] = isLeft;
-        label[s] = rightLabel + isLeft;
+        if (lazy) label[s] = rightLabel + isLeft;
         mid += isLeft;
       }
-      if (bestSlot > 0) {
+      if (bestSlot > 0 && lazy) {
         const held = this.held[bestSlot]!;
         held.length -= 2;
         held.push(mid, end, start, mid);
@@ -608,17 +617,19 @@ export class ExactTreeBuilder extends TreeGrower {
         const s = lists[2 * i]!;
         const isLeft = this.codes[best * N + s]! <= bestCode ? 1 : 0;
         goesLeft[s] = isLeft;
-        label[s] = rightLabel + isLeft;
+        if (lazy) label[s] = rightLabel + isLeft;
         mid += isLeft;
       }
     }
-    if (this.listed > 0 && bestSlot !== 0) this.partitionList(0, start, end);
+    const eager = lazy ? Math.min(1, this.listed) : this.listed;
+    for (let slot = 0; slot < eager; slot++) if (slot !== bestSlot) this.partitionList(slot * N, start, end);
     if (this.members) this.partitionList(this.membersBase, start, end);
     return mid;
   }
 
   protected override becameLeaf(start: number, end: number): void {
-    for (let i = start; i < end; i++) this.label[this.lists[2 * i]!] = 0;
+    if (this.lazy)
+      for (let i = start; i < end; i++) this.label[this.lists[2 * i]!] = 0;
   }
 
   /** Stable partition of one list's [start, end) by goesLeft, each entry moved as one double. */
