@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { objectKey, objectsOnRemote } from '../src/remote/exists.js';
 import { FolderRemoteStore } from '../src/remote/local.js';
 import { MULTIPART_THRESHOLD, S3RemoteStore } from '../src/remote/s3.js';
-import { ObjectMissingError, TransientRemoteError, type RemoteStore } from '../src/remote/store.js';
+import { ObjectMissingError, RemoteAccessError, TransientRemoteError, type RemoteStore } from '../src/remote/store.js';
 import { startS3Server, tempDir, type S3Server } from './helpers.js';
 
 // One contract every remote store passes: a folder (shared, NFS) and a real S3 server (s3rver on 127.0.0.1).
@@ -116,13 +116,20 @@ test('folder: a put is never half-visible (temp name, then rename) and objects a
   assert.deepEqual(readdirSync(dirname(path)), [basename(path)]);
 });
 
-/**
- * An HTTP proxy in front of s3rver that sees every request: how many ranged GETs run at once, and,
- * for the first request `cut` picks, the connection dropped after 1 MiB of the answer.
- */
-async function proxy(t: { after(fn: () => Promise<void> | void): void }, server: S3Server, cut?: (req: IncomingMessage) => boolean) {
+/** Requests the proxy below alters, each picked by a test. */
+interface Alter {
+  /** The first request it picks: the connection dropped after 1 MiB of the answer. */
+  cut?: (req: IncomingMessage) => boolean;
+  /** Answered without a Content-Length (so in chunks), as some S3-compatible servers do. */
+  chunked?: (req: IncomingMessage) => boolean;
+  /** Answered 403 with S3's AccessDenied. */
+  forbid?: (req: IncomingMessage) => boolean;
+}
+
+/** An HTTP proxy in front of s3rver that sees every request: how many ranged GETs run at once, and the ones `alter` picks. */
+async function proxy(t: { after(fn: () => Promise<void> | void): void }, server: S3Server, alter: Alter = {}) {
   const target = new URL(server.endpoint);
-  const seen = { ranged: 0, atOnce: 0, maxAtOnce: 0, cut: 0 };
+  const seen = { ranged: 0, atOnce: 0, maxAtOnce: 0, cut: 0, chunked: 0, forbidden: 0 };
   const http = createServer((req, res) => {
     const ranged = req.method === 'GET' && req.headers.range !== undefined;
     if (ranged) {
@@ -130,10 +137,19 @@ async function proxy(t: { after(fn: () => Promise<void> | void): void }, server:
       seen.maxAtOnce = Math.max(seen.maxAtOnce, ++seen.atOnce);
       res.on('close', () => seen.atOnce--);
     }
-    const cutThis = seen.cut === 0 && cut?.(req) === true;
+    const cutThis = seen.cut === 0 && alter.cut?.(req) === true;
     if (cutThis) seen.cut++;
+    if (alter.forbid?.(req)) {
+      seen.forbidden++;
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      return;
+    }
+    const chunked = alter.chunked?.(req) === true;
+    if (chunked) seen.chunked++;
     const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode!, answer.headers);
+      const { 'content-length': length, ...headers } = answer.headers;
+      res.writeHead(answer.statusCode!, chunked ? headers : { ...headers, 'content-length': length });
       let sent = 0;
       answer.on('data', (chunk: Buffer) => {
         res.write(chunk);
@@ -189,11 +205,31 @@ test('s3: a damaged byte in a big object on the server: the md5 returned is that
 
 test('s3: a connection dropped in the middle of a part: the get fails as transient, its parts stopped, and the next brings it whole', async (t) => {
   const { dir, data, key, server } = await bigObject(t, 30 * 1024 * 1024);
-  const { store, seen } = await proxy(t, server, (req) => req.headers.range?.startsWith('bytes=8388608-') === true);
+  const { store, seen } = await proxy(t, server, { cut: (req) => req.headers.range?.startsWith('bytes=8388608-') === true });
   await assert.rejects(store.get(key, join(dir, 'first')), TransientRemoteError);
   assert.equal(seen.cut, 1);
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(seen.atOnce, 0); // no part is still being received
   assert.equal(await store.get(key, join(dir, 'second')), md5(data));
   assert.ok(readFileSync(join(dir, 'second')).equals(data));
+});
+
+// Parts after the first are read from the socket straight into write blocks (range-socket.ts); an
+// answer that is not a plain 206 with a Content-Length is asked again through the SDK's client.
+const secondPart = (req: IncomingMessage) => req.method === 'GET' && req.headers.range?.startsWith('bytes=8388608-') === true;
+
+test('s3: a part answered in chunks (no Content-Length) is asked again through the SDK, and the object comes whole', async (t) => {
+  const { dir, data, key, server } = await bigObject(t, 20 * 1024 * 1024 + 5);
+  const { store, seen } = await proxy(t, server, { chunked: secondPart });
+  assert.equal(await store.get(key, join(dir, 'back')), md5(data));
+  assert.ok(readFileSync(join(dir, 'back')).equals(data));
+  assert.equal(seen.chunked, 2); // read from the socket, then through the SDK
+  assert.equal(seen.ranged, 4);
+});
+
+test("s3: a part refused (403) fails the get as the remote's access error, not as a broken answer", async (t) => {
+  const { dir, key, server } = await bigObject(t, 20 * 1024 * 1024);
+  const { store, seen } = await proxy(t, server, { forbid: secondPart });
+  await assert.rejects(store.get(key, join(dir, 'back')), (error: Error) => error instanceof RemoteAccessError && /access denied/.test(error.message));
+  assert.equal(seen.forbidden, 2);
 });

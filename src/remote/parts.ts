@@ -4,6 +4,13 @@ import type { Md5Thread } from './md5-thread.js';
 import { pool } from './pool.js';
 import { READ_ONLY, WRITABLE } from './store.js';
 
+/** Where received bytes go: `push` copies them (the caller may reuse its buffer at once); false means stop until `drained` settles. */
+export interface ByteSink {
+  push(bytes: Uint8Array): boolean;
+  /** Settles once more bytes are welcome; rejects with the write's error when writing failed. */
+  drained(): Promise<void>;
+}
+
 /** How a download in parts reaches the network: its first part already answered, the others asked for. */
 export interface PartSource {
   /** The object's size in bytes. */
@@ -12,22 +19,117 @@ export interface PartSource {
   readonly partSize: number;
   /** The body of the first part, [0, partSize), already requested. */
   readonly first: Readable;
-  /** Requests bytes [start, end) (end exclusive); errors come back as the remote's. */
-  fetch(start: number, end: number): Promise<Readable>;
+  /** Receives bytes [start, end) (end exclusive) into `into`, stopping when `signal` aborts; errors come back as the remote's, or as the sink's. */
+  receive(start: number, end: number, into: ByteSink, signal: AbortSignal): Promise<void>;
   /** A failure while receiving a body (a dropped connection, a short answer), as the remote's error: transient. */
   networkError(error: unknown): Error;
 }
 
-// Writes gather the network's 16-64 KiB pieces into about 1 MiB: a write each would wake a thread-pool
-// thread per piece.
+// Received bytes are copied into blocks of about 1 MiB, reused from one part to the next, and each
+// block is one write: a write per network piece (16-64 KiB) would wake a thread-pool thread per piece,
+// and keeping the pieces themselves meant a fresh buffer per piece for the allocator and the GC.
 const WRITE_BLOCK = 1 << 20;
 const HASH_STEP = 4 << 20;
+
+/** Feeds a body into a sink, at most `length` bytes; destroys the body when `signal` aborts. */
+export async function pump(body: Readable, into: ByteSink, length: number, signal: AbortSignal): Promise<void> {
+  const stop = () => body.destroy(signal.reason as Error);
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  let received = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      if (received > length) throw new Error(`the server sent more than the ${length} bytes asked for`);
+      if (!into.push(chunk)) await into.drained();
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+}
+
+/**
+ * One part's bytes on their way to disk: copied into blocks, the blocks written in order at the part's
+ * offsets (one write at a time, so `written` is always a prefix), and `done` called after each.
+ * Welcomes more while at most one full block waits for the write in progress.
+ */
+class PartWriter implements ByteSink {
+  private block: Buffer | undefined;
+  private filled = 0;
+  /** Bytes handed to writes so far, from the part's start. */
+  private handed = 0;
+  private waiting = 0;
+  private writes: Promise<void> = Promise.resolve();
+  /** The write's failure (a full disk): every later call rejects with it. */
+  failure: unknown;
+  private wake?: () => void;
+
+  constructor(
+    private readonly start: number,
+    private readonly blocks: Buffer[],
+    private readonly write: (bytes: Buffer, at: number) => Promise<void>,
+    private readonly done: (bytes: number) => void,
+  ) {}
+
+  push(bytes: Uint8Array): boolean {
+    for (let offset = 0; offset < bytes.length; ) {
+      this.block ??= this.blocks.pop() ?? Buffer.allocUnsafe(WRITE_BLOCK);
+      const n = Math.min(bytes.length - offset, WRITE_BLOCK - this.filled);
+      this.block.set(bytes.subarray(offset, offset + n), this.filled);
+      this.filled += n;
+      offset += n;
+      if (this.filled === WRITE_BLOCK) this.hand();
+    }
+    return this.waiting < 2 && this.failure === undefined;
+  }
+
+  drained(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.waiting < 2) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.wake = resolve)).then(() => this.drained());
+  }
+
+  /** Writes what is left; resolves once every byte is written, or rejects with the write's failure. */
+  async finish(): Promise<void> {
+    if (this.filled) this.hand();
+    else if (this.block) this.blocks.push(this.block);
+    this.block = undefined;
+    await this.writes;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private hand(): void {
+    const block = this.block!;
+    const bytes = this.filled;
+    const at = this.start + this.handed;
+    this.block = undefined;
+    this.filled = 0;
+    this.handed += bytes;
+    this.waiting++;
+    this.writes = this.writes.then(async () => {
+      try {
+        if (this.failure === undefined) {
+          await this.write(block.subarray(0, bytes), at);
+          this.done(bytes);
+        }
+      } catch (error) {
+        this.failure = error;
+      } finally {
+        this.blocks.push(block);
+        this.waiting--;
+        const wake = this.wake;
+        this.wake = undefined;
+        wake?.();
+      }
+    });
+  }
+}
 
 /**
  * Downloads an object in parts, `inFlight` at once, each written at its offset into `dest` (created
  * read-only, as cache objects are), while `hasher` reads the file behind the frontier (the prefix
- * wholly written) on its own thread. Returns the md5 of the bytes written. Memory stays at about one
- * block per part in flight, whatever the size. On a failure, the other parts stop and nothing is left
+ * wholly written) on its own thread. Returns the md5 of the bytes written. Memory stays at a few
+ * blocks per part in flight, whatever the size. On a failure, the other parts stop and nothing is left
  * running; `dest` is the caller's to remove. With `copy`, every block is also written there (`get`'s copy).
  */
 export async function downloadInParts(dest: string, source: PartSource, inFlight: number, hasher: Md5Thread, onBytes?: (n: number) => void, copy?: string): Promise<string> {
@@ -49,8 +151,8 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
     throw error;
   }
   const hashed = hasher.hash(dest, size);
-  const bodies = new Set<Readable>([source.first]);
-  let stopped = false;
+  const stop = new AbortController();
+  const blocks: Buffer[] = [];
   let whole = 0; // parts wholly written, from the first
   let frontier = 0;
   const advance = () => {
@@ -59,43 +161,29 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
     // The hashing thread is woken every few MiB (it reads that much at a time), not on every write.
     if (at - frontier >= HASH_STEP || (at === size && at > frontier)) hashed.advance((frontier = at));
   };
+  // The copy is written from the same block beside the object, so it costs no read of the object.
+  const write = async (bytes: Buffer, at: number) => {
+    await Promise.all([writeAll(handle, bytes, at), copyHandle && writeAll(copyHandle, bytes, at)]);
+  };
   const receive = async (index: number) => {
     const part = parts[index]!;
     const length = part.end - part.start;
-    const body = index === 0 ? source.first : await source.fetch(part.start, part.end);
-    bodies.add(body);
-    if (stopped) body.destroy();
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let diskError: unknown;
-    const flush = async () => {
-      try {
-        // The copy is written from the same buffers beside the object, so it costs no read of the object.
-        const at = part.start + part.written;
-        await Promise.all([writeAll(handle, pending, pendingBytes, at), copyHandle && writeAll(copyHandle, pending, pendingBytes, at)]);
-      } catch (error) {
-        throw (diskError = error);
-      }
-      part.written += pendingBytes;
-      pending = [];
-      pendingBytes = 0;
+    const writer = new PartWriter(part.start, blocks, write, (bytes) => {
+      part.written += bytes;
       advance();
-    };
+    });
+    const counted: ByteSink = onBytes
+      ? { push: (bytes) => (onBytes(bytes.length), writer.push(bytes)), drained: () => writer.drained() }
+      : writer;
     try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (part.written + pendingBytes + chunk.length > length) throw new Error(`the server sent more than the ${length} bytes asked for at ${part.start}`);
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        onBytes?.(chunk.length);
-        if (pendingBytes >= WRITE_BLOCK) await flush();
-      }
-      if (pendingBytes) await flush();
+      if (index === 0) await pump(source.first, counted, length, stop.signal);
+      else await source.receive(part.start, part.end, counted, stop.signal);
+      await writer.finish();
       if (part.written < length) throw new Error(`the server sent ${part.written} of the ${length} bytes asked for at ${part.start}`);
     } catch (error) {
       // A full disk is said as such by the caller; anything else came from the network.
-      throw error === diskError ? error : source.networkError(error);
-    } finally {
-      bodies.delete(body);
+      if (writer.failure !== undefined) throw writer.failure;
+      throw source.networkError(error);
     }
   };
   try {
@@ -104,8 +192,7 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
         await receive(index);
       } catch (error) {
         // The first failure stops the parts still receiving; pool waits for them to settle.
-        if (!stopped) for (const b of bodies) b.destroy();
-        stopped = true;
+        stop.abort(error);
         throw error;
       }
     });
@@ -113,16 +200,13 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
     hashed.cancel();
     throw error;
   } finally {
-    for (const b of bodies) b.destroy(); // a first part never started (an error before it) holds a connection
+    source.first.destroy(); // a first part never started (an error before it) holds a connection
     await Promise.all([handle.close(), copyHandle?.close()]);
   }
   return hashed.digest;
 }
 
-/** Writes `buffers` (`bytes` in all) at `position`, finishing a short write. */
-async function writeAll(handle: FileHandle, buffers: Buffer[], bytes: number, position: number): Promise<void> {
-  const { bytesWritten } = await handle.writev(buffers, position);
-  if (bytesWritten === bytes) return;
-  const rest = Buffer.concat(buffers, bytes);
-  for (let done = bytesWritten; done < bytes; ) done += (await handle.write(rest, done, bytes - done, position + done)).bytesWritten;
+/** Writes `bytes` at `position`, finishing a short write. */
+async function writeAll(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) done += (await handle.write(bytes, done, bytes.length - done, position + done)).bytesWritten;
 }

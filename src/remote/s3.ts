@@ -6,10 +6,11 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { md5Text } from '../cache/hash.js';
-import { FailureError } from '../core/errors.js';
+import { FailureError, MlopsError } from '../core/errors.js';
 import { Md5Thread } from './md5-thread.js';
-import { downloadInParts } from './parts.js';
+import { downloadInParts, pump, type PartSource } from './parts.js';
 import { Limit } from './pool.js';
+import { NotPlainRangeError, receiveRange, type SignedRequest } from './range-socket.js';
 import { copyAfter, md5Tap, ObjectMissingError, READ_ONLY, RemoteAccessError, RemoteMissingError, TransientRemoteError, WRITABLE, type RemoteStore } from './store.js';
 
 /** What an `s3://` remote is opened with: DVC's keys, already checked. */
@@ -41,7 +42,7 @@ const MULTIPARTS_AT_ONCE = 2;
 const SMALL_OBJECT = 256 * 1024;
 // Objects above one part come down as parts at once (ranged GETs, as aws s3 cp does), hashed on another
 // thread behind them (parts.ts): one stream from one server connection is slower than the disk, and
-// hashing on the receiving thread would slow it further. Memory: about 1 MiB per part in flight.
+// hashing on the receiving thread would slow it further. Memory: a few 1 MiB blocks per part in flight.
 const GET_PART_SIZE = 8 * 1024 * 1024;
 const GET_PARTS_IN_FLIGHT = 4;
 
@@ -206,16 +207,27 @@ export class S3RemoteStore implements RemoteStore {
       return md5Text('');
     }
     if (size !== undefined && size > (first.ContentLength ?? size)) {
-      const source = {
+      const source: PartSource = {
         size,
         partSize: GET_PART_SIZE,
         first: body,
-        fetch: async (start: number, end: number) => {
+        receive: async (start, end, into, signal) => {
+          const range = `bytes=${start}-${end - 1}`;
+          const signed = await this.signedGet(key, range);
+          if (signed) {
+            try {
+              return await receiveRange(signed, end - start, into, signal);
+            } catch (error) {
+              if (!(error instanceof NotPlainRangeError)) throw error;
+            }
+          }
+          let answer;
           try {
-            return (await request(`bytes=${start}-${end - 1}`)).Body as Readable;
+            answer = await request(range);
           } catch (error) {
             throw this.translate(error, key);
           }
+          await pump(answer.Body as Readable, into, end - start, signal);
         },
         networkError: (error: unknown) => this.translate(error, key),
       };
@@ -244,6 +256,39 @@ export class S3RemoteStore implements RemoteStore {
     return md5Text(whole);
   }
 
+  /**
+   * GetObject of `range` as the SDK would send it, signed but not sent, when the endpoint is plain HTTP
+   * (range-socket.ts receives it); undefined over HTTPS, which the SDK's own client handles.
+   */
+  private async signedGet(key: string, range: string): Promise<SignedRequest | undefined> {
+    const { endpointurl, useSsl } = this.options;
+    if (!endpointurl || (useSsl !== false && !endpointurl.startsWith('http:'))) return undefined;
+    const { s3, sdk } = await this.open();
+    const command = new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key), Range: range });
+    // The request the signing step passes on is the one to send: taken there, it goes no further.
+    const taken = new Error('signed');
+    let request: { protocol: string; hostname: string; port?: number; path: string; query: Record<string, string | string[] | null>; headers: Record<string, string> } | undefined;
+    command.middlewareStack.addRelativeTo(
+      () => async (args: { request: unknown }) => {
+        request = args.request as typeof request;
+        throw taken;
+      },
+      { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'mlopsTakeSigned' },
+    );
+    try {
+      await s3.send(command);
+    } catch (error) {
+      if (error !== taken) throw this.translate(error, key);
+    }
+    if (!request || request.protocol !== 'http:') return undefined;
+    // encoded as the SDK's own HTTP handler does (RFC 3986), so the server reads back what was signed
+    const escape = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    const search = Object.entries(request.query)
+      .flatMap(([name, value]) => (value === null ? [escape(name)] : [value].flat().map((v) => `${escape(name)}=${escape(v)}`)))
+      .join('&');
+    return { hostname: request.hostname, port: request.port ?? 80, target: `${request.path}${search ? `?${search}` : ''}`, headers: request.headers };
+  }
+
   async close(): Promise<void> {
     if (this.client) (await this.client).s3.destroy();
     await this.hasher?.close();
@@ -251,6 +296,7 @@ export class S3RemoteStore implements RemoteStore {
 
   /** An SDK or network error as one of ours, naming the remote and what was asked. */
   private translate(error: unknown, what: string): Error {
+    if (error instanceof MlopsError) return error; // already said (a part's request, translated where it was made)
     const code = status(error);
     const name = (error as { name?: string; Code?: string }).Code ?? (error as Error).name;
     const where = `${this.location} (${what})`;
