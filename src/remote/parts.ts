@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Md5Thread } from './md5-thread.js';
 import { pool } from './pool.js';
-import { READ_ONLY, WRITABLE } from './store.js';
+import { READ_ONLY, WRITABLE, type Comparison } from './store.js';
 
 /** Where received bytes go: `push` copies them (the caller may reuse its buffer at once); false means stop until `drained` settles. */
 export interface ByteSink {
@@ -130,9 +130,10 @@ class PartWriter implements ByteSink {
  * read-only, as cache objects are), while `hasher` reads the file behind the frontier (the prefix
  * wholly written) on its own thread. Returns the md5 of the bytes written. Memory stays at a few
  * blocks per part in flight, whatever the size. On a failure, the other parts stop and nothing is left
- * running; `dest` is the caller's to remove. With `copy`, every block is also written there (`get`'s copy).
+ * running; `dest` is the caller's to remove. With `copy`, every block is also written there (`get`'s copy);
+ * with `compare`, the same range of that file is read beside each block and compared with it.
  */
-export async function downloadInParts(dest: string, source: PartSource, inFlight: number, hasher: Md5Thread, onBytes?: (n: number) => void, copy?: string): Promise<string> {
+export async function downloadInParts(dest: string, source: PartSource, inFlight: number, hasher: Md5Thread, onBytes?: (n: number) => void, copy?: string, compare?: Comparison): Promise<string> {
   const { size, partSize } = source;
   const parts = Array.from({ length: Math.ceil(size / partSize) }, (_, i) => ({ start: i * partSize, end: Math.min(size, (i + 1) * partSize), written: 0 }));
   let handle: FileHandle;
@@ -150,6 +151,7 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
     await handle.close();
     throw error;
   }
+  const against = compare && (await openToCompare(compare.path, size));
   const hashed = hasher.hash(dest, size);
   const stop = new AbortController();
   const blocks: Buffer[] = [];
@@ -163,7 +165,7 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
   };
   // The copy is written from the same block beside the object, so it costs no read of the object.
   const write = async (bytes: Buffer, at: number) => {
-    await Promise.all([writeAll(handle, bytes, at), copyHandle && writeAll(copyHandle, bytes, at)]);
+    await Promise.all([writeAll(handle, bytes, at), copyHandle && writeAll(copyHandle, bytes, at), against?.check(bytes, at)]);
   };
   const receive = async (index: number) => {
     const part = parts[index]!;
@@ -201,9 +203,45 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
     throw error;
   } finally {
     source.first.destroy(); // a first part never started (an error before it) holds a connection
-    await Promise.all([handle.close(), copyHandle?.close()]);
+    await Promise.all([handle.close(), copyHandle?.close(), against?.close()]);
   }
+  if (compare) compare.same = against?.same() ?? false;
   return hashed.digest;
+}
+
+/**
+ * The file at `path` opened to be compared block by block with a download of `size` bytes; undefined
+ * when it cannot be the same (another size, unreadable). Reading errors only make it "not the same".
+ */
+async function openToCompare(path: string, size: number) {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+    if ((await file.stat()).size !== size) {
+      await file.close();
+      return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  let differs = false;
+  const scratch: Buffer[] = [];
+  return {
+    async check(bytes: Buffer, at: number): Promise<void> {
+      if (differs) return;
+      const into = scratch.pop() ?? Buffer.allocUnsafe(WRITE_BLOCK);
+      try {
+        const { bytesRead } = await file.read(into, 0, bytes.length, at);
+        if (bytesRead !== bytes.length || !into.subarray(0, bytesRead).equals(bytes)) differs = true;
+      } catch {
+        differs = true;
+      } finally {
+        scratch.push(into);
+      }
+    },
+    same: () => !differs,
+    close: () => file.close(),
+  };
 }
 
 /** Writes `bytes` at `position`, finishing a short write. */

@@ -11,7 +11,7 @@ import { Md5Thread } from './md5-thread.js';
 import { downloadInParts, pump, type PartSource } from './parts.js';
 import { Limit } from './pool.js';
 import { NotPlainRangeError, receiveRange, type SignedRequest } from './range-socket.js';
-import { copyAfter, md5Tap, ObjectMissingError, READ_ONLY, RemoteAccessError, RemoteMissingError, TransientRemoteError, WRITABLE, type RemoteStore } from './store.js';
+import { copyAfter, md5Tap, ObjectMissingError, READ_ONLY, RemoteAccessError, RemoteMissingError, TransientRemoteError, WRITABLE, type Comparison, type RemoteStore } from './store.js';
 
 /** What an `s3://` remote is opened with: DVC's keys, already checked. */
 export interface S3Options {
@@ -177,7 +177,7 @@ export class S3RemoteStore implements RemoteStore {
     }
   }
 
-  async get(key: string, dest: string, onBytes?: (n: number) => void, copy?: string): Promise<string> {
+  async get(key: string, dest: string, onBytes?: (n: number) => void, copy?: string, compare?: Comparison): Promise<string> {
     await this.ready();
     const { s3, sdk } = await this.open();
     const request = async (range?: string) => {
@@ -231,7 +231,7 @@ export class S3RemoteStore implements RemoteStore {
         },
         networkError: (error: unknown) => this.translate(error, key),
       };
-      return downloadInParts(dest, source, GET_PARTS_IN_FLIGHT, (this.hasher ??= new Md5Thread()), onBytes, copy);
+      return downloadInParts(dest, source, GET_PARTS_IN_FLIGHT, (this.hasher ??= new Md5Thread()), onBytes, copy, compare);
     }
     const { tap, digest } = md5Tap(onBytes);
     let whole: Buffer | undefined;

@@ -28,11 +28,22 @@ export interface RemoteStore {
    * cache objects are, and returns the md5 of the bytes written, computed while they stream in, so they
    * are verified without a second read. With `copy`, the same bytes also go to that path (created
    * writable, for a workspace): a pull's checkout then renames it into place instead of copying the
-   * object after the download. The caller owns and removes it as it does `dest`.
+   * object after the download. The caller owns and removes it as it does `dest`. With `compare`, a
+   * store may read that file beside the download and say whether it holds the same bytes.
    */
-  get(key: string, dest: string, onBytes?: (n: number) => void, copy?: string): Promise<string>;
+  get(key: string, dest: string, onBytes?: (n: number) => void, copy?: string, compare?: Comparison): Promise<string>;
   /** Releases connections. */
   close(): Promise<void>;
+}
+
+/**
+ * A file a `get` compares with what it brings (an output already in the workspace): `same` is set when
+ * the store compared it, read by range beside the download, so the checkout need not read it and the
+ * object again. Left unset, the checkout compares them itself.
+ */
+export interface Comparison {
+  readonly path: string;
+  same?: boolean;
 }
 
 /** The mode `get` creates files with: cache objects are read-only. */

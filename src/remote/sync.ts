@@ -7,6 +7,7 @@ import { onInterrupt } from '../core/interrupt.js';
 import { isSafeRelpath, LocalObjectStore, parseManifest } from '../cache/odb.js';
 import { md5Text } from '../cache/hash.js';
 import { isDirHash } from '../cache/tree.js';
+import { statSignature } from '../core/signature.js';
 import type { CheckoutReport } from '../pipeline/checkout.js';
 import type { Project } from '../project/project.js';
 import { objectKey, objectsOnRemote } from './exists.js';
@@ -14,7 +15,7 @@ import { KnownObjects } from './known.js';
 import { openRemote, type OpenRemote } from './open.js';
 import { pool } from './pool.js';
 import { withRetries } from './retry.js';
-import { ObjectMissingError, RemoteAccessError, RemoteMissingError, RemoteUnreachableError } from './store.js';
+import { ObjectMissingError, RemoteAccessError, RemoteMissingError, RemoteUnreachableError, type Comparison } from './store.js';
 
 // push, fetch, pull and `status -c`: the objects the lock files reference (or the targets' outputs),
 // the registered model versions' objects and, when asked, the run-cache, moved between the project's
@@ -284,9 +285,10 @@ function removeOnInterrupt(paths: readonly (string | undefined)[]): () => void {
  * Downloads one object into the cache: into a temp file beside its place, hashed as it streams, and
  * renamed only when its md5 is its name. A damaged object never enters the cache. With `workspace` (an
  * output a pull will restore, not there now), a copy for it is written beside the download and offered
- * to the checkout.
+ * to the checkout; with `present` (an output there now), the store may compare it with the download,
+ * and what it finds is offered to the checkout too.
  */
-async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void, made: Set<string>, workspace?: string): Promise<void> {
+async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void, made: Set<string>, workspace?: string, present?: string): Promise<void> {
   const target = cache.pathOf(md5);
   // Each folder once per fetch (256 of them for thousands of objects), not once per object.
   if (!made.has(dirname(target))) {
@@ -298,15 +300,22 @@ async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string
   const removeTemps = () => removeAll([temp, copy]);
   const stopWatching = removeOnInterrupt([temp, copy]);
   let attempt = 0;
+  let compare: Comparison | undefined;
+  let signature: string | undefined;
   try {
     const got = await withRetries(async () => {
       if (attempt++) await removeTemps(); // a retried download starts again from nothing
-      return remote.store.get(objectKey(md5), temp, onBytes, copy);
+      // the file's stat before it is read: the checkout trusts the comparison only while it is unchanged
+      const stat = present === undefined ? undefined : statSync(present, { throwIfNoEntry: false });
+      signature = stat && statSignature(stat);
+      compare = stat && { path: present! };
+      return remote.store.get(objectKey(md5), temp, onBytes, copy, compare);
     });
     if (got !== md5) throw new FailureError(`remote '${remote.name}': object ${objectKey(md5)} is corrupted (its content hashes to ${got}); not used`);
     await rename(temp, target);
     cache.markVerified(md5);
     if (workspace !== undefined && copy !== undefined) cache.offerCopy(workspace, md5, copy);
+    if (compare?.same && signature !== undefined) cache.offerSame(compare.path, md5, signature);
   } catch (error) {
     await removeTemps();
     // A full disk, a read-only cache: said with the remote and the object, the temp file gone.
@@ -344,18 +353,22 @@ export function fetch(project: Project, options: TransferOptions = {}): Promise<
 }
 
 /**
- * Where a pull can write an output's workspace copy while it downloads the object: a file output
- * (not a directory's, not a registered model's) absent from the workspace, in a folder that exists.
- * An output that is there is left to the checkout, which compares it with the object first.
+ * The file outputs (not a directory's, not a registered model's) a pull downloads objects for, by
+ * object: `copies`, those absent from the workspace (in a folder that exists), whose copy can be written
+ * while the object downloads; `present`, those there, which the download can be compared with (the
+ * checkout compares what was not).
  */
-function workspaceCopies(project: Project, wanted: readonly Wanted[], downloading: ReadonlySet<string>): Map<string, string> {
+function workspaceFiles(project: Project, wanted: readonly Wanted[], downloading: ReadonlySet<string>): { copies: Map<string, string>; present: Map<string, string> } {
   const copies = new Map<string, string>();
+  const present = new Map<string, string>();
   for (const { path, md5 } of wanted) {
-    if (!downloading.has(md5) || copies.has(md5) || !isSafeRelpath(path)) continue;
+    if (!downloading.has(md5) || copies.has(md5) || present.has(md5) || !isSafeRelpath(path)) continue;
     const abs = join(project.root, path);
-    if (!existsSync(abs) && existsSync(dirname(abs))) copies.set(md5, abs);
+    const stat = statSync(abs, { throwIfNoEntry: false });
+    if (stat?.isFile()) present.set(md5, abs);
+    else if (!stat && existsSync(dirname(abs))) copies.set(md5, abs);
   }
-  return copies;
+  return { copies, present };
 }
 
 async function fetchObjects(project: Project, options: TransferOptions, prepareCheckout: boolean): Promise<TransferReport> {
@@ -399,10 +412,10 @@ async function fetchObjects(project: Project, options: TransferOptions, prepareC
     });
     const progress = meter(options, files.size);
     const made = new Set<string>();
-    const copies = prepareCheckout ? workspaceCopies(project, wanted, files) : new Map<string, string>();
+    const { copies, present } = prepareCheckout ? workspaceFiles(project, wanted, files) : { copies: new Map<string, string>(), present: new Map<string, string>() };
     await pool([...files], remote.jobs, async (md5) => {
       try {
-        await download(remote, cache, md5, progress.bytes, made, copies.get(md5));
+        await download(remote, cache, md5, progress.bytes, made, copies.get(md5), present.get(md5));
         known.add(md5);
         progress.object();
       } catch (error) {
