@@ -7,7 +7,7 @@ import type { TrackingStore } from '../src/tracking/store.js';
 import { tempDir } from './helpers.js';
 import { postgresDatabase } from './postgres.js';
 
-// Several processes logging to one database store at once lose nothing: every run, param, metric
+// Several processes logging to one store at once lose nothing: every run, param, metric
 // point and tag lands, and the shared run's latest metric is the highest step whoever wrote it.
 
 const WORKERS = 4;
@@ -74,6 +74,12 @@ async function crowd(t: TestContext, uri: string | undefined): Promise<void> {
   const lastStep = WORKERS * POINTS_EACH - 1;
   assert.equal((await store.getRun(shared.run_id)).metrics.loss, 1 / (lastStep + 1), 'latest_metrics holds the highest step');
 }
+
+// The folder store appends metric lines; a metric file's first lines are linked into place whole, so
+// processes creating it at once keep every line (the ones that find it there append).
+test('folder: processes logging at once lose nothing', async (t) => {
+  await crowd(t, 'mlruns');
+});
 
 test('SQLite: processes logging at once lose nothing', async (t) => {
   await crowd(t, 'sqlite:///mlflow.db');

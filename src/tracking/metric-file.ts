@@ -1,4 +1,6 @@
-import { open } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { link, open, rm, writeFile } from 'node:fs/promises';
+import { tempName } from '../core/atomic.js';
 import type { Metric } from './store.js';
 
 // A metric file holds one line per logged value, `<epoch_ms> <value> <step>\n`, appended as MLflow does.
@@ -64,6 +66,21 @@ export function latestMetric(history: readonly Metric[]): Metric {
  * of the file, so lines from processes logging at once interleave whole, never torn or overwritten.
  */
 export async function appendLines(path: string, text: string): Promise<void> {
+  // A file not there yet is written whole under a temp name and linked into place: created by the
+  // append, a kill before the write would leave an empty metric file, which MLflow and we refuse to
+  // read. A link that finds the file there (created meanwhile), or a file system without links, appends.
+  if (!existsSync(path)) {
+    const temp = tempName(path);
+    await writeFile(temp, text);
+    try {
+      await link(temp, path);
+      return;
+    } catch {
+      // appended below
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
   const handle = await open(path, 'a');
   try {
     const data = Buffer.from(text);
