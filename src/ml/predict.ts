@@ -70,6 +70,8 @@ export async function predict(options: PredictOptions, write: (text: string) => 
   const idOf = (r: number) => (idIndex < 0 ? [] : [String(table.cell(idIndex, r) ?? '')]);
   const C = saved.classes.length;
   const header = [...(id === undefined ? [] : [id]), ...(saved.task === 'regression' ? ['prediction'] : ['prediction', ...saved.classes.map((c) => `proba_${c}`)])];
+  // The header goes out with the first block: an input the transform refuses (checked there) has
+  // nothing written, not even to stdout.
   let text = formatCsv(header, []);
   for (let start = 0; start < table.nRows; start += BLOCK_ROWS) {
     const end = Math.min(table.nRows, start + BLOCK_ROWS);

@@ -479,7 +479,10 @@ export class ExactTreeBuilder extends TreeGrower {
         kept += inBag[s]!;
       }
     }
-    for (let slot = 1; slot < this.held.length; slot++) this.held[slot]!.splice(0, Infinity, 0, m);
+    for (let slot = 1; slot < this.held.length; slot++) {
+      this.held[slot]!.length = 0;
+      this.held[slot]!.push(0, m);
+    }
     return m;
   }
 

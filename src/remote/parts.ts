@@ -50,7 +50,8 @@ export async function pump(body: Readable, into: ByteSink, length: number, signa
 
 /**
  * One part's bytes on their way to disk: copied into blocks, the blocks written in order at the part's
- * offsets (one write at a time, so `written` is always a prefix), and `done` called after each.
+ * offsets (one write at a time, so `written` is always a prefix), and `done` called after each;
+ * `onBytes` hears of every piece as it arrives (a progress bar).
  * Welcomes more while at most one full block waits for the write in progress.
  */
 class PartWriter implements ByteSink {
@@ -69,9 +70,11 @@ class PartWriter implements ByteSink {
     private readonly blocks: Buffer[],
     private readonly write: (bytes: Buffer, at: number) => Promise<void>,
     private readonly done: (bytes: number) => void,
+    private readonly onBytes?: (n: number) => void,
   ) {}
 
   push(bytes: Uint8Array): boolean {
+    this.onBytes?.(bytes.length);
     for (let offset = 0; offset < bytes.length; ) {
       this.block ??= this.blocks.pop() ?? Buffer.allocUnsafe(WRITE_BLOCK);
       const n = Math.min(bytes.length - offset, WRITE_BLOCK - this.filled);
@@ -170,16 +173,19 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
   const receive = async (index: number) => {
     const part = parts[index]!;
     const length = part.end - part.start;
-    const writer = new PartWriter(part.start, blocks, write, (bytes) => {
-      part.written += bytes;
-      advance();
-    });
-    const counted: ByteSink = onBytes
-      ? { push: (bytes) => (onBytes(bytes.length), writer.push(bytes)), drained: () => writer.drained() }
-      : writer;
+    const writer = new PartWriter(
+      part.start,
+      blocks,
+      write,
+      (bytes) => {
+        part.written += bytes;
+        advance();
+      },
+      onBytes,
+    );
     try {
-      if (index === 0) await pump(source.first, counted, length, stop.signal);
-      else await source.receive(part.start, part.end, counted, stop.signal);
+      if (index === 0) await pump(source.first, writer, length, stop.signal);
+      else await source.receive(part.start, part.end, writer, stop.signal);
       await writer.finish();
       if (part.written < length) throw new Error(`the server sent ${part.written} of the ${length} bytes asked for at ${part.start}`);
     } catch (error) {
