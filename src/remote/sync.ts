@@ -61,13 +61,15 @@ export interface TransferReport {
 interface Wanted {
   readonly path: string;
   readonly md5: string;
+  /** The lock file's size of the output (a directory's: all its files'). */
+  readonly size?: number;
 }
 
 async function wantedObjects(project: Project, options: TransferOptions): Promise<Wanted[]> {
   if (options.objects) return [...options.objects];
   const { lockedOutputs } = await import('../pipeline/repro.js');
   const selection = { cwd: project.cwd, targets: options.targets ?? [], allPipelines: true, ...(options.file === undefined ? {} : { file: project.fromCwd(options.file) }) };
-  const wanted: Wanted[] = (await lockedOutputs(project, selection)).map((o) => ({ path: o.path, md5: o.md5 }));
+  const wanted: Wanted[] = (await lockedOutputs(project, selection)).map((o) => ({ path: o.path, md5: o.md5, size: o.size }));
   if (!options.targets?.length && options.file === undefined) {
     const { registeredObjects } = await import('../registry/content.js');
     for (const md5 of await registeredObjects(project)) wanted.push({ path: `registry:${md5}`, md5 });
@@ -410,7 +412,11 @@ async function fetchObjects(project: Project, options: TransferOptions, prepareC
         failOne(md5, error);
       }
     });
-    const progress = meter(options, files.size);
+    // Bytes to come are known when every object is a file output the lock file sizes (a directory's
+    // files are not sized one by one): then the bar fills by bytes, not by objects.
+    const sizes = new Map(wanted.filter((w) => w.size !== undefined && !isDirHash(w.md5)).map((w) => [w.md5, w.size!]));
+    const totalBytes = [...files].every((md5) => sizes.has(md5)) ? [...files].reduce((sum, md5) => sum + sizes.get(md5)!, 0) : undefined;
+    const progress = meter(options, files.size, totalBytes);
     const made = new Set<string>();
     const { copies, present } = prepareCheckout ? workspaceFiles(project, wanted, files) : { copies: new Map<string, string>(), present: new Map<string, string>() };
     await pool([...files], remote.jobs, async (md5) => {
