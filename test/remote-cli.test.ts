@@ -122,7 +122,7 @@ test('folder: the remote is in DVC 3 layout, a manifest goes up only after its f
 });
 
 for (const [name, add] of Object.entries(backends)) {
-  test(`${name}: a remote that lost a directory's file is reported by status -c, and the next push restores it`, async (t) => {
+  test(`${name}: status -c takes a manifest on the remote for its files, as DVC; --all-files finds one lost behind it, and the next push restores it`, async (t) => {
     const dir = await project(t);
     await add(t, dir);
     await ok(dir, 'push');
@@ -140,9 +140,14 @@ for (const [name, add] of Object.entries(backends)) {
       s3.destroy();
     } else rmSync(join(/url = (\S+)/.exec(config)![1]!, ...key.split('/')));
 
-    assert.deepEqual(JSON.parse((await ok(dir, 'status', '-c', '--json')).stdout), { out: 'new' });
-    assert.match((await ok(dir, 'push')).stdout, /^1 object\(s\) pushed to 'store'/);
+    // The manifest answers for its files: one request, whatever the directory's size.
     assert.equal((await ok(dir, 'status', '-c')).stdout, "Cache and remote 'store' are in sync.\n");
+    assert.deepEqual(JSON.parse((await ok(dir, 'status', '-c', '--all-files', '--json')).stdout), { out: 'new' });
+    assert.match((await ok(dir, 'push')).stdout, /^1 object\(s\) pushed to 'store'/);
+    assert.equal((await ok(dir, 'status', '-c', '--all-files')).stdout, "Cache and remote 'store' are in sync.\n");
+    const misuse = await runMlops(['status', '--all-files'], { cwd: dir });
+    assert.equal(misuse.code, 2);
+    assert.equal(misuse.stderr, 'error: -r, -j and --all-files go with -c (--cloud)\n');
   });
 }
 

@@ -485,20 +485,21 @@ export interface CloudStatus {
 }
 
 /**
- * `mlops status -c`: for every output, whether the cache and the remote have it. The remote is asked
- * about every object, a directory's files included (as DVC does): a remote that lost objects (a `gc`
- * from another project, a hand deletion) is reported, not hidden behind its manifest or the local index.
+ * `mlops status -c`: for every output, whether the cache and the remote have it. As DVC decides it, a
+ * directory whose manifest is on the remote counts as there: its files go up before it, so one request
+ * answers for ten thousand files, on any size of remote. `allFiles` asks about each file as well, which
+ * finds files a remote lost behind its manifest (a deletion by hand) at the cost of a listing.
  * What it finds corrects `.mlops/remotes/`, so a push after it uploads what the remote lost.
  */
-export async function cloudStatus(project: Project, options: TransferOptions = {}): Promise<CloudStatus> {
+export async function cloudStatus(project: Project, options: TransferOptions & { allFiles?: boolean } = {}): Promise<CloudStatus> {
   const cache = localCache(project);
   const wanted = await wantedObjects(project, options);
-  // A directory stands for its manifest and files; without its manifest here, for the manifest alone.
+  // With `allFiles`, a directory stands for its manifest and files; without its manifest here, for the manifest alone.
   const parts = new Map<string, string[]>();
   for (const { md5 } of wanted) {
     if (parts.has(md5)) continue;
     let files: string[] = [];
-    if (isDirHash(md5) && cache.has(md5)) {
+    if (options.allFiles && isDirHash(md5) && cache.has(md5)) {
       try {
         files = cache.readManifest(md5).map((e) => e.md5);
       } catch {

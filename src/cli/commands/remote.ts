@@ -144,11 +144,11 @@ export function register(program: Command): void {
 }
 
 /** `mlops status -c`: DVC's words per output (new, deleted, missing), or that both sides agree. */
-export async function cloudStatus(targets: string[], opts: { file?: string; quiet?: boolean; json?: boolean; remote?: string; jobs?: number }): Promise<void> {
+export async function cloudStatus(targets: string[], opts: { file?: string; quiet?: boolean; json?: boolean; remote?: string; jobs?: number; allFiles?: boolean }): Promise<void> {
   quietAwsSdk();
   const { cloudStatus: status } = await import('../../remote/sync.js');
   const project = await openProject();
-  const result = await status(project, { targets, remote: opts.remote, jobs: opts.jobs, file: opts.file });
+  const result = await status(project, { targets, remote: opts.remote, jobs: opts.jobs, file: opts.file, allFiles: opts.allFiles });
   const changed = result.outputs.filter((o) => o.status !== 'ok');
   if (opts.quiet) {
     if (changed.length) process.exitCode = 1;

@@ -92,10 +92,11 @@ export function register(program: Command): void {
     .option('-c, --cloud', 'compare the cache with a remote instead (new, deleted, missing outputs)')
     .option('-r, --remote <name>', 'with -c: the remote (default: core.remote)')
     .option('-j, --jobs <n>', 'with -c: requests at once', jobs)
+    .option('--all-files', "with -c: ask about each file of a directory too, not only its manifest (finds files a remote lost behind it)")
     .addOption(jsonOption())
-    .action(async (targets: string[], opts: { file?: string; quiet?: boolean; json?: boolean; cloud?: boolean; remote?: string; jobs?: number }) => {
+    .action(async (targets: string[], opts: { file?: string; quiet?: boolean; json?: boolean; cloud?: boolean; remote?: string; jobs?: number; allFiles?: boolean }) => {
       if (opts.cloud) return (await import('./remote.js')).cloudStatus(targets, opts);
-      if (opts.remote !== undefined || opts.jobs !== undefined) throw new UsageError('-r and -j go with -c (--cloud)');
+      if (opts.remote !== undefined || opts.jobs !== undefined || opts.allFiles) throw new UsageError('-r, -j and --all-files go with -c (--cloud)');
       const { repro } = await import('../../pipeline/repro.js');
       const { describeReason } = await import('../../pipeline/status.js');
       const changed: Record<string, string[]> = {};
