@@ -166,9 +166,21 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
     // The hashing thread is woken every few MiB (it reads that much at a time), not on every write.
     if (at - frontier >= HASH_STEP || (at === size && at > frontier)) hashed.advance((frontier = at));
   };
+  // One write into a file at a time, whichever part it is from: writes into one file take its lock in
+  // turn anyway, and thread-pool threads waiting on it spin, burning CPU the hashing thread needs.
+  const inTurn = (file: FileHandle) => {
+    let last: Promise<unknown> = Promise.resolve();
+    return (bytes: Buffer, at: number) => {
+      const written = last.then(() => writeAll(file, bytes, at));
+      last = written.catch(() => {});
+      return written;
+    };
+  };
+  const writeObject = inTurn(handle);
+  const writeCopy = copyHandle && inTurn(copyHandle);
   // The copy is written from the same block beside the object, so it costs no read of the object.
   const write = async (bytes: Buffer, at: number) => {
-    await Promise.all([writeAll(handle, bytes, at), copyHandle && writeAll(copyHandle, bytes, at), against?.check(bytes, at)]);
+    await Promise.all([writeObject(bytes, at), writeCopy?.(bytes, at), against?.check(bytes, at)]);
   };
   const receive = async (index: number) => {
     const part = parts[index]!;
