@@ -344,6 +344,12 @@ for (const [name, add] of Object.entries(backends)) {
     await ok(dir, 'push');
     const bytes = readFileSync(join(dir, 'big.bin'));
 
+    // Here the state store knows big.bin holds the object: the pull downloads it and leaves the file be.
+    rmSync(join(dir, '.mlops', 'cache'), { recursive: true, force: true });
+    const before = statSync(join(dir, 'big.bin'));
+    assert.match((await ok(dir, 'pull')).stdout, /^1 object\(s\) fetched .* 0 output\(s\) restored\n$/);
+    assert.deepEqual([statSync(join(dir, 'big.bin')).ino, statSync(join(dir, 'big.bin')).mtimeMs], [before.ino, before.mtimeMs]);
+
     const same = clone(t, dir);
     await setUp(same);
     writeFileSync(join(same, 'big.bin'), bytes);

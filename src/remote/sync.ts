@@ -6,6 +6,7 @@ import { FailureError } from '../core/errors.js';
 import { onInterrupt } from '../core/interrupt.js';
 import { isSafeRelpath, LocalObjectStore, parseManifest } from '../cache/odb.js';
 import { md5Text } from '../cache/hash.js';
+import { StateStore } from '../cache/state.js';
 import { isDirHash } from '../cache/tree.js';
 import { statSignature } from '../core/signature.js';
 import type { CheckoutReport } from '../pipeline/checkout.js';
@@ -357,18 +358,22 @@ export function fetch(project: Project, options: TransferOptions = {}): Promise<
 /**
  * The file outputs (not a directory's, not a registered model's) a pull downloads objects for, by
  * object: `copies`, those absent from the workspace (in a folder that exists), whose copy can be written
- * while the object downloads; `present`, those there, which the download can be compared with (the
- * checkout compares what was not).
+ * while the object downloads; `present`, those there and not known to hold the object, which the
+ * download can be compared with (the checkout compares what was not).
  */
 function workspaceFiles(project: Project, wanted: readonly Wanted[], downloading: ReadonlySet<string>): { copies: Map<string, string>; present: Map<string, string> } {
   const copies = new Map<string, string>();
   const present = new Map<string, string>();
+  const state = StateStore.load(project.mlopsDir);
   for (const { path, md5 } of wanted) {
     if (!downloading.has(md5) || copies.has(md5) || present.has(md5) || !isSafeRelpath(path)) continue;
     const abs = join(project.root, path);
     const stat = statSync(abs, { throwIfNoEntry: false });
-    if (stat?.isFile()) present.set(md5, abs);
-    else if (!stat && existsSync(dirname(abs))) copies.set(md5, abs);
+    if (stat?.isFile()) {
+      // One the state store already knows to hold these bytes (its stat unchanged) is left to the
+      // checkout, which trusts the same record: reading it again would tell nothing new.
+      if (state.lookupRoot(abs, statSignature(stat))?.md5 !== md5) present.set(md5, abs);
+    } else if (!stat && existsSync(dirname(abs))) copies.set(md5, abs);
   }
   return { copies, present };
 }
