@@ -53,7 +53,7 @@ function measure(file: string, args: string[], cwd: string, env: Record<string, 
 /**
  * Each of two commands' median run of `ROUNDS`, run in pairs in alternating order: what one 1 GiB
  * transfer leaves the disk doing (write-back, freed blocks to discard) slowed whichever command came
- * next, here by up to a third, so a single run in a fixed order measured the order.
+ * next, here by up to 40%, so a single run in a fixed order measured the order.
  */
 function paired(first: () => Measured, second: () => Measured): [Measured, Measured] {
   const a: Measured[] = [];
