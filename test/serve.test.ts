@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
@@ -395,6 +397,30 @@ test('--workers 2: two processes share the port, /metrics counts both, SIGTERM u
   for (const e of endings) assert.doesNotMatch(e.message, /^status/, 'no request refused with an HTTP error');
   const rows = await logged(answered);
   assert.equal(rows.length, answered.length * records.length, 'every answered request has all its rows in the log');
+});
+
+test('a request that reaches a stopping server on an open connection is answered and logged, then that connection is closed', async () => {
+  const { child, url, exited } = await spawnServe('models:/clf/1');
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  await once(socket, 'connect');
+  let received = '';
+  socket.setEncoding('utf8').on('data', (d: string) => (received += d));
+  const closed = once(socket, 'close');
+  const body = JSON.stringify({ dataframe_records: records });
+  const request = (id: string) => `POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\n\r\n${body}`;
+  // The first request is half sent when the stop comes, so its connection is busy, not idle (which
+  // a stop closes at once); the second comes on that connection behind it, once the server is stopping.
+  const first = request('before-stop');
+  socket.write(first.slice(0, -10));
+  await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 100));
+  socket.write(first.slice(-10) + request('after-stop'));
+  await closed;
+  assert.equal(await exited, 0);
+  assert.deepEqual([...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]), ['200', '200'], received);
+  assert.match(received, /^connection: close\r$/im);
+  assert.equal((await logged(['before-stop', 'after-stop'])).length, 2 * records.length);
 });
 
 test('an unknown model URI or bad options: exit 2 before listening', async () => {

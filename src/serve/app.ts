@@ -40,6 +40,10 @@ export async function buildApp(ctx: ServerContext, metrics: ServerMetrics, optio
     ...(lines ? { childLoggerFactory: (logger: FastifyBaseLogger) => logger } : {}),
     requestIdHeader: 'x-request-id',
     genReqId: () => timeOrderedId(),
+    // A stop (SIGTERM) lets a request that already reached an open connection be answered, with
+    // `Connection: close`, rather than refused with a 503: its client sent it before the stop, and
+    // every answered row is logged before the server exits. New connections are refused as before.
+    return503OnClosing: false,
   });
   if (options.apiKey !== undefined) requireApiKey(app, options.apiKey);
   if (options.rateLimit) {
