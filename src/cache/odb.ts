@@ -65,8 +65,6 @@ export class LocalObjectStore implements ObjectStore {
    * by output path: checking out renames one into place instead of copying the object after the download.
    */
   private readonly prepared = new Map<string, { md5: string; temp: string }>();
-  /** Workspace files found to hold an object's bytes: path -> md5 and the file's stat signature then. */
-  private readonly held = new Map<string, string>();
 
   constructor(readonly cacheDir: string) {
     this.filesDir = join(cacheDir, 'files', 'md5');
@@ -134,15 +132,6 @@ export class LocalObjectStore implements ObjectStore {
     this.prepared.set(dest, { md5, temp });
   }
 
-  /**
-   * Records that the file at `abs`, whose stat signature was `signature` before it was read, held object
-   * `md5`'s bytes: compared with them as they were downloaded. The checkout trusts it while the
-   * signature is unchanged.
-   */
-  offerSame(abs: string, md5: string, signature: string): void {
-    this.held.set(abs, `${md5}\t${signature}`);
-  }
-
   /** Removes the prepared copies no checkout took (an output that failed, or one already in place). */
   async dropCopies(): Promise<void> {
     const temps = [...this.prepared.values()].map((p) => p.temp);
@@ -151,8 +140,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   verifiedCopy(md5: string): KnownCopy | undefined {
-    if (!this.verified.has(md5) || isDirHash(md5)) return undefined;
-    return { md5, path: this.pathOf(md5), heldBy: (abs, signature) => this.held.get(abs) === `${md5}\t${signature}` };
+    return this.verified.has(md5) && !isDirHash(md5) ? { md5, path: this.pathOf(md5) } : undefined;
   }
 
   /**

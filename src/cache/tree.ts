@@ -37,8 +37,6 @@ const PARALLEL_READS = 8;
 export interface KnownCopy {
   readonly md5: string;
   readonly path: string;
-  /** Whether the file at `abs`, with this stat signature, was already found to hold these bytes (a pull compared it while downloading). */
-  readonly heldBy?: (abs: string, signature: string) => boolean;
 }
 
 /**
@@ -59,7 +57,7 @@ export async function hashPath(abs: string, state: StateStore, { entries = true,
     const signature = statSignature(stat);
     const known = state.lookupRoot(abs, signature);
     if (known) return { info: known };
-    const same = copyOf !== undefined && (copyOf.heldBy?.(abs, signature) === true || (await sameBytes(abs, copyOf.path)));
+    const same = copyOf !== undefined && (await sameBytes(abs, copyOf.path));
     const info = { md5: same ? copyOf.md5 : await md5File(abs, stat.size), size: stat.size };
     state.recordRoot(abs, signature, info, settled(stat, seenAt));
     return { info };

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tempName, writeFileAtomic } from '../core/atomic.js';
@@ -8,7 +8,7 @@ import { isSafeRelpath, LocalObjectStore, parseManifest } from '../cache/odb.js'
 import { md5Text } from '../cache/hash.js';
 import { StateStore } from '../cache/state.js';
 import { isDirHash } from '../cache/tree.js';
-import { statSignature } from '../core/signature.js';
+import { settled, statSignature } from '../core/signature.js';
 import type { CheckoutReport } from '../pipeline/checkout.js';
 import type { Project } from '../project/project.js';
 import { objectKey, objectsOnRemote } from './exists.js';
@@ -289,9 +289,9 @@ function removeOnInterrupt(paths: readonly (string | undefined)[]): () => void {
  * renamed only when its md5 is its name. A damaged object never enters the cache. With `workspace` (an
  * output a pull will restore, not there now), a copy for it is written beside the download and offered
  * to the checkout; with `present` (an output there now), the store may compare it with the download,
- * and what it finds is offered to the checkout too.
+ * and a file found to hold the object is recorded in the state store, which the checkout reads.
  */
-async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void, made: Set<string>, workspace?: string, present?: string): Promise<void> {
+async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string, onBytes: (n: number) => void, made: Set<string>, workspace?: string, present?: { path: string; state: StateStore }): Promise<void> {
   const target = cache.pathOf(md5);
   // Each folder once per fetch (256 of them for thousands of objects), not once per object.
   if (!made.has(dirname(target))) {
@@ -304,21 +304,22 @@ async function download(remote: OpenRemote, cache: LocalObjectStore, md5: string
   const stopWatching = removeOnInterrupt([temp, copy]);
   let attempt = 0;
   let compare: Comparison | undefined;
-  let signature: string | undefined;
+  let seen: { stat: Stats; at: number } | undefined;
   try {
     const got = await withRetries(async () => {
       if (attempt++) await removeTemps(); // a retried download starts again from nothing
-      // the file's stat before it is read: the checkout trusts the comparison only while it is unchanged
-      const stat = present === undefined ? undefined : statSync(present, { throwIfNoEntry: false });
-      signature = stat && statSignature(stat);
-      compare = stat && { path: present! };
+      // the file's stat before it is read: what the state store records the comparison under
+      const at = Date.now();
+      const stat = present && statSync(present.path, { throwIfNoEntry: false });
+      seen = stat ? { stat, at } : undefined;
+      compare = stat ? { path: present!.path } : undefined;
       return remote.store.get(objectKey(md5), temp, onBytes, copy, compare);
     });
     if (got !== md5) throw new FailureError(`remote '${remote.name}': object ${objectKey(md5)} is corrupted (its content hashes to ${got}); not used`);
     await rename(temp, target);
     cache.markVerified(md5);
     if (workspace !== undefined && copy !== undefined) cache.offerCopy(workspace, md5, copy);
-    if (compare?.same && signature !== undefined) cache.offerSame(compare.path, md5, signature);
+    if (compare?.same && seen) present!.state.recordRoot(present!.path, statSignature(seen.stat), { md5, size: seen.stat.size }, settled(seen.stat, seen.at));
   } catch (error) {
     await removeTemps();
     // A full disk, a read-only cache: said with the remote and the object, the temp file gone.
@@ -361,10 +362,9 @@ export function fetch(project: Project, options: TransferOptions = {}): Promise<
  * while the object downloads; `present`, those there and not known to hold the object, which the
  * download can be compared with (the checkout compares what was not).
  */
-function workspaceFiles(project: Project, wanted: readonly Wanted[], downloading: ReadonlySet<string>): { copies: Map<string, string>; present: Map<string, string> } {
+function workspaceFiles(project: Project, wanted: readonly Wanted[], downloading: ReadonlySet<string>, state: StateStore): { copies: Map<string, string>; present: Map<string, string> } {
   const copies = new Map<string, string>();
   const present = new Map<string, string>();
-  const state = StateStore.load(project.mlopsDir);
   for (const { path, md5 } of wanted) {
     if (!downloading.has(md5) || copies.has(md5) || present.has(md5) || !isSafeRelpath(path)) continue;
     const abs = join(project.root, path);
@@ -423,10 +423,14 @@ async function fetchObjects(project: Project, options: TransferOptions, prepareC
     const totalBytes = [...files].every((md5) => sizes.has(md5)) ? [...files].reduce((sum, md5) => sum + sizes.get(md5)!, 0) : undefined;
     const progress = meter(options, files.size, totalBytes);
     const made = new Set<string>();
-    const { copies, present } = prepareCheckout ? workspaceFiles(project, wanted, files) : { copies: new Map<string, string>(), present: new Map<string, string>() };
+    // A pull's checkout follows: outputs already in the workspace that hold what comes down are
+    // recorded in the state store it reads, so it reads them no more.
+    const state = prepareCheckout ? StateStore.load(project.mlopsDir) : undefined;
+    const { copies, present } = state ? workspaceFiles(project, wanted, files, state) : { copies: new Map<string, string>(), present: new Map<string, string>() };
     await pool([...files], remote.jobs, async (md5) => {
       try {
-        await download(remote, cache, md5, progress.bytes, made, copies.get(md5), present.get(md5));
+        const there = present.get(md5);
+        await download(remote, cache, md5, progress.bytes, made, copies.get(md5), there === undefined ? undefined : { path: there, state: state! });
         known.add(md5);
         progress.object();
       } catch (error) {
@@ -447,7 +451,7 @@ async function fetchObjects(project: Project, options: TransferOptions, prepareC
       }
     }
     progress.done();
-    await known.save();
+    await Promise.all([known.save(), state?.save()]);
     const fetchedManifests = [...manifests.values()].filter((m) => m.text).length;
     return report(remote, progress.total.objects + fetchedManifests + runsFetched, progress.total.bytes + manifestBytes, upToDate, failed);
   });
