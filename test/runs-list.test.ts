@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { generateObesity } from '../src/ml/synthetic.js';
 import { FileStore } from '../src/tracking/file-store.js';
-import { runMlops, writeFiles } from './helpers.js';
+import { MLOPS_BIN, runMlops, writeFiles } from './helpers.js';
 
 // Reading runs as a user does after a few train runs: candidates nested, ranked by what they were
 // ranked by in the search, and artifacts that do not pile up copies.
@@ -44,6 +45,18 @@ test('runs list nests candidates under their train run in grid order, with key m
   const flat = await runMlops(['runs', 'list', '--flat'], { cwd: dir });
   assert.equal(flat.stdout.trimEnd().split('\n').length, 1 + 9, 'header, prepare, 2 train runs, 6 candidates');
   assert.ok(!/^\S+ +  candidate/m.test(flat.stdout), 'no indentation with --flat');
+});
+
+test('runs list on a terminal leaves out the metric columns that do not fit, with a note, and keeps run ids whole', async () => {
+  const { dir } = await trainedTwice();
+  const env: NodeJS.ProcessEnv = { ...process.env, MLOPS_ROOT: '' };
+  delete env.CI;
+  const shown = spawnSync('script', ['-qfc', `stty cols 110; ${process.execPath} ${MLOPS_BIN} runs list`, '/dev/null'], { cwd: dir, env, encoding: 'utf8' });
+  const lines = shown.stdout.replace(/\x1b\[[0-9;]*m/g, '').split(/\r?\n/).filter(Boolean);
+  assert.match(lines[0]!, /^RUN ID +NAME +STAGE +STATUS +START \(UTC\)/);
+  for (const line of lines.filter((l) => !l.startsWith('note:'))) assert.ok(line.length <= 110, `${line.length} characters: ${line}`);
+  assert.match(lines[1]!, /^[0-9a-f]{32} /);
+  assert.match(shown.stdout, /note: \d+ of \d+ columns left out to fit 110 characters; see all with --json/);
 });
 
 test("a candidate's f1_macro is its CV mean, so the README's filter ranks candidates as the search did", async () => {

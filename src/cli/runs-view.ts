@@ -11,7 +11,7 @@ import { STAGE_TAG } from '../tracking/tracked-run.js';
 import { color } from './color.js';
 import { interactive, printJson } from './output.js';
 import { projectTracking } from './project.js';
-import { textTable } from './table.js';
+import { fitTable, terminalWidth, textTable } from './table.js';
 
 // Printing for the runs and experiments commands; every decision about runs lives in src/tracking/.
 
@@ -71,7 +71,12 @@ export async function listRuns(opts: { experiment?: string; filter?: string; ord
     const table = rows.map(({ run: r, name }) => (r
       ? [r.info.run_id, name, r.tags[STAGE_TAG] ?? '-', shownStatus(r), time(r.info.start_time), ...extra.map((e) => cell(entityValue(r, e))), ...metricKeys.map((k) => cell(r.metrics[k]))]
       : ['', name, '', '', '', ...extra.map(() => ''), ...metricKeys.map(() => '')]));
-    process.stdout.write(colourRows(textTable(header, table), rows.map(({ run }) => (run ? statusColour(shownStatus(run)) : color.dim))));
+    // On a terminal, metric columns that do not fit are left out rather than wrapped; the run's own
+    // columns stay whole (an id is there to be copied).
+    const width = await terminalWidth();
+    const fitted = width === undefined ? { header, rows: table, hidden: 0 } : fitTable(header, table, width, 5, Infinity);
+    process.stdout.write(colourRows(textTable(fitted.header, fitted.rows), rows.map(({ run }) => (run ? statusColour(shownStatus(run)) : color.dim))));
+    if (fitted.hidden) process.stderr.write(`note: ${fitted.hidden} of ${header.length} columns left out to fit ${width} characters; see all with --json\n`);
   }
   reportSkipped(skipped);
 }

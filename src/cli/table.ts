@@ -25,17 +25,18 @@ export async function terminalWidth(): Promise<number | undefined> {
 const CELL_MAX = 24;
 
 /**
- * The table cut to `width` characters a line, as DVC's table does on a terminal: long cells and
- * headers end in `…`, and the columns after the last that fits are left out (`hidden` of them);
- * the first `fixed` columns always stay.
+ * The table cut to `width` characters a line, as DVC's table does on a terminal: cells and headers
+ * longer than `cellMax` end in `…`, and the columns after the last that fits are left out (`hidden`
+ * of them); the first `fixed` columns always stay.
  */
 export function fitTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
   width: number,
   fixed = 1,
+  cellMax = CELL_MAX,
 ): { header: string[]; rows: string[][]; hidden: number } {
-  const cut = (c: string) => (c.length > CELL_MAX ? `${c.slice(0, CELL_MAX - 1)}…` : c);
+  const cut = (c: string) => (c.length > cellMax ? `${c.slice(0, cellMax - 1)}…` : c);
   const cells = [header, ...rows].map((r) => r.map(cut));
   let used = 0;
   let kept = 0;
