@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -179,7 +180,7 @@ async function bigObject(t: Parameters<typeof tempDir>[0] & { after(fn: () => Pr
   const data = randomBytes(bytes);
   const key = objectKey(md5(data));
   await direct.put(key, file(dir, 'big', data), data.length);
-  return { server, dir, data, key, stored: join(server.directory, 'bucket', `${key}._S3rver_object`) };
+  return { server, direct, dir, data, key, stored: join(server.directory, 'bucket', `${key}._S3rver_object`) };
 }
 
 test('s3: a big object comes down as ranged parts at once, written whole, its md5 that of the bytes', async (t) => {
@@ -192,6 +193,30 @@ test('s3: a big object comes down as ranged parts at once, written whole, its md
   assert.equal(got, data.length);
   assert.equal(seen.ranged, 6); // 8 MiB parts
   assert.ok(seen.maxAtOnce > 1, `parts at once: ${seen.maxAtOnce}`);
+});
+
+/** Bytes of `path` held in the page cache (util-linux's fincore). */
+function cached(path: string): number {
+  const r = spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return Number(r.stdout.trim());
+}
+
+test('s3: a big object and its workspace copy are written whole, around the page cache on a local disk and through it elsewhere', async (t) => {
+  const { direct: store, dir, data, key } = await bigObject(t, 20 * 1024 * 1024 + 123); // an unaligned tail
+  // This machine's temp folder is on ext4 (O_DIRECT: only the tail's page is cached); /dev/shm is tmpfs.
+  const memory = mkdtempSync('/dev/shm/mlops-test-');
+  t.after(() => rmSync(memory, { recursive: true, force: true }));
+  for (const [where, local] of [[dir, [0xef53, 0x58465342, 0x9123683e].includes(statfsSync(dir).type)], [memory, false]] as const) {
+    const [object, copy] = [join(where, 'object'), join(where, 'copy')];
+    assert.equal(await store.get(key, object, undefined, copy), md5(data));
+    for (const [path, mode] of [[object, 0o444], [copy, 0o644]] as const) {
+      assert.equal(statSync(path).mode & 0o777, mode);
+      if (local) assert.ok(cached(path) <= 4096, `${path}: ${cached(path)} bytes in the page cache`);
+      else assert.equal(cached(path), data.length + 4096 - (data.length % 4096));
+      assert.ok(readFileSync(path).equals(data));
+    }
+  }
 });
 
 test('s3: a damaged byte in a big object on the server: the md5 returned is that of what arrived, not the name', async (t) => {

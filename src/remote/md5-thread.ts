@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 
 /** What the main thread tells the hashing thread (md5-worker.ts) about file `id`. */
-export type ToHasher = { id: number; path: string; size: number } | { id: number; frontier: number } | { id: number; cancel: true };
+export type ToHasher = { id: number; path: string; size: number; direct: boolean } | { id: number; frontier: number } | { id: number; cancel: true };
 type FromHasher = { id: number; digest: string } | { id: number; error: string };
 
 /** One file being hashed behind its writer. */
@@ -25,15 +25,15 @@ export class Md5Thread {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>();
 
-  /** Starts hashing the file at `path`, `size` bytes long once written. */
-  hash(path: string, size: number): HashedFile {
+  /** Starts hashing the file at `path`, `size` bytes long once written; `direct`: read it around the page cache, as it is written. */
+  hash(path: string, size: number, direct: boolean): HashedFile {
     const worker = this.start();
     const id = this.nextId++;
     const digest = new Promise<string>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     // A failure while the download is still running is awaited only once it ends: not an unhandled rejection meanwhile.
     digest.catch(() => {});
     if (this.pending.size === 1) worker.ref();
-    worker.postMessage({ id, path, size } satisfies ToHasher);
+    worker.postMessage({ id, path, size, direct } satisfies ToHasher);
     return {
       advance: (frontier) => worker.postMessage({ id, frontier } satisfies ToHasher),
       digest,

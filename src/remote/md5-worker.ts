@@ -1,22 +1,58 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { pageAligned } from './aligned.js';
 import type { ToHasher } from './md5-thread.js';
 
 // The thread side of md5-thread.ts: the md5 of files being written by the main thread, read back from
 // the file behind the writer's frontier (every byte before it is written), so hashing runs beside the
-// download instead of on the thread receiving it. Reading back what was just written (the page cache)
-// costs far less than the hashing it moves off that thread.
+// download instead of on the thread receiving it. A file written around the page cache (parts.ts,
+// `openDirect`) is read back the same way: reading it through the cache would fill a gigabyte of fresh
+// page cache, the cost the writer avoided. Where O_DIRECT is refused, it reads buffered.
 
 const READ = 4 << 20;
-const buffer = Buffer.allocUnsafe(READ);
-const files = new Map<number, { fd: number; path: string; size: number; hashed: number; hash: Hash }>();
+const ALIGN = 4096;
+const buffer = alignedOr(READ);
+const files = new Map<number, { fd: number; direct: boolean; path: string; size: number; hashed: number; hash: Hash }>();
+
+/** A page-aligned buffer; without address space for one, a plain one (direct reads then fall back to buffered). */
+function alignedOr(bytes: number): Buffer {
+  try {
+    return pageAligned(bytes);
+  } catch {
+    return Buffer.allocUnsafe(bytes);
+  }
+}
+
+function openToHash(path: string, direct: boolean): { fd: number; direct: boolean } {
+  try {
+    if (direct) return { fd: openSync(path, constants.O_RDONLY | constants.O_DIRECT), direct };
+  } catch {
+    // refused: buffered
+  }
+  return { fd: openSync(path, 'r'), direct: false };
+}
+
+function read(f: { fd: number; direct: boolean; path: string }, length: number, at: number): number {
+  if (f.direct) {
+    try {
+      // A direct read takes a whole number of sectors; past the bytes wanted they are not used.
+      return Math.min(length, readSync(f.fd, buffer, 0, Math.ceil(length / ALIGN) * ALIGN, at));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+      closeSync(f.fd); // refused (an unaligned offset, larger sectors): buffered from now on
+      f.fd = openSync(f.path, 'r');
+      f.direct = false;
+    }
+  }
+  return readSync(f.fd, buffer, 0, length, at);
+}
 
 function advance(id: number, frontier: number): void {
   const f = files.get(id);
   if (!f) return; // cancelled
   while (f.hashed < frontier) {
-    const n = readSync(f.fd, buffer, 0, Math.min(READ, frontier - f.hashed), f.hashed);
+    const n = read(f, Math.min(READ, frontier - f.hashed), f.hashed);
     if (n === 0) throw new Error(`${f.path} ends at ${f.hashed} bytes, before the ${frontier} written`);
     f.hash.update(buffer.subarray(0, n));
     f.hashed += n;
@@ -35,7 +71,7 @@ function drop(id: number): void {
 
 parentPort!.on('message', (m: ToHasher) => {
   try {
-    if ('path' in m) files.set(m.id, { fd: openSync(m.path, 'r'), path: m.path, size: m.size, hashed: 0, hash: createHash('md5') });
+    if ('path' in m) files.set(m.id, { ...openToHash(m.path, m.direct), path: m.path, size: m.size, hashed: 0, hash: createHash('md5') });
     if ('frontier' in m) advance(m.id, m.frontier);
     if ('cancel' in m) drop(m.id);
   } catch (error) {
