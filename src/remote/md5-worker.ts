@@ -1,17 +1,16 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { pageAligned } from './aligned.js';
+import { DIRECT_ALIGN, pageAligned } from './direct.js';
 import type { ToHasher } from './md5-thread.js';
 
 // The thread side of md5-thread.ts: the md5 of files being written by the main thread, read back from
 // the file behind the writer's frontier (every byte before it is written), so hashing runs beside the
-// download instead of on the thread receiving it. A file written around the page cache (parts.ts,
-// `openDirect`) is read back the same way: reading it through the cache would fill a gigabyte of fresh
+// download instead of on the thread receiving it. A file written around the page cache (direct.ts)
+// is read back the same way: reading it through the cache would fill a gigabyte of fresh
 // page cache, the cost the writer avoided. Where O_DIRECT is refused, it reads buffered.
 
 const READ = 4 << 20;
-const ALIGN = 4096;
 const buffer = alignedOr(READ);
 const files = new Map<number, { fd: number; direct: boolean; path: string; size: number; hashed: number; hash: Hash }>();
 
@@ -37,7 +36,7 @@ function read(f: { fd: number; direct: boolean; path: string }, length: number, 
   if (f.direct) {
     try {
       // A direct read takes a whole number of sectors; past the bytes wanted they are not used.
-      return Math.min(length, readSync(f.fd, buffer, 0, Math.ceil(length / ALIGN) * ALIGN, at));
+      return Math.min(length, readSync(f.fd, buffer, 0, Math.ceil(length / DIRECT_ALIGN) * DIRECT_ALIGN, at));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
       closeSync(f.fd); // refused (an unaligned offset, larger sectors): buffered from now on

@@ -1,8 +1,6 @@
-import { constants } from 'node:fs';
-import { open, statfs, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { pageAligned } from './aligned.js';
+import { DirectFile, pageAligned } from './direct.js';
 import type { Md5Thread } from './md5-thread.js';
 import { pool } from './pool.js';
 import { READ_ONLY, WRITABLE, type Comparison } from './store.js';
@@ -34,15 +32,11 @@ export interface PartSource {
 const WRITE_BLOCK = 1 << 20;
 const HASH_STEP = 4 << 20;
 
-// The blocks start on a page, so the object and the workspace copy can be written around the page cache
-// (O_DIRECT takes only aligned buffers, offsets and lengths): see `openDirect`. Several blocks share one
-// memory, and blocks are reused from one download to the next, so a transfer makes only a few.
+// The blocks start on a page, so the object, the workspace copy and a file compared with them are
+// written and read around the page cache on a local disk (direct.ts), and the hashing thread reads the
+// object back the same way. Several blocks share one memory, and blocks are reused from one download
+// to the next, so a transfer makes only a few.
 const BLOCKS_PER_MEMORY = 8;
-const DIRECT_ALIGN = 4096;
-// Local disk file systems (statfs magic numbers), where O_DIRECT means "to the disk, not the page
-// cache". On a network file system it would mean a round trip per write and reading the file back
-// from the server, so anywhere else files are written through the page cache.
-const DIRECT_FILE_SYSTEMS = new Set([0xef53 /* ext2/3/4 */, 0x58465342 /* xfs */, 0x9123683e /* btrfs */]);
 const spareBlocks: Buffer[] = [];
 
 function takeBlock(): Buffer {
@@ -168,20 +162,20 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
   let object: DirectFile;
   let copyFile: DirectFile | undefined;
   try {
-    object = await openDirect(dest, READ_ONLY);
+    object = await DirectFile.create(dest, READ_ONLY);
   } catch (error) {
     source.first.destroy();
     throw error;
   }
   try {
-    if (copy !== undefined) copyFile = await openDirect(copy, WRITABLE);
+    if (copy !== undefined) copyFile = await DirectFile.create(copy, WRITABLE);
   } catch (error) {
     source.first.destroy();
     await object.close();
     throw error;
   }
   const against = compare && (await openToCompare(compare.path, size));
-  const hashed = hasher.hash(dest, size, object.direct);
+  const hashed = hasher.hash(dest, size, object.isDirect);
   const stop = new AbortController();
   let whole = 0; // parts wholly written, from the first
   let frontier = 0;
@@ -201,8 +195,9 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
       return written;
     };
   };
-  const writeObject = inTurn(object.write);
-  const writeCopy = copyFile && inTurn(copyFile.write);
+  const writeTo = (file: DirectFile) => inTurn((bytes, at) => file.run(bytes.length, at, (handle) => writeAll(handle, bytes, at)));
+  const writeObject = writeTo(object);
+  const writeCopy = copyFile && writeTo(copyFile);
   // The copy is written from the same block beside the object, so it costs no read of the object.
   const write = async (bytes: Buffer, at: number) => {
     await Promise.all([writeObject(bytes, at), writeCopy?.(bytes, at), against?.check(bytes, at)]);
@@ -256,77 +251,34 @@ export async function downloadInParts(dest: string, source: PartSource, inFlight
  * when it cannot be the same (another size, unreadable). Reading errors only make it "not the same".
  */
 async function openToCompare(path: string, size: number) {
-  let file: FileHandle;
+  let file: DirectFile;
   try {
-    file = await open(path, 'r');
-    if ((await file.stat()).size !== size) {
-      await file.close();
-      return undefined;
-    }
+    file = await DirectFile.read(path);
   } catch {
     return undefined;
   }
+  try {
+    if ((await file.handle.stat()).size !== size) throw new Error('another size');
+  } catch {
+    await file.close();
+    return undefined;
+  }
   let differs = false;
-  const scratch: Buffer[] = [];
   return {
     async check(bytes: Buffer, at: number): Promise<void> {
       if (differs) return;
-      const into = scratch.pop() ?? Buffer.allocUnsafe(WRITE_BLOCK);
+      const into = takeBlock();
       try {
-        const { bytesRead } = await file.read(into, 0, bytes.length, at);
+        const { bytesRead } = await file.run(bytes.length, at, (handle) => handle.read(into, 0, bytes.length, at));
         if (bytesRead !== bytes.length || !into.subarray(0, bytesRead).equals(bytes)) differs = true;
       } catch {
         differs = true;
       } finally {
-        scratch.push(into);
+        spareBlocks.push(into);
       }
     },
     same: () => !differs,
     close: () => file.close(),
-  };
-}
-
-/** A file being written by a download: blocks at their offsets, in turn. */
-interface DirectFile {
-  /** Whether its blocks go around the page cache (else through it). */
-  readonly direct: boolean;
-  write(bytes: Buffer, at: number): Promise<void>;
-  close(): Promise<unknown>;
-}
-
-/**
- * A file a download creates at `path` (with `mode`) and writes around the page cache (O_DIRECT) where
- * the file system takes that; the hashing thread reads it back the same way. On the virtual machines
- * measured, each page of page cache the host had taken back cost far more than the copy into it:
- * 2.2-3.5 s of system time per GiB written through the cache, against 0.1 s written direct, and a pull
- * writes two such files (the object and the workspace copy) where `aws s3 cp` writes one. The file's
- * unaligned tail, and every block on other file systems (network, tmpfs), go through the page cache.
- */
-async function openDirect(path: string, mode: number): Promise<DirectFile> {
-  const buffered = await open(path, 'wx', mode);
-  let direct: FileHandle | undefined;
-  try {
-    if (DIRECT_FILE_SYSTEMS.has((await statfs(dirname(path))).type)) direct = await open(path, constants.O_WRONLY | constants.O_DIRECT);
-  } catch {
-    // no O_DIRECT here (or no statfs): through the page cache
-  }
-  return {
-    direct: direct !== undefined,
-    async write(bytes: Buffer, at: number): Promise<void> {
-      if (direct && bytes.length % DIRECT_ALIGN === 0 && at % DIRECT_ALIGN === 0) {
-        try {
-          return await writeAll(direct, bytes, at);
-        } catch (error) {
-          // Refused as unaligned (an unaligned block, a device with larger sectors): buffered from now on.
-          if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-          const refused = direct;
-          direct = undefined;
-          await refused.close();
-        }
-      }
-      await writeAll(buffered, bytes, at);
-    },
-    close: () => Promise.all([buffered.close(), direct?.close()]),
   };
 }
 
