@@ -25,6 +25,8 @@ interface Measured {
   readonly cpu: number;
   /** CPU seconds the S3 server spent meanwhile: on a loaded machine, where wall time goes is shared with it. */
   readonly serverCpu: number;
+  /** A median's every round (ms), when it is one. */
+  readonly rounds?: number[];
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
@@ -67,7 +69,8 @@ function paired(first: () => Measured, second: () => Measured): [Measured, Measu
       a.push(first());
     }
   }
-  const median = (runs: Measured[]) => [...runs].sort((x, y) => x.ms - y.ms)[runs.length >> 1]!;
+  // The median's row also says every round's wall time, in the order run.
+  const median = (runs: Measured[]): Measured => ({ ...[...runs].sort((x, y) => x.ms - y.ms)[runs.length >> 1]!, rounds: runs.map((r) => r.ms) });
   return [median(a), median(b)];
 }
 
@@ -180,7 +183,10 @@ export async function run(): Promise<void> {
     }
 
     console.log(`load average: ${loadAverage()} (s3rver, one Node process, serves both tools; its CPU time per row beside the tool's)`);
-    for (const [name, m, note] of rows) console.log(`${name.padEnd(44)} ${m.ms.toFixed(0).padStart(7)} ms ${m.cpu.toFixed(1).padStart(6)} s cpu ${m.serverCpu.toFixed(1).padStart(6)} s server cpu ${m.mb.toFixed(0).padStart(4)} MB peak${note ? `  ${note}` : ''}`);
+    for (const [name, m, note] of rows) {
+      const rounds = m.rounds ? `  rounds ${m.rounds.map((ms) => (ms / 1000).toFixed(2)).join(' ')} s` : '';
+      console.log(`${name.padEnd(44)} ${m.ms.toFixed(0).padStart(7)} ms ${m.cpu.toFixed(1).padStart(6)} s cpu ${m.serverCpu.toFixed(1).padStart(6)} s server cpu ${m.mb.toFixed(0).padStart(4)} MB peak${note ? `  ${note}` : ''}${rounds}`);
+    }
   } finally {
     server?.stdin?.end();
     server?.kill('SIGTERM');
