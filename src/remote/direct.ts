@@ -34,10 +34,14 @@ export function pageAligned(bytes: number): Buffer {
  * go through the cache, so callers need not know which way a block went.
  */
 export class DirectFile {
+  private direct: FileHandle | undefined;
+
   private constructor(
     private readonly buffered: FileHandle,
-    private direct: FileHandle | undefined,
-  ) {}
+    private readonly directHandle: FileHandle | undefined,
+  ) {
+    this.direct = directHandle;
+  }
 
   /** Creates `path` (exclusive) with `mode`, to be written. */
   static create(path: string, mode: number): Promise<DirectFile> {
@@ -77,16 +81,15 @@ export class DirectFile {
         return await io(this.direct);
       } catch (error) {
         // Refused as unaligned (an unaligned buffer, a device with larger sectors): buffered from now on.
+        // The handle stays open until close(): another read may still be using it.
         if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-        const refused = this.direct;
         this.direct = undefined;
-        await refused.close();
       }
     }
     return io(this.buffered);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.buffered.close(), this.direct?.close()]);
+    await Promise.all([this.buffered.close(), this.directHandle?.close()]);
   }
 }
