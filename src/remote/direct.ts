@@ -22,10 +22,16 @@ const WASM_PAGE = 64 * 1024;
 /**
  * A zeroed buffer of `bytes` (rounded up to 64 KiB) that starts on a memory page, as O_DIRECT needs: a
  * WebAssembly memory's buffer is mapped on its own, where Buffer.allocUnsafe's may start anywhere.
- * Throws a RangeError when no address space is left for another memory.
+ * With no address space left for another memory, a plain buffer: direct I/O from it is refused
+ * (EINVAL) and DirectFile, or the hashing thread, goes through the page cache instead.
  */
 export function pageAligned(bytes: number): Buffer {
-  return Buffer.from(new wasm.Memory({ initial: Math.ceil(bytes / WASM_PAGE) }).buffer);
+  const size = Math.ceil(bytes / WASM_PAGE);
+  try {
+    return Buffer.from(new wasm.Memory({ initial: size }).buffer);
+  } catch {
+    return Buffer.alloc(size * WASM_PAGE);
+  }
 }
 
 /**

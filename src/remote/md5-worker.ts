@@ -11,17 +11,8 @@ import type { ToHasher } from './md5-thread.js';
 // page cache, the cost the writer avoided. Where O_DIRECT is refused, it reads buffered.
 
 const READ = 4 << 20;
-const buffer = alignedOr(READ);
+const buffer = pageAligned(READ);
 const files = new Map<number, { fd: number; direct: boolean; path: string; size: number; hashed: number; hash: Hash }>();
-
-/** A page-aligned buffer; without address space for one, a plain one (direct reads then fall back to buffered). */
-function alignedOr(bytes: number): Buffer {
-  try {
-    return pageAligned(bytes);
-  } catch {
-    return Buffer.allocUnsafe(bytes);
-  }
-}
 
 function openToHash(path: string, direct: boolean): { fd: number; direct: boolean } {
   try {

@@ -42,12 +42,7 @@ const spareBlocks: Buffer[] = [];
 function takeBlock(): Buffer {
   const spare = spareBlocks.pop();
   if (spare) return spare;
-  let memory: Buffer;
-  try {
-    memory = pageAligned(BLOCKS_PER_MEMORY * WRITE_BLOCK);
-  } catch {
-    return Buffer.allocUnsafe(WRITE_BLOCK); // no address space left for one: unaligned, so written through the page cache
-  }
+  const memory = pageAligned(BLOCKS_PER_MEMORY * WRITE_BLOCK);
   for (let i = 1; i < BLOCKS_PER_MEMORY; i++) spareBlocks.push(memory.subarray(i * WRITE_BLOCK, (i + 1) * WRITE_BLOCK));
   return memory.subarray(0, WRITE_BLOCK);
 }
