@@ -8,9 +8,12 @@ export interface LabelledSnapshot {
   snapshot: Snapshot;
 }
 
-/** The files' values in the workspace, or at every commit of the current branch (newest first). */
-export async function showValues(root: string, files: readonly string[], allCommits = false): Promise<LabelledSnapshot[]> {
-  const trees = allCommits ? await branchReaders(root) : [workspaceReader(root)];
+/**
+ * The files' values in the workspace, or with `commits` at the current branch's latest `commits`
+ * commits (Infinity: every one), newest first.
+ */
+export async function showValues(root: string, files: readonly string[], commits?: number): Promise<LabelledSnapshot[]> {
+  const trees = commits === undefined ? [workspaceReader(root)] : await branchReaders(root, commits);
   const out: LabelledSnapshot[] = [];
   for (const tree of trees) out.push({ label: tree.label, title: tree.title, snapshot: await readSnapshot(tree, files, 'metrics') });
   return out;

@@ -83,9 +83,9 @@ async function hasCommits(git: SimpleGit): Promise<boolean> {
   return sha.trim() !== '' || (await git.raw(['rev-list', '-n', '1', '--all'])).trim() !== '';
 }
 
-/** One reader per commit of the current branch, newest first, labelled by short hash. */
-export async function branchReaders(root: string): Promise<TreeReader[]> {
-  const readers = await commitReaders(await gitAt(root), true);
+/** One reader per commit of the current branch (the latest `limit`), newest first, labelled by short hash. */
+export async function branchReaders(root: string, limit = Infinity): Promise<TreeReader[]> {
+  const readers = await commitReaders(await gitAt(root), limit);
   if (!readers) throw new UsageError('the current branch has no commits');
   return readers;
 }
@@ -98,17 +98,17 @@ export async function baselineReaders(root: string, all: boolean): Promise<TreeR
   const { simpleGit } = await import('simple-git');
   const git = simpleGit(root);
   if (!(await git.checkIsRepo().catch(() => false))) return [];
-  const readers = (await commitReaders(git, all)) ?? [];
+  const readers = (await commitReaders(git, all ? Infinity : 1)) ?? [];
   const branch = (await git.revparse(['--abbrev-ref', 'HEAD']).catch(() => 'HEAD')).trim();
   const [head, ...rest] = readers;
   return head && branch !== 'HEAD' ? [{ ...head, label: branch }, ...rest] : readers;
 }
 
-/** Readers of the current branch's commits (only HEAD unless `all`), newest first; undefined without commits. */
-async function commitReaders(git: SimpleGit, all: boolean): Promise<TreeReader[] | undefined> {
+/** Readers of the current branch's latest `limit` commits, newest first; undefined without commits. */
+async function commitReaders(git: SimpleGit, limit: number): Promise<TreeReader[] | undefined> {
   let out: string;
   try {
-    out = await git.raw(['log', ...(all ? [] : ['-1']), '--format=%H%x09%h%x09%cI%x09%s']);
+    out = await git.raw(['log', ...(Number.isFinite(limit) ? [`-${limit}`] : []), '--format=%H%x09%h%x09%cI%x09%s']);
   } catch {
     return undefined;
   }

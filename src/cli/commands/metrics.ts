@@ -93,7 +93,7 @@ export function register(program: Command): void {
       const [{ showValues }, { snapshotJson }] = await Promise.all([import('../../metrics/compare.js'), import('../../metrics/report.js')]);
       const { root } = await openProject();
       const files = targets.length ? targets : await declaredFiles('metrics', flags.file);
-      const trees = await showValues(root, files, flags.allCommits);
+      const trees = await showValues(root, files, flags.allCommits ? Infinity : undefined);
       if (flags.json) {
         return printJson(
           flags.allCommits ? Object.fromEntries(trees.map((t) => [t.label, snapshotJson(t.snapshot)])) : snapshotJson(trees[0]!.snapshot),
